@@ -1,0 +1,4 @@
+/** Cancellation for long operations. */
+export interface AbortOptions {
+  readonly signal?: AbortSignal
+}

@@ -1,0 +1,147 @@
+import type { BareJid, KeyId } from './ids.ts'
+
+/**
+ * Typed errors. One class per failure, a literal `name`, structured fields and `cause`.
+ * Check errors by `name` (or with {@link isVouchError}), never with `instanceof`: a package may
+ * be installed twice. Every parser error names the rule it enforces in `rule` (e.g. `TM-8`), and
+ * its message starts with that rule id, so a CLI can print `err.message` as is.
+ */
+export abstract class VouchError extends Error {
+  /** Rule id from TM-ATM.md / OX.md / OMEMO.md (TM-8, SCE-2, URI-5, LIMIT, …), if any. */
+  readonly rule: string | undefined
+  constructor(rule: string | undefined, message: string, options?: ErrorOptions) {
+    super(rule === undefined ? message : `${rule}: ${message}`, options)
+    this.rule = rule
+  }
+}
+
+/** Input that is not well-formed XML (or exceeds the XML size cap). */
+export class MalformedXmlError extends VouchError {
+  override readonly name = 'MalformedXmlError'
+  readonly condition = 'bad-request' as const
+}
+
+/** A `<trust-message/>` (or the stanza around it) that breaks an XEP-0434 rule. */
+export class InvalidTrustMessageError extends VouchError {
+  override readonly name = 'InvalidTrustMessageError'
+  readonly condition = 'bad-request' as const
+}
+
+/** A resource cap was exceeded (key owners, ids per owner, id length, pending decisions, size). */
+export class LimitExceededError extends VouchError {
+  override readonly name = 'LimitExceededError'
+  readonly condition = 'policy-violation' as const
+  readonly limit: string
+  readonly max: number
+  readonly actual: number
+  constructor(rule: string, limit: string, max: number, actual: number, options?: ErrorOptions) {
+    super(rule, `${limit} is ${actual}, over the limit of ${max}`, options)
+    this.limit = limit
+    this.max = max
+    this.actual = actual
+  }
+}
+
+/** An XEP-0420 envelope that fails a structure or receiver check (SCE-1 … SCE-4, TM-17 … TM-20). */
+export class InvalidEnvelopeError extends VouchError {
+  override readonly name = 'InvalidEnvelopeError'
+  readonly condition = 'bad-request' as const
+}
+
+/** A Trust Message URI that breaks URI-1 … URI-9. */
+export class InvalidUriError extends VouchError {
+  override readonly name = 'InvalidUriError'
+}
+
+/** A malformed JID, or a full JID where a bare one is required. */
+export class InvalidJidError extends VouchError {
+  override readonly name = 'InvalidJidError'
+  readonly condition = 'jid-malformed' as const
+}
+
+/** A key id that is not valid Base64/Base16, or of the wrong length for its protocol (TM-10, TM-11). */
+export class InvalidKeyIdError extends VouchError {
+  override readonly name = 'InvalidKeyIdError'
+}
+
+/** A store failure. `retryable` is true for transient conditions (busy/locked database). */
+export class StoreError extends VouchError {
+  override readonly name: 'StoreError' | 'StoreBusyError' = 'StoreError'
+  readonly retryable: boolean
+  constructor(message: string, options?: ErrorOptions & { retryable?: boolean }) {
+    super(undefined, message, options)
+    this.retryable = options?.retryable ?? false
+  }
+}
+
+/** The database is locked by another connection and the busy timeout ran out. */
+export class StoreBusyError extends StoreError {
+  override readonly name = 'StoreBusyError'
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, { ...options, retryable: true })
+  }
+}
+
+/** An operation needs a trusted key and the key is not (TM-15, TM-21). */
+export class UntrustedKeyError extends VouchError {
+  override readonly name = 'UntrustedKeyError'
+  readonly owner: BareJid
+  readonly keyId: KeyId
+  constructor(owner: BareJid, keyId: KeyId, options?: ErrorOptions) {
+    super(undefined, `key ${keyId} of ${owner} is not trusted`, options)
+    this.owner = owner
+    this.keyId = keyId
+  }
+}
+
+/** A confirmation hook refused a decision (URI-4, ATM-UI3). */
+export class ConfirmationDeniedError extends VouchError {
+  override readonly name = 'ConfirmationDeniedError'
+}
+
+/** A backend could not decrypt or verify a message; `rule` names the failed check. */
+export class DecryptionError extends VouchError {
+  override readonly name = 'DecryptionError'
+}
+
+export type VouchErrorName =
+  | 'MalformedXmlError'
+  | 'InvalidTrustMessageError'
+  | 'LimitExceededError'
+  | 'InvalidEnvelopeError'
+  | 'InvalidUriError'
+  | 'InvalidJidError'
+  | 'InvalidKeyIdError'
+  | 'StoreError'
+  | 'StoreBusyError'
+  | 'UntrustedKeyError'
+  | 'ConfirmationDeniedError'
+  | 'DecryptionError'
+
+const NAMES: ReadonlySet<string> = new Set<VouchErrorName>([
+  'MalformedXmlError',
+  'InvalidTrustMessageError',
+  'LimitExceededError',
+  'InvalidEnvelopeError',
+  'InvalidUriError',
+  'InvalidJidError',
+  'InvalidKeyIdError',
+  'StoreError',
+  'StoreBusyError',
+  'UntrustedKeyError',
+  'ConfirmationDeniedError',
+  'DecryptionError',
+])
+
+/** True for any Vouch typed error, checked by name so duplicated package copies still match. */
+export function isVouchError(e: unknown): e is VouchError {
+  return e instanceof Error && NAMES.has(e.name) && 'rule' in e
+}
+
+/** True for a Vouch error of the given name. */
+export function isVouchErrorNamed<N extends VouchErrorName>(
+  e: unknown,
+  name: N,
+): e is VouchError & { name: N } {
+  return isVouchError(e) && e.name === name
+}

@@ -1,0 +1,43 @@
+/**
+ * `@vouch/tm-core/contracts`: the types, typed errors and capability flags every Vouch package
+ * builds on. No logic and no test dependencies.
+ */
+export type { AbortOptions } from './common.ts'
+export type { BareJid, EncryptionNamespace, FullJid, KeyId } from './ids.ts'
+export { NS_OMEMO_2, NS_OMEMO_LEGACY, NS_OX } from './ids.ts'
+export type { KeyRef, Polarity, Provenance, SecurityPolicy, TrustLevel, UriSource } from './trust.ts'
+export { ACCEPTED_FOR_ENCRYPTION, DEFAULT_SECURITY_POLICY, TRUST_LEVELS } from './trust.ts'
+export type { KeyOwner, TrustMessage, TrustMessageLimits } from './trust-message.ts'
+export { DEFAULT_TRUST_MESSAGE_LIMITS } from './trust-message.ts'
+export type {
+  AccountTrustStore,
+  AddPostponedResult,
+  ChangeContext,
+  KeyQuery,
+  KeyRecord,
+  LevelChange,
+  PostponedDecision,
+  PostponedQuery,
+  TrustStore,
+  TrustStoreLimits,
+} from './store.ts'
+export { DEFAULT_TRUST_STORE_LIMITS } from './store.ts'
+export type { BackendCapabilities, DecryptedContent, EncryptionBackend, EncryptOptions } from './backend.ts'
+export type { VouchErrorName } from './errors.ts'
+export {
+  ConfirmationDeniedError,
+  DecryptionError,
+  InvalidEnvelopeError,
+  InvalidJidError,
+  InvalidKeyIdError,
+  InvalidTrustMessageError,
+  InvalidUriError,
+  isVouchError,
+  isVouchErrorNamed,
+  LimitExceededError,
+  MalformedXmlError,
+  StoreBusyError,
+  StoreError,
+  UntrustedKeyError,
+  VouchError,
+} from './errors.ts'

@@ -1,0 +1,231 @@
+import type { BareJid, EncryptionNamespace, KeyId } from './ids.ts'
+import type { Polarity, Provenance, SecurityPolicy, TrustLevel } from './trust.ts'
+
+/**
+ * The trust store contract (issue "Trust stores"). One {@link TrustStore} may serve several local
+ * accounts; everything is scoped to one account through {@link TrustStore.forAccount}, and within
+ * an account to one encryption namespace. Accounts and encryptions never see each other's data.
+ *
+ * Stores never read the clock: every write that records a time takes it from the caller
+ * (`at`, `receivedAt`, `sceTime`, all milliseconds since the Unix epoch).
+ */
+export interface TrustStore {
+  /** The view of one local account (its own bare JID). Cheap; may be called often. */
+  forAccount(account: BareJid): AccountTrustStore
+  /** Releases the underlying resources (database handles). Idempotent. */
+  close(): Promise<void>
+}
+
+/** One key as stored. */
+export interface KeyRecord {
+  readonly encryption: EncryptionNamespace
+  readonly owner: BareJid
+  readonly keyId: KeyId
+  readonly level: TrustLevel
+  readonly provenance: Provenance
+  /** when the key was first stored */
+  readonly firstSeen: number
+  /** when the level last changed (equals firstSeen until the first change) */
+  readonly changedAt: number
+}
+
+/** Who made a change and when. */
+export interface ChangeContext {
+  readonly provenance: Provenance
+  readonly at: number
+}
+
+/** Filter for {@link AccountTrustStore.getKeys}: all given conditions must hold. */
+export interface KeyQuery {
+  readonly owners?: readonly BareJid[]
+  readonly levels?: readonly TrustLevel[]
+  readonly keyIds?: readonly KeyId[]
+}
+
+/** Trust-level change for one owner's keys. */
+export interface LevelChange {
+  readonly owner: BareJid
+  readonly keyIds: readonly KeyId[]
+  readonly level: TrustLevel
+}
+
+/**
+ * A trust decision received from a sender whose key is not authenticated yet (ATM-P1), or about
+ * a key not fetched yet (ATM-P2). Keyed as D-8: (encryption, senderKey, owner, keyId); polarity
+ * and times are the value.
+ */
+export interface PostponedDecision {
+  readonly encryption: EncryptionNamespace
+  /** key id of the endpoint that sent the trust message */
+  readonly senderKey: KeyId
+  /** bare JID of the sending endpoint (kept for provenance) */
+  readonly senderJid: BareJid
+  readonly owner: BareJid
+  readonly keyId: KeyId
+  readonly polarity: Polarity
+  /** SCE `<time/>` of the message that carried the decision */
+  readonly sceTime: number
+  /** when this endpoint received it */
+  readonly receivedAt: number
+}
+
+/** Which postponed decisions to read or remove. All given conditions must hold. */
+export interface PostponedQuery {
+  readonly senderKeys?: readonly KeyId[]
+  readonly keyIds?: readonly KeyId[]
+  readonly polarity?: Polarity
+}
+
+export interface AddPostponedResult {
+  /** decisions stored or replacing an older decision of the same key */
+  readonly stored: readonly PostponedDecision[]
+  /** decisions not stored because the store already holds a newer one (same D-8 key) */
+  readonly ignored: readonly PostponedDecision[]
+  /** older decisions evicted because a sender went over the per-sender cap (oldest first) */
+  readonly evicted: readonly PostponedDecision[]
+}
+
+/** Options every store implementation accepts. */
+export interface TrustStoreLimits {
+  /** postponed decisions kept per (encryption, sender key); the oldest are evicted beyond it */
+  readonly maxPostponedPerSender: number
+}
+
+export const DEFAULT_TRUST_STORE_LIMITS: TrustStoreLimits = Object.freeze({ maxPostponedPerSender: 1024 })
+
+/**
+ * Everything Vouch keeps for one local account. All methods are async. Unless said otherwise,
+ * results are sorted by (owner, keyId) for keys and by (sceTime, receivedAt, owner, keyId) for
+ * postponed decisions, so every implementation answers the same thing in the same order.
+ */
+export interface AccountTrustStore {
+  readonly account: BareJid
+
+  /**
+   * Runs `fn` in one transaction: every write made through `tx` commits together, or, if `fn`
+   * throws (or the process dies), none of them does. Calls on `tx` inside `fn` are the only ones
+   * that belong to the transaction. A nested `tx.transaction()` joins the outer one.
+   */
+  transaction<T>(fn: (tx: AccountTrustStore) => Promise<T>): Promise<T>
+
+  // ---- security policy (per encryption) and the sticky TOAKAFA flag (D-11) ----
+
+  /** `undefined` until set: the caller applies its default (TOAKAFA). */
+  getSecurityPolicy(encryption: EncryptionNamespace): Promise<SecurityPolicy | undefined>
+  setSecurityPolicy(encryption: EncryptionNamespace, policy: SecurityPolicy): Promise<void>
+  resetSecurityPolicy(encryption: EncryptionNamespace): Promise<void>
+
+  /**
+   * D-11: true once any key of `owner` was `authenticated` in this store (set automatically by
+   * every write that makes a key authenticated), until {@link resetAuthenticatedOnce}.
+   */
+  wasAuthenticatedOnce(encryption: EncryptionNamespace, owner: BareJid): Promise<boolean>
+  resetAuthenticatedOnce(encryption: EncryptionNamespace, owner: BareJid): Promise<void>
+
+  // ---- own key (per encryption) ----
+
+  getOwnKey(encryption: EncryptionNamespace): Promise<KeyId | undefined>
+  setOwnKey(encryption: EncryptionNamespace, keyId: KeyId): Promise<void>
+  resetOwnKey(encryption: EncryptionNamespace): Promise<void>
+
+  // ---- keys and trust levels ----
+
+  /**
+   * Stores keys that are not stored yet with `level` (default `automatically-distrusted`);
+   * keys already stored keep their level (ATM-P2: a key authenticated before it was fetched stays
+   * authenticated). Returns the records actually added.
+   */
+  addKeys(
+    encryption: EncryptionNamespace,
+    owner: BareJid,
+    keyIds: readonly KeyId[],
+    ctx: ChangeContext,
+    level?: TrustLevel,
+  ): Promise<readonly KeyRecord[]>
+
+  getKey(encryption: EncryptionNamespace, owner: BareJid, keyId: KeyId): Promise<KeyRecord | undefined>
+  /** `undecided` for a key that is not stored. */
+  getTrustLevel(encryption: EncryptionNamespace, owner: BareJid, keyId: KeyId): Promise<TrustLevel>
+  getKeys(encryption: EncryptionNamespace, query?: KeyQuery): Promise<readonly KeyRecord[]>
+  /** True if `owner` has a stored key (with one of `levels`, if given). */
+  hasKey(encryption: EncryptionNamespace, owner: BareJid, levels?: readonly TrustLevel[]): Promise<boolean>
+
+  /**
+   * Sets trust levels, creating keys that are not stored yet. Returns the records whose level
+   * actually changed (new keys included), with their new level. Setting `authenticated` marks
+   * the owner as authenticated once (D-11).
+   */
+  setTrustLevels(
+    encryption: EncryptionNamespace,
+    changes: readonly LevelChange[],
+    ctx: ChangeContext,
+  ): Promise<readonly KeyRecord[]>
+
+  /** For every key of `owners` at level `from`, sets `to`. Returns the changed records. */
+  changeTrustLevels(
+    encryption: EncryptionNamespace,
+    owners: readonly BareJid[],
+    from: TrustLevel,
+    to: TrustLevel,
+    ctx: ChangeContext,
+  ): Promise<readonly KeyRecord[]>
+
+  /** Removes the given keys of `owner`, or all of `owner`'s keys when `keyIds` is omitted. */
+  removeKeys(encryption: EncryptionNamespace, owner: BareJid, keyIds?: readonly KeyId[]): Promise<void>
+
+  /** Removes every key id in `keyIds` whatever its owner. */
+  removeKeysById(encryption: EncryptionNamespace, keyIds: readonly KeyId[]): Promise<void>
+
+  /**
+   * Removes everything of one encryption: keys, own key, security policy, authenticated-once
+   * flags, postponed decisions and last-applied times. Backend state is not touched.
+   */
+  resetAll(encryption: EncryptionNamespace): Promise<void>
+
+  // ---- postponed decisions (ATM-P1, ATM-P2, D-8) ----
+
+  /**
+   * Stores decisions. Within one call, a key given both as trust and distrust by one sender is
+   * stored as distrust (D-8). Across calls, a decision replaces the stored one of the same
+   * (encryption, senderKey, owner, keyId) unless the stored one has a newer `sceTime`.
+   * Beyond {@link TrustStoreLimits.maxPostponedPerSender} per (encryption, senderKey), the oldest
+   * (by sceTime, then receivedAt) are evicted and reported.
+   */
+  addPostponed(decisions: readonly PostponedDecision[]): Promise<AddPostponedResult>
+  getPostponed(encryption: EncryptionNamespace, query?: PostponedQuery): Promise<readonly PostponedDecision[]>
+  /**
+   * Removes postponed decisions about the given key ids, respecting polarity: an id listed in
+   * `trust` removes only postponed authentications, one in `distrust` only postponed distrusts.
+   */
+  removePostponed(
+    encryption: EncryptionNamespace,
+    keyIds: { readonly trust?: readonly KeyId[]; readonly distrust?: readonly KeyId[] },
+  ): Promise<void>
+  /** Removes the decisions sent by the given sender keys (or every one, if omitted). */
+  removePostponedBySenders(encryption: EncryptionNamespace, senderKeys?: readonly KeyId[]): Promise<void>
+
+  // ---- ordering and replay (D-9) ----
+
+  /** SCE time of the last decision applied from `senderKey` about (owner, keyId). */
+  getLastApplied(
+    encryption: EncryptionNamespace,
+    senderKey: KeyId,
+    owner: BareJid,
+    keyId: KeyId,
+  ): Promise<number | undefined>
+  setLastApplied(
+    encryption: EncryptionNamespace,
+    senderKey: KeyId,
+    owner: BareJid,
+    keyId: KeyId,
+    sceTime: number,
+  ): Promise<void>
+
+  // ---- namespaced backend state (OMEMO sessions and pre keys, OX keys, …) ----
+
+  getState(namespace: string, key: string): Promise<Uint8Array | undefined>
+  setState(namespace: string, key: string, value: Uint8Array): Promise<void>
+  deleteState(namespace: string, key: string): Promise<void>
+  /** Keys (sorted) under `namespace`, optionally only those starting with `prefix`. */
+  listState(namespace: string, prefix?: string): Promise<readonly string[]>
+}
