@@ -14,3 +14,5 @@ export {
   parseKeyIdBase64,
   parseKeyIdHex,
 } from './keyid.ts'
+export type { XmlLimits } from './xml.ts'
+export { DEFAULT_XML_LIMITS, Element, parseXml } from './xml.ts'

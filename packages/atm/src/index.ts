@@ -1,0 +1,5 @@
+/**
+ * @packageDocumentation
+ * @vouch/atm: XEP-0450 Automatic Trust Management engine
+ */
+export {}

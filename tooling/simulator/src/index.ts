@@ -1,0 +1,5 @@
+/**
+ * @packageDocumentation
+ * @vouch/simulator: Deterministic multi-endpoint XMPP network simulator for ATM (private)
+ */
+export {}
