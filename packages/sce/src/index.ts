@@ -1,5 +1,29 @@
 /**
  * @packageDocumentation
- * @vouch/sce: XEP-0420 Stanza Content Encryption envelopes (v0.5.0), strict receiver checks
+ * `@vouch/sce`: XEP-0420 Stanza Content Encryption envelopes (v0.5.0). Builds envelopes with the
+ * affixes XEP-0434 requires of trust messages (random `<rpad/>`, `<time/>`, bare `<from/>` and
+ * `<to/>`) and opens received ones with strict receiver checks (SCE-1 … SCE-4, TM-17 … TM-20).
  */
-export {}
+export type {
+  BuildEnvelopeInit,
+  EnvelopeJson,
+  EnvelopeRequirements,
+  OpenedEnvelope,
+  OpenEnvelopeOptions,
+  RandomSource,
+  SceDialect,
+} from './xep0420.ts'
+export {
+  buildEnvelope,
+  DEFAULT_RPAD,
+  DEFAULT_SCE_MARGIN_SECONDS,
+  envelopeToJson,
+  MAX_RPAD_LENGTH,
+  NS_SCE,
+  NS_SCE_LEGACY,
+  openEnvelope,
+  SCE_DIALECTS,
+  serializeEnvelope,
+} from './xep0420.ts'
+export type { DateTimeResult } from './xep0082.ts'
+export { formatDateTime, parseDateTime } from './xep0082.ts'
