@@ -1,5 +1,9 @@
 /**
  * @packageDocumentation
- * @vouch/compliance: Compliance suites for Vouch stores and encryption backends (vitest as a peer)
+ * `@vouch/compliance`: the compliance suites every Vouch implementation runs (vitest is a peer
+ * dependency). One subpath per contract: `@vouch/compliance/store` for trust stores (the
+ * backend suite will be `@vouch/compliance/backend`). The root re-exports every suite.
  */
-export {}
+export type { ComplianceSetup } from './setup.ts'
+export type { StoreCapabilities, StoreComplianceSetup, StoreCreateOptions } from './store.ts'
+export { defineStoreComplianceSuite } from './store.ts'

@@ -1,5 +1,8 @@
 /**
  * @packageDocumentation
- * @vouch/store-memory: In-memory TrustStore: the reference implementation of the Vouch store contract
+ * `@vouch/store-memory`: an in-memory {@link TrustStore}, the reference implementation of the
+ * Vouch store contract (`@vouch/tm-core/contracts`, `store.ts`). Every account and every
+ * encryption namespace is isolated; transactions are atomic and serialised per account.
  */
-export {}
+export type { MemoryStoreInit } from './memory-store.ts'
+export { memoryStore } from './memory-store.ts'

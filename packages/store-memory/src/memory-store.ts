@@ -1,0 +1,314 @@
+import type {
+  AccountTrustStore,
+  AddPostponedResult,
+  BareJid,
+  ChangeContext,
+  EncryptionNamespace,
+  KeyId,
+  KeyQuery,
+  KeyRecord,
+  LevelChange,
+  PostponedDecision,
+  PostponedQuery,
+  SecurityPolicy,
+  TrustLevel,
+  TrustStore,
+  TrustStoreLimits,
+} from '@vouch/tm-core'
+import { DEFAULT_TRUST_STORE_LIMITS, StoreError } from '@vouch/tm-core'
+import type { AccountData } from './data.ts'
+import * as op from './data.ts'
+
+/** Options of {@link memoryStore}. */
+export interface MemoryStoreInit {
+  /** Overrides of {@link DEFAULT_TRUST_STORE_LIMITS}. */
+  readonly limits?: Partial<TrustStoreLimits>
+}
+
+/**
+ * A {@link TrustStore} that keeps everything in memory: the reference implementation of the
+ * store contract. Nothing survives the process.
+ *
+ * Concurrency rule: every call on one account is serialised in call order on a per-account
+ * mutex (a promise chain). A plain call is a one-call transaction; a {@link
+ * AccountTrustStore.transaction} holds the mutex until its function settles, so plain calls made
+ * meanwhile wait and never see its uncommitted writes. Do not await a call on the outer store
+ * inside a transaction's function: it waits for the transaction, which waits for it.
+ *
+ * @throws RangeError when `limits.maxPostponedPerSender` is not a positive integer
+ */
+export function memoryStore(init: MemoryStoreInit = {}): TrustStore {
+  const limits: TrustStoreLimits = Object.freeze({ ...DEFAULT_TRUST_STORE_LIMITS, ...init.limits })
+  if (!Number.isSafeInteger(limits.maxPostponedPerSender) || limits.maxPostponedPerSender < 1)
+    throw new RangeError(
+      `maxPostponedPerSender must be a positive integer, got ${limits.maxPostponedPerSender}`,
+    )
+  return new MemoryTrustStore(limits)
+}
+
+class MemoryTrustStore implements TrustStore {
+  readonly limits: TrustStoreLimits
+  readonly #accounts = new Map<BareJid, AccountSlot>()
+  #closed = false
+
+  constructor(limits: TrustStoreLimits) {
+    this.limits = limits
+  }
+
+  forAccount(account: BareJid): AccountTrustStore {
+    let slot = this.#accounts.get(account)
+    if (slot === undefined) {
+      slot = new AccountSlot()
+      this.#accounts.set(account, slot)
+    }
+    return new AccountView(this, account, slot, undefined)
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+  }
+}
+
+/** The committed state of one account and its mutex. */
+class AccountSlot {
+  data: AccountData = op.emptyAccount()
+  #tail: Promise<unknown> = Promise.resolve()
+
+  /** Runs `fn` after every call queued before it has settled. */
+  lock<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(fn)
+    this.#tail = run.catch(() => undefined)
+    return run
+  }
+}
+
+/** The working copy of a running transaction. */
+interface Draft {
+  data: AccountData
+  active: boolean
+}
+
+class AccountView implements AccountTrustStore {
+  readonly account: BareJid
+  readonly #store: MemoryTrustStore
+  readonly #slot: AccountSlot
+  /** undefined for the plain view; the draft for a view handed to a transaction function */
+  readonly #draft: Draft | undefined
+
+  constructor(store: MemoryTrustStore, account: BareJid, slot: AccountSlot, draft: Draft | undefined) {
+    this.#store = store
+    this.account = account
+    this.#slot = slot
+    this.#draft = draft
+  }
+
+  #check(): void {
+    if (this.#store.closed) throw new StoreError('the memory store is closed')
+    if (this.#draft?.active === false)
+      throw new StoreError('transaction already finished: use the store, not its `tx`, after it settles')
+  }
+
+  /** Runs a read on the state this view sees. */
+  #read<T>(fn: (data: AccountData) => T): Promise<T> {
+    const draft = this.#draft
+    if (draft !== undefined)
+      return new Promise((resolve) => {
+        this.#check()
+        resolve(fn(draft.data))
+      })
+    return this.#slot.lock(async () => {
+      this.#check()
+      return fn(this.#slot.data)
+    })
+  }
+
+  /** Runs a write: in the draft, or on a copy that replaces the committed state if `fn` returns. */
+  #write<T>(fn: (data: AccountData) => T): Promise<T> {
+    const draft = this.#draft
+    if (draft !== undefined)
+      return new Promise((resolve) => {
+        this.#check()
+        resolve(fn(draft.data))
+      })
+    return this.#slot.lock(async () => {
+      this.#check()
+      const copy = op.cloneAccount(this.#slot.data)
+      const result = fn(copy)
+      this.#slot.data = copy
+      return result
+    })
+  }
+
+  transaction<T>(fn: (tx: AccountTrustStore) => Promise<T>): Promise<T> {
+    const outer = this.#draft
+    if (outer !== undefined) {
+      // Nested: joins the outer draft; a throw undoes the nested writes only (a savepoint).
+      return (async () => {
+        this.#check()
+        const savepoint = op.cloneAccount(outer.data)
+        const inner: Draft = { data: outer.data, active: true }
+        const tx = new AccountView(this.#store, this.account, this.#slot, inner)
+        try {
+          const result = await fn(tx)
+          outer.data = inner.data
+          return result
+        } catch (e) {
+          outer.data = savepoint
+          throw e
+        } finally {
+          inner.active = false
+        }
+      })()
+    }
+    return this.#slot.lock(async () => {
+      this.#check()
+      const draft: Draft = { data: op.cloneAccount(this.#slot.data), active: true }
+      try {
+        const result = await fn(new AccountView(this.#store, this.account, this.#slot, draft))
+        this.#slot.data = draft.data
+        return result
+      } finally {
+        draft.active = false
+      }
+    })
+  }
+
+  // ---- security policy and D-11 ----
+
+  getSecurityPolicy(encryption: EncryptionNamespace): Promise<SecurityPolicy | undefined> {
+    return this.#read((d) => op.getSecurityPolicy(d, encryption))
+  }
+  setSecurityPolicy(encryption: EncryptionNamespace, policy: SecurityPolicy): Promise<void> {
+    return this.#write((d) => op.setSecurityPolicy(d, encryption, policy))
+  }
+  resetSecurityPolicy(encryption: EncryptionNamespace): Promise<void> {
+    return this.#write((d) => op.setSecurityPolicy(d, encryption, undefined))
+  }
+  wasAuthenticatedOnce(encryption: EncryptionNamespace, owner: BareJid): Promise<boolean> {
+    return this.#read((d) => op.wasAuthenticatedOnce(d, encryption, owner))
+  }
+  resetAuthenticatedOnce(encryption: EncryptionNamespace, owner: BareJid): Promise<void> {
+    return this.#write((d) => op.resetAuthenticatedOnce(d, encryption, owner))
+  }
+
+  // ---- own key ----
+
+  getOwnKey(encryption: EncryptionNamespace): Promise<KeyId | undefined> {
+    return this.#read((d) => op.getOwnKey(d, encryption))
+  }
+  setOwnKey(encryption: EncryptionNamespace, keyId: KeyId): Promise<void> {
+    return this.#write((d) => op.setOwnKey(d, encryption, keyId))
+  }
+  resetOwnKey(encryption: EncryptionNamespace): Promise<void> {
+    return this.#write((d) => op.setOwnKey(d, encryption, undefined))
+  }
+
+  // ---- keys ----
+
+  addKeys(
+    encryption: EncryptionNamespace,
+    owner: BareJid,
+    keyIds: readonly KeyId[],
+    ctx: ChangeContext,
+    level: TrustLevel = 'automatically-distrusted',
+  ): Promise<readonly KeyRecord[]> {
+    return this.#write((d) => op.addKeys(d, encryption, owner, keyIds, ctx, level))
+  }
+  getKey(encryption: EncryptionNamespace, owner: BareJid, keyId: KeyId): Promise<KeyRecord | undefined> {
+    return this.#read((d) => op.getKey(d, encryption, owner, keyId))
+  }
+  getTrustLevel(encryption: EncryptionNamespace, owner: BareJid, keyId: KeyId): Promise<TrustLevel> {
+    return this.#read((d) => op.getKey(d, encryption, owner, keyId)?.level ?? 'undecided')
+  }
+  getKeys(encryption: EncryptionNamespace, query?: KeyQuery): Promise<readonly KeyRecord[]> {
+    return this.#read((d) => op.getKeys(d, encryption, query))
+  }
+  hasKey(encryption: EncryptionNamespace, owner: BareJid, levels?: readonly TrustLevel[]): Promise<boolean> {
+    return this.#read((d) => op.hasKey(d, encryption, owner, levels))
+  }
+  setTrustLevels(
+    encryption: EncryptionNamespace,
+    changes: readonly LevelChange[],
+    ctx: ChangeContext,
+  ): Promise<readonly KeyRecord[]> {
+    return this.#write((d) => op.setTrustLevels(d, encryption, changes, ctx))
+  }
+  changeTrustLevels(
+    encryption: EncryptionNamespace,
+    owners: readonly BareJid[],
+    from: TrustLevel,
+    to: TrustLevel,
+    ctx: ChangeContext,
+  ): Promise<readonly KeyRecord[]> {
+    return this.#write((d) => op.changeTrustLevels(d, encryption, owners, from, to, ctx))
+  }
+  removeKeys(encryption: EncryptionNamespace, owner: BareJid, keyIds?: readonly KeyId[]): Promise<void> {
+    return this.#write((d) => op.removeKeys(d, encryption, owner, keyIds))
+  }
+  removeKeysById(encryption: EncryptionNamespace, keyIds: readonly KeyId[]): Promise<void> {
+    return this.#write((d) => op.removeKeysById(d, encryption, keyIds))
+  }
+  resetAll(encryption: EncryptionNamespace): Promise<void> {
+    return this.#write((d) => op.resetAll(d, encryption))
+  }
+
+  // ---- postponed decisions ----
+
+  addPostponed(decisions: readonly PostponedDecision[]): Promise<AddPostponedResult> {
+    return this.#write((d) => op.addPostponed(d, decisions, this.#store.limits))
+  }
+  getPostponed(
+    encryption: EncryptionNamespace,
+    query?: PostponedQuery,
+  ): Promise<readonly PostponedDecision[]> {
+    return this.#read((d) => op.getPostponed(d, encryption, query))
+  }
+  removePostponed(
+    encryption: EncryptionNamespace,
+    keyIds: { readonly trust?: readonly KeyId[]; readonly distrust?: readonly KeyId[] },
+  ): Promise<void> {
+    return this.#write((d) => op.removePostponed(d, encryption, keyIds))
+  }
+  removePostponedBySenders(encryption: EncryptionNamespace, senderKeys?: readonly KeyId[]): Promise<void> {
+    return this.#write((d) => op.removePostponedBySenders(d, encryption, senderKeys))
+  }
+
+  // ---- D-9 ----
+
+  getLastApplied(
+    encryption: EncryptionNamespace,
+    senderKey: KeyId,
+    owner: BareJid,
+    keyId: KeyId,
+  ): Promise<number | undefined> {
+    return this.#read((d) => op.getLastApplied(d, encryption, senderKey, owner, keyId))
+  }
+  setLastApplied(
+    encryption: EncryptionNamespace,
+    senderKey: KeyId,
+    owner: BareJid,
+    keyId: KeyId,
+    sceTime: number,
+  ): Promise<void> {
+    return this.#write((d) => op.setLastApplied(d, encryption, senderKey, owner, keyId, sceTime))
+  }
+
+  // ---- backend state ----
+
+  getState(namespace: string, key: string): Promise<Uint8Array | undefined> {
+    return this.#read((d) => op.getState(d, namespace, key))
+  }
+  setState(namespace: string, key: string, value: Uint8Array): Promise<void> {
+    return this.#write((d) => op.setState(d, namespace, key, value))
+  }
+  deleteState(namespace: string, key: string): Promise<void> {
+    return this.#write((d) => op.deleteState(d, namespace, key))
+  }
+  listState(namespace: string, prefix?: string): Promise<readonly string[]> {
+    return this.#read((d) => op.listState(d, namespace, prefix))
+  }
+}
