@@ -1,5 +1,20 @@
 /**
  * @packageDocumentation
- * @vouch/store-sqlite: SQLite TrustStore on kysely + better-sqlite3 (bring your own database)
+ * `@vouch/store-sqlite`: a SQLite {@link TrustStore} for Vouch on kysely and better-sqlite3 (bring
+ * your own database). Durable, transactional, and shareable between processes; migrations run
+ * in code when the store opens.
  */
-export {}
+export type { SqliteDatabase, SqliteStoreInit, SqliteSynchronous } from './open.ts'
+export { DEFAULT_BUSY_TIMEOUT_MS, sqliteStore } from './open.ts'
+export { SCHEMA_VERSION, trustDbMigrationProvider, trustDbMigrations } from './migrations.ts'
+export type {
+  AuthenticatedOnceTable,
+  BackendStateTable,
+  KeysTable,
+  LastAppliedTable,
+  OwnKeysTable,
+  PostponedTable,
+  SecurityPoliciesTable,
+  TrustDb,
+} from './schema.ts'
+export { DEFAULT_TABLE_PREFIX } from './schema.ts'

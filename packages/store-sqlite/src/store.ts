@@ -1,0 +1,810 @@
+import type {
+  AccountTrustStore,
+  AddPostponedResult,
+  BareJid,
+  ChangeContext,
+  EncryptionNamespace,
+  KeyId,
+  KeyQuery,
+  KeyRecord,
+  LevelChange,
+  PostponedDecision,
+  PostponedQuery,
+  SecurityPolicy,
+  TrustLevel,
+  TrustStore,
+  TrustStoreLimits,
+} from '@vouch/tm-core/contracts'
+import { StoreError } from '@vouch/tm-core/contracts'
+import { type Expression, type Kysely, type Selectable, type SqlBool, sql, type Transaction } from 'kysely'
+import { toStoreError } from './errors.ts'
+import type { KeysTable, PostponedTable, TableNames, TrustDb } from './schema.ts'
+
+/** Shared by every account view and transaction of one store. */
+export interface StoreCore {
+  readonly db: Kysely<TrustDb>
+  readonly t: TableNames
+  readonly limits: TrustStoreLimits
+  /** closes what we opened; undefined when the caller owns the Kysely instance */
+  readonly destroy: (() => Promise<void>) | undefined
+  closed: boolean
+}
+
+/** State of one running transaction, shared by its (nested) views. */
+interface TxState {
+  readonly trx: Transaction<TrustDb>
+  active: boolean
+  /** calls on the transaction run one after the other, even if `fn` does not await them */
+  queue: Promise<unknown>
+}
+
+type Db = Kysely<TrustDb>
+
+/** Rows per multi-row INSERT: 1,000 rows × ≤ 9 columns stays far below SQLite's 32,766 parameters. */
+const CHUNK = 1000
+
+const cmp = (a: string | number, b: string | number): number => (a < b ? -1 : a > b ? 1 : 0)
+
+/** Key order of the contract: (owner, keyId), JS string order (UTF-16 code units). */
+const byOwnerKey = (a: KeyRecord, b: KeyRecord): number => cmp(a.owner, b.owner) || cmp(a.keyId, b.keyId)
+
+/** Postponed order of the contract: (sceTime, receivedAt, owner, keyId), then senderKey to be total. */
+const byPostponed = (a: PostponedDecision, b: PostponedDecision): number =>
+  cmp(a.sceTime, b.sceTime) ||
+  cmp(a.receivedAt, b.receivedAt) ||
+  cmp(a.owner, b.owner) ||
+  cmp(a.keyId, b.keyId) ||
+  cmp(a.senderKey, b.senderKey)
+
+function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)]
+}
+
+/**
+ * `column IN (list)` with the whole list bound as one JSON parameter: any length, and one SQL text
+ * (so one cached prepared statement) whatever the length.
+ */
+function inList(column: string, values: readonly string[]): Expression<SqlBool> {
+  return sql<SqlBool>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`
+}
+
+function toKeyRecord(row: Selectable<KeysTable>): KeyRecord {
+  return {
+    encryption: row.encryption,
+    owner: row.owner as BareJid,
+    keyId: row.key_id as KeyId,
+    level: row.level,
+    provenance: JSON.parse(row.provenance),
+    firstSeen: row.first_seen,
+    changedAt: row.changed_at,
+  }
+}
+
+function toPostponed(row: Selectable<PostponedTable>): PostponedDecision {
+  return {
+    encryption: row.encryption,
+    senderKey: row.sender_key as KeyId,
+    senderJid: row.sender_jid as BareJid,
+    owner: row.owner as BareJid,
+    keyId: row.key_id as KeyId,
+    polarity: row.polarity,
+    sceTime: row.sce_time,
+    receivedAt: row.received_at,
+  }
+}
+
+/** D-8 identity of a postponed decision. */
+const d8 = (d: PostponedDecision): string => JSON.stringify([d.encryption, d.senderKey, d.owner, d.keyId])
+
+const copyBytes = (v: Uint8Array): Uint8Array => new Uint8Array(v)
+
+export class SqliteTrustStore implements TrustStore {
+  readonly #core: StoreCore
+  constructor(core: StoreCore) {
+    this.#core = core
+  }
+  forAccount(account: BareJid): AccountTrustStore {
+    return new SqliteAccountStore(this.#core, account, undefined)
+  }
+  async close(): Promise<void> {
+    const core = this.#core
+    if (core.closed) return
+    core.closed = true
+    // Wait for the running transaction or call (kysely's connection mutex), then release.
+    await core.db
+      .connection()
+      .execute(async () => {})
+      .catch(() => {})
+    await core.destroy?.()
+  }
+}
+
+class SqliteAccountStore implements AccountTrustStore {
+  readonly account: BareJid
+  readonly #core: StoreCore
+  readonly #t: TableNames
+  readonly #tx: TxState | undefined
+
+  constructor(core: StoreCore, account: BareJid, tx: TxState | undefined) {
+    this.account = account
+    this.#core = core
+    this.#t = core.t
+    this.#tx = tx
+  }
+
+  // ---- plumbing ----
+
+  #check(operation: string): void {
+    if (this.#core.closed) throw new StoreError(`${operation}: the store is closed`)
+    if (this.#tx !== undefined && !this.#tx.active) {
+      throw new StoreError(`${operation}: the transaction is finished; use the store, not the old tx`)
+    }
+  }
+
+  /** One statement (or reads): runs on its own, or inside the current transaction. */
+  #run<T>(operation: string, fn: (db: Db) => Promise<T>): Promise<T> {
+    return this.#exec(operation, fn, false)
+  }
+
+  /** Several statements that must commit together: a transaction of their own unless in one. */
+  #atomic<T>(operation: string, fn: (db: Db) => Promise<T>): Promise<T> {
+    return this.#exec(operation, fn, true)
+  }
+
+  async #exec<T>(operation: string, fn: (db: Db) => Promise<T>, atomic: boolean): Promise<T> {
+    this.#check(operation)
+    const tx = this.#tx
+    if (tx !== undefined) {
+      const next = tx.queue.then(async () => {
+        this.#check(operation)
+        try {
+          return await fn(tx.trx)
+        } catch (e) {
+          throw toStoreError(e, operation)
+        }
+      })
+      tx.queue = next.catch(() => {})
+      return next
+    }
+    try {
+      return atomic ? await this.#core.db.transaction().execute(fn) : await fn(this.#core.db)
+    } catch (e) {
+      throw toStoreError(e, operation)
+    }
+  }
+
+  async transaction<T>(fn: (tx: AccountTrustStore) => Promise<T>): Promise<T> {
+    if (this.#tx !== undefined) {
+      // Nested: joins the outer transaction.
+      this.#check('transaction')
+      return fn(this)
+    }
+    this.#check('transaction')
+    let thrown: { readonly error: unknown } | undefined
+    try {
+      return await this.#core.db.transaction().execute(async (trx) => {
+        const state: TxState = { trx, active: true, queue: Promise.resolve() }
+        try {
+          const result = await fn(new SqliteAccountStore(this.#core, this.account, state))
+          await state.queue
+          return result
+        } catch (error) {
+          thrown = { error }
+          throw error
+        } finally {
+          state.active = false
+        }
+      })
+    } catch (e) {
+      // What `fn` threw is passed on as is; BEGIN/COMMIT failures become typed store errors.
+      if (thrown !== undefined && thrown.error === e) throw e
+      throw toStoreError(e, 'transaction')
+    }
+  }
+
+  // ---- security policy and D-11 ----
+
+  getSecurityPolicy(encryption: EncryptionNamespace): Promise<SecurityPolicy | undefined> {
+    return this.#run('getSecurityPolicy', async (db) => {
+      const row = await db
+        .selectFrom(this.#t.security_policies)
+        .select('policy')
+        .where('account', '=', this.account)
+        .where('encryption', '=', encryption)
+        .executeTakeFirst()
+      return row?.policy
+    })
+  }
+
+  setSecurityPolicy(encryption: EncryptionNamespace, policy: SecurityPolicy): Promise<void> {
+    return this.#run('setSecurityPolicy', async (db) => {
+      await db
+        .insertInto(this.#t.security_policies)
+        .values({ account: this.account, encryption, policy })
+        .onConflict((oc) => oc.columns(['account', 'encryption']).doUpdateSet({ policy }))
+        .execute()
+    })
+  }
+
+  resetSecurityPolicy(encryption: EncryptionNamespace): Promise<void> {
+    return this.#run('resetSecurityPolicy', async (db) => {
+      await db
+        .deleteFrom(this.#t.security_policies)
+        .where('account', '=', this.account)
+        .where('encryption', '=', encryption)
+        .execute()
+    })
+  }
+
+  wasAuthenticatedOnce(encryption: EncryptionNamespace, owner: BareJid): Promise<boolean> {
+    return this.#run('wasAuthenticatedOnce', async (db) => {
+      const row = await db
+        .selectFrom(this.#t.authenticated_once)
+        .select('owner')
+        .where('account', '=', this.account)
+        .where('encryption', '=', encryption)
+        .where('owner', '=', owner)
+        .executeTakeFirst()
+      return row !== undefined
+    })
+  }
+
+  resetAuthenticatedOnce(encryption: EncryptionNamespace, owner: BareJid): Promise<void> {
+    return this.#run('resetAuthenticatedOnce', async (db) => {
+      await db
+        .deleteFrom(this.#t.authenticated_once)
+        .where('account', '=', this.account)
+        .where('encryption', '=', encryption)
+        .where('owner', '=', owner)
+        .execute()
+    })
+  }
+
+  async #markAuthenticated(
+    db: Db,
+    encryption: EncryptionNamespace,
+    owners: readonly string[],
+  ): Promise<void> {
+    const list = unique(owners)
+    if (list.length === 0) return
+    for (const part of chunks(list)) {
+      await db
+        .insertInto(this.#t.authenticated_once)
+        .values(part.map((owner) => ({ account: this.account, encryption, owner })))
+        .onConflict((oc) => oc.doNothing())
+        .execute()
+    }
+  }
+
+  // ---- own key ----
+
+  getOwnKey(encryption: EncryptionNamespace): Promise<KeyId | undefined> {
+    return this.#run('getOwnKey', async (db) => {
+      const row = await db
+        .selectFrom(this.#t.own_keys)
+        .select('key_id')
+        .where('account', '=', this.account)
+        .where('encryption', '=', encryption)
+        .executeTakeFirst()
+      return row?.key_id as KeyId | undefined
+    })
+  }
+
+  setOwnKey(encryption: EncryptionNamespace, keyId: KeyId): Promise<void> {
+    return this.#run('setOwnKey', async (db) => {
+      await db
+        .insertInto(this.#t.own_keys)
+        .values({ account: this.account, encryption, key_id: keyId })
+        .onConflict((oc) => oc.columns(['account', 'encryption']).doUpdateSet({ key_id: keyId }))
+        .execute()
+    })
+  }
+
+  resetOwnKey(encryption: EncryptionNamespace): Promise<void> {
+    return this.#run('resetOwnKey', async (db) => {
+      await db
+        .deleteFrom(this.#t.own_keys)
+        .where('account', '=', this.account)
+        .where('encryption', '=', encryption)
+        .execute()
+    })
+  }
+
+  // ---- keys and trust levels ----
+
+  addKeys(
+    encryption: EncryptionNamespace,
+    owner: BareJid,
+    keyIds: readonly KeyId[],
+    ctx: ChangeContext,
+    level: TrustLevel = 'automatically-distrusted',
+  ): Promise<readonly KeyRecord[]> {
+    const ids = unique(keyIds)
+    if (ids.length === 0) return this.#run('addKeys', async () => [])
+    const provenance = JSON.stringify(ctx.provenance)
+    return this.#atomic('addKeys', async (db) => {
+      const added: KeyRecord[] = []
+      for (const part of chunks(ids)) {
+        const rows = await db
+          .insertInto(this.#t.keys)
+          .values(
+            part.map((keyId) => ({
+              account: this.account,
+              encryption,
+              owner,
+              key_id: keyId,
+              level,
+              provenance,
+              first_seen: ctx.at,
+              changed_at: ctx.at,
+            })),
+          )
+          .onConflict((oc) => oc.doNothing())
+          .returningAll()
+          .execute()
+        for (const row of rows) added.push(toKeyRecord(row))
+      }
+      if (level === 'authenticated' && added.length > 0)
+        await this.#markAuthenticated(db, encryption, [owner])
+      return added.sort(byOwnerKey)
+    })
+  }
+
+  getKey(encryption: EncryptionNamespace, owner: BareJid, keyId: KeyId): Promise<KeyRecord | undefined> {
+    return this.#run('getKey', async (db) => {
+      const row = await db
+        .selectFrom(this.#t.keys)
+        .selectAll()
+        .where('account', '=', this.account)
+        .where('encryption', '=', encryption)
+        .where('owner', '=', owner)
+        .where('key_id', '=', keyId)
+        .executeTakeFirst()
+      return row === undefined ? undefined : toKeyRecord(row)
+    })
+  }
+
+  getTrustLevel(encryption: EncryptionNamespace, owner: BareJid, keyId: KeyId): Promise<TrustLevel> {
+    return this.#run('getTrustLevel', async (db) => {
+      const row = await db
+        .selectFrom(this.#t.keys)
+        .select('level')
+        .where('account', '=', this.account)
+        .where('encryption', '=', encryption)
+        .where('owner', '=', owner)
+        .where('key_id', '=', keyId)
+        .executeTakeFirst()
+      return row?.level ?? 'undecided'
+    })
+  }
+
+  getKeys(encryption: EncryptionNamespace, query: KeyQuery = {}): Promise<readonly KeyRecord[]> {
+    return this.#run('getKeys', async (db) => {
+      const { owners, levels, keyIds } = query
+      if (owners?.length === 0 || levels?.length === 0 || keyIds?.length === 0) return []
+      let q = db
+        .selectFrom(this.#t.keys)
+        .selectAll()
+        .where('account', '=', this.account)
+        .where('encryption', '=', encryption)
+      if (owners !== undefined) q = q.where(inList('owner', owners))
+      if (levels !== undefined) q = q.where(inList('level', levels))
+      if (keyIds !== undefined) q = q.where(inList('key_id', keyIds))
+      const rows = await q.execute()
+      return rows.map(toKeyRecord).sort(byOwnerKey)
+    })
+  }
+
+  hasKey(encryption: EncryptionNamespace, owner: BareJid, levels?: readonly TrustLevel[]): Promise<boolean> {
+    return this.#run('hasKey', async (db) => {
+      if (levels?.length === 0) return false
+      let q = db
+        .selectFrom(this.#t.keys)
+        .select('key_id')
+        .where('account', '=', this.account)
+        .where('encryption', '=', encryption)
+        .where('owner', '=', owner)
+      if (levels !== undefined) q = q.where(inList('level', levels))
+      return (await q.limit(1).executeTakeFirst()) !== undefined
+    })
+  }
+
+  setTrustLevels(
+    encryption: EncryptionNamespace,
+    changes: readonly LevelChange[],
+    ctx: ChangeContext,
+  ): Promise<readonly KeyRecord[]> {
+    // One target level per key: a key named twice gets the last level asked for.
+    const wanted = new Map<string, { owner: BareJid; keyId: KeyId; level: TrustLevel }>()
+    for (const change of changes) {
+      for (const keyId of change.keyIds) {
+        const k = JSON.stringify([change.owner, keyId])
+        wanted.delete(k)
+        wanted.set(k, { owner: change.owner, keyId, level: change.level })
+      }
+    }
+    if (wanted.size === 0) return this.#run('setTrustLevels', async () => [])
+    const provenance = JSON.stringify(ctx.provenance)
+    return this.#atomic('setTrustLevels', async (db) => {
+      const changed: KeyRecord[] = []
+      for (const part of chunks([...wanted.values()])) {
+        // Upsert that only touches rows whose level differs; RETURNING yields new and changed rows.
+        const rows = await db
+          .insertInto(this.#t.keys)
+          .values(
+            part.map((w) => ({
+              account: this.account,
+              encryption,
+              owner: w.owner,
+              key_id: w.keyId,
+              level: w.level,
+              provenance,
+              first_seen: ctx.at,
+              changed_at: ctx.at,
+            })),
+          )
+          .onConflict((oc) =>
+            oc
+              .columns(['account', 'encryption', 'owner', 'key_id'])
+              .doUpdateSet((eb) => ({
+                level: eb.ref('excluded.level'),
+                provenance: eb.ref('excluded.provenance'),
+                changed_at: eb.ref('excluded.changed_at'),
+              }))
+              .where(sql<SqlBool>`level is not excluded.level`),
+          )
+          .returningAll()
+          .execute()
+        for (const row of rows) changed.push(toKeyRecord(row))
+      }
+      const authenticated: string[] = []
+      for (const w of wanted.values()) if (w.level === 'authenticated') authenticated.push(w.owner)
+      await this.#markAuthenticated(db, encryption, authenticated)
+      return changed.sort(byOwnerKey)
+    })
+  }
+
+  changeTrustLevels(
+    encryption: EncryptionNamespace,
+    owners: readonly BareJid[],
+    from: TrustLevel,
+    to: TrustLevel,
+    ctx: ChangeContext,
+  ): Promise<readonly KeyRecord[]> {
+    if (owners.length === 0 || from === to) return this.#run('changeTrustLevels', async () => [])
+    return this.#atomic('changeTrustLevels', async (db) => {
+      const rows = await db
+        .updateTable(this.#t.keys)
+        .set({ level: to, provenance: JSON.stringify(ctx.provenance), changed_at: ctx.at })
+        .where('account', '=', this.account)
+        .where('encryption', '=', encryption)
+        .where('level', '=', from)
+        .where(inList('owner', owners))
+        .returningAll()
+        .execute()
+      const changed = rows.map(toKeyRecord)
+      if (to === 'authenticated') {
+        await this.#markAuthenticated(
+          db,
+          encryption,
+          changed.map((r) => r.owner),
+        )
+      }
+      return changed.sort(byOwnerKey)
+    })
+  }
+
+  removeKeys(encryption: EncryptionNamespace, owner: BareJid, keyIds?: readonly KeyId[]): Promise<void> {
+    return this.#run('removeKeys', async (db) => {
+      if (keyIds?.length === 0) return
+      let q = db
+        .deleteFrom(this.#t.keys)
+        .where('account', '=', this.account)
+        .where('encryption', '=', encryption)
+        .where('owner', '=', owner)
+      if (keyIds !== undefined) q = q.where(inList('key_id', keyIds))
+      await q.execute()
+    })
+  }
+
+  removeKeysById(encryption: EncryptionNamespace, keyIds: readonly KeyId[]): Promise<void> {
+    return this.#run('removeKeysById', async (db) => {
+      if (keyIds.length === 0) return
+      await db
+        .deleteFrom(this.#t.keys)
+        .where('account', '=', this.account)
+        .where('encryption', '=', encryption)
+        .where(inList('key_id', keyIds))
+        .execute()
+    })
+  }
+
+  resetAll(encryption: EncryptionNamespace): Promise<void> {
+    return this.#atomic('resetAll', async (db) => {
+      const t = this.#t
+      for (const table of [
+        t.keys,
+        t.own_keys,
+        t.security_policies,
+        t.authenticated_once,
+        t.postponed,
+        t.last_applied,
+      ] as const) {
+        await db
+          .deleteFrom(table)
+          .where('account', '=', this.account)
+          .where('encryption', '=', encryption)
+          .execute()
+      }
+    })
+  }
+
+  // ---- postponed decisions ----
+
+  addPostponed(decisions: readonly PostponedDecision[]): Promise<AddPostponedResult> {
+    // Within one call, per D-8 key: distrust wins over trust; otherwise the newer sceTime, then
+    // the later entry, wins.
+    const merged = new Map<string, PostponedDecision>()
+    for (const d of decisions) {
+      const k = d8(d)
+      const prev = merged.get(k)
+      if (
+        prev === undefined ||
+        (prev.polarity === d.polarity && d.sceTime >= prev.sceTime) ||
+        (prev.polarity === 'trust' && d.polarity === 'distrust')
+      ) {
+        merged.set(k, d)
+      }
+    }
+    if (merged.size === 0) {
+      return this.#run('addPostponed', async () => ({ stored: [], ignored: [], evicted: [] }))
+    }
+    const max = this.#core.limits.maxPostponedPerSender
+    return this.#atomic('addPostponed', async (db) => {
+      const t = this.#t
+      const storedKeys = new Set<string>()
+      for (const part of chunks([...merged.values()])) {
+        // Replaces the stored decision of the same D-8 key unless that one has a newer sceTime;
+        // RETURNING yields exactly the rows inserted or replaced.
+        const rows = await db
+          .insertInto(t.postponed)
+          .values(
+            part.map((d) => ({
+              account: this.account,
+              encryption: d.encryption,
+              sender_key: d.senderKey,
+              owner: d.owner,
+              key_id: d.keyId,
+              sender_jid: d.senderJid,
+              polarity: d.polarity,
+              sce_time: d.sceTime,
+              received_at: d.receivedAt,
+            })),
+          )
+          .onConflict((oc) =>
+            oc
+              .columns(['account', 'encryption', 'sender_key', 'owner', 'key_id'])
+              .doUpdateSet((eb) => ({
+                sender_jid: eb.ref('excluded.sender_jid'),
+                polarity: eb.ref('excluded.polarity'),
+                sce_time: eb.ref('excluded.sce_time'),
+                received_at: eb.ref('excluded.received_at'),
+              }))
+              .where(sql<SqlBool>`sce_time <= excluded.sce_time`),
+          )
+          .returning(['encryption', 'sender_key', 'owner', 'key_id'])
+          .execute()
+        for (const r of rows) storedKeys.add(JSON.stringify([r.encryption, r.sender_key, r.owner, r.key_id]))
+      }
+      const stored: PostponedDecision[] = []
+      const ignored: PostponedDecision[] = []
+      for (const [k, d] of merged) (storedKeys.has(k) ? stored : ignored).push(d)
+
+      // Per-sender cap: evict the oldest beyond `max`.
+      const evicted: PostponedDecision[] = []
+      const senders = new Map<string, { encryption: string; senderKey: string }>()
+      for (const d of stored) {
+        senders.set(JSON.stringify([d.encryption, d.senderKey]), {
+          encryption: d.encryption,
+          senderKey: d.senderKey,
+        })
+      }
+      for (const { encryption, senderKey } of senders.values()) {
+        const bySender = db
+          .selectFrom(t.postponed)
+          .where('account', '=', this.account)
+          .where('encryption', '=', encryption)
+          .where('sender_key', '=', senderKey)
+        const count = await bySender
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+        const over = Number(count.n) - max
+        if (over <= 0) continue
+        const all = (await bySender.selectAll().execute()).map(toPostponed).sort(byPostponed)
+        const victims = all.slice(0, over)
+        for (const v of victims) {
+          await db
+            .deleteFrom(t.postponed)
+            .where('account', '=', this.account)
+            .where('encryption', '=', v.encryption)
+            .where('sender_key', '=', v.senderKey)
+            .where('owner', '=', v.owner)
+            .where('key_id', '=', v.keyId)
+            .execute()
+        }
+        evicted.push(...victims)
+      }
+      return {
+        stored: stored.sort(byPostponed),
+        ignored: ignored.sort(byPostponed),
+        evicted: evicted.sort(byPostponed),
+      }
+    })
+  }
+
+  getPostponed(
+    encryption: EncryptionNamespace,
+    query: PostponedQuery = {},
+  ): Promise<readonly PostponedDecision[]> {
+    return this.#run('getPostponed', async (db) => {
+      const { senderKeys, keyIds, polarity } = query
+      if (senderKeys?.length === 0 || keyIds?.length === 0) return []
+      let q = db
+        .selectFrom(this.#t.postponed)
+        .selectAll()
+        .where('account', '=', this.account)
+        .where('encryption', '=', encryption)
+      if (senderKeys !== undefined) q = q.where(inList('sender_key', senderKeys))
+      if (keyIds !== undefined) q = q.where(inList('key_id', keyIds))
+      if (polarity !== undefined) q = q.where('polarity', '=', polarity)
+      const rows = await q.execute()
+      return rows.map(toPostponed).sort(byPostponed)
+    })
+  }
+
+  removePostponed(
+    encryption: EncryptionNamespace,
+    keyIds: { readonly trust?: readonly KeyId[]; readonly distrust?: readonly KeyId[] },
+  ): Promise<void> {
+    return this.#atomic('removePostponed', async (db) => {
+      for (const polarity of ['trust', 'distrust'] as const) {
+        const ids = keyIds[polarity]
+        if (ids === undefined || ids.length === 0) continue
+        await db
+          .deleteFrom(this.#t.postponed)
+          .where('account', '=', this.account)
+          .where('encryption', '=', encryption)
+          .where('polarity', '=', polarity)
+          .where(inList('key_id', ids))
+          .execute()
+      }
+    })
+  }
+
+  removePostponedBySenders(encryption: EncryptionNamespace, senderKeys?: readonly KeyId[]): Promise<void> {
+    return this.#run('removePostponedBySenders', async (db) => {
+      if (senderKeys?.length === 0) return
+      let q = db
+        .deleteFrom(this.#t.postponed)
+        .where('account', '=', this.account)
+        .where('encryption', '=', encryption)
+      if (senderKeys !== undefined) q = q.where(inList('sender_key', senderKeys))
+      await q.execute()
+    })
+  }
+
+  // ---- D-9 ----
+
+  getLastApplied(
+    encryption: EncryptionNamespace,
+    senderKey: KeyId,
+    owner: BareJid,
+    keyId: KeyId,
+  ): Promise<number | undefined> {
+    return this.#run('getLastApplied', async (db) => {
+      const row = await db
+        .selectFrom(this.#t.last_applied)
+        .select('sce_time')
+        .where('account', '=', this.account)
+        .where('encryption', '=', encryption)
+        .where('sender_key', '=', senderKey)
+        .where('owner', '=', owner)
+        .where('key_id', '=', keyId)
+        .executeTakeFirst()
+      return row?.sce_time
+    })
+  }
+
+  setLastApplied(
+    encryption: EncryptionNamespace,
+    senderKey: KeyId,
+    owner: BareJid,
+    keyId: KeyId,
+    sceTime: number,
+  ): Promise<void> {
+    return this.#run('setLastApplied', async (db) => {
+      await db
+        .insertInto(this.#t.last_applied)
+        .values({
+          account: this.account,
+          encryption,
+          sender_key: senderKey,
+          owner,
+          key_id: keyId,
+          sce_time: sceTime,
+        })
+        .onConflict((oc) =>
+          oc
+            .columns(['account', 'encryption', 'sender_key', 'owner', 'key_id'])
+            .doUpdateSet({ sce_time: sceTime }),
+        )
+        .execute()
+    })
+  }
+
+  // ---- backend state ----
+
+  getState(namespace: string, key: string): Promise<Uint8Array | undefined> {
+    return this.#run('getState', async (db) => {
+      const row = await db
+        .selectFrom(this.#t.backend_state)
+        .select('value')
+        .where('account', '=', this.account)
+        .where('namespace', '=', namespace)
+        .where('key', '=', key)
+        .executeTakeFirst()
+      // better-sqlite3 returns a Buffer: hand out a plain Uint8Array copy.
+      return row === undefined ? undefined : copyBytes(row.value)
+    })
+  }
+
+  setState(namespace: string, key: string, value: Uint8Array): Promise<void> {
+    // SQLite copies the bound bytes; a Buffer view avoids a copy on our side.
+    const blob = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+    return this.#run('setState', async (db) => {
+      await db
+        .insertInto(this.#t.backend_state)
+        .values({ account: this.account, namespace, key, value: blob })
+        .onConflict((oc) => oc.columns(['account', 'namespace', 'key']).doUpdateSet({ value: blob }))
+        .execute()
+    })
+  }
+
+  deleteState(namespace: string, key: string): Promise<void> {
+    return this.#run('deleteState', async (db) => {
+      await db
+        .deleteFrom(this.#t.backend_state)
+        .where('account', '=', this.account)
+        .where('namespace', '=', namespace)
+        .where('key', '=', key)
+        .execute()
+    })
+  }
+
+  listState(namespace: string, prefix?: string): Promise<readonly string[]> {
+    return this.#run('listState', async (db) => {
+      let q = db
+        .selectFrom(this.#t.backend_state)
+        .select('key')
+        .where('account', '=', this.account)
+        .where('namespace', '=', namespace)
+      if (prefix !== undefined && prefix !== '') {
+        // Byte-wise prefix on the UTF-8 text (exactly String#startsWith); `key >= prefix` starts
+        // the index range.
+        q = q
+          .where('key', '>=', prefix)
+          .where(
+            sql<SqlBool>`substr(cast(key as blob), 1, length(cast(${prefix} as blob))) = cast(${prefix} as blob)`,
+          )
+      }
+      const rows = await q.execute()
+      return rows.map((r) => r.key).sort(cmp)
+    })
+  }
+}
