@@ -1,0 +1,284 @@
+/**
+ * Public types of the XEP-0450 engine. See README.md ("API") for the semantics of each member.
+ */
+import type {
+  AccountTrustStore,
+  BackendCapabilities,
+  BareJid,
+  EncryptionNamespace,
+  FullJid,
+  KeyId,
+  KeyRecord,
+  KeyRef,
+  Polarity,
+  PostponedDecision,
+  Provenance,
+  SecurityPolicy,
+  TrustLevel,
+  TrustMessage,
+  TrustMessageLimits,
+  UriSource,
+} from '@vouch/tm-core'
+
+/** XEP-0450 v0.4.0 namespace, the `usage` of every trust message this engine reads or writes (TM-5). */
+export const NS_ATM = 'urn:xmpp:atm:1'
+
+/** One encryption protocol the engine knows: its namespace and what its backend declares. */
+export interface AtmBackend {
+  readonly namespace: EncryptionNamespace
+  readonly capabilities: BackendCapabilities
+}
+
+/**
+ * The typed security policy (STYLE rule 9). Every member has a safe default ({@link DEFAULT_ATM_POLICY}).
+ */
+export interface AtmPolicy {
+  /**
+   * How new keys are stored (TOAK-1 … TOAK-3, D-11). When given explicitly it wins over the
+   * per-encryption policy kept in the store; when omitted, the store's
+   * `getSecurityPolicy(encryption)` is used, and `toakafa` if that is unset.
+   */
+  readonly securityPolicy: SecurityPolicy
+  /**
+   * D-10. `false` (spec default): an authenticated sender's trust message authenticates a key even
+   * if this endpoint distrusted it manually. `true`: an automatic *trust* never overrides a manual
+   * decision (manually-distrusted, or a distrust made here); an automatic *distrust* still applies
+   * (fail safe: a revocation from an authenticated endpoint can only shrink the set of keys we
+   * encrypt to).
+   */
+  readonly manualDecisionsFinal: boolean
+  /** ATM-UI3: ask {@link AtmInit.confirm} before every automatic decision. */
+  readonly requireConfirmation: boolean
+  /**
+   * Accept a trust message whose `encryption` attribute differs from the protocol that carried it
+   * (an OMEMO 2 channel carrying decisions about OX keys). The sender's key is always looked up in
+   * the carrier's namespace. Default `false` (X3).
+   */
+  readonly allowCrossProtocol: boolean
+}
+
+export const DEFAULT_ATM_POLICY: AtmPolicy = Object.freeze({
+  securityPolicy: 'toakafa',
+  manualDecisionsFinal: false,
+  requireConfirmation: false,
+  allowCrossProtocol: false,
+})
+
+/**
+ * Resource caps (X10). Trust messages and manual decisions over a cap are rejected with
+ * `LimitExceededError` before anything is stored. The postponed store is bounded by the store's
+ * own `maxPostponedPerSender` (evictions are reported).
+ */
+export type AtmLimits = TrustMessageLimits
+
+/** An automatic decision waiting for the ATM-UI3 confirmation hook. */
+export interface PendingAutomaticDecision {
+  readonly key: KeyRef
+  readonly polarity: Polarity
+  readonly from: TrustLevel
+  readonly to: TrustLevel
+  /** the endpoint whose trust message made the decision */
+  readonly senderJid: BareJid
+  readonly senderKey: KeyId
+  readonly sceTime: number
+}
+
+export interface AtmInit {
+  /** our own bare JID */
+  readonly account: BareJid
+  /** this endpoint's full JID: trust messages from it are discarded unparsed (TM-24) */
+  readonly ownFullJid?: FullJid
+  /** the account's view of the trust store (`store.forAccount(account)`) */
+  readonly store: AccountTrustStore
+  /** the protocols that exist; `oneKeyPerIdentity` (OX) changes the rules (ATM-4, X16) */
+  readonly backends: readonly AtmBackend[]
+  readonly policy?: Partial<AtmPolicy>
+  /** ATM-UI3 veto hook, asked for every automatic decision when `policy.requireConfirmation` */
+  readonly confirm?: (decision: PendingAutomaticDecision) => Promise<boolean>
+  /** clock (ms since the epoch); the engine reads no other clock */
+  readonly now: () => number
+  readonly limits?: Partial<AtmLimits>
+}
+
+/** How a local decision was made (becomes the change's provenance). */
+export type DecisionOrigin =
+  | { readonly source: 'manual' }
+  | { readonly source: 'uri'; readonly uriSource: UriSource }
+
+/** A trust message the caller must now encrypt and send. */
+export interface OutgoingTrustMessage {
+  /** bare JID to address the stanza to (own endpoints are reached by Carbons) */
+  readonly to: BareJid
+  readonly message: TrustMessage
+  /**
+   * The ONLY keys the message may be encrypted for (TM-15, TM-21): authenticated keys of `to` and
+   * our own other authenticated keys, never our own key, never a non-authenticated key.
+   * Exception (ATM-4, X16): for a one-key-per-identity protocol the message to our own bare JID
+   * is encrypted for our own (shared) key.
+   */
+  readonly allowedKeys: readonly KeyRef[]
+}
+
+export interface DecisionResult {
+  /** every key whose level changed, including changes caused by released postponed decisions */
+  readonly changes: readonly KeyRecord[]
+  /** trust messages to send (D-5: only for decisions made on this endpoint) */
+  readonly outgoing: readonly OutgoingTrustMessage[]
+}
+
+/** A local decision about one key owner's keys. */
+export interface DecisionInput {
+  readonly encryption: EncryptionNamespace
+  readonly owner: BareJid
+  readonly trust?: readonly KeyId[]
+  readonly distrust?: readonly KeyId[]
+}
+
+/** A parsed Trust Message URI (structurally what `@vouch/uri` yields). */
+export interface TrustUri {
+  readonly jid: BareJid
+  readonly encryption: EncryptionNamespace
+  readonly trust: readonly KeyId[]
+  readonly distrust: readonly KeyId[]
+}
+
+/** What the URI confirmation hook is shown (URI-4): only the decisions that would change something. */
+export interface UriDecisionSummary {
+  readonly jid: BareJid
+  readonly encryption: EncryptionNamespace
+  readonly uriSource: UriSource
+  readonly authenticate: readonly KeyId[]
+  readonly distrust: readonly KeyId[]
+  /** key ids of the URI skipped because they are our own key (X8) */
+  readonly skippedOwnKeys: readonly KeyId[]
+}
+
+export interface ApplyUriOptions {
+  readonly uriSource: UriSource
+  /** URI-4: must resolve `true` before anything is stored or sent */
+  readonly confirm: (summary: UriDecisionSummary) => Promise<boolean>
+}
+
+/** The input of {@link Atm.handleTrustMessage}. */
+export interface ReceivedTrustMessage {
+  /** already parsed by tm-core */
+  readonly message: TrustMessage
+  /** stanza `from` */
+  readonly senderJid: FullJid | BareJid
+  /** from the decryption result, never from the XML */
+  readonly senderKey: KeyId
+  /** protocol that carried (decrypted or verified) the message */
+  readonly carrier: EncryptionNamespace
+  /** false = plaintext or signed-only */
+  readonly encrypted: boolean
+  /** OX `<sign/>` verified (TM-14) */
+  readonly signed?: boolean
+  /** SCE `<time/>` in ms (already checked by sce) */
+  readonly sceTime: number
+}
+
+/** Why one decision of a message was not applied (nor postponed). */
+export type SkipReason =
+  /** a contact vouching for someone else's keys (X9) */
+  | 'unqualified-sender'
+  /** a decision about our own key (X8) */
+  | 'own-key'
+  /** a decision about our own account's keys of a one-key-per-identity protocol (ATM-4, X16) */
+  | 'ook-own-account'
+  /** not newer than the last decision applied from this sender about this key (D-9, X5) */
+  | 'replay'
+  /** the ATM-UI3 confirmation hook said no */
+  | 'vetoed'
+  /** an automatic trust over a manual distrust under `manualDecisionsFinal` (D-10) */
+  | 'manual-final'
+
+/** Why a whole message was ignored: a message-level discard, or the reason its first decision was skipped. */
+export type IgnoreReason =
+  | 'own-full-jid'
+  | 'own-key'
+  | 'plaintext'
+  | 'wrong-usage'
+  | 'unknown-encryption'
+  | 'protocol-mismatch'
+  | SkipReason
+
+export interface SkippedDecision {
+  readonly key: KeyRef
+  readonly polarity: Polarity
+  readonly reason: SkipReason
+}
+
+export interface ReceiveResult {
+  /**
+   * - `applied`: the sender key is authenticated and every decision was applied (or already held);
+   * - `postponed`: the sender key is not authenticated yet; the decisions are kept (ATM-P1);
+   * - `partially-applied`: some decisions were applied, others skipped (see `skipped`);
+   * - `ignored`: nothing applied nor postponed (see `reason`).
+   */
+  readonly outcome: 'applied' | 'postponed' | 'partially-applied' | 'ignored'
+  readonly reason?: IgnoreReason
+  /** every key whose level changed (including released postponed decisions and TOAKAFA demotions) */
+  readonly changes: readonly KeyRecord[]
+  readonly postponed: readonly PostponedDecision[]
+  /** postponed decisions the store evicted to stay under its cap */
+  readonly evicted: readonly PostponedDecision[]
+  readonly skipped: readonly SkippedDecision[]
+  /** always empty (D-5): decisions applied from received messages are never re-broadcast */
+  readonly outgoing: readonly OutgoingTrustMessage[]
+}
+
+export interface KeysDiscoveredResult {
+  /** keys stored now (keys already stored keep their level: X12, ATM-P2) */
+  readonly added: readonly KeyRecord[]
+}
+
+export interface AtmEvents {
+  'level-changed': {
+    readonly key: KeyRef
+    readonly from: TrustLevel
+    readonly to: TrustLevel
+    readonly provenance: Provenance
+    readonly at: number
+  }
+  'decision-postponed': { readonly decision: PostponedDecision }
+  'postponed-applied': { readonly decision: PostponedDecision }
+  'decision-vetoed': { readonly decision: PendingAutomaticDecision }
+  'postponed-evicted': { readonly decision: PostponedDecision }
+}
+
+export type AtmEventName = keyof AtmEvents
+
+export interface Atm {
+  readonly account: BareJid
+  readonly policy: AtmPolicy
+  /** Manually (or by URI) authenticates keys of `owner`; sends ATM-S1 … S4. */
+  authenticate(
+    encryption: EncryptionNamespace,
+    owner: BareJid,
+    keyIds: readonly KeyId[],
+    origin?: DecisionOrigin,
+  ): Promise<DecisionResult>
+  /** Manually (or by URI) distrusts keys of `owner`; sends ATM-S5, S6. */
+  distrust(
+    encryption: EncryptionNamespace,
+    owner: BareJid,
+    keyIds: readonly KeyId[],
+    origin?: DecisionOrigin,
+  ): Promise<DecisionResult>
+  /** Both at once, in one transaction (distrust wins for a key listed in both, D-8). */
+  decide(input: DecisionInput, origin?: DecisionOrigin): Promise<DecisionResult>
+  /** URI-3, URI-4, X15: applies a Trust Message URI after `confirm` said yes. */
+  applyUri(uri: TrustUri, options: ApplyUriOptions): Promise<DecisionResult>
+  /** ATM-R1 … R6, ATM-P1: applies or postpones a received, decrypted trust message. */
+  handleTrustMessage(input: ReceivedTrustMessage): Promise<ReceiveResult>
+  /** A device/key appeared (bundle fetch, key exchange): stores it per the security policy. */
+  keysDiscovered(
+    encryption: EncryptionNamespace,
+    owner: BareJid,
+    keyIds: readonly KeyId[],
+  ): Promise<KeysDiscoveredResult>
+  /** D-11: forgets that `owner` was ever authenticated, so TOAKAFA trusts its new keys again. */
+  resetToakafa(encryption: EncryptionNamespace, owner: BareJid): Promise<void>
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<E extends AtmEventName>(event: E, listener: (payload: AtmEvents[E]) => void): () => void
+}

@@ -1,0 +1,103 @@
+import type { KeyId } from '@vouch/tm-core'
+import { NS_OMEMO_2 } from '@vouch/tm-core'
+import { describe, expect, it } from 'vitest'
+import { createAtm } from '../../src/index.ts'
+import { ALICE, B1, BOB, BOB_PHONE, OMEMO, omemoKey, testClock, trustMessage } from '../helpers.ts'
+import { untouchedStore } from './untouched-store.ts'
+
+async function rejection(
+  p: Promise<unknown>,
+): Promise<Error & { limit?: string; max?: number; actual?: number }> {
+  try {
+    await p
+  } catch (e) {
+    return e as Error
+  }
+  throw new Error('expected a rejection')
+}
+
+describe('X10: oversized trust messages and decisions', () => {
+  const keys = (n: number): KeyId[] => Array.from({ length: n }, (_, i) => omemoKey(`k${i}`))
+
+  it('X10: a message with more key owners than the cap is rejected before the store is touched', async () => {
+    const { store, calls } = untouchedStore()
+    const atm = createAtm({
+      account: ALICE,
+      store,
+      backends: [OMEMO],
+      now: testClock().now,
+      limits: { maxKeyOwners: 2 },
+    })
+    const owners = [BOB, BOB, BOB].map((jid) => ({ jid, trust: [B1] }))
+    const err = await rejection(
+      atm.handleTrustMessage({
+        message: trustMessage(NS_OMEMO_2, owners),
+        senderJid: BOB_PHONE,
+        senderKey: B1,
+        carrier: NS_OMEMO_2,
+        encrypted: true,
+        sceTime: 1,
+      }),
+    )
+    expect(err.name).toBe('LimitExceededError')
+    expect(err.max).toBe(2)
+    expect(err.actual).toBe(3)
+    expect(calls).toEqual([])
+  })
+
+  it('X10: a key owner with more ids than the cap is rejected before the store is touched', async () => {
+    const { store, calls } = untouchedStore()
+    const atm = createAtm({
+      account: ALICE,
+      store,
+      backends: [OMEMO],
+      now: testClock().now,
+      limits: { maxKeyIdsPerOwner: 4 },
+    })
+    const err = await rejection(
+      atm.handleTrustMessage({
+        message: trustMessage(NS_OMEMO_2, [{ jid: BOB, trust: keys(3), distrust: keys(5).slice(3) }]),
+        senderJid: BOB_PHONE,
+        senderKey: B1,
+        carrier: NS_OMEMO_2,
+        encrypted: true,
+        sceTime: 1,
+      }),
+    )
+    expect(err.name).toBe('LimitExceededError')
+    expect(err.actual).toBe(5)
+    expect(calls).toEqual([])
+  })
+
+  it('X10: a manual decision over the cap is rejected before the store is touched', async () => {
+    const { store, calls } = untouchedStore()
+    const atm = createAtm({
+      account: ALICE,
+      store,
+      backends: [OMEMO],
+      now: testClock().now,
+      limits: { maxKeyIdsPerOwner: 2 },
+    })
+    const err = await rejection(atm.authenticate(NS_OMEMO_2, BOB, keys(3)))
+    expect(err.name).toBe('LimitExceededError')
+    expect(calls).toEqual([])
+  })
+
+  it('TM-11: a key id of the wrong length for its protocol is rejected before the store is touched', async () => {
+    const { store, calls } = untouchedStore()
+    const atm = createAtm({ account: ALICE, store, backends: [OMEMO], now: testClock().now })
+    const short = Buffer.alloc(20, 7).toString('base64') as KeyId
+    const err = await rejection(
+      atm.handleTrustMessage({
+        message: trustMessage(NS_OMEMO_2, [{ jid: BOB, trust: [short] }]),
+        senderJid: BOB_PHONE,
+        senderKey: B1,
+        carrier: NS_OMEMO_2,
+        encrypted: true,
+        sceTime: 1,
+      }),
+    )
+    expect(err.name).toBe('InvalidKeyIdError')
+    expect(calls).toEqual([])
+  })
+})
