@@ -3,7 +3,7 @@
  * https://xmpp.org/extensions/xep-0420.html
  *
  * Builds and opens SCE envelopes with the affix profile XEP-0434 v0.6.0 §5.2.1 requires of trust
- * messages (TM-17 … TM-20) and the receiver checks XEP-0420 §3 requires (SCE-1 … SCE-4), following
+ * messages (TM-17 … TM-20) and the receiver checks XEP-0420 §4 "Affix Elements" requires (SCE-1 … SCE-4), following
  * the project decisions D-2 (time stamps) and D-3 (bare JIDs). The wire shapes we read are listed in
  * {@link SCE_DIALECTS}; the older `urn:xmpp:sce:0` shapes are read only with `legacy: true`.
  */
@@ -62,7 +62,7 @@ export const SCE_DIALECTS: readonly SceDialect[] = Object.freeze([
 
 const EMIT = SCE_DIALECTS[0] as SceDialect
 
-/** XEP-0420 §3: "a randomly generated sequence of random length between 0 and 200 characters". */
+/** XEP-0420 §4: "a randomly generated sequence of random length between 0 and 200 characters". */
 export const DEFAULT_RPAD = Object.freeze({ minLength: 0, maxLength: 200 })
 /** Largest rpad {@link buildEnvelope} agrees to write. */
 export const MAX_RPAD_LENGTH = 1 << 16
@@ -291,7 +291,7 @@ export function openEnvelope(input: Element | string, options: OpenEnvelopeOptio
       continue
     }
     // affixes and content are in the envelope's namespace; other elements are profile-defined
-    // affixes (XEP-0420 §3 lets profiles add their own) and are ignored
+    // affixes (XEP-0420 §4 lets profiles add their own) and are ignored
     if (child.attrs.xmlns !== undefined && child.attrs.xmlns !== namespace) continue
     switch (child.name) {
       case dialect.content:
