@@ -94,18 +94,21 @@ function isRawDatabase(d: unknown): d is SqliteDatabase {
  *
  * Rejects with `StoreError` (the driver error as `cause`) if the database cannot be opened or
  * migrated, `StoreBusyError` if another connection holds the lock past the busy timeout, and
- * `TypeError` for a bad `tablePrefix`, `busyTimeoutMs` or `limits`.
+ * `TypeError` for a bad `tablePrefix` or `synchronous`, `RangeError` for a bad `busyTimeoutMs` or
+ * `limits`.
  */
 export async function sqliteStore(init: SqliteStoreInit): Promise<TrustStore> {
   const prefix = init.tablePrefix ?? DEFAULT_TABLE_PREFIX
   const t = tableNames(prefix)
   const busyTimeoutMs = init.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS
   if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
-    throw new TypeError(`busyTimeoutMs must be a non-negative integer, got ${busyTimeoutMs}`)
+    throw new RangeError(`busyTimeoutMs must be a non-negative integer, got ${busyTimeoutMs}`)
   }
   const limits: TrustStoreLimits = Object.freeze({ ...DEFAULT_TRUST_STORE_LIMITS, ...init.limits })
   if (!Number.isSafeInteger(limits.maxPostponedPerSender) || limits.maxPostponedPerSender < 1) {
-    throw new TypeError(`limits.maxPostponedPerSender must be a positive integer`)
+    throw new RangeError(
+      `maxPostponedPerSender must be a positive integer, got ${limits.maxPostponedPerSender}`,
+    )
   }
   const synchronous = init.synchronous ?? 'FULL'
   if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {

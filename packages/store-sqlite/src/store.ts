@@ -18,6 +18,7 @@ import type {
 import { StoreError } from '@vouch/tm-core/contracts'
 import { type Expression, type Kysely, type Selectable, type SqlBool, sql, type Transaction } from 'kysely'
 import { toStoreError } from './errors.ts'
+import { compareCodePoints, compareKeys, comparePostponed } from './order.ts'
 import type { KeysTable, PostponedTable, TableNames, TrustDb } from './schema.ts'
 
 /** Shared by every account view and transaction of one store. */
@@ -30,31 +31,25 @@ export interface StoreCore {
   closed: boolean
 }
 
-/** State of one running transaction, shared by its (nested) views. */
-interface TxState {
+/** One running database transaction, shared by the views of its (nested) transaction functions. */
+interface TxShared {
   readonly trx: Transaction<TrustDb>
-  active: boolean
   /** calls on the transaction run one after the other, even if `fn` does not await them */
   queue: Promise<unknown>
+  /** counter for savepoint names of nested transactions */
+  savepoints: number
+}
+
+/** The view handed to one transaction function: usable until that function settles. */
+interface TxState {
+  readonly shared: TxShared
+  active: boolean
 }
 
 type Db = Kysely<TrustDb>
 
 /** Rows per multi-row INSERT: 1,000 rows × ≤ 9 columns stays far below SQLite's 32,766 parameters. */
 const CHUNK = 1000
-
-const cmp = (a: string | number, b: string | number): number => (a < b ? -1 : a > b ? 1 : 0)
-
-/** Key order of the contract: (owner, keyId), JS string order (UTF-16 code units). */
-const byOwnerKey = (a: KeyRecord, b: KeyRecord): number => cmp(a.owner, b.owner) || cmp(a.keyId, b.keyId)
-
-/** Postponed order of the contract: (sceTime, receivedAt, owner, keyId), then senderKey to be total. */
-const byPostponed = (a: PostponedDecision, b: PostponedDecision): number =>
-  cmp(a.sceTime, b.sceTime) ||
-  cmp(a.receivedAt, b.receivedAt) ||
-  cmp(a.owner, b.owner) ||
-  cmp(a.keyId, b.keyId) ||
-  cmp(a.senderKey, b.senderKey)
 
 function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   const out: T[][] = []
@@ -101,6 +96,24 @@ function toPostponed(row: Selectable<PostponedTable>): PostponedDecision {
 
 /** D-8 identity of a postponed decision. */
 const d8 = (d: PostponedDecision): string => JSON.stringify([d.encryption, d.senderKey, d.owner, d.keyId])
+
+const copyDecision = (d: PostponedDecision): PostponedDecision => ({
+  encryption: d.encryption,
+  senderKey: d.senderKey,
+  senderJid: d.senderJid,
+  owner: d.owner,
+  keyId: d.keyId,
+  polarity: d.polarity,
+  sceTime: d.sceTime,
+  receivedAt: d.receivedAt,
+})
+
+/** True if `a` wins over `b` for the same D-8 key given in one call (as the reference store). */
+function winsInOneCall(a: PostponedDecision, b: PostponedDecision): boolean {
+  if (a.polarity !== b.polarity) return a.polarity === 'distrust'
+  if (a.sceTime !== b.sceTime) return a.sceTime > b.sceTime
+  return a.receivedAt >= b.receivedAt // equal: the later one in the call wins
+}
 
 const copyBytes = (v: Uint8Array): Uint8Array => new Uint8Array(v)
 
@@ -160,18 +173,7 @@ class SqliteAccountStore implements AccountTrustStore {
   async #exec<T>(operation: string, fn: (db: Db) => Promise<T>, atomic: boolean): Promise<T> {
     this.#check(operation)
     const tx = this.#tx
-    if (tx !== undefined) {
-      const next = tx.queue.then(async () => {
-        this.#check(operation)
-        try {
-          return await fn(tx.trx)
-        } catch (e) {
-          throw toStoreError(e, operation)
-        }
-      })
-      tx.queue = next.catch(() => {})
-      return next
-    }
+    if (tx !== undefined) return this.#enqueue(tx.shared, operation, fn)
     try {
       return atomic ? await this.#core.db.transaction().execute(fn) : await fn(this.#core.db)
     } catch (e) {
@@ -179,20 +181,31 @@ class SqliteAccountStore implements AccountTrustStore {
     }
   }
 
+  /** Runs `fn` on the transaction's connection after every call queued before it. */
+  #enqueue<T>(shared: TxShared, operation: string, fn: (db: Db) => Promise<T>): Promise<T> {
+    const next = shared.queue.then(async () => {
+      this.#check(operation)
+      try {
+        return await fn(shared.trx)
+      } catch (e) {
+        throw toStoreError(e, operation)
+      }
+    })
+    shared.queue = next.catch(() => {})
+    return next
+  }
+
   async transaction<T>(fn: (tx: AccountTrustStore) => Promise<T>): Promise<T> {
-    if (this.#tx !== undefined) {
-      // Nested: joins the outer transaction.
-      this.#check('transaction')
-      return fn(this)
-    }
     this.#check('transaction')
+    const outer = this.#tx
+    if (outer !== undefined) return this.#nested(outer.shared, fn)
     let thrown: { readonly error: unknown } | undefined
     try {
       return await this.#core.db.transaction().execute(async (trx) => {
-        const state: TxState = { trx, active: true, queue: Promise.resolve() }
+        const state: TxState = { shared: { trx, queue: Promise.resolve(), savepoints: 0 }, active: true }
         try {
           const result = await fn(new SqliteAccountStore(this.#core, this.account, state))
-          await state.queue
+          await state.shared.queue
           return result
         } catch (error) {
           thrown = { error }
@@ -205,6 +218,32 @@ class SqliteAccountStore implements AccountTrustStore {
       // What `fn` threw is passed on as is; BEGIN/COMMIT failures become typed store errors.
       if (thrown !== undefined && thrown.error === e) throw e
       throw toStoreError(e, 'transaction')
+    }
+  }
+
+  /**
+   * A nested transaction joins the outer one and commits with it; if its function throws, a
+   * savepoint undoes its own writes only (as the reference store does), and the error goes on.
+   */
+  async #nested<T>(shared: TxShared, fn: (tx: AccountTrustStore) => Promise<T>): Promise<T> {
+    const name = `vouch_sp_${++shared.savepoints}`
+    const savepoint = sql.raw(name)
+    await this.#enqueue(shared, 'transaction', (db) => sql`savepoint ${savepoint}`.execute(db))
+    const state: TxState = { shared, active: true }
+    try {
+      const result = await fn(new SqliteAccountStore(this.#core, this.account, state))
+      await shared.queue
+      state.active = false
+      await this.#enqueue(shared, 'transaction', (db) => sql`release ${savepoint}`.execute(db))
+      return result
+    } catch (error) {
+      state.active = false
+      await shared.queue
+      await this.#enqueue(shared, 'transaction', async (db) => {
+        await sql`rollback to ${savepoint}`.execute(db)
+        await sql`release ${savepoint}`.execute(db)
+      })
+      throw error
     }
   }
 
@@ -352,7 +391,7 @@ class SqliteAccountStore implements AccountTrustStore {
       }
       if (level === 'authenticated' && added.length > 0)
         await this.#markAuthenticated(db, encryption, [owner])
-      return added.sort(byOwnerKey)
+      return added.sort(compareKeys)
     })
   }
 
@@ -397,7 +436,7 @@ class SqliteAccountStore implements AccountTrustStore {
       if (levels !== undefined) q = q.where(inList('level', levels))
       if (keyIds !== undefined) q = q.where(inList('key_id', keyIds))
       const rows = await q.execute()
-      return rows.map(toKeyRecord).sort(byOwnerKey)
+      return rows.map(toKeyRecord).sort(compareKeys)
     })
   }
 
@@ -463,10 +502,13 @@ class SqliteAccountStore implements AccountTrustStore {
           .execute()
         for (const row of rows) changed.push(toKeyRecord(row))
       }
-      const authenticated: string[] = []
-      for (const w of wanted.values()) if (w.level === 'authenticated') authenticated.push(w.owner)
-      await this.#markAuthenticated(db, encryption, authenticated)
-      return changed.sort(byOwnerKey)
+      // D-11: owners of keys this call made authenticated (an unchanged key does not count).
+      await this.#markAuthenticated(
+        db,
+        encryption,
+        changed.filter((r) => r.level === 'authenticated').map((r) => r.owner),
+      )
+      return changed.sort(compareKeys)
     })
   }
 
@@ -496,7 +538,7 @@ class SqliteAccountStore implements AccountTrustStore {
           changed.map((r) => r.owner),
         )
       }
-      return changed.sort(byOwnerKey)
+      return changed.sort(compareKeys)
     })
   }
 
@@ -548,22 +590,22 @@ class SqliteAccountStore implements AccountTrustStore {
   // ---- postponed decisions ----
 
   addPostponed(decisions: readonly PostponedDecision[]): Promise<AddPostponedResult> {
-    // Within one call, per D-8 key: distrust wins over trust; otherwise the newer sceTime, then
-    // the later entry, wins.
+    // 1. One winner per D-8 key within this call (distrust, then newer sceTime, then newer
+    //    receivedAt, then the later one); the losers are reported as ignored.
+    const ignored: PostponedDecision[] = []
     const merged = new Map<string, PostponedDecision>()
-    for (const d of decisions) {
+    for (const given of decisions) {
+      const d = copyDecision(given)
       const k = d8(d)
-      const prev = merged.get(k)
-      if (
-        prev === undefined ||
-        (prev.polarity === d.polarity && d.sceTime >= prev.sceTime) ||
-        (prev.polarity === 'trust' && d.polarity === 'distrust')
-      ) {
+      const current = merged.get(k)
+      if (current === undefined) merged.set(k, d)
+      else if (winsInOneCall(d, current)) {
+        ignored.push(current)
         merged.set(k, d)
-      }
+      } else ignored.push(d)
     }
     if (merged.size === 0) {
-      return this.#run('addPostponed', async () => ({ stored: [], ignored: [], evicted: [] }))
+      return this.#run('addPostponed', async () => ({ stored: [], ignored, evicted: [] }))
     }
     const max = this.#core.limits.maxPostponedPerSender
     return this.#atomic('addPostponed', async (db) => {
@@ -602,14 +644,17 @@ class SqliteAccountStore implements AccountTrustStore {
           .execute()
         for (const r of rows) storedKeys.add(JSON.stringify([r.encryption, r.sender_key, r.owner, r.key_id]))
       }
-      const stored: PostponedDecision[] = []
-      const ignored: PostponedDecision[] = []
-      for (const [k, d] of merged) (storedKeys.has(k) ? stored : ignored).push(d)
+      // 2. Across calls, the upsert above replaced the stored decision unless it was newer.
+      const stored = new Map<string, PostponedDecision>()
+      for (const [k, d] of merged) {
+        if (storedKeys.has(k)) stored.set(k, d)
+        else ignored.push(d)
+      }
 
-      // Per-sender cap: evict the oldest beyond `max`.
+      // 3. Per-sender cap: evict the oldest beyond `max` (a decision just stored may be one).
       const evicted: PostponedDecision[] = []
       const senders = new Map<string, { encryption: string; senderKey: string }>()
-      for (const d of stored) {
+      for (const d of stored.values()) {
         senders.set(JSON.stringify([d.encryption, d.senderKey]), {
           encryption: d.encryption,
           senderKey: d.senderKey,
@@ -626,7 +671,7 @@ class SqliteAccountStore implements AccountTrustStore {
           .executeTakeFirstOrThrow()
         const over = Number(count.n) - max
         if (over <= 0) continue
-        const all = (await bySender.selectAll().execute()).map(toPostponed).sort(byPostponed)
+        const all = (await bySender.selectAll().execute()).map(toPostponed).sort(comparePostponed)
         const victims = all.slice(0, over)
         for (const v of victims) {
           await db
@@ -638,12 +683,15 @@ class SqliteAccountStore implements AccountTrustStore {
             .where('key_id', '=', v.keyId)
             .execute()
         }
-        evicted.push(...victims)
+        for (const v of victims) {
+          stored.delete(d8(v))
+          evicted.push(v)
+        }
       }
       return {
-        stored: stored.sort(byPostponed),
-        ignored: ignored.sort(byPostponed),
-        evicted: evicted.sort(byPostponed),
+        stored: [...stored.values()].sort(comparePostponed),
+        ignored: ignored.sort(comparePostponed),
+        evicted: evicted.sort(comparePostponed),
       }
     })
   }
@@ -664,7 +712,7 @@ class SqliteAccountStore implements AccountTrustStore {
       if (keyIds !== undefined) q = q.where(inList('key_id', keyIds))
       if (polarity !== undefined) q = q.where('polarity', '=', polarity)
       const rows = await q.execute()
-      return rows.map(toPostponed).sort(byPostponed)
+      return rows.map(toPostponed).sort(comparePostponed)
     })
   }
 
@@ -804,7 +852,7 @@ class SqliteAccountStore implements AccountTrustStore {
           )
       }
       const rows = await q.execute()
-      return rows.map((r) => r.key).sort(cmp)
+      return rows.map((r) => r.key).sort(compareCodePoints)
     })
   }
 }

@@ -18,16 +18,23 @@ describe('sqliteStore: answers like JavaScript where SQLite differs', () => {
     db.close()
   })
 
-  it('sorts keys in JavaScript string order (UTF-16), not SQLite byte order (UTF-8)', async () => {
+  it('sorts by code point (UTF-8 byte order, like the reference store), not by UTF-16 code unit', async () => {
     const a = store.forAccount(ME)
-    // U+E000 sorts before U+1F600 as UTF-8 bytes, after it as UTF-16 code units.
+    // U+E000 sorts before U+1F600 by code point, after it by UTF-16 code unit (Array#sort).
     const high = jid('\uE000@example.org')
     const astral = jid('\u{1F600}@example.org')
+    await a.addKeys(NS, astral, [kid('\u{1F600}'), kid('\uE000')], ctx(1))
     await a.addKeys(NS, high, [kid('k')], ctx(1))
-    await a.addKeys(NS, astral, [kid('k')], ctx(1))
-    const owners = (await a.getKeys(NS)).map((k) => k.owner)
-    expect(owners).toEqual([astral, high].sort())
-    expect(owners).toEqual([astral, high])
+    const keys = (await a.getKeys(NS)).map((k) => [k.owner, k.keyId])
+    expect(keys).toEqual([
+      [high, 'k'],
+      [astral, '\uE000'],
+      [astral, '\u{1F600}'],
+    ])
+    expect(await a.listState('none')).toEqual([])
+    await a.setState('ns', '\u{1F600}', new Uint8Array([1]))
+    await a.setState('ns', '\uE000', new Uint8Array([1]))
+    expect(await a.listState('ns')).toEqual(['\uE000', '\u{1F600}'])
   })
 
   it('handles lists longer than SQLite parameter limits (40,000 key ids)', async () => {
