@@ -16,3 +16,36 @@ export {
 } from './keyid.ts'
 export type { XmlLimits } from './xml.ts'
 export { DEFAULT_XML_LIMITS, Element, parseXml } from './xml.ts'
+export type { ParsedTrustMessage, TrustMessageOptions } from './xep0434/model.ts'
+export { MAX_NAMESPACE_CHARS } from './xep0434/model.ts'
+export type { SceNamespace, TrustMessageNamespace } from './xep0434/namespaces.ts'
+export {
+  MESSAGE_NAMESPACES,
+  NS_ATM_0,
+  NS_ATM_1,
+  NS_CLIENT,
+  NS_EME,
+  NS_HINTS,
+  NS_SCE_0,
+  NS_SCE_1,
+  NS_SERVER,
+  NS_TM_0,
+  NS_TM_1,
+  NS_TRUST_MESSAGES_0,
+  SCE_NAMESPACES,
+  TRUST_MESSAGE_NAMESPACES,
+} from './xep0434/namespaces.ts'
+export {
+  parseTrustMessage,
+  serializeTrustMessage,
+  validateTrustMessage,
+} from './xep0434/trust-message.ts'
+export type { EncryptedMessageInit } from './xep0434/stanza.ts'
+export {
+  encryptedMessageStanza,
+  findTrustMessage,
+  parseTrustMessageXml,
+  readTrustMessage,
+} from './xep0434/stanza.ts'
+export type { TrustMessageJson } from './xep0434/json.ts'
+export { trustMessageFromJson, trustMessageToJson } from './xep0434/json.ts'

@@ -35,7 +35,10 @@ export interface ChangeContext {
   readonly at: number
 }
 
-/** Filter for {@link AccountTrustStore.getKeys}: all given conditions must hold. */
+/**
+ * Filter for {@link AccountTrustStore.getKeys}: all given conditions must hold. An omitted list
+ * matches everything; an empty list matches nothing.
+ */
 export interface KeyQuery {
   readonly owners?: readonly BareJid[]
   readonly levels?: readonly TrustLevel[]
@@ -69,25 +72,42 @@ export interface PostponedDecision {
   readonly receivedAt: number
 }
 
-/** Which postponed decisions to read or remove. All given conditions must hold. */
+/**
+ * Which postponed decisions to read or remove. All given conditions must hold. An omitted list
+ * matches everything; an empty list matches nothing.
+ */
 export interface PostponedQuery {
   readonly senderKeys?: readonly KeyId[]
   readonly keyIds?: readonly KeyId[]
   readonly polarity?: Polarity
 }
 
+/**
+ * What {@link AccountTrustStore.addPostponed} did. Every given decision is in exactly one of
+ * the three lists; each list is sorted like postponed decisions. A stored decision that was
+ * replaced by a newer one is not reported.
+ */
 export interface AddPostponedResult {
-  /** decisions stored or replacing an older decision of the same key */
+  /** given decisions now stored (new, or replacing the stored decision of the same D-8 key) */
   readonly stored: readonly PostponedDecision[]
-  /** decisions not stored because the store already holds a newer one (same D-8 key) */
+  /**
+   * given decisions not stored: the store already holds a newer one of the same D-8 key, or
+   * another decision of the same D-8 key in the same call won (distrust, or else the newer)
+   */
   readonly ignored: readonly PostponedDecision[]
-  /** older decisions evicted because a sender went over the per-sender cap (oldest first) */
+  /**
+   * decisions evicted because a sender went over the per-sender cap (oldest first): stored ones,
+   * or given ones that were older than everything kept (those are not also in `stored`)
+   */
   readonly evicted: readonly PostponedDecision[]
 }
 
 /** Options every store implementation accepts. */
 export interface TrustStoreLimits {
-  /** postponed decisions kept per (encryption, sender key); the oldest are evicted beyond it */
+  /**
+   * postponed decisions kept per (encryption, sender key), a positive integer; the oldest are
+   * evicted beyond it
+   */
   readonly maxPostponedPerSender: number
 }
 
@@ -95,16 +115,31 @@ export const DEFAULT_TRUST_STORE_LIMITS: TrustStoreLimits = Object.freeze({ maxP
 
 /**
  * Everything Vouch keeps for one local account. All methods are async. Unless said otherwise,
- * results are sorted by (owner, keyId) for keys and by (sceTime, receivedAt, owner, keyId) for
- * postponed decisions, so every implementation answers the same thing in the same order.
+ * results are sorted by (owner, keyId) for keys and by (sceTime, receivedAt, owner, keyId,
+ * senderKey) for postponed decisions, so every implementation answers the same thing in the same
+ * order. Strings sort by Unicode code point (the order of their UTF-8 bytes, SQLite's BINARY
+ * collation), not by UTF-16 code unit (JavaScript's default `sort()`).
+ *
+ * Records returned are the caller's (changing them never changes the store) and arguments are
+ * not kept (changing an argument after the call never changes the store). Errors are typed:
+ * `StoreError` (or `StoreBusyError`, `retryable`), checked by `name`.
  */
 export interface AccountTrustStore {
   readonly account: BareJid
 
   /**
    * Runs `fn` in one transaction: every write made through `tx` commits together, or, if `fn`
-   * throws (or the process dies), none of them does. Calls on `tx` inside `fn` are the only ones
-   * that belong to the transaction. A nested `tx.transaction()` joins the outer one.
+   * throws (or the process dies), none of them does, and the promise rejects with the error `fn`
+   * threw. Reads through `tx` see the transaction's own writes.
+   *
+   * - Calls on `tx` inside `fn` are the only ones that belong to the transaction. Transactions
+   *   of one account are serialised, and calls on the account made outside `fn` while it runs
+   *   never observe its uncommitted writes, nor are their writes lost when it commits (a store
+   *   may make them wait until it ends: never await a call on the outer store inside `fn`).
+   * - A nested `tx.transaction()` joins the outer one: its writes commit or roll back with the
+   *   outer transaction; if the nested `fn` throws, its own writes are undone (a savepoint)
+   *   and the outer transaction continues if it catches the error.
+   * - A `tx` used after its `fn` settled rejects with `StoreError`.
    */
   transaction<T>(fn: (tx: AccountTrustStore) => Promise<T>): Promise<T>
 
@@ -116,8 +151,12 @@ export interface AccountTrustStore {
   resetSecurityPolicy(encryption: EncryptionNamespace): Promise<void>
 
   /**
-   * D-11: true once any key of `owner` was `authenticated` in this store (set automatically by
-   * every write that makes a key authenticated), until {@link resetAuthenticatedOnce}.
+   * D-11: true once any key of `owner` was `authenticated` in this store, until
+   * {@link resetAuthenticatedOnce}. Set automatically by every write that makes a key
+   * authenticated: {@link addKeys} adding a key at `authenticated`, {@link setTrustLevels} and
+   * {@link changeTrustLevels} changing (or creating) a key to `authenticated`. A write that leaves
+   * an already authenticated key as it is does not set it. Distrusting or removing the key does
+   * not clear it.
    */
   wasAuthenticatedOnce(encryption: EncryptionNamespace, owner: BareJid): Promise<boolean>
   resetAuthenticatedOnce(encryption: EncryptionNamespace, owner: BareJid): Promise<void>
@@ -133,7 +172,8 @@ export interface AccountTrustStore {
   /**
    * Stores keys that are not stored yet with `level` (default `automatically-distrusted`);
    * keys already stored keep their level (ATM-P2: a key authenticated before it was fetched stays
-   * authenticated). Returns the records actually added.
+   * authenticated). A key listed twice is added once. Returns the records actually added, with
+   * `firstSeen` = `changedAt` = `ctx.at`.
    */
   addKeys(
     encryption: EncryptionNamespace,
@@ -152,8 +192,10 @@ export interface AccountTrustStore {
 
   /**
    * Sets trust levels, creating keys that are not stored yet. Returns the records whose level
-   * actually changed (new keys included), with their new level. Setting `authenticated` marks
-   * the owner as authenticated once (D-11).
+   * actually changed (new keys included), with their new level. A changed key gets `ctx` as its
+   * provenance and `changedAt`; a key that already has the level is left as it is (not even its
+   * provenance changes). A key listed twice gets the last level given. Setting `authenticated`
+   * marks the owner as authenticated once (D-11).
    */
   setTrustLevels(
     encryption: EncryptionNamespace,
@@ -161,7 +203,10 @@ export interface AccountTrustStore {
     ctx: ChangeContext,
   ): Promise<readonly KeyRecord[]>
 
-  /** For every key of `owners` at level `from`, sets `to`. Returns the changed records. */
+  /**
+   * For every key of `owners` at level `from`, sets `to` (with `ctx` as provenance and
+   * `changedAt`). Returns the changed records; nothing changes when `from` equals `to`.
+   */
   changeTrustLevels(
     encryption: EncryptionNamespace,
     owners: readonly BareJid[],
@@ -185,11 +230,14 @@ export interface AccountTrustStore {
   // ---- postponed decisions (ATM-P1, ATM-P2, D-8) ----
 
   /**
-   * Stores decisions. Within one call, a key given both as trust and distrust by one sender is
-   * stored as distrust (D-8). Across calls, a decision replaces the stored one of the same
-   * (encryption, senderKey, owner, keyId) unless the stored one has a newer `sceTime`.
-   * Beyond {@link TrustStoreLimits.maxPostponedPerSender} per (encryption, senderKey), the oldest
-   * (by sceTime, then receivedAt) are evicted and reported.
+   * Stores decisions, which may be of several encryptions and senders. Within one call, a key
+   * given both as trust and distrust by one sender is stored as distrust (D-8), whatever their
+   * times; of decisions of the same D-8 key and polarity in one call the newest (sceTime, then
+   * receivedAt, then the later one) wins. Across calls, a decision replaces the stored one of the
+   * same (encryption, senderKey, owner, keyId) unless the stored one has a newer `sceTime` (an
+   * equal time replaces). Beyond {@link TrustStoreLimits.maxPostponedPerSender} per (encryption,
+   * senderKey), the oldest (in the order of postponed decisions: sceTime, then receivedAt, …)
+   * are evicted and reported.
    */
   addPostponed(decisions: readonly PostponedDecision[]): Promise<AddPostponedResult>
   getPostponed(encryption: EncryptionNamespace, query?: PostponedQuery): Promise<readonly PostponedDecision[]>
@@ -206,7 +254,11 @@ export interface AccountTrustStore {
 
   // ---- ordering and replay (D-9) ----
 
-  /** SCE time of the last decision applied from `senderKey` about (owner, keyId). */
+  /**
+   * SCE time of the last decision applied from `senderKey` about (owner, keyId); `undefined`
+   * until set. {@link setLastApplied} stores the time it is given, even an older one: the caller
+   * compares.
+   */
   getLastApplied(
     encryption: EncryptionNamespace,
     senderKey: KeyId,
@@ -222,10 +274,16 @@ export interface AccountTrustStore {
   ): Promise<void>
 
   // ---- namespaced backend state (OMEMO sessions and pre keys, OX keys, …) ----
+  // Opaque bytes per (namespace, key), not per encryption: resetAll does not touch them.
+  // setState copies the bytes it is given (also of a view into a larger buffer) and getState
+  // returns a copy; an empty value is a value (not a missing one).
 
   getState(namespace: string, key: string): Promise<Uint8Array | undefined>
   setState(namespace: string, key: string, value: Uint8Array): Promise<void>
   deleteState(namespace: string, key: string): Promise<void>
-  /** Keys (sorted) under `namespace`, optionally only those starting with `prefix`. */
+  /**
+   * Keys under `namespace`, sorted by code point, optionally only those starting with `prefix`
+   * (a literal prefix: `%`, `_` and `*` have no special meaning).
+   */
   listState(namespace: string, prefix?: string): Promise<readonly string[]>
 }
