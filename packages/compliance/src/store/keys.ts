@@ -103,6 +103,13 @@ export function keyTests(ctx: SuiteContext): void {
       expect(await s.getKeys(OMEMO, {})).toEqual(await s.getKeys(OMEMO))
     })
 
+    it('key ids sort by code point, case-sensitively: + / digits upper lower', async () => {
+      const s = ctx.alice()
+      const order = [K('+'), K('/'), K('0'), K('Z'), K('a')]
+      await s.addKeys(OMEMO, BOB, [...order].reverse(), manual())
+      expect((await s.getKeys(OMEMO)).map((r) => r.keyId)).toEqual(order)
+    })
+
     it('sort order is by Unicode code point (UTF-8 bytes), not UTF-16 code units', async () => {
       const s = ctx.alice()
       // U+FF61 sorts before U+1F600 by code point, after it by UTF-16 code unit (0xD83D)

@@ -75,6 +75,14 @@ export function postponedTests(ctx: SuiteContext): void {
       ])
     })
 
+    it('D-8: of two decisions with the same polarity in one call, the newer is stored', async () => {
+      const s = ctx.alice()
+      const newer = decision({ senderKey: S1, owner: BOB, keyId: B1, polarity: 'trust', sceTime: T0 + 2 })
+      const older = decision({ senderKey: S1, owner: BOB, keyId: B1, polarity: 'trust', sceTime: T0 + 1 })
+      expect(await s.addPostponed([newer, older])).toEqual({ stored: [newer], ignored: [older], evicted: [] })
+      expect(await s.getPostponed(OMEMO)).toEqual([newer])
+    })
+
     it('QXmpp 23: a newer message from the same sender flips a stored decision (D-8)', async () => {
       const s = ctx.alice()
       await s.addPostponed([
@@ -275,6 +283,16 @@ export function postponedTests(ctx: SuiteContext): void {
           [1, ALICE, K('A')], // received later
           [2, CAROL, K('C')],
         ])
+      })
+
+      it('ties on (sceTime, receivedAt, owner, keyId) are ordered by sender key', async () => {
+        const s = ctx.alice()
+        await s.addPostponed([
+          decision({ senderKey: S3, owner: BOB, keyId: B1, polarity: 'trust', sceTime: T0 }),
+          decision({ senderKey: S1, owner: BOB, keyId: B1, polarity: 'distrust', sceTime: T0 }),
+          decision({ senderKey: S2, owner: BOB, keyId: B1, polarity: 'trust', sceTime: T0 }),
+        ])
+        expect((await s.getPostponed(OMEMO)).map((d) => d.senderKey)).toEqual([S1, S2, S3])
       })
 
       it('by sender keys, key ids and polarity, alone and combined', async () => {

@@ -1,0 +1,56 @@
+import { parseBareJid, parseKeyIdBase64 } from '@vouch/tm-core'
+import { describe, expect, it } from 'vitest'
+import { memoryStore } from '../src/index.ts'
+
+const ALICE = parseBareJid('alice@example.org')
+const OMEMO = 'urn:xmpp:omemo:2'
+const KEY = parseKeyIdBase64('AAAA')
+
+describe('memoryStore', () => {
+  it('rejects a cap that is not a positive integer', () => {
+    for (const max of [0, -1, 1.5, Number.NaN])
+      expect(() => memoryStore({ limits: { maxPostponedPerSender: max } })).toThrow(RangeError)
+  })
+
+  it('every call after close() rejects with StoreError, also on views taken before', async () => {
+    const store = memoryStore()
+    const view = store.forAccount(ALICE)
+    await store.close()
+    await expect(view.getOwnKey(OMEMO)).rejects.toMatchObject({ name: 'StoreError', retryable: false })
+    await expect(store.forAccount(ALICE).transaction(async () => 1)).rejects.toMatchObject({
+      name: 'StoreError',
+    })
+  })
+
+  it('returned records and decisions are frozen', async () => {
+    const s = memoryStore().forAccount(ALICE)
+    const [record] = await s.addKeys(OMEMO, ALICE, [KEY], {
+      provenance: { kind: 'manual' },
+      at: 1,
+    })
+    expect(Object.isFrozen(record)).toBe(true)
+    expect(Object.isFrozen(record?.provenance)).toBe(true)
+  })
+
+  it('concurrency rule: a plain read during a transaction waits for it and sees the commit', async () => {
+    const s = memoryStore().forAccount(ALICE)
+    let release = (): void => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const tx = s.transaction(async (t) => {
+      await t.setOwnKey(OMEMO, KEY)
+      await held
+    })
+    const read = s.getOwnKey(OMEMO)
+    let settled = false
+    void read.then(() => {
+      settled = true
+    })
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(settled).toBe(false)
+    release()
+    await tx
+    expect(await read).toBe(KEY)
+  })
+})
