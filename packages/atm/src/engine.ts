@@ -446,7 +446,7 @@ export function createAtm(init: AtmInit): Atm {
 
       const outgoing: OutgoingTrustMessage[] = []
       for (const plan of plans) {
-        const allowedKeys = await allowedKeysFor(tx, enc, plan.to, ownKey, ook)
+        const allowedKeys = await allowedKeysFor(tx, enc, plan.to, ownKey, ook, plan.owners)
         if (allowedKeys.length === 0) continue // nobody could read it
         const message: TrustMessage = { usage: NS_ATM, encryption: enc, keyOwners: plan.owners }
         outgoing.push({ to: plan.to, message, allowedKeys })
@@ -455,20 +455,28 @@ export function createAtm(init: AtmInit): Atm {
     })
   }
 
-  /** TM-15, TM-21: the keys a trust message to `to` may be encrypted for (state after the decision). */
+  /**
+   * TM-15, TM-21: the keys a trust message to `to` may be encrypted for, in the state after the
+   * decision: authenticated keys of `to` and our own other authenticated keys, minus our own key
+   * and minus the keys the message itself authenticates (a key is never told about itself, so
+   * ATM-S3 reaches exactly the endpoints "with an already authenticated key" and ATM-S4 exactly the
+   * newly authenticated ones).
+   */
   async function allowedKeysFor(
     tx: AccountTrustStore,
     enc: EncryptionNamespace,
     to: BareJid,
     ownKey: KeyId | undefined,
     ook: boolean,
+    subject: readonly KeyOwner[],
   ): Promise<KeyRef[]> {
     if (ook && to === account)
       return ownKey === undefined ? [] : [{ encryption: enc, owner: account, keyId: ownKey }]
+    const vouched = new Set(subject.flatMap((o) => o.trust.map((id) => `${o.jid} ${id}`)))
     const owners = to === account ? [account] : [to, account]
     const keys = await tx.getKeys(enc, { owners, levels: [AUTHENTICATED] })
     return keys
-      .filter((r) => !(r.owner === account && r.keyId === ownKey))
+      .filter((r) => !(r.owner === account && r.keyId === ownKey) && !vouched.has(`${r.owner} ${r.keyId}`))
       .map((r) => ({ encryption: enc, owner: r.owner, keyId: r.keyId }))
   }
 
