@@ -22,6 +22,7 @@
 import type { BareJid, KeyId } from '@vouch/tm-core'
 import {
   DEFAULT_TRUST_MESSAGE_LIMITS,
+  InvalidJidError,
   InvalidKeyIdError,
   InvalidUriError,
   keyIdByteLength,
@@ -170,6 +171,12 @@ const KEY_CHARS = /^[A-Za-z0-9\-._~%]*$/
  */
 const VALUE_CHARS = /^[A-Za-z0-9\-._~%:@/]*$/
 const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/
+/**
+ * Unicode format characters (bidi overrides and isolates, zero-width characters, soft hyphen):
+ * PRECIS (RFC 8264 §9) disallows them in identifiers, and they let a URI show one owner and name
+ * another on the confirmation screen (`xmpp:\u202Emoc.elpmaxe@bob`).
+ */
+const FORMAT_CHAR = /\p{Cf}/u
 
 function pctDecode(text: string, rule: string, what: string): string {
   if (!text.includes('%')) return text
@@ -218,14 +225,21 @@ interface RawParts {
 
 function checkEncryption(encryption: string): string {
   if (encryption.length === 0) throw new InvalidUriError('URI-6', 'empty encryption value')
-  if (CONTROL.test(encryption) || /\s/u.test(encryption))
-    throw new InvalidUriError('URI-6', 'encryption value contains whitespace or control characters')
+  if (CONTROL.test(encryption) || FORMAT_CHAR.test(encryption) || /\s/u.test(encryption))
+    throw new InvalidUriError('URI-6', 'encryption value contains whitespace, control or format characters')
   return encryption
+}
+
+/** `parseBareJid` plus a ban on Unicode format characters (see {@link FORMAT_CHAR}). */
+function ownerJid(text: string): BareJid {
+  if (FORMAT_CHAR.test(text))
+    throw new InvalidJidError('URI-5', 'bidi control or zero-width character in the key owner JID')
+  return parseBareJid(text, 'URI-5')
 }
 
 function checkExpected(jid: BareJid, o: Resolved): void {
   if (o.expectedJid === undefined) return
-  const expected = parseBareJid(o.expectedJid, 'URI-5')
+  const expected = ownerJid(o.expectedJid)
   if (expected !== jid)
     throw new InvalidUriError('URI-5', `key owner "${clip(jid)}" is not the expected "${clip(expected)}"`)
 }
@@ -340,7 +354,7 @@ export function parseTrustMessageUri(
     )
   if (o.strict && !PATH_CHARS.test(path))
     throw new InvalidUriError('URI-5', 'character not allowed unencoded in the path (RFC 5122 §2.7.2)')
-  const jid = parseBareJid(pctDecode(path, 'URI-5', 'the path'), 'URI-5')
+  const jid = ownerJid(pctDecode(path, 'URI-5', 'the path'))
 
   const segments = query.split(';')
   const rawType = segments[0] ?? ''
@@ -410,7 +424,7 @@ function checkForOutput(uri: TrustMessageUri): {
   distrust: string[]
 } {
   if (typeof uri !== 'object' || uri === null) throw new InvalidUriError('URI-1', 'not a TrustMessageUri')
-  const jid = parseBareJid(uri.jid, 'URI-5')
+  const jid = ownerJid(uri.jid)
   const encryption = checkEncryption(uri.encryption)
   const hexes = (ids: readonly KeyId[]): string[] =>
     ids.map((id) => keyIdToHex(parseKeyIdBase64(id, 'URI-8')))
@@ -505,5 +519,5 @@ export function uriFromJson(value: unknown, options: UriFromJsonOptions = {}): T
   const distrust = hexList(record.distrust, 'distrust', o.strict)
   const total = trust.length + distrust.length
   if (total > o.maxKeys) throw new LimitExceededError('LIMIT', 'key ids in a URI', o.maxKeys, total)
-  return build({ jid: parseBareJid(jid, 'URI-5'), encryption, trust, distrust }, o)
+  return build({ jid: ownerJid(jid), encryption, trust, distrust }, o)
 }
