@@ -25,6 +25,8 @@ export const MALLORY: BareJid = parseBareJid('mallory@example.net')
 export const ALICE_PHONE: FullJid = parseFullJid('alice@example.org/phone')
 export const ALICE_LAPTOP: FullJid = parseFullJid('alice@example.org/laptop')
 export const BOB_PHONE: FullJid = parseFullJid('bob@example.com/phone')
+export const CAROL_PHONE: FullJid = parseFullJid('carol@example.net/phone')
+export const MALLORY_PHONE: FullJid = parseFullJid('mallory@example.net/phone')
 
 /** XEP-0434/0450 example keys (TM-ATM.md §2.6): Base64 as in trust messages. */
 export const A1: KeyId = parseKeyIdBase64('883dkfJVAmUkg74v1fqqoA+AhorA1R1+67GwijiS4z0=')

@@ -2,7 +2,7 @@
  * XEP-0450 §Use Cases, receiving side: ATM-R1 … R6, ATM-P1, ATM-P2, D-5, D-8, D-10 and QXmpp's
  * scenarios 2, 4, 5, 7 (TM-ATM.md §4), X1, X12, X13. The receiving endpoint is Alice's A1.
  */
-import type { KeyId, SecurityPolicy } from '@vouch/tm-core'
+import type { FullJid, KeyId, SecurityPolicy } from '@vouch/tm-core'
 import { NS_OMEMO_2 } from '@vouch/tm-core'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { AtmEvents } from '../src/index.ts'
@@ -21,6 +21,7 @@ import {
   BOB_PHONE,
   C1,
   CAROL,
+  CAROL_PHONE,
   omemoKey,
   seed,
   trustMessage,
@@ -304,7 +305,7 @@ describe.each(STORES)('QXmpp receiving scenarios ($name store)', (factory) => {
       message: trustMessage(NS, [{ jid: BOB, trust: [B2], distrust: [B3] }]),
     })
     await receive(ep.atm, {
-      from: `${CAROL}/x`,
+      from: CAROL_PHONE,
       key: C1,
       message: trustMessage(NS, [{ jid: CAROL, trust: [S3] }]),
     })
@@ -361,7 +362,7 @@ describe.each(STORES)('QXmpp receiving scenarios ($name store)', (factory) => {
         message: trustMessage(NS, [{ jid: BOB, trust: [B1], distrust: [B3] }]),
       })
       await receive(ep.atm, {
-        from: `${CAROL}/x`,
+        from: CAROL_PHONE,
         key: C1,
         message: trustMessage(NS, [{ jid: CAROL, trust: [S3] }]),
       })
@@ -380,7 +381,7 @@ describe.each(STORES)('QXmpp receiving scenarios ($name store)', (factory) => {
     const cases: {
       name: string
       setup?: (ep: Endpoint) => Promise<void>
-      from: string
+      from: FullJid
       key: KeyId
       message: ReturnType<typeof trustMessage>
       outcome: string
@@ -498,7 +499,7 @@ describe.each(STORES)('QXmpp receiving scenarios ($name store)', (factory) => {
     it.each(cases)('QXmpp 7 $name', async (c) => {
       ep = await endpoint({ store: factory, ownKeys: { [NS]: A1 }, ownFullJid: ALICE_PHONE })
       await c.setup?.(ep)
-      const r = await receive(ep.atm, { from: c.from as typeof ALICE_PHONE, key: c.key, message: c.message })
+      const r = await receive(ep.atm, { from: c.from, key: c.key, message: c.message })
       expect(r.outcome).toBe(c.outcome)
       expect(await levels(ep.store)).toEqual(c.expectLevels)
       const pending = await ep.store.getPostponed(NS)
