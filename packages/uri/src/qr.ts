@@ -52,7 +52,7 @@ const ANSI_RESET = '\u001b[0m'
  *
  * `text` uses qrcode's `utf8` renderer (half blocks `▀▄█`, 4-module quiet zone) rather than its
  * `terminal` renderer: the `terminal` renderer's `small` form leaves only a 1-module quiet zone,
- * and its large form uses two character cells per module (twice as wide, often over 80 columns).
+ * and its large form uses two character cells per module (134 columns for the spec example).
  * Colours are then forced to black on white with ANSI SGR codes, because common scanners
  * (ZXing-based ones by default) do not read the inverted code a dark theme would show.
  *
