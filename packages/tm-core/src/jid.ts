@@ -22,6 +22,9 @@ const FORBIDDEN_LOCAL = /[\s"&'/:<>@\u0000-\u001f\u007f]/u
 const FORBIDDEN_DOMAIN = /[\s"&'/:<>@\\\u0000-\u001f\u007f]/u
 // biome-ignore lint/suspicious/noControlCharactersInRegex: controls are exactly what we reject
 const FORBIDDEN_RESOURCE = /[\u0000-\u001f\u007f]/u
+// Unicode format characters (bidi overrides, zero-width joiners, …) would let a JID display as
+// another one on a confirmation screen; PRECIS disallows them in every part.
+const FORMAT_CHARACTERS = /\p{Cf}/u
 
 const encoder = new TextEncoder()
 const byteLength = (s: string): number => encoder.encode(s).length
@@ -33,6 +36,8 @@ const byteLength = (s: string): number => encoder.encode(s).length
 export function parseJid(input: string, rule = 'JID'): ParsedJid {
   if (typeof input !== 'string' || input.length === 0) throw new InvalidJidError(rule, 'empty JID')
   if (input.length > 3071) throw new InvalidJidError(rule, 'JID longer than 3071 characters')
+  if (FORMAT_CHARACTERS.test(input))
+    throw new InvalidJidError(rule, 'JID contains an invisible Unicode format character')
   const slash = input.indexOf('/')
   const beforeResource = slash === -1 ? input : input.slice(0, slash)
   const resource = slash === -1 ? undefined : input.slice(slash + 1)
