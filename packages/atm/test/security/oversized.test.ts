@@ -3,6 +3,7 @@ import { NS_OMEMO_2 } from '@vouch/tm-core'
 import { describe, expect, it } from 'vitest'
 import { createAtm } from '../../src/index.ts'
 import { ALICE, B1, BOB, BOB_PHONE, OMEMO, omemoKey, testClock, trustMessage } from '../helpers.ts'
+import { endpoint, receive } from '../stores.ts'
 import { untouchedStore } from './untouched-store.ts'
 
 async function rejection(
@@ -99,5 +100,25 @@ describe('X10: oversized trust messages and decisions', () => {
     )
     expect(err.name).toBe('InvalidKeyIdError')
     expect(calls).toEqual([])
+  })
+})
+
+describe('X10: the postponed store stays bounded', () => {
+  it('X10: past the store’s per-sender cap the oldest postponed decisions are evicted and reported', async () => {
+    const ep = await endpoint({ storeLimits: { maxPostponedPerSender: 2 } })
+    const evicted: string[] = []
+    ep.atm.on('postponed-evicted', (e) => evicted.push(e.decision.keyId))
+    const [k1, k2, k3] = [omemoKey('p1'), omemoKey('p2'), omemoKey('p3')]
+    for (const [i, k] of [k1, k2, k3].entries())
+      await receive(ep.atm, {
+        from: BOB_PHONE,
+        key: B1,
+        message: trustMessage(NS_OMEMO_2, [{ jid: BOB, trust: [k] }]),
+        sceTime: 100 + i,
+      })
+    const pending = await ep.store.getPostponed(NS_OMEMO_2)
+    expect(pending.map((p) => p.keyId)).toEqual([k2, k3])
+    expect(evicted).toEqual([k1])
+    await ep.close()
   })
 })
