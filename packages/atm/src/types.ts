@@ -112,7 +112,10 @@ export interface OutgoingTrustMessage {
   readonly message: TrustMessage
   /**
    * The ONLY keys the message may be encrypted for (TM-15, TM-21): authenticated keys of `to` and
-   * our own other authenticated keys, never our own key, never a non-authenticated key.
+   * our own other authenticated keys (state after the decision), never our own key, never a
+   * non-authenticated key, and never a key the message itself authenticates (so ATM-S3 reaches
+   * the endpoints "with an already authenticated key" and ATM-S4 only the newly authenticated
+   * one). Messages nobody could read are not returned.
    * Exception (ATM-4, X16): for a one-key-per-identity protocol the message to our own bare JID
    * is encrypted for our own (shared) key.
    */
