@@ -38,6 +38,7 @@ export {
 export {
   parseTrustMessage,
   serializeTrustMessage,
+  serializeTrustMessageXml,
   validateTrustMessage,
 } from './xep0434/trust-message.ts'
 export type { EncryptedMessageInit } from './xep0434/stanza.ts'

@@ -12,6 +12,7 @@ import {
   NS_TRUST_MESSAGES_0,
   parseTrustMessageXml,
   serializeTrustMessage,
+  serializeTrustMessageXml,
   trustMessageFromJson,
   trustMessageToJson,
 } from '../src/index.ts'
@@ -81,6 +82,15 @@ describe('round trips (fast-check)', () => {
         const back = parseTrustMessageXml(text)
         expect(back.namespace).toBe('urn:xmpp:tm:1')
         expect(back.message).toEqual(m)
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  it('D-1: serializeTrustMessageXml writes exactly what the element tree writes', () => {
+    fc.assert(
+      fc.property(trustMessage, (m) => {
+        expect(serializeTrustMessageXml(m)).toBe(serializeTrustMessage(m).toString())
       }),
       { numRuns: RUNS },
     )

@@ -102,18 +102,43 @@ export function checkKeyIdCount(count: number, limits: TrustMessageLimits): void
 }
 
 /**
+ * A list that refuses duplicates: a linear scan while short (no allocation: trust messages list
+ * a handful of ids), a Set once it grows (so a capped-size hostile message stays linear).
+ */
+export interface UniqueList<T extends string> {
+  readonly items: T[]
+  set: Set<string> | undefined
+}
+export const uniqueList = <T extends string>(): UniqueList<T> => ({ items: [], set: undefined })
+const SCAN_MAX = 16
+
+/** Adds `value`; false (and nothing added) when it is already there. */
+export function addUnique<T extends string>(list: UniqueList<T>, value: T): boolean {
+  const { items } = list
+  if (items.length < SCAN_MAX) {
+    if (items.includes(value)) return false
+  } else {
+    list.set ??= new Set(items)
+    if (list.set.has(value)) return false
+    list.set.add(value)
+  }
+  items.push(value)
+  return true
+}
+
+/**
  * TM-8: the key owner's JID is present, within the length cap, bare; normalised. A second
  * key-owner for the same (normalised) JID is rejected: merging would hide which element said what.
  * @throws InvalidTrustMessageError, InvalidJidError (rule TM-8), LimitExceededError
  */
-export function readOwnerJid(value: unknown, limits: TrustMessageLimits, seen: Set<string>): BareJid {
+export function readOwnerJid(value: unknown, limits: TrustMessageLimits, seen: UniqueList<BareJid>): BareJid {
   if (typeof value !== 'string' || value.length === 0)
     throw new InvalidTrustMessageError('TM-8', 'a key-owner needs a jid')
   if (value.length > limits.maxJidLength)
     throw new LimitExceededError('LIMIT', 'key-owner JID characters', limits.maxJidLength, value.length)
   const jid = bareJidTm8(value)
-  if (seen.has(jid)) throw new InvalidTrustMessageError('TM-8', `more than one key-owner for ${clip(jid)}`)
-  seen.add(jid)
+  if (!addUnique(seen, jid))
+    throw new InvalidTrustMessageError('TM-8', `more than one key-owner for ${clip(jid)}`)
   return jid
 }
 
@@ -148,12 +173,12 @@ function base64Bytes(id: string): number {
 
 /**
  * TM-10 / TM-11: one key identifier, decoded through the namespace's encoding into a canonical
- * Base64 key id. The size cap is checked on the text before decoding. A key id listed twice
+ * Base64 key id, appended to `list`. The size cap is checked on the text before decoding. A key id listed twice
  * with the same polarity for one owner is rejected (the same id under trust and distrust is kept:
  * the engine resolves it, distrust wins, D-8).
  * @throws InvalidKeyIdError (TM-10, TM-11), LimitExceededError
  */
-export function readKeyId(raw: string, rules: KeyIdRules, seen: Set<string>, polarity: string): KeyId {
+export function readKeyId(raw: string, rules: KeyIdRules, list: UniqueList<KeyId>, polarity: string): void {
   const text = raw.trim()
   if (text.length > rules.maxChars)
     throw new LimitExceededError('LIMIT', 'key id characters', rules.maxChars, text.length)
@@ -165,9 +190,8 @@ export function readKeyId(raw: string, rules: KeyIdRules, seen: Set<string>, pol
       'TM-11',
       `key id ${clip(id)} has ${bytes} bytes; this encryption's key ids have ${rules.expectedBytes}`,
     )
-  if (seen.has(id)) throw new InvalidKeyIdError('TM-10', `key id ${clip(id)} is listed twice as ${polarity}`)
-  seen.add(id)
-  return id
+  if (!addUnique(list, id))
+    throw new InvalidKeyIdError('TM-10', `key id ${clip(id)} is listed twice as ${polarity}`)
 }
 
 /** Builds a key owner (readonly by type; not frozen, which costs a quarter of the parse time). */

@@ -14,11 +14,11 @@
  *   twice with the same polarity for one owner (TM-10). The same key id under `<trust/>` and
  *   `<distrust/>` is kept: the engine resolves it (distrust wins, D-8).
  */
-import { Element } from '@xmpp/xml'
+import { Element, escapeXML } from '@xmpp/xml'
 import { InvalidTrustMessageError } from '../contracts/errors.ts'
-import type { KeyId } from '../contracts/ids.ts'
+import type { BareJid, KeyId } from '../contracts/ids.ts'
 import type { KeyOwner, TrustMessage, TrustMessageLimits } from '../contracts/trust-message.ts'
-import type { KeyIdRules, ParsedTrustMessage, TrustMessageOptions } from './model.ts'
+import type { KeyIdRules, ParsedTrustMessage, TrustMessageOptions, UniqueList } from './model.ts'
 import {
   checkKeyIdCount,
   checkOwnerCount,
@@ -29,9 +29,10 @@ import {
   readNamespaceName,
   readOwnerJid,
   resolveLimits,
+  uniqueList,
 } from './model.ts'
 import { NS_TM_1, TRUST_MESSAGE_NAMESPACES, trustMessageNamespace } from './namespaces.ts'
-import { clip, localName, nsOf } from './util.ts'
+import { childNs, clip, localName, nsOf } from './util.ts'
 
 const CURRENT = TRUST_MESSAGE_NAMESPACES.get(NS_TM_1)!
 
@@ -56,7 +57,7 @@ export function parseTrustMessage(el: Element, options: TrustMessageOptions = {}
   // count first: the caps hold before any JID or key id is decoded
   const ownerEls: Element[] = []
   for (const child of el.children) {
-    if (typeof child === 'string' || nsOf(child) !== ns) continue
+    if (typeof child === 'string' || childNs(child, ns) !== ns) continue
     if (localName(child) !== 'key-owner')
       throw new InvalidTrustMessageError('TM-7', `unexpected <${clip(child.name)}/> in <trust-message/>`)
     ownerEls.push(child)
@@ -64,7 +65,7 @@ export function parseTrustMessage(el: Element, options: TrustMessageOptions = {}
   checkOwnerCount(ownerEls.length, limits)
 
   const rules = keyIdRules(entry, encryption, limits, options)
-  const seenOwners = new Set<string>()
+  const seenOwners = uniqueList<BareJid>()
   const owners: KeyOwner[] = []
   for (const ownerEl of ownerEls) owners.push(readOwner(ownerEl, ns, rules, limits, seenOwners))
   return { namespace: entry.namespace, legacy: entry.legacy, message: makeMessage(usage, encryption, owners) }
@@ -75,11 +76,11 @@ function readOwner(
   ns: string | undefined,
   rules: KeyIdRules,
   limits: TrustMessageLimits,
-  seenOwners: Set<string>,
+  seenOwners: UniqueList<BareJid>,
 ): KeyOwner {
   const idEls: Element[] = []
   for (const child of el.children) {
-    if (typeof child === 'string' || nsOf(child) !== ns) continue
+    if (typeof child === 'string' || childNs(child, ns) !== ns) continue
     const name = localName(child)
     if (name !== 'trust' && name !== 'distrust')
       throw new InvalidTrustMessageError('TM-9', `unexpected <${clip(child.name)}/> in <key-owner/>`)
@@ -87,10 +88,8 @@ function readOwner(
   }
   checkKeyIdCount(idEls.length, limits)
   const jid = readOwnerJid(el.attrs.jid, limits, seenOwners)
-  const trust: KeyId[] = []
-  const distrust: KeyId[] = []
-  const seenTrust = new Set<string>()
-  const seenDistrust = new Set<string>()
+  const trust = uniqueList<KeyId>()
+  const distrust = uniqueList<KeyId>()
   for (const idEl of idEls) {
     let text = ''
     for (const c of idEl.children) {
@@ -101,10 +100,10 @@ function readOwner(
         )
       text += c
     }
-    if (localName(idEl) === 'trust') trust.push(readKeyId(text, rules, seenTrust, 'trust'))
-    else distrust.push(readKeyId(text, rules, seenDistrust, 'distrust'))
+    if (localName(idEl) === 'trust') readKeyId(text, rules, trust, 'trust')
+    else readKeyId(text, rules, distrust, 'distrust')
   }
-  return makeOwner(jid, trust, distrust)
+  return makeOwner(jid, trust.items, distrust.items)
 }
 
 /**
@@ -138,7 +137,7 @@ export function checkModel(
   if (!Array.isArray(list)) throw new InvalidTrustMessageError('TM-7', 'keyOwners must be a list')
   checkOwnerCount(list.length, limits)
   const rules = keyIdRules(CURRENT, encryption, limits, options)
-  const seenOwners = new Set<string>()
+  const seenOwners = uniqueList<BareJid>()
   const owners: KeyOwner[] = []
   for (const item of list as unknown[]) {
     const o = asRecord(item, 'a key owner')
@@ -155,14 +154,13 @@ export function checkModel(
 }
 
 function readIds(list: readonly unknown[], rules: KeyIdRules, polarity: string): KeyId[] {
-  const seen = new Set<string>()
-  const out: KeyId[] = []
+  const out = uniqueList<KeyId>()
   for (const id of list) {
     if (typeof id !== 'string')
       throw new InvalidTrustMessageError('TM-10', `each ${polarity} entry must be one Base64 key id`)
-    out.push(readKeyId(id, rules, seen, polarity))
+    readKeyId(id, rules, out, polarity)
   }
-  return out
+  return out.items
 }
 
 function asRecord(value: unknown, what: string): Record<string, unknown> {
@@ -196,4 +194,26 @@ export function serializeTrustMessage(
     for (const id of owner.distrust) o.c('distrust').t(id)
   }
   return root
+}
+
+/**
+ * The same output as `serializeTrustMessage(message, options).toString()`, written straight to a
+ * string (no element tree): for the CLI and hot paths. Key ids are canonical Base64, whose
+ * alphabet needs no escaping; attribute values are escaped with `@xmpp/xml`'s `escapeXML`.
+ *
+ * @throws InvalidTrustMessageError, InvalidJidError, InvalidKeyIdError, LimitExceededError
+ */
+export function serializeTrustMessageXml(
+  message: TrustMessage,
+  options: Omit<TrustMessageOptions, 'legacy'> = {},
+): string {
+  const m = validateTrustMessage(message, options)
+  let out = `<trust-message xmlns="${NS_TM_1}" usage="${escapeXML(m.usage)}" encryption="${escapeXML(m.encryption)}">`
+  for (const owner of m.keyOwners) {
+    out += `<key-owner jid="${escapeXML(owner.jid)}">`
+    for (const id of owner.trust) out += `<trust>${id}</trust>`
+    for (const id of owner.distrust) out += `<distrust>${id}</distrust>`
+    out += '</key-owner>'
+  }
+  return `${out}</trust-message>`
 }

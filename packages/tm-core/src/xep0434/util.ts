@@ -25,3 +25,11 @@ export function localName(el: Element): string {
   const colon = el.name.indexOf(':')
   return colon === -1 ? el.name : el.name.slice(colon + 1)
 }
+
+/** {@link nsOf} of a child whose parent's namespace is already known (no walk up the tree). */
+export function childNs(child: Element, parentNs: string | undefined): string | undefined {
+  if (child.name.includes(':')) return nsOf(child)
+  const own: unknown = child.attrs.xmlns
+  if (typeof own !== 'string') return parentNs
+  return own === '' ? undefined : own
+}
