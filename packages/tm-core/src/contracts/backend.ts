@@ -1,7 +1,8 @@
 import type { Element } from '@xmpp/xml'
 import type { AbortOptions } from './common.ts'
 import type { BareJid, EncryptionNamespace, FullJid, KeyId } from './ids.ts'
-import type { TrustLevel } from './trust.ts'
+import type { AccountTrustStore } from './store.ts'
+import type { KeyRef, SecurityPolicy, TrustLevel } from './trust.ts'
 
 /**
  * What an encryption backend declares about itself. New capabilities are added as optional
@@ -17,33 +18,136 @@ export interface BackendCapabilities {
   readonly keyIdLength: number
   /** The backend can sign an unencrypted trust message (TM-14), e.g. OX `<sign/>`. */
   readonly signsTrustMessages?: boolean
+  /**
+   * Every message is also encrypted to the sender's own key, so the sending endpoint can read its
+   * own sent copies (OX: yes; OMEMO: other own devices only). Default false.
+   */
+  readonly encryptsToSelf?: boolean
+  /**
+   * The backend itself rejects a ciphertext delivered a second time (rule `REPLAY`). Default
+   * false: replay is then handled above the backend, by stanza ids and the signed `<time/>`
+   * (which the backend checks against a window and reports unchanged for every delivery).
+   */
+  readonly detectsReplay?: boolean
 }
 
-/** What a backend reports for every message it decrypted (or verified). */
-export interface DecryptedContent {
+/**
+ * What is protected, when a backend offers a choice (XEP-0373 §3.1):
+ * - `signcrypt`: signed and encrypted (the only mode for chat, XEP-0374 §3.1; the default);
+ * - `sign`: signed, not encrypted (TM-14: an unencrypted trust message; needs
+ *   {@link BackendCapabilities.signsTrustMessages});
+ * - `crypt`: encrypted, not signed (never for chat or trust messages).
+ */
+export type ProtectionMode = 'signcrypt' | 'sign' | 'crypt'
+
+/** Which keys a message is encrypted to, and how it is protected. */
+export interface EncryptOptions extends AbortOptions {
+  /**
+   * Encrypt only to keys at these levels (default {@link ACCEPTED_FOR_ENCRYPTION}; trust
+   * messages: `['authenticated']`, TM-15/TM-21). The sender's own key (the one it decrypts with)
+   * is always included; its other own keys follow these levels like anybody's.
+   */
+  readonly acceptedLevels?: readonly TrustLevel[]
+  /** Default `signcrypt`. A mode the backend does not offer is rejected. */
+  readonly mode?: ProtectionMode
+  /** Sending time written into the protected content (`<time/>`); default: the clock. */
+  readonly now?: Date
+}
+
+/** What {@link EncryptionBackend.encrypt} produced. */
+export interface EncryptResult {
+  /** The element to put into the `<message/>` (OX `<openpgp/>`, OMEMO `<encrypted/>`). */
+  readonly element: Element
+  /** Every key the message was encrypted to, own keys included; empty when not encrypted. */
+  readonly recipients: readonly KeyRef[]
+}
+
+/** The stanza that carried an encrypted element (its `from` and `to` attributes). */
+export interface StanzaAddressing {
+  readonly from: FullJid | BareJid
+  readonly to: FullJid | BareJid
+}
+
+/** Receiver options: the checks every backend runs on a received message. */
+export interface DecryptOptions extends AbortOptions {
+  /**
+   * The time the message was sent, as far as this endpoint knows: the receiver clock for live
+   * messages, the XEP-0203 delay / archive stamp for offline and archived ones. Default: the clock.
+   */
+  readonly now?: Date
+  /** How far the protected `<time/>` may lie before {@link now} (seconds; backend default). */
+  readonly maxAgeSeconds?: number
+  /** How far it may lie after {@link now}: clock skew tolerance (seconds; backend default). */
+  readonly futureSkewSeconds?: number
+  /**
+   * The recipient the protected `<to/>` must name; default the stanza's `to`. For our own sent
+   * copies (Carbons, MAM) whose outer `to` is not the conversation partner, pass the partner.
+   */
+  readonly expectedTo?: BareJid
+  /** Accept a signed but unencrypted message (TM-14, trust messages only). Default false. */
+  readonly allowSignedOnly?: boolean
+  /** Accept an encrypted but unsigned message (never for chat). Default false. */
+  readonly allowUnsigned?: boolean
+}
+
+interface DecryptedBase {
   /** the plaintext content: an SCE `<envelope/>` (OMEMO 2) or an OX content element */
   readonly content: Element
-  /** bare JID of the sender, as the stanza said and the crypto confirmed */
+  /** the protected stanza children: OX `<payload/>` children, SCE `<content/>` children */
+  readonly payload: readonly Element[]
+  /** bare JID of the sender, as the stanza said and the crypto confirmed (when signed) */
   readonly senderJid: BareJid
   /** full JID of the stanza sender, when known */
   readonly senderFullJid?: FullJid
-  /** the sender's key id, taken from the decryption, never from the XML */
-  readonly senderKey: KeyId
   /** namespace of the protocol that carried the message */
   readonly carrier: EncryptionNamespace
   /** false for a signed-only message (OX `<sign/>`) */
   readonly encrypted: boolean
+  /** how the message was protected */
+  readonly mode: ProtectionMode
+  /** the protected sending time (OX/SCE `<time/>`), checked against the window */
+  readonly time: Date
+  /** the protected recipients (OX/SCE `<to/>`), bare */
+  readonly to: readonly BareJid[]
+  /** length in characters of the random padding (`<rpad/>`), 0 when absent */
+  readonly rpadLength: number
 }
 
-/** Which keys a message is encrypted to. */
-export interface EncryptOptions extends AbortOptions {
-  /** encrypt only to keys at these levels (trust messages: `['authenticated']`, TM-21) */
-  readonly acceptedLevels?: readonly TrustLevel[]
+/** What a backend reports for every message it decrypted (or verified). */
+export type DecryptedContent =
+  | (DecryptedBase & {
+      readonly signed: true
+      /** the sender's key id, taken from the decryption/verification, never from the XML */
+      readonly senderKey: KeyId
+    })
+  | (DecryptedBase & {
+      /** an unsigned message (OX `<crypt/>`): the sender is not authenticated */
+      readonly signed: false
+      readonly senderKey?: undefined
+    })
+
+/** What every backend factory receives (STYLE rule 2: named dependencies). */
+export interface BackendDeps {
+  /** the local account's trust store: trust levels, own key, backend state */
+  readonly store: AccountTrustStore
+  /** CSPRNG bytes; default `node:crypto` `randomBytes` */
+  readonly random?: (n: number) => Uint8Array
+  /** the clock; default `() => new Date()` */
+  readonly now?: () => Date
+  /** the security policy for new keys when the store holds none; default `toakafa` */
+  readonly securityPolicy?: SecurityPolicy
 }
+
+/** A backend plugin: a factory over named dependencies, no global registry. */
+export type BackendFactory<B extends EncryptionBackend = EncryptionBackend> = (deps: BackendDeps) => B
 
 /**
- * A first encryption-backend contract (later issues refine it). Backends encrypt and decrypt
- * for their protocol; which keys they encrypt to comes from the trust store under the policy.
+ * An encryption backend. Backends encrypt and decrypt for their protocol; which keys they
+ * encrypt to comes from the trust store's levels under the policy (they never decide trust).
+ *
+ * Errors (checked by `name`): `encrypt` rejects with `UntrustedKeyError` when a recipient has no
+ * key at an accepted level; `decrypt` rejects with `DecryptionError` whose `rule` names the
+ * failed check, or `LimitExceededError` for oversized input.
  */
 export interface EncryptionBackend {
   /** XEP-0434 `encryption` attribute, e.g. 'urn:xmpp:omemo:2' | 'urn:xmpp:openpgp:0' */
@@ -51,14 +155,17 @@ export interface EncryptionBackend {
   readonly capabilities: BackendCapabilities
   /** Our own key id(s) for this protocol. */
   ownKeys(options?: AbortOptions): Promise<readonly KeyId[]>
-  /** Key ids known for `owner`. */
+  /** Usable key ids known for `owner` (whatever their trust level). */
   keysOf(owner: BareJid, options?: AbortOptions): Promise<readonly KeyId[]>
-  /** Encrypts `content` for `to` (bare JIDs; own other endpoints included by the backend). */
-  encrypt(content: Element, to: readonly BareJid[], options?: EncryptOptions): Promise<Element>
-  /** Decrypts an encrypted element received in a stanza from `from` to `to`. */
-  decrypt(
-    el: Element,
-    stanza: { from: FullJid | BareJid; to: FullJid | BareJid },
-    options?: AbortOptions,
-  ): Promise<DecryptedContent>
+  /**
+   * Protects `payload` (stanza children) for the bare JIDs `to`, encrypted to their keys at the
+   * accepted levels and to our own.
+   */
+  encrypt(
+    payload: Element | readonly Element[],
+    to: readonly BareJid[],
+    options?: EncryptOptions,
+  ): Promise<EncryptResult>
+  /** Decrypts (or verifies) an element received in a stanza, with every receiver check. */
+  decrypt(el: Element, stanza: StanzaAddressing, options?: DecryptOptions): Promise<DecryptedContent>
 }

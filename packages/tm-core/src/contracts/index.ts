@@ -22,7 +22,18 @@ export type {
   TrustStoreLimits,
 } from './store.ts'
 export { DEFAULT_TRUST_STORE_LIMITS } from './store.ts'
-export type { BackendCapabilities, DecryptedContent, EncryptionBackend, EncryptOptions } from './backend.ts'
+export type {
+  BackendCapabilities,
+  BackendDeps,
+  BackendFactory,
+  DecryptedContent,
+  DecryptOptions,
+  EncryptionBackend,
+  EncryptOptions,
+  EncryptResult,
+  ProtectionMode,
+  StanzaAddressing,
+} from './backend.ts'
 export type { VouchErrorName } from './errors.ts'
 export {
   ConfirmationDeniedError,
