@@ -7,3 +7,5 @@
 export type { ComplianceSetup } from './setup.ts'
 export type { StoreCapabilities, StoreComplianceSetup, StoreCreateOptions } from './store.ts'
 export { defineStoreComplianceSuite } from './store.ts'
+export type { BackendComplianceSetup, BackendParty, BackendWorld } from './backend.ts'
+export { defineBackendComplianceSuite } from './backend.ts'
