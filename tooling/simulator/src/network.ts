@@ -507,7 +507,10 @@ export async function createNetwork(init: NetworkInit = {}): Promise<Network> {
   async function manual(by: string, target: string, action: ManualAction): Promise<DecisionResult> {
     const st = state(by)
     const t = state(target)
-    clock += 1_000 // a person takes a moment
+    // virtual time moves on by 1 ms; whatever was due by then arrives first (causality), the rest
+    // is still in flight when the person decides
+    await runUntil(clock + 1, Number.POSITIVE_INFINITY)
+    clock += 1
     step++
     stats.manualDecisions++
     trace.push({ kind: 'manual', step, at: clock, by, action, target })
@@ -599,14 +602,14 @@ export async function createNetwork(init: NetworkInit = {}): Promise<Network> {
     if (!online) return
     for (const m of st.outbox.splice(0)) route(st, m)
     if (autoDiscover) await discover(label)
-    // MAM catch-up: archived messages since creation not received yet, in archive order
+    // MAM catch-up: archived messages since creation not received yet, in archive order (the
+    // server's order; live copies lost earlier by the adversary may still arrive in between)
     const acc = account(st.ep.account)
     let i = 0
     for (const id of acc.archive.slice(st.archiveFrom)) {
       const m = messageById.get(id)
       if (m === undefined || m.from === label || st.received.has(id)) continue
-      const at = clock + 1 + i++ + (adversary.reorder ? rng.int(adversary.maxDelay + 1) : 0)
-      push({ at, messageId: id, to: label, via: 'archive', epoch: -1 })
+      push({ at: clock + 1 + i++, messageId: id, to: label, via: 'archive', epoch: -1 })
     }
   }
 
