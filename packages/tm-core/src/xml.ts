@@ -29,10 +29,7 @@ export const DEFAULT_XML_LIMITS: XmlLimits = Object.freeze({
 })
 
 interface Tokenizer {
-  on(event: 'startElement', fn: (name: string, attrs: Record<string, string>) => void): void
-  on(event: 'endElement', fn: (name: string) => void): void
-  on(event: 'text', fn: (text: string) => void): void
-  on(event: 'error', fn: (err: Error) => void): void
+  emit(event: string, a?: unknown, b?: unknown): boolean
   write(data: string): void
   end(data?: string): void
 }
@@ -42,78 +39,124 @@ const Tokenizer = (new Parser() as unknown as { parser: { constructor: new () =>
 
 const NAME = /^[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?$/
 const XML_DECL = /^\uFEFF?\s*<\?xml\s[^?]*\?>/
+// Element and attribute names repeat a lot: remember the valid ones (bounded).
+const validNames = new Set<string>()
+function isValidName(name: string): boolean {
+  if (validNames.has(name)) return true
+  if (!NAME.test(name)) return false
+  if (validNames.size < 4096) validNames.add(name)
+  return true
+}
+
+/** `<!` is only allowed to open a comment or a CDATA section (no DTD, no entity declarations). */
+function hasMarkupDeclaration(body: string): boolean {
+  for (let i = body.indexOf('<!'); i !== -1; i = body.indexOf('<!', i + 2)) {
+    if (!body.startsWith('<!--', i) && !body.startsWith('<![CDATA[', i)) return true
+  }
+  return false
+}
+
+/** Builds the element tree from tokenizer events, enforcing the structure rules and caps. */
+class TreeBuilder {
+  root: Element | undefined = undefined
+  cursor: Element | undefined = undefined
+  done = false
+  depth = 0
+  count = 0
+  failure: Error | undefined = undefined
+  readonly maxDepth: number
+  readonly maxElements: number
+  constructor(maxDepth: number, maxElements: number) {
+    this.maxDepth = maxDepth
+    this.maxElements = maxElements
+  }
+  fail(e: Error): void {
+    this.failure ??= e
+  }
+  event(event: string, a: unknown, b: unknown): void {
+    if (this.failure !== undefined) return
+    if (event === 'startElement') this.start(a as string, b as Record<string, string>)
+    else if (event === 'endElement') this.end(a as string)
+    else if (event === 'text') this.text(a as string)
+    else if (event === 'error')
+      this.fail(new MalformedXmlError('XML', a instanceof Error ? a.message : String(a), { cause: a }))
+  }
+  start(name: string, attrs: Record<string, string>): void {
+    if (this.done) return this.fail(new MalformedXmlError('XML', 'content after the root element'))
+    if (!isValidName(name))
+      return this.fail(new MalformedXmlError('XML', `invalid element name "${name.slice(0, 40)}"`))
+    for (const a in attrs) {
+      if (!isValidName(a))
+        return this.fail(new MalformedXmlError('XML', `invalid attribute name "${a.slice(0, 40)}"`))
+    }
+    if (++this.count > this.maxElements)
+      return this.fail(new LimitExceededError('LIMIT', 'XML elements', this.maxElements, this.count))
+    if (++this.depth > this.maxDepth)
+      return this.fail(new LimitExceededError('LIMIT', 'XML nesting depth', this.maxDepth, this.depth))
+    const el = new Element(name, attrs)
+    if (this.cursor !== undefined) this.cursor.cnode(el)
+    else this.root = el
+    this.cursor = el
+  }
+  end(name: string): void {
+    const cursor = this.cursor
+    if (cursor === undefined || cursor.name !== name)
+      return this.fail(new MalformedXmlError('XML', `unexpected closing tag </${name.slice(0, 40)}>`))
+    this.depth--
+    if (cursor === this.root) {
+      this.done = true
+      this.cursor = undefined
+    } else {
+      this.cursor = (cursor.parent as Element | null | undefined) ?? undefined
+    }
+  }
+  text(t: string): void {
+    if (this.cursor !== undefined) this.cursor.t(t)
+    else if (t.trim() !== '')
+      this.fail(
+        new MalformedXmlError(
+          'XML',
+          this.done ? 'text after the root element' : 'text before the root element',
+        ),
+      )
+  }
+}
 
 /**
  * Parses one XML document into an element tree.
  * @throws MalformedXmlError, LimitExceededError
  */
-export function parseXml(text: string, limits: Partial<XmlLimits> = {}): Element {
-  const { maxChars, maxDepth, maxElements } = { ...DEFAULT_XML_LIMITS, ...limits }
+export function parseXml(text: string, limits?: Partial<XmlLimits>): Element {
+  const { maxChars, maxDepth, maxElements } =
+    limits === undefined ? DEFAULT_XML_LIMITS : { ...DEFAULT_XML_LIMITS, ...limits }
   if (typeof text !== 'string') throw new MalformedXmlError('XML', 'input is not text')
   if (text.length > maxChars)
     throw new LimitExceededError('LIMIT', 'XML input characters', maxChars, text.length)
-  let body = text.replace(XML_DECL, '')
-  if (/<!DOCTYPE|<!ENTITY/i.test(body))
-    throw new MalformedXmlError('XML', 'DTD and entity declarations are not allowed (RFC 6120 §11.1)')
-  if (body.includes('<?'))
-    throw new MalformedXmlError('XML', 'processing instructions are not allowed (RFC 6120 §11.1)')
-  body = body.replace(/^\uFEFF/, '')
-
-  const tokenizer = new Tokenizer()
-  let root: Element | undefined
-  let cursor: Element | undefined
-  let done = false
-  let depth = 0
-  let count = 0
-  let failure: Error | undefined
-  const fail = (e: Error): void => {
-    failure ??= e
+  let body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+  if (body.includes('<?')) {
+    body = body.replace(XML_DECL, '')
+    if (body.includes('<?'))
+      throw new MalformedXmlError('XML', 'processing instructions are not allowed (RFC 6120 §11.1)')
   }
-  tokenizer.on('startElement', (name, attrs) => {
-    if (failure) return
-    if (done) return fail(new MalformedXmlError('XML', 'content after the root element'))
-    if (!NAME.test(name))
-      return fail(new MalformedXmlError('XML', `invalid element name "${name.slice(0, 40)}"`))
-    for (const a of Object.keys(attrs)) {
-      if (!NAME.test(a))
-        return fail(new MalformedXmlError('XML', `invalid attribute name "${a.slice(0, 40)}"`))
-    }
-    if (++count > maxElements)
-      return fail(new LimitExceededError('LIMIT', 'XML elements', maxElements, count))
-    if (++depth > maxDepth) return fail(new LimitExceededError('LIMIT', 'XML nesting depth', maxDepth, depth))
-    const el = new Element(name, attrs)
-    if (cursor) cursor.cnode(el)
-    else root = el
-    cursor = el
-  })
-  tokenizer.on('endElement', (name) => {
-    if (failure) return
-    if (!cursor || cursor.name !== name)
-      return fail(new MalformedXmlError('XML', `unexpected closing tag </${name.slice(0, 40)}>`))
-    depth--
-    const parent = cursor.parent as Element | null | undefined
-    if (cursor === root) {
-      done = true
-      cursor = undefined
-    } else {
-      cursor = parent ?? undefined
-    }
-  })
-  tokenizer.on('text', (t) => {
-    if (failure) return
-    if (cursor) cursor.t(t)
-    else if (t.trim() !== '')
-      fail(
-        new MalformedXmlError('XML', done ? 'text after the root element' : 'text before the root element'),
-      )
-  })
-  tokenizer.on('error', (e) => fail(new MalformedXmlError('XML', e.message, { cause: e })))
+  if (hasMarkupDeclaration(body))
+    throw new MalformedXmlError('XML', 'DTD and entity declarations are not allowed (RFC 6120 §11.1)')
+
+  const builder = new TreeBuilder(maxDepth, maxElements)
+  const tokenizer = new Tokenizer()
+  // Dispatch the tokenizer's events straight to the builder (no EventEmitter listeners: hot path).
+  tokenizer.emit = (event: string, a?: unknown, b?: unknown): boolean => {
+    builder.event(event, a, b)
+    return true
+  }
   try {
     tokenizer.write(body)
     tokenizer.end()
   } catch (e) {
-    fail(new MalformedXmlError('XML', e instanceof Error ? e.message : 'unreadable XML', { cause: e }))
+    builder.fail(
+      new MalformedXmlError('XML', e instanceof Error ? e.message : 'unreadable XML', { cause: e }),
+    )
   }
+  const { failure, root, done, cursor } = builder
   if (failure) throw failure
   if (!root) throw new MalformedXmlError('XML', 'no root element')
   if (!done) throw new MalformedXmlError('XML', `element <${cursor?.name ?? root.name}> is not closed`)
