@@ -70,7 +70,7 @@ class TreeBuilder {
     this.maxDepth = maxDepth
     this.maxElements = maxElements
   }
-  fail(e: Error): void {
+  fail(e: Error): undefined {
     this.failure ??= e
   }
   event(event: string, a: unknown, b: unknown): void {
@@ -81,7 +81,7 @@ class TreeBuilder {
     else if (event === 'error')
       this.fail(new MalformedXmlError('XML', a instanceof Error ? a.message : String(a), { cause: a }))
   }
-  start(name: string, attrs: Record<string, string>): void {
+  start(name: string, attrs: Record<string, string>): undefined {
     if (this.done) return this.fail(new MalformedXmlError('XML', 'content after the root element'))
     if (!isValidName(name))
       return this.fail(new MalformedXmlError('XML', `invalid element name "${name.slice(0, 40)}"`))
@@ -98,7 +98,7 @@ class TreeBuilder {
     else this.root = el
     this.cursor = el
   }
-  end(name: string): void {
+  end(name: string): undefined {
     const cursor = this.cursor
     if (cursor === undefined || cursor.name !== name)
       return this.fail(new MalformedXmlError('XML', `unexpected closing tag </${name.slice(0, 40)}>`))
