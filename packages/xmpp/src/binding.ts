@@ -1,0 +1,706 @@
+/**
+ * The binding: plugs the ATM engine, the trust store and the encryption backends into one
+ * `@xmpp/client` connection (xmpp.js style: middleware, iqCaller/iqCallee, no second stack).
+ *
+ * After every fresh session: Carbons (XEP-0280), presence with caps (XEP-0115, so the server
+ * learns our `+notify` features), own keys published to PEP, MAM catch-up (XEP-0313, paged, from
+ * the last archive id seen), then the outbox. After a resumed session (XEP-0198): the outbox.
+ */
+import type {
+  Atm,
+  AtmPolicy,
+  DecisionResult,
+  OutgoingTrustMessage,
+  TrustUri,
+  UriDecisionSummary,
+} from '@vouch/atm'
+import { createAtm } from '@vouch/atm'
+import type {
+  AccountTrustStore,
+  BareJid,
+  DecryptedContent,
+  EncryptionBackend,
+  EncryptionNamespace,
+  EncryptOptions,
+  FullJid,
+  KeyId,
+  KeyRef,
+  TrustLevel,
+  UriSource,
+} from '@vouch/tm-core'
+import {
+  DecryptionError,
+  encryptedMessageStanza,
+  findTrustMessage,
+  parseXml,
+  serializeTrustMessage,
+  UntrustedKeyError,
+} from '@vouch/tm-core'
+import type { Client } from '@xmpp/client'
+import xml, { type Element } from '@xmpp/xml'
+import { type AmbientStore, ambientStore } from './ambient-store.ts'
+import { type KeyDirectory, type PepAccess, pepAccess } from './key-directory.ts'
+import { NS_DELAY } from './namespaces.ts'
+import {
+  addToOutbox,
+  getLastArchiveId,
+  isProcessed,
+  markProcessed,
+  type OutboxEntry,
+  readOutbox,
+  removeFromOutbox,
+  setLastArchiveId,
+} from './state.ts'
+import { capsElement, type DiscoInfo, discoResponder } from './xep0030-disco.ts'
+import { notifyFeature, readPepEvent } from './xep0060-pep.ts'
+import { enableCarbons, unwrapCarbon } from './xep0280-carbons.ts'
+import { type MamClient, mamClient } from './xep0313-mam.ts'
+import { dedupKeys, originIdElement, stanzaIdBy } from './xep0359-ids.ts'
+import { bareOf, child, childElements, randomId } from './util.ts'
+
+/** Where a copy of a message came from. */
+export type MessageSource = 'live' | 'carbon-sent' | 'carbon-received' | 'archive'
+
+export interface VouchXmppInit {
+  /** the account's trust store view (`store.forAccount(account)`) */
+  readonly store: AccountTrustStore
+  /** the encryption backends (built over {@link store}), the first one is the chat default */
+  readonly backends: readonly EncryptionBackend[]
+  /** PEP key announcement per backend (e.g. {@link oxKeyDirectory}) */
+  readonly keyDirectories?: readonly KeyDirectory[]
+  /** ATM policy (STYLE rule 9); default: the engine's safe defaults */
+  readonly policy?: Partial<AtmPolicy>
+  /**
+   * D-7: the fallback body of EVERY encrypted message (chat and trust messages alike), or
+   * `null` for none. Default: the backend's usual text (`backendFallback`), else none.
+   */
+  readonly fallbackBody?: string | null
+  /** XEP-0380 human-readable names per namespace */
+  readonly encryptionNames?: Readonly<Record<string, string>>
+  /** MAM page size (RSM `<max/>`); default 50 */
+  readonly mamPageSize?: number
+  /** MAM pages per catch-up at most; default 200 */
+  readonly mamMaxPages?: number
+  /** processed stanza ids kept; default 5000 */
+  readonly maxProcessedIds?: number
+  /** XEP-0115 node; default `https://github.com/vouch/vouch` */
+  readonly capsNode?: string
+  /** the clock; default `() => new Date()` */
+  readonly now?: () => Date
+}
+
+/** A decrypted message for the app (chat). */
+export interface ReceivedChat {
+  readonly id: string | undefined
+  readonly from: FullJid | BareJid
+  readonly to: FullJid | BareJid
+  /** the conversation partner (the other side, for sent copies too) */
+  readonly peer: BareJid
+  readonly direction: 'incoming' | 'outgoing'
+  readonly body: string
+  readonly encryption: EncryptionNamespace
+  readonly senderKey: KeyId | undefined
+  /** trust level of the sender key now */
+  readonly trustLevel: TrustLevel
+  readonly time: Date
+  readonly source: MessageSource
+}
+
+export interface VouchXmppEvents {
+  /** an encrypted chat message was decrypted (with its sender key and that key's trust level) */
+  message: ReceivedChat
+  /** a key list changed (PEP announcement, fetch) */
+  'keys-changed': {
+    readonly encryption: EncryptionNamespace
+    readonly owner: BareJid
+    readonly keys: readonly KeyId[]
+  }
+  /** a key's trust level changed (manual, URI, ATM, policy) */
+  'trust-changed': { readonly key: KeyRef; readonly from: TrustLevel; readonly to: TrustLevel }
+  /** ATM-UI3: an automatic decision waits for the user (call `answer`) */
+  'confirmation-needed': {
+    readonly key: KeyRef
+    readonly to: TrustLevel
+    readonly senderJid: BareJid
+    readonly answer: (accept: boolean) => void
+  }
+  /** a received trust message was handled by the engine */
+  'trust-message': {
+    readonly from: string
+    readonly outcome: string
+    readonly reason: string | undefined
+    readonly source: MessageSource
+  }
+  /** a trust message was encrypted and handed to the connection */
+  'trust-message-sent': { readonly to: BareJid; readonly id: string; readonly recipients: readonly KeyRef[] }
+  /** a copy already processed was dropped (XEP-0359 ids) */
+  duplicate: { readonly keys: readonly string[]; readonly source: MessageSource }
+  /** a message could not be decrypted, or failed a content check (typed error) */
+  rejected: { readonly from: string; readonly error: Error; readonly source: MessageSource }
+  /** MAM catch-up finished */
+  synced: { readonly pages: number; readonly messages: number }
+  /** an error in background work (catch-up, publishing, sending the outbox) */
+  error: Error
+}
+
+export type VouchXmppEventName = keyof VouchXmppEvents
+
+export interface SentMessage {
+  readonly id: string
+  readonly recipients: readonly KeyRef[]
+}
+
+export interface VouchXmpp {
+  readonly account: BareJid
+  readonly atm: Atm
+  readonly backends: ReadonlyMap<EncryptionNamespace, EncryptionBackend>
+  /** the disco#info we answer (features of the active backends and their `+notify`) */
+  discoInfo(): DiscoInfo
+  /** XEP-0374 chat: encrypts `text` for `to`'s keys at the accepted levels and ours. */
+  sendChat(
+    to: BareJid,
+    text: string,
+    options?: { readonly encryption?: EncryptionNamespace },
+  ): Promise<SentMessage>
+  /** Manual authentication (ATM-S1 … S4): applied, then the resulting trust messages are sent. */
+  authenticate(
+    encryption: EncryptionNamespace,
+    owner: BareJid,
+    keyIds: readonly KeyId[],
+  ): Promise<DecisionResult>
+  /** Manual distrust (ATM-S5, S6). */
+  distrust(encryption: EncryptionNamespace, owner: BareJid, keyIds: readonly KeyId[]): Promise<DecisionResult>
+  /** URI-3, URI-4: applies a Trust Message URI after `confirm`, fetching the owner's keys first. */
+  applyUri(
+    uri: TrustUri,
+    options: { readonly uriSource: UriSource; readonly confirm: (s: UriDecisionSummary) => Promise<boolean> },
+  ): Promise<DecisionResult>
+  /** Fetches `owner`'s announced keys (PEP), imports them and registers them with the engine. */
+  refreshKeys(owner: BareJid, encryption?: EncryptionNamespace): Promise<readonly KeyId[]>
+  /** Publishes our own keys (PEP); also done after every fresh session. */
+  publishKeys(): Promise<void>
+  /** Catches up from MAM now (also done after every fresh session). */
+  catchUp(): Promise<{ pages: number; messages: number }>
+  /** Sends the trust messages still in the outbox. */
+  flushOutbox(): Promise<number>
+  /** Resolves when all received stanzas handed to the binding so far are processed. */
+  idle(): Promise<void>
+  /** Resolves after the next MAM catch-up (or at once if one finished since the last connect). */
+  synced(): Promise<void>
+  readonly pep: PepAccess
+  on<E extends VouchXmppEventName>(event: E, listener: (payload: VouchXmppEvents[E]) => void): () => void
+  /** Stops listening (the connection itself is the caller's). */
+  close(): void
+}
+
+const DEFAULT_CAPS_NODE = 'https://github.com/vouch/vouch'
+
+/**
+ * Installs the binding on `xmpp` (before `xmpp.start()`). The account is taken from the
+ * store's `account`.
+ */
+export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
+  const account = init.store.account
+  const now = init.now ?? (() => new Date())
+  const ambient: AmbientStore = ambientStore(init.store)
+  const backends = new Map<EncryptionNamespace, EncryptionBackend>()
+  for (const b of init.backends) backends.set(b.namespace, b)
+  const directories = new Map<EncryptionNamespace, KeyDirectory>()
+  for (const d of init.keyDirectories ?? []) directories.set(d.namespace, d)
+  const mamPageSize = init.mamPageSize ?? 50
+  const mamMaxPages = init.mamMaxPages ?? 200
+  const maxProcessed = init.maxProcessedIds ?? 5000
+  const capsNode = init.capsNode ?? DEFAULT_CAPS_NODE
+  const pep = pepAccess(xmpp)
+  const mam: MamClient = mamClient(xmpp, account)
+
+  // ---- events
+  const listeners = new Map<string, Set<(p: unknown) => void>>()
+  function emit<E extends VouchXmppEventName>(event: E, payload: VouchXmppEvents[E]): void {
+    for (const l of listeners.get(event) ?? []) {
+      try {
+        l(payload)
+      } catch {
+        // a listener's failure is its own
+      }
+    }
+  }
+  const fail = (e: unknown): void => emit('error', e instanceof Error ? e : new Error(String(e)))
+
+  // ---- the engine, on the ambient view of the store
+  const atm = createAtm({
+    account,
+    store: ambient.view,
+    backends: init.backends.map((b) => ({ namespace: b.namespace, capabilities: b.capabilities })),
+    ...(init.policy === undefined ? {} : { policy: init.policy }),
+    now: () => now().getTime(),
+    confirm: (d) =>
+      new Promise<boolean>((resolve) => {
+        if ((listeners.get('confirmation-needed')?.size ?? 0) === 0) return resolve(false)
+        emit('confirmation-needed', { key: d.key, to: d.to, senderJid: d.senderJid, answer: resolve })
+      }),
+  })
+  const offAtm = atm.on('level-changed', (e) => emit('trust-changed', { key: e.key, from: e.from, to: e.to }))
+
+  // ---- disco + caps
+  function discoInfo(): DiscoInfo {
+    const features = new Set<string>([
+      'http://jabber.org/protocol/disco#info',
+      'urn:xmpp:hints',
+      'urn:xmpp:sid:0',
+    ])
+    for (const b of backends.values()) {
+      features.add(b.namespace)
+      if (b.namespace === 'urn:xmpp:openpgp:0') features.add('urn:xmpp:openpgp:im:0')
+    }
+    for (const d of directories.values()) {
+      for (const f of d.features ?? []) features.add(f)
+      for (const n of d.notifyNodes) features.add(notifyFeature(n))
+    }
+    return { identities: [{ category: 'client', type: 'pc', name: 'Vouch' }], features: [...features] }
+  }
+  discoResponder(xmpp, discoInfo, capsNode)
+
+  // ---- serial processing of received stanzas
+  let queue: Promise<void> = Promise.resolve()
+  function enqueue(task: () => Promise<void>): Promise<void> {
+    const run = queue.then(task).catch(fail)
+    queue = run
+    return run
+  }
+
+  let caughtUp = false
+  let syncWaiters: (() => void)[] = []
+
+  function delayStamp(message: Element): Date | undefined {
+    const d = child(message, 'delay', NS_DELAY)
+    const t = typeof d?.attrs.stamp === 'string' ? new Date(d.attrs.stamp) : undefined
+    return t !== undefined && !Number.isNaN(t.getTime()) ? t : undefined
+  }
+
+  function encryptedChild(message: Element): { el: Element; backend: EncryptionBackend } | undefined {
+    for (const c of childElements(message)) {
+      const b = backends.get(String(c.attrs.xmlns ?? ''))
+      if (b !== undefined) return { el: c, backend: b }
+    }
+    return undefined
+  }
+
+  async function ensureKeys(enc: EncryptionNamespace, owner: BareJid): Promise<void> {
+    const backend = backends.get(enc)
+    if (backend === undefined) return
+    if ((await backend.keysOf(owner)).length > 0) return
+    await refreshKeys(owner, enc)
+  }
+
+  async function processMessage(
+    message: Element,
+    source: MessageSource,
+    meta: { archiveId?: string; stamp?: Date | undefined },
+  ): Promise<void> {
+    const keys = dedupKeys(message, account, meta.archiveId)
+    if (keys.length > 0 && (await isProcessed(init.store, keys))) {
+      emit('duplicate', { keys, source })
+      return
+    }
+    const enc = encryptedChild(message)
+    const from = String(message.attrs.from ?? '')
+    const to = String(message.attrs.to ?? account)
+    const fromBare = bareOf(from) ?? account
+    const toBare = bareOf(to) ?? account
+    if (enc === undefined) {
+      // plaintext: never a trust message (X2); nothing for this package to do
+      if (keys.length > 0) await markProcessed(init.store, keys, maxProcessed)
+      return
+    }
+    const sentByUs = fromBare === account
+    const peer = sentByUs ? toBare : fromBare
+    const time = meta.stamp ?? delayStamp(message) ?? now()
+    let decrypted: DecryptedContent
+    try {
+      if (!sentByUs) await ensureKeys(enc.backend.namespace, fromBare).catch(() => undefined)
+      try {
+        decrypted = await decryptWith(enc.backend, enc.el, from, to, time, sentByUs ? toBare : undefined)
+      } catch (e) {
+        // the sender may have a key we have not fetched yet: refresh once and retry
+        if (sentByUs || !(e instanceof Error && e.name === 'DecryptionError')) throw e
+        const before = await enc.backend.keysOf(fromBare)
+        const after = await refreshKeys(fromBare, enc.backend.namespace).catch(() => before)
+        if (after.length === before.length && after.every((k) => before.includes(k))) throw e
+        decrypted = await decryptWith(enc.backend, enc.el, from, to, time, undefined)
+      }
+    } catch (e) {
+      if (keys.length > 0) await markProcessed(init.store, keys, maxProcessed)
+      emit('rejected', { from, error: e instanceof Error ? e : new Error(String(e)), source })
+      return
+    }
+
+    const hasTrustMessage = decrypted.payload.some((p) => p.name === 'trust-message')
+    if (hasTrustMessage) {
+      let outcome = 'ignored'
+      let reason: string | undefined
+      try {
+        const container = xml('message', { xmlns: 'jabber:client' })
+        for (const p of decrypted.payload) container.cnode(p)
+        const parsed = findTrustMessage(container, {
+          keyIdLength: (e) => backends.get(e)?.capabilities.keyIdLength,
+        })
+        if (!decrypted.signed) throw new DecryptionError('TM-2', 'a trust message must be signed')
+        const senderKey = decrypted.senderKey
+        const result = await ambient.transaction(async (tx) => {
+          if (keys.length > 0 && (await isProcessed(tx, keys))) return undefined
+          const r = await atm.handleTrustMessage({
+            message: parsed.message,
+            senderJid: from as FullJid,
+            senderKey,
+            carrier: decrypted.carrier,
+            encrypted: decrypted.encrypted,
+            signed: decrypted.signed,
+            sceTime: decrypted.time.getTime(),
+          })
+          if (keys.length > 0) await markProcessed(tx, keys, maxProcessed)
+          return r
+        })
+        if (result === undefined) {
+          emit('duplicate', { keys, source })
+          return
+        }
+        outcome = result.outcome
+        reason = result.reason
+      } catch (e) {
+        if (keys.length > 0) await markProcessed(init.store, keys, maxProcessed)
+        emit('rejected', { from, error: e instanceof Error ? e : new Error(String(e)), source })
+        return
+      }
+      emit('trust-message', { from, outcome, reason, source })
+      return
+    }
+
+    if (keys.length > 0) await markProcessed(init.store, keys, maxProcessed)
+    const body = decrypted.payload.find((p) => p.name === 'body')
+    if (body === undefined) return
+    const senderKey = decrypted.signed ? decrypted.senderKey : undefined
+    const trustLevel: TrustLevel =
+      senderKey === undefined
+        ? 'undecided'
+        : sentByUs
+          ? 'authenticated'
+          : await init.store.getTrustLevel(decrypted.carrier, fromBare, senderKey)
+    emit('message', {
+      id: message.attrs.id as string | undefined,
+      from: from as FullJid,
+      to: to as FullJid,
+      peer,
+      direction: sentByUs ? 'outgoing' : 'incoming',
+      body: body.text(),
+      encryption: decrypted.carrier,
+      senderKey,
+      trustLevel,
+      time: decrypted.time,
+      source,
+    })
+  }
+
+  function decryptWith(
+    backend: EncryptionBackend,
+    el: Element,
+    from: string,
+    to: string,
+    time: Date,
+    expectedTo: BareJid | undefined,
+  ): Promise<DecryptedContent> {
+    return backend.decrypt(
+      el,
+      { from: from as FullJid, to: to as FullJid },
+      expectedTo === undefined ? { now: time } : { now: time, expectedTo },
+    )
+  }
+
+  async function handlePepEvent(message: Element): Promise<void> {
+    const from = bareOf(message.attrs.from as string | undefined) ?? account
+    const event = readPepEvent(message, from)
+    if (event === undefined) return
+    for (const d of directories.values()) {
+      if (!d.notifyNodes.includes(event.node)) continue
+      const changed = await d.onNotification(event, pep)
+      if (changed !== undefined) await keysChanged(d.namespace, changed.owner, changed.keys)
+    }
+  }
+
+  async function keysChanged(enc: EncryptionNamespace, owner: BareJid, ids: readonly KeyId[]): Promise<void> {
+    if (ids.length > 0) await atm.keysDiscovered(enc, owner, ids)
+    emit('keys-changed', { encryption: enc, owner, keys: ids })
+  }
+
+  // Live stanzas (MAM results are taken earlier by the MAM client's middleware).
+  xmpp.middleware.use((ctx, next) => {
+    const stanza = ctx.stanza
+    if (stanza.name !== 'message' || stanza.attrs.type === 'error') return next()
+    if (child(stanza, 'event', 'http://jabber.org/protocol/pubsub#event') !== undefined) {
+      void enqueue(() => handlePepEvent(stanza))
+      return undefined
+    }
+    const carbon = unwrapCarbon(stanza, account)
+    if (carbon === null) return undefined // forged carbon (XEP-0280 §11)
+    if (carbon !== undefined) {
+      const src: MessageSource = carbon.direction === 'sent' ? 'carbon-sent' : 'carbon-received'
+      void enqueue(() => processMessage(carbon.message, src, {}))
+      return undefined
+    }
+    if (encryptedChild(stanza) === undefined) return next()
+    void enqueue(async () => {
+      await processMessage(stanza, 'live', {})
+      // while caught up, the live stream continues the archive: advance the pointer
+      const sid = stanzaIdBy(stanza, account)
+      if (caughtUp && sid !== undefined) await setLastArchiveId(init.store, sid)
+    })
+    return undefined
+  })
+
+  // ---- catch-up
+  async function catchUp(): Promise<{ pages: number; messages: number }> {
+    let after = await getLastArchiveId(init.store)
+    let pages = 0
+    let messages = 0
+    for (;;) {
+      const page = await mam.queryPage(
+        after === undefined ? { max: mamPageSize } : { after, max: mamPageSize },
+      )
+      pages++
+      for (const m of page.messages) {
+        messages++
+        await enqueue(() => {
+          if (child(m.message, 'event', 'http://jabber.org/protocol/pubsub#event') !== undefined)
+            return Promise.resolve()
+          return processMessage(m.message, 'archive', { archiveId: m.id, stamp: m.stamp })
+        })
+      }
+      if (page.last !== undefined) {
+        after = page.last
+        await setLastArchiveId(init.store, after)
+      }
+      if (page.complete || page.messages.length === 0 || pages >= mamMaxPages) break
+    }
+    return { pages, messages }
+  }
+
+  // ---- sending
+  function fallbackFor(backend: EncryptionBackend): string | undefined {
+    if (init.fallbackBody === null) return undefined
+    if (init.fallbackBody !== undefined) return init.fallbackBody
+    return backend.namespace === 'urn:xmpp:openpgp:0'
+      ? 'This message is encrypted using OpenPGP for XMPP.'
+      : `This message is encrypted (${init.encryptionNames?.[backend.namespace] ?? backend.namespace}).`
+  }
+
+  /** D-7: the one outer shape of every encrypted message. */
+  function outerStanza(backend: EncryptionBackend, to: BareJid, id: string, encrypted: Element): Element {
+    const name = init.encryptionNames?.[backend.namespace] ?? defaultName(backend.namespace)
+    const fallback = fallbackFor(backend)
+    const stanza = encryptedMessageStanza({
+      to,
+      id,
+      encrypted,
+      encryptionNamespace: backend.namespace,
+      ...(name === undefined ? {} : { encryptionName: name }),
+      ...(fallback === undefined ? {} : { fallbackBody: fallback }),
+    })
+    stanza.cnode(originIdElement(id))
+    return stanza
+  }
+
+  async function sendChat(
+    to: BareJid,
+    text: string,
+    options: { readonly encryption?: EncryptionNamespace } = {},
+  ): Promise<SentMessage> {
+    const backend = options.encryption === undefined ? init.backends[0] : backends.get(options.encryption)
+    if (backend === undefined) throw new Error(`no backend for ${options.encryption ?? 'chat'}`)
+    await ensureKeys(backend.namespace, to)
+    const id = randomId()
+    const res = await backend.encrypt([xml('body', {}, text)], [to])
+    await xmpp.send(outerStanza(backend, to, id, res.element))
+    return { id, recipients: res.recipients }
+  }
+
+  /**
+   * TM-15, TM-21: a trust message is encrypted only for the keys the engine allowed (plus our
+   * own key, which the backend always adds). If the backend would reach any other key, nothing
+   * is sent (fail closed).
+   */
+  async function sendOutboxEntry(entry: OutboxEntry): Promise<void> {
+    const backend = backends.get(entry.encryption)
+    if (backend === undefined) throw new Error(`no backend for ${entry.encryption}`)
+    const allowed = new Set(entry.allowedKeys.map((k) => `${k.encryption} ${k.owner} ${k.keyId}`))
+    for (const k of await backend.ownKeys()) allowed.add(`${backend.namespace} ${account} ${k}`)
+    const to = entry.to as BareJid
+    if (to !== account) await ensureKeys(backend.namespace, to)
+    // `onlyKeys` is read by backends that can restrict to an explicit key list; every other
+    // backend is held to it by the recipient check below
+    const options: EncryptOptions & { readonly onlyKeys: readonly KeyRef[] } = {
+      acceptedLevels: ['authenticated'],
+      onlyKeys: entry.allowedKeys as readonly KeyRef[],
+    }
+    const res = await backend.encrypt(parseXml(entry.xml), [to], options)
+    for (const r of res.recipients) {
+      if (!allowed.has(`${r.encryption} ${r.owner} ${r.keyId}`)) throw new UntrustedKeyError(r.owner, r.keyId)
+    }
+    const stanza = outerStanza(backend, to, entry.id, res.element)
+    await xmpp.send(stanza)
+    pendingAcks.set(entry.id, entry.seq)
+    if (!smEnabled()) {
+      pendingAcks.delete(entry.id)
+      await removeFromOutbox(init.store, entry.seq)
+    }
+    emit('trust-message-sent', { to, id: entry.id, recipients: res.recipients })
+  }
+
+  const pendingAcks = new Map<string, string>()
+  function smEnabled(): boolean {
+    return (xmpp.streamManagement as unknown as { enabled?: boolean }).enabled === true
+  }
+  const sm = xmpp.streamManagement as unknown as {
+    on?: (e: string, l: (s: Element) => void) => void
+    removeListener?: (e: string, l: (s: Element) => void) => void
+  }
+  const onAck = (stanza: Element): void => {
+    const id = stanza.attrs.id as string | undefined
+    const seq = id === undefined ? undefined : pendingAcks.get(id)
+    if (seq === undefined || id === undefined) return
+    pendingAcks.delete(id)
+    void removeFromOutbox(init.store, seq).catch(fail)
+  }
+  const onSmFail = (stanza: Element): void => {
+    const id = stanza.attrs.id as string | undefined
+    if (id !== undefined) pendingAcks.delete(id) // stays in the outbox: sent again after reconnect
+  }
+  sm.on?.('ack', onAck)
+  sm.on?.('fail', onSmFail)
+
+  let flushing: Promise<number> | undefined
+  function flushOutbox(): Promise<number> {
+    if (xmpp.status !== 'online') return Promise.resolve(0)
+    flushing ??= (async () => {
+      let sent = 0
+      try {
+        for (const entry of await readOutbox(init.store)) {
+          if (pendingAcks.has(entry.id)) continue
+          await sendOutboxEntry(entry)
+          sent++
+        }
+      } finally {
+        flushing = undefined
+      }
+      return sent
+    })()
+    return flushing
+  }
+
+  async function queueOutgoing(outgoing: readonly OutgoingTrustMessage[]): Promise<void> {
+    for (const o of outgoing) {
+      await addToOutbox(ambient.view, {
+        id: randomId(),
+        to: o.to,
+        xml: serializeTrustMessage(o.message).toString(),
+        encryption: o.message.encryption,
+        allowedKeys: o.allowedKeys.map((k) => ({ encryption: k.encryption, owner: k.owner, keyId: k.keyId })),
+      })
+    }
+  }
+
+  /** A local decision and its outbox entries commit together; then the outbox is flushed. */
+  async function decided(run: () => Promise<DecisionResult>): Promise<DecisionResult> {
+    const result = await ambient.transaction(async () => {
+      const r = await run()
+      await queueOutgoing(r.outgoing)
+      return r
+    })
+    await flushOutbox().catch(fail)
+    return result
+  }
+
+  async function refreshKeys(owner: BareJid, encryption?: EncryptionNamespace): Promise<readonly KeyId[]> {
+    const out: KeyId[] = []
+    for (const d of directories.values()) {
+      if (encryption !== undefined && d.namespace !== encryption) continue
+      const ids = await d.refresh(owner, pep)
+      await keysChanged(d.namespace, owner, ids)
+      out.push(...ids)
+    }
+    return out
+  }
+
+  async function publishKeys(): Promise<void> {
+    for (const d of directories.values()) await d.publishOwn(pep)
+  }
+
+  // ---- session lifecycle
+  async function onOnline(): Promise<void> {
+    caughtUp = false
+    await enableCarbons(xmpp)
+    await xmpp.send(xml('presence', {}, capsElement(discoInfo(), capsNode)))
+    await publishKeys()
+    const r = await catchUp()
+    await queue
+    caughtUp = true
+    emit('synced', r)
+    const waiters = syncWaiters
+    syncWaiters = []
+    for (const w of waiters) w()
+    await flushOutbox()
+  }
+  const online = (): void => {
+    onOnline().catch(fail)
+  }
+  const resumed = (): void => {
+    flushOutbox().catch(fail)
+  }
+  xmpp.on('online', online)
+  sm.on?.('resumed', resumed as unknown as (s: Element) => void)
+
+  return {
+    account,
+    atm,
+    backends,
+    discoInfo,
+    sendChat,
+    authenticate: (enc, owner, keyIds) => decided(() => atm.authenticate(enc, owner, keyIds)),
+    distrust: (enc, owner, keyIds) => decided(() => atm.distrust(enc, owner, keyIds)),
+    applyUri: async (uri, options) => {
+      await refreshKeys(uri.jid, uri.encryption).catch(() => undefined)
+      return decided(() => atm.applyUri(uri, options))
+    },
+    refreshKeys,
+    publishKeys,
+    catchUp,
+    flushOutbox,
+    idle: async () => {
+      let q: Promise<void>
+      do {
+        q = queue
+        await q
+      } while (q !== queue)
+    },
+    synced: () => (caughtUp ? Promise.resolve() : new Promise<void>((r) => syncWaiters.push(r))),
+    pep,
+    on(event, listener) {
+      const set = listeners.get(event) ?? new Set()
+      set.add(listener as (p: unknown) => void)
+      listeners.set(event, set)
+      return () => set.delete(listener as (p: unknown) => void)
+    },
+    close() {
+      offAtm()
+      xmpp.removeListener('online', online)
+      sm.removeListener?.('ack', onAck)
+      sm.removeListener?.('fail', onSmFail)
+      sm.removeListener?.('resumed', resumed as unknown as (s: Element) => void)
+    },
+  }
+}
+
+function defaultName(ns: string): string | undefined {
+  if (ns === 'urn:xmpp:openpgp:0') return 'OpenPGP for XMPP'
+  if (ns === 'urn:xmpp:omemo:2') return 'OMEMO'
+  return undefined
+}

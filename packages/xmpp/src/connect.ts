@@ -1,0 +1,106 @@
+/**
+ * Creating and starting an `@xmpp/client` connection the way Vouch needs it: always with an
+ * explicit `service` (no SRV or well-known lookups), optional XEP-0077 registration on the same
+ * stream, and typed, one-line errors for "cannot reach the server" and "the server refused".
+ */
+import type { BareJid } from '@vouch/tm-core'
+import { type Client, client } from '@xmpp/client'
+import xml from '@xmpp/xml'
+import { registerInBand } from './xep0077-register.ts'
+
+export interface ConnectInit {
+  /** `xmpp://host:port` (TCP) or `ws://…` — never looked up */
+  readonly service: string
+  readonly jid: BareJid
+  readonly password: string
+  /** default: a random one chosen by the server */
+  readonly resource?: string
+  /** XEP-0077: register the account before authenticating */
+  readonly register?: boolean
+}
+
+/** The server could not be reached (refused, unreachable, timed out). */
+export class ServerUnreachableError extends Error {
+  override readonly name = 'ServerUnreachableError'
+}
+
+/** The server refused our credentials (SASL failure). */
+export class AuthenticationError extends Error {
+  override readonly name = 'AuthenticationError'
+  readonly condition: string
+  constructor(condition: string, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.condition = condition
+  }
+}
+
+/** Creates (does not start) a client for `init.jid`. */
+export function createClient(init: ConnectInit): Client {
+  const at = init.jid.indexOf('@')
+  const username = at < 0 ? '' : init.jid.slice(0, at)
+  const domain = at < 0 ? init.jid : init.jid.slice(at + 1)
+  const xmpp: Client = client({
+    service: init.service,
+    domain,
+    ...(init.resource === undefined ? {} : { resource: init.resource }),
+    credentials: async (authenticate, mechanisms) => {
+      if (init.register === true) await registerInBand(xmpp.iqCaller, username, init.password)
+      const mechanism = mechanisms.find((m) => m !== 'PLAIN') ?? mechanisms[0]
+      await authenticate(
+        { username, password: init.password },
+        mechanism ?? 'SCRAM-SHA-1',
+        xml('user-agent', { id: globalThis.crypto.randomUUID() }),
+      )
+    },
+  })
+  // errors surface as rejections (start, send, iq) and as the binding's `error` event; an
+  // `error` event without a listener would crash the process
+  xmpp.on('error', () => undefined)
+  return xmpp
+}
+
+/**
+ * Starts `xmpp` and resolves once online. Rejects with {@link ServerUnreachableError},
+ * {@link AuthenticationError} or `RegistrationError`; on failure the client is stopped (no
+ * reconnect loop keeps the process alive).
+ */
+export async function startClient(
+  xmpp: Client,
+  options: { readonly timeoutMs?: number } = {},
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 15_000
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await Promise.race([
+      xmpp.start(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new ServerUnreachableError(`the server did not answer within ${timeoutMs} ms`)),
+          timeoutMs,
+        )
+      }),
+    ])
+  } catch (e) {
+    xmpp.reconnect.stop()
+    await xmpp.stop().catch(() => undefined)
+    throw mapConnectError(e, xmpp.options.service ?? '')
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function mapConnectError(e: unknown, service: string): Error {
+  if (!(e instanceof Error)) return new Error(String(e))
+  if (e.name === 'RegistrationError' || e.name === 'ServerUnreachableError') return e
+  const code = (e as { code?: unknown }).code
+  if (
+    typeof code === 'string' &&
+    /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ECONNRESET|ETIMEDOUT|EAI_AGAIN)$/.test(code)
+  )
+    return new ServerUnreachableError(`cannot reach the XMPP server at ${service} (${code})`, { cause: e })
+  if (e.name === 'SASLError') {
+    const condition = String((e as { condition?: unknown }).condition ?? 'not-authorized')
+    return new AuthenticationError(condition, `the server refused the login (${condition})`, { cause: e })
+  }
+  return e
+}

@@ -1,0 +1,109 @@
+/**
+ * XEP-0373: OpenPGP for XMPP — implements v0.7.0 §4 (public keys in PEP): the key directory of
+ * the OX backend.
+ * https://xmpp.org/extensions/xep-0373.html
+ *
+ * - our key: data node `urn:xmpp:openpgp:0:public-keys:<FPR>` (item id = the key's creation
+ *   DateTime), then the metadata node `urn:xmpp:openpgp:0:public-keys` (item `current`), both
+ *   with access model `open` (publish-options); the metadata is republished when our key is
+ *   missing from it;
+ * - somebody's keys: the metadata list, then the data node of every announced key we do not
+ *   hold yet; imported through the backend (which checks the `xmpp:` user id and registers the
+ *   key in the trust store under the security policy);
+ * - notifications (`+notify` on the metadata node), with or without payload.
+ */
+import type { OxBackend, PubkeyMetadata } from '@vouch/backend-ox'
+import {
+  chooseCurrentKeys,
+  NODE_PUBLIC_KEYS,
+  NS_OX,
+  NS_OX_IM,
+  publicKeyDataNode,
+  buildPublicKeysList,
+  withOwnKey,
+} from '@vouch/backend-ox'
+import type { BareJid, KeyId } from '@vouch/tm-core'
+import type { KeyDirectory, PepAccess } from './key-directory.ts'
+import type { PepItem } from './xep0060-pep.ts'
+
+const OPEN = { 'pubsub#access_model': 'open' } as const
+
+export function oxKeyDirectory(ox: OxBackend): KeyDirectory {
+  const account = ox.account
+
+  async function publishOwn(pep: PepAccess): Promise<void> {
+    const info = await ox.ownKeyInfo()
+    if (info === undefined) return
+    await pep.publish(
+      publicKeyDataNode(info.fingerprint),
+      info.created.toISOString(),
+      await ox.publicKeyElement(),
+      OPEN,
+    )
+    const current = await announced(pep, account).catch(() => [] as PubkeyMetadata[])
+    if (current.some((e) => e.fingerprint === info.fingerprint)) return
+    const list = withOwnKey(current, { fingerprint: info.fingerprint, date: info.created })
+    await pep.publish(NODE_PUBLIC_KEYS, 'current', buildPublicKeysList(list), OPEN)
+  }
+
+  async function announced(pep: PepAccess, owner: BareJid): Promise<PubkeyMetadata[]> {
+    const items = await pep.fetch(owner, NODE_PUBLIC_KEYS)
+    return fromItems(items)
+  }
+
+  function fromItems(items: readonly PepItem[]): PubkeyMetadata[] {
+    const withPayload = items.flatMap((i) =>
+      i.payload === undefined ? [] : [{ id: i.id, payload: i.payload }],
+    )
+    return chooseCurrentKeys(withPayload)
+  }
+
+  async function importAnnounced(
+    pep: PepAccess,
+    owner: BareJid,
+    list: readonly PubkeyMetadata[],
+  ): Promise<readonly KeyId[]> {
+    const known = new Set((await ox.knownKeys(owner)).map((k) => k.info.fingerprint))
+    for (const entry of list) {
+      if (known.has(entry.fingerprint)) continue
+      const items = await pep.fetch(owner, publicKeyDataNode(entry.fingerprint), { max: 1 })
+      const payload = items.at(-1)?.payload
+      if (payload === undefined) continue
+      try {
+        await ox.importPublicKey(owner, payload)
+      } catch {
+        // a key without `xmpp:<owner>`, not v4, or not a key: never used (OX.md key lookup)
+      }
+    }
+    return ox.keysOf(owner)
+  }
+
+  return {
+    namespace: NS_OX,
+    notifyNodes: [NODE_PUBLIC_KEYS],
+    features: [NS_OX_IM],
+    publishOwn,
+    async refresh(owner, pep) {
+      if (owner === account) return ox.ownKeys()
+      return importAnnounced(pep, owner, await announced(pep, owner))
+    },
+    async onNotification(event, pep) {
+      if (event.node !== NODE_PUBLIC_KEYS) return undefined
+      let list: PubkeyMetadata[]
+      try {
+        list = event.items.some((i) => i.payload !== undefined)
+          ? fromItems(event.items)
+          : await announced(pep, event.from)
+      } catch {
+        return undefined
+      }
+      if (event.from === account) {
+        // XEP-0373 §4.2: republish when our own key disappeared from the list
+        const own = await ox.ownKeyInfo()
+        if (own !== undefined && !list.some((e) => e.fingerprint === own.fingerprint)) await publishOwn(pep)
+        return undefined
+      }
+      return { owner: event.from, keys: await importAnnounced(pep, event.from, list) }
+    },
+  }
+}
