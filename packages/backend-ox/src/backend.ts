@@ -375,6 +375,7 @@ class Ox implements OxBackend {
     }
     if (!key.isPrivate()) throw new InvalidKeyIdError('OX-KEY', 'not a secret key')
     if (!key.isDecrypted()) throw new InvalidKeyIdError('OX-KEY', 'the secret key is passphrase-protected')
+    this.#checkOwnable(key)
     const current = await this.#ownFingerprint()
     if (options.replace !== true && current !== undefined && current !== fingerprintOf(key))
       throw new InvalidKeyIdError(
@@ -384,10 +385,14 @@ class Ox implements OxBackend {
     return this.#setOwn(key)
   }
 
-  async #setOwn(key: PrivateKey): Promise<OxKeyInfo> {
+  #checkOwnable(key: Key): void {
     if (key.keyPacket.version !== 4) throw new InvalidKeyIdError('OX-V4', 'OX keys are v4 keys')
     if (!key.getUserIDs().includes(xmppUserId(this.account)))
       throw new InvalidKeyIdError('OX-UID', `the key has no user id "${xmppUserId(this.account)}"`)
+  }
+
+  async #setOwn(key: PrivateKey): Promise<OxKeyInfo> {
+    this.#checkOwnable(key)
     const fpr = fingerprintOf(key)
     const stateKey = `secret:${fpr}`
     const existing = (await this.#load(stateKey, 'private')) as PrivateKey | undefined
