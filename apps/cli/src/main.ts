@@ -5,6 +5,7 @@
 import { pathToFileURL } from 'node:url'
 import { Command, CommanderError } from 'commander'
 import { registerSceCommands } from './commands/sce.ts'
+import { registerSimulateCommand } from './commands/simulate.ts'
 import { registerTmCommands } from './commands/tm.ts'
 import { registerUriCommands } from './commands/uri.ts'
 import { type Output, processOutput, reportError } from './io.ts'
@@ -28,6 +29,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerTmCommands(program, ctx)
   registerUriCommands(program, ctx)
   registerSceCommands(program, ctx)
+  registerSimulateCommand(program, ctx)
   for (const cmd of program.commands) inheritSettings(cmd)
   return program
 }
