@@ -40,7 +40,9 @@ export function ok(r: Run, what: string): Buffer {
 
 export function toolAvailable(cmd: string): boolean {
   try {
-    return spawnSync(cmd, ['--version'], { timeout: 10_000 }).status === 0
+    // SOP tools have a `version` subcommand, GnuPG a `--version` flag
+    const args = cmd.startsWith('gpg') ? ['--version'] : ['version']
+    return spawnSync(cmd, args, { timeout: 10_000 }).status === 0
   } catch {
     return false
   }
