@@ -32,6 +32,7 @@ import {
   LimitExceededError,
   toBareJid,
 } from '@vouch/tm-core'
+import { TxCache, TxView } from './cache.ts'
 import { createEmitter, type Emitter } from './emitter.ts'
 import type {
   ApplyUriOptions,
@@ -70,9 +71,11 @@ interface AutoDecision {
   readonly postponed?: PostponedDecision
 }
 
-/** State of one operation (one transaction). */
+/** State of one operation (one transaction, or one message of a batch: a savepoint). */
 interface OpContext {
   readonly tx: AccountTrustStore
+  /** the same transaction through the cache: every read and write of the hot paths goes here */
+  readonly view: TxView
   readonly at: number
   readonly changes: KeyRecord[]
   /** deferred event emissions, run after commit */
@@ -137,15 +140,19 @@ export function createAtm(init: AtmInit): Atm {
     }
   }
 
-  async function securityPolicyOf(tx: AccountTrustStore, enc: EncryptionNamespace): Promise<SecurityPolicy> {
-    return explicitSecurityPolicy ?? (await tx.getSecurityPolicy(enc)) ?? DEFAULT_SECURITY_POLICY
+  async function securityPolicyOf(view: TxView, enc: EncryptionNamespace): Promise<SecurityPolicy> {
+    return explicitSecurityPolicy ?? (await view.securityPolicy(enc)) ?? DEFAULT_SECURITY_POLICY
+  }
+
+  function opContext(tx: AccountTrustStore, cache: TxCache): OpContext {
+    return { tx, view: new TxView(tx, cache), at: now(), changes: [], emits: [] }
   }
 
   /** Runs `fn` in one transaction and emits its events once it committed. */
   async function run<T>(fn: (ctx: OpContext) => Promise<T>): Promise<T> {
     let ctx: OpContext | undefined
     const result = await store.transaction(async (tx) => {
-      ctx = { tx, at: now(), changes: [], emits: [] }
+      ctx = opContext(tx, new TxCache())
       return fn(ctx)
     })
     if (ctx !== undefined) for (const e of ctx.emits) e()
@@ -166,13 +173,15 @@ export function createAtm(init: AtmInit): Atm {
     provenance: Provenance,
   ): Promise<readonly KeyRecord[]> {
     if (keyIds.length === 0) return []
-    const { tx, at } = ctx
+    const { tx, view, at } = ctx
     const before = new Map<KeyId, TrustLevel>()
-    for (const id of keyIds) before.set(id, await tx.getTrustLevel(enc, owner, id))
+    for (const id of keyIds) before.set(id, (await view.key(enc, owner, id))?.level ?? 'undecided')
     const changed = await tx.setTrustLevels(enc, [{ owner, keyIds, level }], { provenance, at })
+    view.remember(changed)
     record(ctx, changed, (r) => before.get(r.keyId) ?? 'undecided')
-    if (level === AUTHENTICATED && changed.length > 0) {
-      if ((await securityPolicyOf(tx, enc)) === 'toakafa') {
+    // TOAK-2; skipped when the owner is known to have no automatically trusted key left
+    if (level === AUTHENTICATED && changed.length > 0 && !view.hasNoAutoTrusted(enc, owner)) {
+      if ((await securityPolicyOf(view, enc)) === 'toakafa') {
         const policyProvenance: Provenance = { kind: 'policy', policy: 'toakafa' }
         const demoted = await tx.changeTrustLevels(
           enc,
@@ -181,12 +190,14 @@ export function createAtm(init: AtmInit): Atm {
           'automatically-distrusted',
           { provenance: policyProvenance, at },
         )
+        view.remember(demoted)
+        view.markNoAutoTrusted(enc, owner)
         record(ctx, demoted, () => 'automatically-trusted')
       }
     }
     if (level === MANUALLY_DISTRUSTED && changed.length > 0) {
       const ids = changed.map((r) => r.keyId)
-      for (const ns of senderNamespaces(enc)) await tx.removePostponedBySenders(ns, ids)
+      for (const ns of senderNamespaces(enc)) await view.removePostponedBySenders(ns, ids)
     }
     return changed
   }
@@ -225,7 +236,7 @@ export function createAtm(init: AtmInit): Atm {
     skipped: SkippedDecision[],
     applied: AutoDecision[],
   ): Promise<KeyRef[]> {
-    const { tx } = ctx
+    const { view } = ctx
     const ordered = [
       ...decisions.filter((d) => d.polarity === 'trust'),
       ...decisions.filter((d) => d.polarity === 'distrust'),
@@ -236,23 +247,24 @@ export function createAtm(init: AtmInit): Atm {
       const skip = (reason: SkipReason): void => {
         skipped.push({ key: d.key, polarity: d.polarity, reason })
       }
-      const last = await tx.getLastApplied(enc, d.senderKey, owner, keyId)
+      const last = await view.lastApplied(enc, d.senderKey, owner, keyId)
       if (last !== undefined && d.sceTime <= last) {
         skip('replay')
         continue
       }
-      const existing = await tx.getKey(enc, owner, keyId)
+      const existing = await view.key(enc, owner, keyId)
       const from = existing?.level ?? 'undecided'
       const to = d.polarity === 'trust' ? AUTHENTICATED : MANUALLY_DISTRUSTED
       if (from !== to) {
-        if (
-          d.polarity === 'trust' &&
-          policy.manualDecisionsFinal &&
-          existing !== undefined &&
-          isManualDistrust(existing)
-        ) {
-          skip('manual-final')
-          continue
+        if (d.polarity === 'trust' && existing !== undefined && existing.level === MANUALLY_DISTRUSTED) {
+          if (policy.manualDecisionsFinal && isManualDistrust(existing)) {
+            skip('manual-final') // D-10 switch
+            continue
+          }
+          if (isStaleTrust(existing, d)) {
+            skip('stale') // D-9 across senders
+            continue
+          }
         }
         if (policy.requireConfirmation) {
           const pending: PendingAutomaticDecision = {
@@ -275,7 +287,7 @@ export function createAtm(init: AtmInit): Atm {
         const changed = await setLevel(ctx, enc, owner, [keyId], to, provenance)
         if (to === AUTHENTICATED && changed.length > 0) authenticated.push(d.key)
       }
-      await tx.setLastApplied(enc, d.senderKey, owner, keyId, d.sceTime)
+      await view.setLastApplied(enc, d.senderKey, owner, keyId, d.sceTime)
       applied.push(d)
       const p = d.postponed
       if (p !== undefined) ctx.emits.push(() => emitter.emit('postponed-applied', { decision: p }))
@@ -293,7 +305,7 @@ export function createAtm(init: AtmInit): Atm {
     frontier0: readonly KeyRef[],
     skipped: SkippedDecision[],
   ): Promise<void> {
-    const { tx } = ctx
+    const { tx, view } = ctx
     const done = new Set<string>()
     let frontier = frontier0
     while (frontier.length > 0) {
@@ -303,15 +315,17 @@ export function createAtm(init: AtmInit): Atm {
         if (done.has(id)) continue
         done.add(id)
         for (const ns of senderNamespaces(sender.encryption)) {
+          // skipped when this transaction already knows the sender has nothing postponed
+          if (view.mayHavePostponed(ns, [sender.keyId]).length === 0) continue
           const pending = await tx.getPostponed(ns, { senderKeys: [sender.keyId] })
-          if (pending.length === 0) continue
-          await tx.removePostponedBySenders(ns, [sender.keyId])
+          if (pending.length > 0) await tx.removePostponedBySenders(ns, [sender.keyId])
+          view.markNoPostponed(ns, [sender.keyId])
           for (const p of pending) {
             if (p.senderJid !== sender.owner) continue // recorded for another sender identity: junk
             if (!(p.senderJid === account || p.owner === p.senderJid)) continue // qualification (X9)
             if (p.owner === account) {
               if (isOok(p.encryption)) continue
-              if (p.keyId === (await tx.getOwnKey(p.encryption))) continue // X8
+              if (p.keyId === (await view.ownKey(p.encryption))) continue // X8
             }
             collected.push({
               key: { encryption: p.encryption, owner: p.owner, keyId: p.keyId },
@@ -328,7 +342,7 @@ export function createAtm(init: AtmInit): Atm {
       const newly = await applyAutomatic(ctx, collected, skipped, [])
       const next: KeyRef[] = []
       for (const k of newly) {
-        if ((await tx.getTrustLevel(k.encryption, k.owner, k.keyId)) === AUTHENTICATED) next.push(k)
+        if ((await view.key(k.encryption, k.owner, k.keyId))?.level === AUTHENTICATED) next.push(k)
       }
       frontier = next
     }
@@ -356,17 +370,17 @@ export function createAtm(init: AtmInit): Atm {
       origin.source === 'manual' ? { kind: 'manual' } : { kind: 'uri', source: origin.uriSource }
 
     return run(async (ctx) => {
-      const { tx } = ctx
-      const ownKey = await tx.getOwnKey(enc)
+      const { tx, view } = ctx
+      const ownKey = await view.ownKey(enc)
       const notOwn = (id: KeyId): boolean => !(owner === account && id === ownKey) // X8
       const distrustSet = unique(distrustIn).filter(notOwn)
       const trustSet = unique(trustIn).filter((id) => notOwn(id) && !distrustSet.includes(id)) // D-8
       const toAuth: KeyId[] = []
       for (const id of trustSet)
-        if ((await tx.getTrustLevel(enc, owner, id)) !== AUTHENTICATED) toAuth.push(id)
+        if ((await view.key(enc, owner, id))?.level !== AUTHENTICATED) toAuth.push(id)
       const toDist: KeyId[] = []
       for (const id of distrustSet)
-        if ((await tx.getTrustLevel(enc, owner, id)) !== MANUALLY_DISTRUSTED) toDist.push(id)
+        if ((await view.key(enc, owner, id))?.level !== MANUALLY_DISTRUSTED) toDist.push(id)
       if (toAuth.length === 0 && toDist.length === 0) return { changes: [], outgoing: [] } // QXmpp 8
 
       // State before the decision (QXmpp's manual algorithm, §3.3).
@@ -486,7 +500,32 @@ export function createAtm(init: AtmInit): Atm {
     return { outcome: 'ignored', reason, changes: [], postponed: [], evicted: [], skipped, outgoing: [] }
   }
 
-  async function handleTrustMessage(input: ReceivedTrustMessage): Promise<ReceiveResult> {
+  function rejected(error: unknown): ReceiveResult {
+    const e = error instanceof Error ? error : new Error(String(error))
+    return {
+      outcome: 'rejected',
+      error: e,
+      changes: [],
+      postponed: [],
+      evicted: [],
+      skipped: [],
+      outgoing: [],
+    }
+  }
+
+  /** A received message that passed the checks made before the store is touched. */
+  interface Checked {
+    readonly input: ReceivedTrustMessage
+    readonly carrier: AtmBackend
+    readonly keyBackend: AtmBackend
+    readonly senderJid: BareJid
+  }
+
+  /**
+   * The checks of a received message that need no store (TM-24, TM-5, X10, X2, X3, TM-11): an
+   * `ignored` result, or what {@link receive} needs. Throws the typed input errors.
+   */
+  function check(input: ReceivedTrustMessage): Checked | ReceiveResult {
     const { message } = input
     // TM-24: our own message reflected (Carbons, MAM) — discarded before anything else.
     if (init.ownFullJid !== undefined && input.senderJid === init.ownFullJid) return ignored('own-full-jid')
@@ -510,98 +549,161 @@ export function createAtm(init: AtmInit): Atm {
       return ignored('protocol-mismatch') // X3
     for (const o of message.keyOwners)
       checkKeyIds(keyBackend, [...o.trust, ...o.distrust], `key owner ${o.jid}`)
-    const senderJid = toBareJid(input.senderJid)
-    const enc = message.encryption
+    return { input, carrier, keyBackend, senderJid: toBareJid(input.senderJid) }
+  }
 
-    return run(async (ctx) => {
-      const { tx } = ctx
-      const isOwnSender = senderJid === account
-      const ownCarrierKey = await tx.getOwnKey(input.carrier)
-      let senderAuthenticated: boolean
-      if (input.senderKey === ownCarrierKey) {
-        // X7: our own message replayed under another resource. With a one-key-per-identity
-        // carrier, every own endpoint shares our key: that is an own endpoint, trusted as ourselves.
-        if (!(carrier.capabilities.oneKeyPerIdentity && isOwnSender)) return ignored('own-key')
-        senderAuthenticated = true
-      } else {
-        senderAuthenticated =
-          (await tx.getTrustLevel(input.carrier, senderJid, input.senderKey)) === AUTHENTICATED
+  const isChecked = (c: Checked | ReceiveResult): c is Checked => 'input' in c
+
+  async function handleTrustMessage(input: ReceivedTrustMessage): Promise<ReceiveResult> {
+    const checked = check(input)
+    if (!isChecked(checked)) return checked
+    return run((ctx) => receive(ctx, checked))
+  }
+
+  /**
+   * One transaction for the whole batch, one savepoint (nested transaction) per message: the
+   * results and the final state are those of `handleTrustMessage` called once per message, in
+   * order. A message that throws anything but a `StoreError` (a typed input error, a throwing
+   * ATM-UI3 hook) gets an `outcome: 'rejected'` result with the error, and nothing of it is
+   * stored; a `StoreError` rejects the whole batch, and nothing of the batch is stored.
+   */
+  async function handleTrustMessages(
+    inputs: readonly ReceivedTrustMessage[],
+  ): Promise<readonly ReceiveResult[]> {
+    // every slot is filled: by the checks, by the message's savepoint, or by its error
+    const results = new Array<ReceiveResult>(inputs.length)
+    const todo: { readonly index: number; readonly checked: Checked }[] = []
+    inputs.forEach((input, index) => {
+      let c: Checked | ReceiveResult
+      try {
+        c = check(input)
+      } catch (error) {
+        c = rejected(error)
       }
-
-      const ownKey = await tx.getOwnKey(enc)
-      const skipped: SkippedDecision[] = []
-      const decisions: AutoDecision[] = []
-      for (const o of message.keyOwners) {
-        const distrust = unique(o.distrust)
-        const trust = unique(o.trust).filter((id) => !distrust.includes(id)) // D-8
-        const entries: [KeyId, Polarity][] = [
-          ...trust.map((id): [KeyId, Polarity] => [id, 'trust']),
-          ...distrust.map((id): [KeyId, Polarity] => [id, 'distrust']),
-        ]
-        for (const [keyId, polarity] of entries) {
-          const key: KeyRef = { encryption: enc, owner: o.jid, keyId }
-          let reason: SkipReason | undefined
-          if (!(isOwnSender || o.jid === senderJid))
-            reason = 'unqualified-sender' // X9
-          else if (o.jid === account && keyBackend.capabilities.oneKeyPerIdentity) reason = 'ook-own-account'
-          else if (o.jid === account && keyId === ownKey) reason = 'own-key' // X8
-          if (reason !== undefined) skipped.push({ key, polarity, reason })
-          else
-            decisions.push({ key, polarity, sceTime: input.sceTime, senderJid, senderKey: input.senderKey })
-        }
-      }
-      const firstSkip = skipped[0]
-      if (decisions.length === 0) return ignored(firstSkip?.reason ?? 'unqualified-sender', skipped)
-
-      if (!senderAuthenticated) {
-        // ATM-P1, ATM-P2: keep until the sender key is authenticated (D-8 keying, store-bounded).
-        const toStore: PostponedDecision[] = decisions.map((d) => ({
-          encryption: enc,
-          senderKey: input.senderKey,
-          senderJid,
-          owner: d.key.owner,
-          keyId: d.key.keyId,
-          polarity: d.polarity,
-          sceTime: input.sceTime,
-          receivedAt: ctx.at,
-        }))
-        const res = await tx.addPostponed(toStore)
-        for (const p of res.ignored)
-          skipped.push({
-            key: { encryption: p.encryption, owner: p.owner, keyId: p.keyId },
-            polarity: p.polarity,
-            reason: 'replay',
+      if (isChecked(c)) todo.push({ index, checked: c })
+      else results[index] = c
+    })
+    if (todo.length === 0) return results
+    const emits: (() => void)[] = []
+    await store.transaction(async (tx) => {
+      const cache = new TxCache()
+      for (const { index, checked } of todo) {
+        let ctx: OpContext | undefined
+        try {
+          results[index] = await tx.transaction(async (sp) => {
+            ctx = opContext(sp, cache.child())
+            const r = await receive(ctx, checked)
+            ctx.view.cache.commit()
+            return r
           })
-        for (const p of res.stored) ctx.emits.push(() => emitter.emit('decision-postponed', { decision: p }))
-        for (const p of res.evicted) ctx.emits.push(() => emitter.emit('postponed-evicted', { decision: p }))
-        if (res.stored.length === 0) return { ...ignored('replay', skipped), evicted: res.evicted }
-        return {
-          outcome: 'postponed',
-          changes: [],
-          postponed: res.stored,
-          evicted: res.evicted,
-          skipped,
-          outgoing: [],
+          if (ctx !== undefined) emits.push(...ctx.emits)
+        } catch (error) {
+          if (isStoreError(error)) throw error
+          results[index] = rejected(error)
         }
-      }
-
-      // ATM-R1 … R6: apply now, then release what the newly authenticated keys had sent.
-      const applied: AutoDecision[] = []
-      const newly = await applyAutomatic(ctx, decisions, skipped, applied)
-      const direct = skipped.length
-      await release(ctx, newly, skipped)
-      const directSkips = skipped.slice(0, direct)
-      if (applied.length === 0)
-        return { ...ignored(directSkips[0]?.reason ?? 'replay', skipped), changes: ctx.changes }
-      return {
-        outcome: directSkips.length === 0 ? 'applied' : 'partially-applied',
-        changes: ctx.changes,
-        postponed: [],
-        evicted: [],
-        skipped,
-        outgoing: [], // D-5
       }
     })
+    for (const e of emits) e()
+    return results
+  }
+
+  /** ATM-R1 … R6, ATM-P1, ATM-P2 for one checked message, inside a transaction. */
+  async function receive(ctx: OpContext, checked: Checked): Promise<ReceiveResult> {
+    const { input, carrier, keyBackend, senderJid } = checked
+    const { message } = input
+    const enc = message.encryption
+    const { tx, view } = ctx
+    const isOwnSender = senderJid === account
+    const ownCarrierKey = await view.ownKey(input.carrier)
+    const ownSenderKey = input.senderKey === ownCarrierKey
+    // X7: our own message replayed under another resource. With a one-key-per-identity carrier,
+    // every own endpoint shares our key: that is an own endpoint, trusted as ourselves.
+    if (ownSenderKey && !(carrier.capabilities.oneKeyPerIdentity && isOwnSender)) return ignored('own-key')
+
+    const ownKey = await view.ownKey(enc)
+    const skipped: SkippedDecision[] = []
+    const decisions: AutoDecision[] = []
+    for (const o of message.keyOwners) {
+      const distrust = unique(o.distrust)
+      const trust = unique(o.trust).filter((id) => !distrust.includes(id)) // D-8
+      const entries: [KeyId, Polarity][] = [
+        ...trust.map((id): [KeyId, Polarity] => [id, 'trust']),
+        ...distrust.map((id): [KeyId, Polarity] => [id, 'distrust']),
+      ]
+      for (const [keyId, polarity] of entries) {
+        const key: KeyRef = { encryption: enc, owner: o.jid, keyId }
+        let reason: SkipReason | undefined
+        if (!(isOwnSender || o.jid === senderJid))
+          reason = 'unqualified-sender' // X9
+        else if (o.jid === account && keyBackend.capabilities.oneKeyPerIdentity) reason = 'ook-own-account'
+        else if (o.jid === account && keyId === ownKey) reason = 'own-key' // X8
+        if (reason !== undefined) skipped.push({ key, polarity, reason })
+        else decisions.push({ key, polarity, sceTime: input.sceTime, senderJid, senderKey: input.senderKey })
+      }
+    }
+    const firstSkip = skipped[0]
+    if (decisions.length === 0) return ignored(firstSkip?.reason ?? 'unqualified-sender', skipped)
+
+    // The sender's key and every key of the owners the message decides about, in one read when
+    // they share a namespace (the decisions below then need no further key reads).
+    const owners = unique(decisions.map((d) => d.key.owner))
+    let senderAuthenticated = true
+    if (!ownSenderKey) {
+      await view.loadOwners(input.carrier, input.carrier === enc ? [senderJid, ...owners] : [senderJid])
+      senderAuthenticated =
+        (await view.key(input.carrier, senderJid, input.senderKey))?.level === AUTHENTICATED
+    }
+
+    if (!senderAuthenticated) {
+      // ATM-P1, ATM-P2: keep until the sender key is authenticated (D-8 keying, store-bounded).
+      const toStore: PostponedDecision[] = decisions.map((d) => ({
+        encryption: enc,
+        senderKey: input.senderKey,
+        senderJid,
+        owner: d.key.owner,
+        keyId: d.key.keyId,
+        polarity: d.polarity,
+        sceTime: input.sceTime,
+        receivedAt: ctx.at,
+      }))
+      const res = await tx.addPostponed(toStore)
+      view.notePostponed(res.stored)
+      for (const p of res.ignored)
+        skipped.push({
+          key: { encryption: p.encryption, owner: p.owner, keyId: p.keyId },
+          polarity: p.polarity,
+          reason: 'replay',
+        })
+      for (const p of res.stored) ctx.emits.push(() => emitter.emit('decision-postponed', { decision: p }))
+      for (const p of res.evicted) ctx.emits.push(() => emitter.emit('postponed-evicted', { decision: p }))
+      if (res.stored.length === 0) return { ...ignored('replay', skipped), evicted: res.evicted }
+      return {
+        outcome: 'postponed',
+        changes: [],
+        postponed: res.stored,
+        evicted: res.evicted,
+        skipped,
+        outgoing: [],
+      }
+    }
+
+    // ATM-R1 … R6: apply now, then release what the newly authenticated keys had sent.
+    await view.loadOwners(enc, owners) // read above unless the namespaces differ
+    const applied: AutoDecision[] = []
+    const newly = await applyAutomatic(ctx, decisions, skipped, applied)
+    const direct = skipped.length
+    await release(ctx, newly, skipped)
+    const directSkips = skipped.slice(0, direct)
+    if (applied.length === 0)
+      return { ...ignored(directSkips[0]?.reason ?? 'replay', skipped), changes: ctx.changes }
+    return {
+      outcome: directSkips.length === 0 ? 'applied' : 'partially-applied',
+      changes: ctx.changes,
+      postponed: [],
+      evicted: [],
+      skipped,
+      outgoing: [], // D-5
+    }
   }
 
   // ---------------------------------------------------------------- other entry points
@@ -614,12 +716,12 @@ export function createAtm(init: AtmInit): Atm {
     const backend = requireBackend(enc)
     checkKeyIds(backend, keyIds, 'discovered keys')
     return run(async (ctx) => {
-      const { tx, at } = ctx
+      const { tx, view, at } = ctx
       if (owner === account && backend.capabilities.oneKeyPerIdentity) return { added: [] }
-      const ownKey = await tx.getOwnKey(enc)
+      const ownKey = await view.ownKey(enc)
       const ids = unique(keyIds).filter((id) => !(owner === account && id === ownKey))
       if (ids.length === 0) return { added: [] }
-      const securityPolicy = await securityPolicyOf(tx, enc)
+      const securityPolicy = await securityPolicyOf(view, enc)
       // TOAK-1 … TOAK-3, D-11 (sticky per owner): blind trust only before the first authentication.
       const level: TrustLevel =
         securityPolicy === 'toakafa' && !(await tx.wasAuthenticatedOnce(enc, owner))
@@ -632,6 +734,7 @@ export function createAtm(init: AtmInit): Atm {
         { provenance: { kind: 'policy', policy: securityPolicy }, at },
         level,
       )
+      view.remember(added)
       record(ctx, added, () => 'undecided')
       return { added }
     })
@@ -682,10 +785,33 @@ export function createAtm(init: AtmInit): Atm {
     distrust: (encryption, owner, keyIds, origin) => decide({ encryption, owner, distrust: keyIds }, origin),
     applyUri,
     handleTrustMessage,
+    handleTrustMessages,
     keysDiscovered,
     resetToakafa: (encryption, owner) => store.resetAuthenticatedOnce(encryption, owner),
     on: (event, listener) => emitter.on(event, listener),
   }
+}
+
+/**
+ * D-9 across senders (the cross-endpoint stale message): an automatic trust is not applied to a
+ * key whose current level is a distrust decision (`manually-distrusted`: made here by a person or
+ * a URI, or applied from another endpoint's trust message) that is not older than the trust
+ * message. "Older" compares the trust message's SCE time (the sender's clock, within the SCE-1
+ * margin of its sending time) with the key record's `changedAt` (this endpoint's clock when the
+ * distrust was stored), so the comparison is only as exact as that margin; within it, ties and
+ * doubt keep the distrust (the fail-safe direction). A distrust from the same sender key is left
+ * to D-9's per-sender order, which already found the trust newer. `automatically-distrusted` is a
+ * policy default, not a decision: trust messages still apply over it (ATM-P2, X12).
+ */
+function isStaleTrust(existing: KeyRecord, d: AutoDecision): boolean {
+  const p = existing.provenance
+  if (p.kind === 'atm' && p.senderKey === d.senderKey && p.senderJid === d.senderJid) return false
+  return existing.changedAt >= d.sceTime
+}
+
+/** `StoreError` or `StoreBusyError`, checked by name (a package may be installed twice). */
+function isStoreError(e: unknown): boolean {
+  return e instanceof Error && (e.name === 'StoreError' || e.name === 'StoreBusyError')
 }
 
 /** A distrust made by a person (here or by URI), as opposed to one made by ATM or the policy. */

@@ -194,6 +194,11 @@ export type SkipReason =
   | 'vetoed'
   /** an automatic trust over a manual distrust under `manualDecisionsFinal` (D-10) */
   | 'manual-final'
+  /**
+   * an automatic trust of a key whose current distrust (manual, or from another endpoint's trust
+   * message) was stored here at or after the trust message's SCE time (D-9 across senders)
+   */
+  | 'stale'
 
 /** Why a whole message was ignored: a message-level discard, or the reason its first decision was skipped. */
 export type IgnoreReason =
@@ -216,10 +221,14 @@ export interface ReceiveResult {
    * - `applied`: the sender key is authenticated and every decision was applied (or already held);
    * - `postponed`: the sender key is not authenticated yet; the decisions are kept (ATM-P1);
    * - `partially-applied`: some decisions were applied, others skipped (see `skipped`);
-   * - `ignored`: nothing applied nor postponed (see `reason`).
+   * - `ignored`: nothing applied nor postponed (see `reason`);
+   * - `rejected`: only from {@link Atm.handleTrustMessages}: the message threw `error` (where
+   *   `handleTrustMessage` would have rejected with it) and nothing of it was stored.
    */
-  readonly outcome: 'applied' | 'postponed' | 'partially-applied' | 'ignored'
+  readonly outcome: 'applied' | 'postponed' | 'partially-applied' | 'ignored' | 'rejected'
   readonly reason?: IgnoreReason
+  /** with `outcome: 'rejected'`: the typed error (`LimitExceededError`, `InvalidKeyIdError`, …) */
+  readonly error?: Error
   /** every key whose level changed (including released postponed decisions and TOAKAFA demotions) */
   readonly changes: readonly KeyRecord[]
   readonly postponed: readonly PostponedDecision[]
@@ -274,6 +283,14 @@ export interface Atm {
   applyUri(uri: TrustUri, options: ApplyUriOptions): Promise<DecisionResult>
   /** ATM-R1 … R6, ATM-P1: applies or postpones a received, decrypted trust message. */
   handleTrustMessage(input: ReceivedTrustMessage): Promise<ReceiveResult>
+  /**
+   * A batch (an archive catch-up page) in ONE store transaction, in order: the same results and
+   * final state as `handleTrustMessage` once per message. A message that would make
+   * `handleTrustMessage` reject gets `outcome: 'rejected'` (with `error`) and leaves nothing
+   * stored (a savepoint); the others still apply. A `StoreError` rejects the whole batch and
+   * nothing of it is stored. Events fire after the batch committed, in message order.
+   */
+  handleTrustMessages(inputs: readonly ReceivedTrustMessage[]): Promise<readonly ReceiveResult[]>
   /** A device/key appeared (bundle fetch, key exchange): stores it per the security policy. */
   keysDiscovered(
     encryption: EncryptionNamespace,

@@ -518,10 +518,12 @@ describe.each(STORES)('D-10: automatic decisions and manual ones ($name store)',
     ep = await endpoint({ store: factory, ownKeys: { [NS]: A1 } })
     await seed(ep.store, NS, ALICE, [A2], 'authenticated')
     await ep.atm.distrust(NS, BOB, [B1])
+    // sent after the distrust (an older message would be stale: D-9 across senders)
     const r = await receive(ep.atm, {
       from: ALICE_LAPTOP,
       key: A2,
       message: trustMessage(NS, [{ jid: BOB, trust: [B1] }]),
+      sceTime: ep.clock.advance(1_000),
     })
     expect(r.outcome).toBe('applied')
     expect(await ep.store.getTrustLevel(NS, BOB, B1)).toBe('authenticated')
@@ -551,13 +553,13 @@ describe.each(STORES)('D-10: automatic decisions and manual ones ($name store)',
       from: ALICE_LAPTOP,
       key: A2,
       message: trustMessage(NS, [{ jid: BOB, distrust: [B1] }]),
-      sceTime: 1,
+      sceTime: ep.clock.now() - 1,
     })
     await receive(ep.atm, {
       from: ALICE_LAPTOP,
       key: A3,
       message: trustMessage(NS, [{ jid: BOB, trust: [B1] }]),
-      sceTime: 2,
+      sceTime: ep.clock.advance(1_000), // sent after A2's distrust was stored here
     })
     expect(await ep.store.getTrustLevel(NS, BOB, B1)).toBe('authenticated')
   })

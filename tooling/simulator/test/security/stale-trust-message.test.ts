@@ -1,23 +1,25 @@
 /**
- * Engine bug reproduction (reported to the lead; `it.fails` until @vouch/atm fixes it): an older
- * trust message from one endpoint undoes a newer decision about the same key made on another.
+ * Regression test of an engine bug (fixed in @vouch/atm, "D-9 across senders"): an older trust
+ * message from one endpoint undid a newer decision about the same key made on another.
  *
  * D-9 orders decisions per (sender key, owner, key id) only, and D-10 lets an authenticated
- * sender's trust override a manual distrust — but nothing compares the message's SCE time with
+ * sender's trust override a manual distrust — but nothing compared the message's SCE time with
  * the time of the key's latest decision. So a message that was merely delayed (Carbons, MAM,
- * reordering) re-authenticates a key that was distrusted after it was sent.
+ * reordering) re-authenticated a key that was distrusted after it was sent. The engine now skips
+ * an automatic trust (reason `stale`) when the key's current distrust was stored at or after the
+ * trust message's SCE time.
  *
  * Input: alice/1 and alice/2 authenticated each other and bob/1 (converged). alice/1 distrusts
  * bob/1, then authenticates it again (time t2); before that authentication message reaches
  * alice/2, a person on alice/2 distrusts bob/1 (time t3 > t2). The t2 message arrives.
- * Expected: alice/2 keeps bob/1 manually-distrusted (its own decision is newer).
- * Actual: alice/2 holds bob/1 authenticated (the t2 message overrode the t3 decision).
+ * Expected (and now actual): alice/2 keeps bob/1 manually-distrusted (its own decision is newer).
+ * Before the fix: alice/2 held bob/1 authenticated (the t2 message overrode the t3 decision).
  */
 import { describe, expect, it } from 'vitest'
 import { createNetwork } from '../../src/index.ts'
 
 describe('security: a delayed trust message must not undo a newer decision (cross-endpoint, D-9/D-10)', () => {
-  it.fails('ENGINE BUG: alice/1’s older authentication of bob/1 overrides alice/2’s newer manual distrust', async () => {
+  it('D-9, D-10: alice/1’s older authentication of bob/1 does not override alice/2’s newer manual distrust', async () => {
     const net = await createNetwork({ seed: 1 })
     try {
       await net.addEndpoint('alice')
