@@ -8,6 +8,13 @@ import type { TrustMessage } from '@vouch/tm-core'
 import { NS_ATM_1, NS_OMEMO_2, parseBareJid, parseKeyIdBase64, serializeTrustMessage } from '@vouch/tm-core'
 import { formatTrustMessageUri, trustMessageUriQr } from '@vouch/uri'
 import { closeSimulation, renderSimulation, simulate } from './commands/simulate.ts'
+import { runServerDemo } from './demo-server.ts'
+import { processOutput } from './io.ts'
+
+// `pnpm demo --server`: the same story on a real, local Prosody (issue: the XMPP binding)
+if (process.argv.includes('--server')) {
+  process.exit(await runServerDemo({ output: processOutput, stdin: process.stdin }))
+}
 
 const color = process.stdout.isTTY === true
 const heading = (text: string): string => (color ? `\n\u001b[1m${text}\u001b[0m\n` : `\n${text}\n`)

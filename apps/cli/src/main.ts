@@ -4,6 +4,8 @@
  */
 import { pathToFileURL } from 'node:url'
 import { Command, CommanderError } from 'commander'
+import { registerOnlineCommands } from './commands/online.ts'
+import { registerOxCommands } from './commands/ox.ts'
 import { registerSceCommands } from './commands/sce.ts'
 import { registerSimulateCommand } from './commands/simulate.ts'
 import { registerTmCommands } from './commands/tm.ts'
@@ -30,6 +32,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerUriCommands(program, ctx)
   registerSceCommands(program, ctx)
   registerSimulateCommand(program, ctx)
+  registerOxCommands(program, ctx)
+  registerOnlineCommands(program, ctx)
   for (const cmd of program.commands) inheritSettings(cmd)
   return program
 }
