@@ -19,7 +19,7 @@ import type {
   TrustLevel,
   TrustStoreLimits,
 } from '@vouch/tm-core'
-import { compareCodePoints, compareKeys, comparePostponed } from './order.ts'
+import { compareCodePoints, compareKeys, comparePostponed } from '@vouch/tm-core'
 
 /** Everything one account keeps about one encryption namespace. */
 interface EncryptionData {

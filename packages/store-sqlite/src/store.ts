@@ -15,10 +15,10 @@ import type {
   TrustStore,
   TrustStoreLimits,
 } from '@vouch/tm-core/contracts'
+import { compareCodePoints, compareKeys, comparePostponed } from '@vouch/tm-core'
 import { StoreError } from '@vouch/tm-core/contracts'
 import { type Expression, type Kysely, type Selectable, type SqlBool, sql, type Transaction } from 'kysely'
 import { toStoreError } from './errors.ts'
-import { compareCodePoints, compareKeys, comparePostponed } from './order.ts'
 import type { KeysTable, PostponedTable, TableNames, TrustDb } from './schema.ts'
 
 /** Shared by every account view and transaction of one store. */

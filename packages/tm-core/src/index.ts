@@ -50,3 +50,4 @@ export {
 } from './xep0434/stanza.ts'
 export type { TrustMessageJson } from './xep0434/json.ts'
 export { trustMessageFromJson, trustMessageToJson } from './xep0434/json.ts'
+export { compareCodePoints, compareKeys, comparePostponed } from './store-order.ts'

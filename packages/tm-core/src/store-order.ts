@@ -1,9 +1,14 @@
-import type { KeyRecord, PostponedDecision } from '@vouch/tm-core'
+/**
+ * The result order the store contract prescribes (`AccountTrustStore` doc comment), as
+ * comparators every store implementation can share.
+ */
+import type { KeyRecord, PostponedDecision } from './contracts/store.ts'
 
 /**
- * Compares two strings by Unicode code point (the order of their UTF-8 bytes, which is SQLite's
- * BINARY collation), not by UTF-16 code unit as `<` and `Array.prototype.sort` do. The two differ
- * only for characters above U+FFFF against U+E000 … U+FFFF.
+ * Compares two strings by Unicode code point: the order of their UTF-8 bytes, which is SQLite's
+ * BINARY collation and the order of the reference store (`@vouch/store-memory`), not the UTF-16
+ * code-unit order of `<` and `Array.prototype.sort`. The two differ only for characters above
+ * U+FFFF against U+E000 … U+FFFF.
  */
 export function compareCodePoints(a: string, b: string): number {
   if (a === b) return 0
@@ -24,7 +29,7 @@ function shift(unit: number): number {
   return unit
 }
 
-/** Contract order for keys: (owner, keyId). */
+/** Contract order for keys: (owner, keyId), then encryption. */
 export function compareKeys(a: KeyRecord, b: KeyRecord): number {
   return (
     compareCodePoints(a.owner, b.owner) ||
@@ -33,7 +38,7 @@ export function compareKeys(a: KeyRecord, b: KeyRecord): number {
   )
 }
 
-/** Contract order for postponed decisions: (sceTime, receivedAt, owner, keyId, senderKey). */
+/** Contract order for postponed decisions: (sceTime, receivedAt, owner, keyId), then senderKey, encryption. */
 export function comparePostponed(a: PostponedDecision, b: PostponedDecision): number {
   return (
     a.sceTime - b.sceTime ||
