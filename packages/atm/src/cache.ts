@@ -18,31 +18,47 @@ import type {
   SecurityPolicy,
 } from '@vouch/tm-core'
 
-/** One map of a layered cache: reads fall through to the parent layer. `undefined` = not known. */
+type Nested<V> = Map<string, Map<string, Map<string, Map<string, V>>>>
+
+/**
+ * One map of a layered cache, keyed by up to four strings (unused parts are ''): nested maps
+ * rather than joined strings, so lookups hash the caller's (already hashed) strings instead of
+ * building and hashing a new long key each time. Reads fall through to the parent layer.
+ * `undefined` = not known.
+ */
 class Layer<V> {
-  readonly own = new Map<string, V>()
+  #own: Nested<V> = new Map()
   readonly parent: Layer<V> | undefined
   constructor(parent: Layer<V> | undefined) {
     this.parent = parent
   }
-  get(k: string): V | undefined {
-    if (this.own.has(k)) return this.own.get(k)
-    return this.parent?.get(k)
+  get(a: string, b = '', c = '', d = ''): V | undefined {
+    for (let l: Layer<V> | undefined = this; l !== undefined; l = l.parent) {
+      const m = l.#own.get(a)?.get(b)?.get(c)
+      if (m?.has(d) === true) return m.get(d)
+    }
+    return undefined
   }
-  set(k: string, v: V): void {
-    this.own.set(k, v)
+  set(a: string, b: string, c: string, d: string, v: V): void {
+    const m1 = this.#own.get(a) ?? new Map<string, Map<string, Map<string, V>>>()
+    this.#own.set(a, m1)
+    const m2 = m1.get(b) ?? new Map<string, Map<string, V>>()
+    m1.set(b, m2)
+    const m3 = m2.get(c) ?? new Map<string, V>()
+    m2.set(c, m3)
+    m3.set(d, v)
   }
   commit(): void {
     const p = this.parent
     if (p === undefined) return
-    for (const [k, v] of this.own) p.own.set(k, v)
-    this.own.clear()
+    for (const [a, m1] of this.#own)
+      for (const [b, m2] of m1) for (const [c, m3] of m2) for (const [d, v] of m3) p.set(a, b, c, d, v)
+    this.#own = new Map()
   }
 }
 
-const k2 = (a: string, b: string): string => `${a}\u0000${b}`
-const k3 = (a: string, b: string, c: string): string => `${a}\u0000${b}\u0000${c}`
-const k4 = (a: string, b: string, c: string, d: string): string => `${a}\u0000${b}\u0000${c}\u0000${d}`
+/** Above this many keys not cached yet, one `getKeys` reads them instead of one `getKey` each. */
+const SINGLE_READS = 2
 
 export class TxCache {
   /** own key per encryption (`null`: none) */
@@ -50,9 +66,10 @@ export class TxCache {
   readonly policies: Layer<SecurityPolicy | null>
   /** key records (`null`: not stored) by (encryption, owner, keyId) */
   readonly keys: Layer<KeyRecord | null>
-  /** (encryption, owner) whose stored keys are all in {@link keys} */
-  readonly loaded: Layer<true>
-  /** (encryption, owner) → true when the owner has no `automatically-trusted` key */
+  /**
+   * (encryption, owner) → true once this transaction demoted the owner's automatically trusted
+   * keys (TOAK-2) and stored none since: the next demotion would change nothing
+   */
   readonly noAutoTrusted: Layer<boolean>
   /** D-9 last applied SCE time (`null`: none) by (encryption, senderKey, owner, keyId) */
   readonly lastApplied: Layer<number | null>
@@ -63,7 +80,6 @@ export class TxCache {
     this.ownKeys = new Layer(parent?.ownKeys)
     this.policies = new Layer(parent?.policies)
     this.keys = new Layer(parent?.keys)
-    this.loaded = new Layer(parent?.loaded)
     this.noAutoTrusted = new Layer(parent?.noAutoTrusted)
     this.lastApplied = new Layer(parent?.lastApplied)
     this.noPostponed = new Layer(parent?.noPostponed)
@@ -77,7 +93,6 @@ export class TxCache {
     this.ownKeys.commit()
     this.policies.commit()
     this.keys.commit()
-    this.loaded.commit()
     this.noAutoTrusted.commit()
     this.lastApplied.commit()
     this.noPostponed.commit()
@@ -100,7 +115,7 @@ export class TxView {
     const c = this.cache.ownKeys.get(enc)
     if (c !== undefined) return c ?? undefined
     const v = await this.tx.getOwnKey(enc)
-    this.cache.ownKeys.set(enc, v ?? null)
+    this.cache.ownKeys.set(enc, '', '', '', v ?? null)
     return v
   }
 
@@ -108,47 +123,52 @@ export class TxView {
     const c = this.cache.policies.get(enc)
     if (c !== undefined) return c ?? undefined
     const v = await this.tx.getSecurityPolicy(enc)
-    this.cache.policies.set(enc, v ?? null)
+    this.cache.policies.set(enc, '', '', '', v ?? null)
     return v
   }
 
-  /** Reads every stored key of `owners` (one query for those not read yet in this transaction). */
-  async loadOwners(enc: EncryptionNamespace, owners: readonly BareJid[]): Promise<void> {
-    const todo = [...new Set(owners)].filter((o) => this.cache.loaded.get(k2(enc, o)) === undefined)
-    if (todo.length === 0) return
-    const records = await this.tx.getKeys(enc, { owners: todo })
-    for (const o of todo) {
-      this.cache.loaded.set(k2(enc, o), true)
-      this.cache.noAutoTrusted.set(k2(enc, o), true)
+  /**
+   * Reads the keys of `refs` not cached yet: one `getKey` each for a few, else one `getKeys`
+   * (a superset: every listed owner × every listed id).
+   */
+  async loadKeys(enc: EncryptionNamespace, refs: readonly { owner: BareJid; keyId: KeyId }[]): Promise<void> {
+    const todo = refs.filter((r) => this.cache.keys.get(enc, r.owner, r.keyId) === undefined)
+    if (todo.length <= SINGLE_READS) {
+      for (const r of todo) await this.key(enc, r.owner, r.keyId)
+      return
     }
+    const records = await this.tx.getKeys(enc, {
+      owners: [...new Set(todo.map((r) => r.owner))],
+      keyIds: [...new Set(todo.map((r) => r.keyId))],
+    })
+    for (const r of todo) this.cache.keys.set(enc, r.owner, r.keyId, '', null)
     this.remember(records)
   }
 
   async key(enc: EncryptionNamespace, owner: BareJid, keyId: KeyId): Promise<KeyRecord | undefined> {
-    const k = k3(enc, owner, keyId)
-    const c = this.cache.keys.get(k)
+    const c = this.cache.keys.get(enc, owner, keyId)
     if (c !== undefined) return c ?? undefined
-    if (this.cache.loaded.get(k2(enc, owner)) === true) return undefined
     const r = await this.tx.getKey(enc, owner, keyId)
-    this.cache.keys.set(k, r ?? null)
+    this.cache.keys.set(enc, owner, keyId, '', r ?? null)
     return r
-  }
-
-  /** True when `owner` is known to have no `automatically-trusted` key (false: not known). */
-  hasNoAutoTrusted(enc: EncryptionNamespace, owner: BareJid): boolean {
-    return this.cache.noAutoTrusted.get(k2(enc, owner)) === true
   }
 
   /** Records returned by a store write (or read) are the current state of those keys. */
   remember(records: readonly KeyRecord[]): void {
     for (const r of records) {
-      this.cache.keys.set(k3(r.encryption, r.owner, r.keyId), r)
-      if (r.level === 'automatically-trusted') this.cache.noAutoTrusted.set(k2(r.encryption, r.owner), false)
+      this.cache.keys.set(r.encryption, r.owner, r.keyId, '', r)
+      if (r.level === 'automatically-trusted')
+        this.cache.noAutoTrusted.set(r.encryption, r.owner, '', '', false)
     }
   }
 
+  /** True when `owner` is known to have no `automatically-trusted` key (false: not known). */
+  hasNoAutoTrusted(enc: EncryptionNamespace, owner: BareJid): boolean {
+    return this.cache.noAutoTrusted.get(enc, owner) === true
+  }
+
   markNoAutoTrusted(enc: EncryptionNamespace, owner: BareJid): void {
-    this.cache.noAutoTrusted.set(k2(enc, owner), true)
+    this.cache.noAutoTrusted.set(enc, owner, '', '', true)
   }
 
   async lastApplied(
@@ -157,11 +177,10 @@ export class TxView {
     owner: BareJid,
     keyId: KeyId,
   ): Promise<number | undefined> {
-    const k = k4(enc, senderKey, owner, keyId)
-    const c = this.cache.lastApplied.get(k)
+    const c = this.cache.lastApplied.get(enc, senderKey, owner, keyId)
     if (c !== undefined) return c ?? undefined
     const v = await this.tx.getLastApplied(enc, senderKey, owner, keyId)
-    this.cache.lastApplied.set(k, v ?? null)
+    this.cache.lastApplied.set(enc, senderKey, owner, keyId, v ?? null)
     return v
   }
 
@@ -173,20 +192,20 @@ export class TxView {
     sceTime: number,
   ): Promise<void> {
     await this.tx.setLastApplied(enc, senderKey, owner, keyId, sceTime)
-    this.cache.lastApplied.set(k4(enc, senderKey, owner, keyId), sceTime)
+    this.cache.lastApplied.set(enc, senderKey, owner, keyId, sceTime)
   }
 
   /** Sender keys among `senderKeys` that may have postponed decisions stored. */
   mayHavePostponed(enc: EncryptionNamespace, senderKeys: readonly KeyId[]): KeyId[] {
-    return senderKeys.filter((s) => this.cache.noPostponed.get(k2(enc, s)) !== true)
+    return senderKeys.filter((s) => this.cache.noPostponed.get(enc, s) !== true)
   }
 
   markNoPostponed(enc: EncryptionNamespace, senderKeys: readonly KeyId[]): void {
-    for (const s of senderKeys) this.cache.noPostponed.set(k2(enc, s), true)
+    for (const s of senderKeys) this.cache.noPostponed.set(enc, s, '', '', true)
   }
 
   notePostponed(decisions: readonly PostponedDecision[]): void {
-    for (const d of decisions) this.cache.noPostponed.set(k2(d.encryption, d.senderKey), false)
+    for (const d of decisions) this.cache.noPostponed.set(d.encryption, d.senderKey, '', '', false)
   }
 
   /** Removes the decisions sent by `senderKeys`, skipping senders known to have none. */

@@ -108,6 +108,19 @@ export function createAtm(init: AtmInit): Atm {
     backends.set(b.namespace, b)
   }
   const emitter: Emitter = createEmitter()
+  /** validated bare JIDs of recent stanza senders: a handful of endpoints send nearly everything */
+  const bareJids = new Map<string, BareJid>()
+
+  /** `toBareJid` (which validates and throws `InvalidJidError`), remembered for 256 senders. */
+  function bareJidOf(jid: string): BareJid {
+    let bare = bareJids.get(jid)
+    if (bare === undefined) {
+      bare = toBareJid(jid)
+      if (bareJids.size >= 256) bareJids.clear()
+      bareJids.set(jid, bare)
+    }
+    return bare
+  }
 
   // ---------------------------------------------------------------- helpers
 
@@ -549,7 +562,7 @@ export function createAtm(init: AtmInit): Atm {
       return ignored('protocol-mismatch') // X3
     for (const o of message.keyOwners)
       checkKeyIds(keyBackend, [...o.trust, ...o.distrust], `key owner ${o.jid}`)
-    return { input, carrier, keyBackend, senderJid: toBareJid(input.senderJid) }
+    return { input, carrier, keyBackend, senderJid: bareJidOf(input.senderJid) }
   }
 
   const isChecked = (c: Checked | ReceiveResult): c is Checked => 'input' in c
@@ -644,12 +657,13 @@ export function createAtm(init: AtmInit): Atm {
     const firstSkip = skipped[0]
     if (decisions.length === 0) return ignored(firstSkip?.reason ?? 'unqualified-sender', skipped)
 
-    // The sender's key and every key of the owners the message decides about, in one read when
-    // they share a namespace (the decisions below then need no further key reads).
-    const owners = unique(decisions.map((d) => d.key.owner))
+    // The sender's key and the keys decided about: one read when they share a namespace (the
+    // decisions below then read no key again).
+    const decided = decisions.map((d) => d.key)
     let senderAuthenticated = true
     if (!ownSenderKey) {
-      await view.loadOwners(input.carrier, input.carrier === enc ? [senderJid, ...owners] : [senderJid])
+      const sender = { owner: senderJid, keyId: input.senderKey }
+      await view.loadKeys(input.carrier, input.carrier === enc ? [sender, ...decided] : [sender])
       senderAuthenticated =
         (await view.key(input.carrier, senderJid, input.senderKey))?.level === AUTHENTICATED
     }
@@ -688,7 +702,7 @@ export function createAtm(init: AtmInit): Atm {
     }
 
     // ATM-R1 … R6: apply now, then release what the newly authenticated keys had sent.
-    await view.loadOwners(enc, owners) // read above unless the namespaces differ
+    await view.loadKeys(enc, decided) // already read above unless the namespaces differ
     const applied: AutoDecision[] = []
     const newly = await applyAutomatic(ctx, decisions, skipped, applied)
     const direct = skipped.length
