@@ -41,7 +41,8 @@ export interface AtmPolicy {
   readonly securityPolicy: SecurityPolicy
   /**
    * D-10. `false` (spec default): an authenticated sender's trust message authenticates a key even
-   * if this endpoint distrusted it manually. `true`: an automatic *trust* never overrides a manual
+   * if this endpoint distrusted it manually — provided it was sent after that distrust (an older
+   * one is skipped as `stale`, D-9 across senders, whatever this switch says). `true`: an automatic *trust* never overrides a manual
    * decision (manually-distrusted, or a distrust made here); an automatic *distrust* still applies
    * (fail safe: a revocation from an authenticated endpoint can only shrink the set of keys we
    * encrypt to).
