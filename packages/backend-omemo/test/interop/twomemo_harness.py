@@ -1,0 +1,260 @@
+#!/usr/bin/python3
+"""
+Interop harness: python-twomemo (Debian's python3-twomemo, through python-omemo's SessionManager)
+driven by the TypeScript tests over JSON lines on stdin/stdout. Run with the *system* python
+(/usr/bin/python3), where the Debian packages live.
+
+One process holds any number of python devices and one shared in-memory "PEP service" (bundles
+and device lists by JID), which the TypeScript side reads and writes too. Every request is one
+JSON object with an "op"; every answer is one JSON object, {"ok": ...} or {"error": {...}}.
+Messages cross as XML text in the urn:xmpp:omemo:2 namespace; bytes as Base64.
+"""
+import asyncio
+import base64
+import json
+import statistics
+import sys
+import time
+import traceback
+import xml.etree.ElementTree as ET
+from typing import Any, Dict, List, Optional
+
+import omemo
+from omemo.storage import Just, Maybe, Nothing, Storage
+from omemo.types import DeviceInformation, TrustLevel
+import twomemo
+import twomemo.etree
+
+NS = twomemo.twomemo.NAMESPACE
+ET.register_namespace("", NS)
+
+# the shared PEP service: bundles[(jid, device_id)] = xml text, devices[jid] = xml text
+BUNDLES: Dict[Any, str] = {}
+DEVICES: Dict[str, str] = {}
+
+
+def b64(b: bytes) -> str:
+    return base64.b64encode(b).decode("ascii")
+
+
+def unb64(s: str) -> bytes:
+    return base64.b64decode(s)
+
+
+def xml_text(elt: ET.Element) -> str:
+    return ET.tostring(elt, encoding="unicode")
+
+
+class MemoryStorage(Storage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: Dict[str, Any] = {}
+
+    async def _load(self, key: str) -> Maybe[Any]:
+        return Just(self.data[key]) if key in self.data else Nothing()
+
+    async def _store(self, key: str, value: Any) -> None:
+        self.data[key] = value
+
+    async def _delete(self, key: str) -> None:
+        self.data.pop(key, None)
+
+
+class HarnessSessionManager(omemo.SessionManager):
+    """Blind trust (every device TRUSTED), PEP in memory, sent messages collected in an outbox."""
+
+    outbox: List[Dict[str, str]]
+
+    @staticmethod
+    async def _upload_bundle(bundle: omemo.Bundle) -> None:
+        assert isinstance(bundle, twomemo.twomemo.BundleImpl)
+        BUNDLES[(bundle.bare_jid, bundle.device_id)] = xml_text(twomemo.etree.serialize_bundle(bundle))
+
+    @staticmethod
+    async def _download_bundle(namespace: str, bare_jid: str, device_id: int) -> omemo.Bundle:
+        text = BUNDLES.get((bare_jid, device_id))
+        if text is None:
+            raise omemo.BundleNotFound(f"no bundle for {bare_jid}/{device_id}")
+        return twomemo.etree.parse_bundle(ET.fromstring(text), bare_jid, device_id)
+
+    @staticmethod
+    async def _delete_bundle(namespace: str, device_id: int) -> None:
+        pass
+
+    @staticmethod
+    async def _upload_device_list(namespace: str, device_list: Dict[int, Optional[str]]) -> None:
+        # the SessionManager does not say whose list this is: the owner is set by the caller below
+        HarnessSessionManager._last_uploaded = xml_text(twomemo.etree.serialize_device_list(device_list))
+        if HarnessSessionManager._current_jid is not None:
+            DEVICES[HarnessSessionManager._current_jid] = HarnessSessionManager._last_uploaded
+
+    @staticmethod
+    async def _download_device_list(namespace: str, bare_jid: str) -> Dict[int, Optional[str]]:
+        text = DEVICES.get(bare_jid)
+        if text is None:
+            return {}
+        return twomemo.etree.parse_device_list(ET.fromstring(text))
+
+    async def _evaluate_custom_trust_level(self, device: DeviceInformation) -> TrustLevel:
+        return TrustLevel.TRUSTED
+
+    async def _make_trust_decision(self, undecided: Any, identifier: Optional[str]) -> None:
+        pass
+
+    async def _send_message(self, message: omemo.Message, bare_jid: str) -> None:
+        self.outbox.append({"to": bare_jid, "xml": xml_text(twomemo.etree.serialize_message(message))})
+
+
+HarnessSessionManager._current_jid = None  # type: ignore[attr-defined]
+HarnessSessionManager._last_uploaded = None  # type: ignore[attr-defined]
+
+MANAGERS: Dict[str, Any] = {}
+
+
+async def create(name: str, jid: str) -> Dict[str, Any]:
+    HarnessSessionManager._current_jid = jid  # type: ignore[attr-defined]
+    storage = MemoryStorage()
+    sm = await HarnessSessionManager.create(
+        [twomemo.Twomemo(storage)], storage, jid, None, "trusted",
+    )
+    sm.outbox = []
+    own, _ = await sm.get_own_device_information()
+    MANAGERS[name] = {"sm": sm, "jid": jid, "device_id": own.device_id}
+    return {"deviceId": own.device_id, "identityKey": b64(own.identity_key)}
+
+
+def parse_encrypted(text: str, sender: str) -> omemo.Message:
+    return twomemo.etree.parse_message(ET.fromstring(text), sender)
+
+
+async def encrypt(name: str, to: List[str], plaintext: bytes) -> Dict[str, Any]:
+    m = MANAGERS[name]
+    sm = m["sm"]
+    HarnessSessionManager._current_jid = m["jid"]  # type: ignore[attr-defined]
+    for jid in to:
+        await sm.refresh_device_list(NS, jid)
+    messages, errors = await sm.encrypt(frozenset(to), {NS: plaintext})
+    if len(messages) == 0:
+        raise RuntimeError(f"nothing encrypted: {errors}")
+    message = next(iter(messages))
+    return {"xml": xml_text(twomemo.etree.serialize_message(message)), "errors": [repr(e) for e in errors]}
+
+
+async def decrypt(name: str, sender: str, text: str) -> Dict[str, Any]:
+    m = MANAGERS[name]
+    sm = m["sm"]
+    HarnessSessionManager._current_jid = m["jid"]  # type: ignore[attr-defined]
+    sm.outbox = []
+    await sm.refresh_device_list(NS, sender)
+    plaintext, device, _ = await sm.decrypt(parse_encrypted(text, sender))
+    return {
+        "plaintext": None if plaintext is None else b64(plaintext),
+        "deviceId": device.device_id,
+        "identityKey": b64(device.identity_key),
+        "outbox": sm.outbox,
+    }
+
+
+def median_ms(samples: List[float]) -> float:
+    return statistics.median(samples) * 1000.0
+
+
+async def bench(iterations: int, recipients: List[int]) -> Dict[str, Any]:
+    """Timings measured inside Python (time.perf_counter), medians in milliseconds."""
+    plaintext = b"x" * 200
+    out: Dict[str, Any] = {}
+    # session setup: a fresh pair, first message (X3DH + kex) encrypted and decrypted
+    setup: List[float] = []
+    for i in range(max(3, iterations // 20)):
+        await create(f"bsa{i}", f"bench-a{i}@example.org")
+        await create(f"bsb{i}", f"bench-b{i}@example.org")
+        t0 = time.perf_counter()
+        e = await encrypt(f"bsa{i}", [f"bench-b{i}@example.org"], plaintext)
+        await decrypt(f"bsb{i}", f"bench-a{i}@example.org", e["xml"])
+        setup.append(time.perf_counter() - t0)
+    out["sessionSetupMs"] = median_ms(setup)
+
+    await create("ba", "bench-a@example.org")
+    await create("bb", "bench-b@example.org")
+    e = await encrypt("ba", ["bench-b@example.org"], plaintext)
+    d = await decrypt("bb", "bench-a@example.org", e["xml"])
+    for o in d["outbox"]:
+        await decrypt("ba", "bench-b@example.org", o["xml"])
+    same: List[float] = []
+    for _ in range(iterations):
+        t0 = time.perf_counter()
+        e = await encrypt("ba", ["bench-b@example.org"], plaintext)
+        await decrypt("bb", "bench-a@example.org", e["xml"])
+        same.append(time.perf_counter() - t0)
+    out["sameDirectionMs"] = median_ms(same)
+    pingpong: List[float] = []
+    pair = [("ba", "bench-a@example.org", "bb", "bench-b@example.org"), ("bb", "bench-b@example.org", "ba", "bench-a@example.org")]
+    for i in range(iterations):
+        s, sj, r, rj = pair[i % 2]
+        t0 = time.perf_counter()
+        e = await encrypt(s, [rj], plaintext)
+        await decrypt(r, sj, e["xml"])
+        pingpong.append(time.perf_counter() - t0)
+    out["pingPongMs"] = median_ms(pingpong)
+
+    fan: Dict[str, float] = {}
+    for n in recipients:
+        jid = f"bench-r{n}@example.org"
+        for k in range(n):
+            await create(f"br{n}-{k}", jid)
+        await encrypt("ba", [jid], plaintext)  # builds the sessions
+        samples: List[float] = []
+        for _ in range(max(3, iterations // max(1, n))):
+            t0 = time.perf_counter()
+            await encrypt("ba", [jid], plaintext)
+            samples.append(time.perf_counter() - t0)
+        fan[str(n)] = median_ms(samples)
+    out["encryptToDevicesMs"] = fan
+    return out
+
+
+async def handle(req: Dict[str, Any]) -> Any:
+    op = req["op"]
+    if op == "create":
+        return await create(req["name"], req["jid"])
+    if op == "put_bundle":
+        BUNDLES[(req["jid"], int(req["deviceId"]))] = req["xml"]
+        return {}
+    if op == "put_devices":
+        DEVICES[req["jid"]] = req["xml"]
+        return {}
+    if op == "get_bundle":
+        return {"xml": BUNDLES.get((req["jid"], int(req["deviceId"])))}
+    if op == "get_devices":
+        return {"xml": DEVICES.get(req["jid"])}
+    if op == "encrypt":
+        return await encrypt(req["name"], req["to"], unb64(req["plaintext"]))
+    if op == "decrypt":
+        return await decrypt(req["name"], req["from"], req["xml"])
+    if op == "bench":
+        return await bench(int(req.get("iterations", 200)), [int(n) for n in req.get("recipients", [1, 10, 100])])
+    if op == "version":
+        return {"twomemo": twomemo.version.__version__["short"], "omemo": omemo.version.__version__["short"]}
+    raise ValueError(f"unknown op {op}")
+
+
+async def main() -> None:
+    loop = asyncio.get_running_loop()
+    while True:
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if line == "":
+            return
+        req = json.loads(line)
+        try:
+            answer: Dict[str, Any] = {"id": req.get("id"), "ok": await handle(req)}
+        except Exception as e:  # pylint: disable=broad-except
+            answer = {
+                "id": req.get("id"),
+                "error": {"type": type(e).__name__, "message": str(e), "trace": traceback.format_exc(limit=3)},
+            }
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
