@@ -118,6 +118,8 @@ async def create(name: str, jid: str) -> Dict[str, Any]:
         [twomemo.Twomemo(storage)], storage, jid, None, "trusted",
     )
     sm.outbox = []
+    await sm.after_history_sync()  # live mode: answer key exchanges right away (not queued)
+    sm.outbox = []
     own, _ = await sm.get_own_device_information()
     MANAGERS[name] = {"sm": sm, "jid": jid, "device_id": own.device_id}
     return {"deviceId": own.device_id, "identityKey": b64(own.identity_key)}
