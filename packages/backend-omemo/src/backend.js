@@ -4,601 +4,637 @@
  * under the namespace `omemo2`, written in one `transaction()` per message. Which devices a
  * message is encrypted to comes from the trust store's levels under the policy (D-6, TM-15/TM-21).
  */
-import { openEnvelope } from '@vouch/sce';
-import { buildEnvelope } from '@vouch/sce';
-import { ACCEPTED_FOR_ENCRYPTION, DecryptionError, InvalidKeyIdError, isVouchError, keyIdFromBytes, keyIdToBytes, parseJid, parseXml, toBareJid, UntrustedKeyError, } from '@vouch/tm-core';
-import { decryptPayload, EMPTY_KEY_MATERIAL, encryptPayload } from "./payload.js";
-import { nodeCryptoProvider } from "./provider.js";
-import { DEFAULT_RATCHET_LIMITS } from "./ratchet.js";
-import { acceptKeyExchange, createActiveSession, deserializeSession, parseKeyExchange, sameKeyExchange, serializeSession, sessionDecrypt, sessionEncrypt, } from "./session.js";
-import { buildEncrypted, DEFAULT_OMEMO_XML_LIMITS, MAX_DEVICE_ID, NS_OMEMO2, parseBundle, parseDeviceList, parseEncrypted, } from "./xep0384.js";
-import { identityFromSeed, signSignedPreKey, verifySignedPreKey, x25519KeyPair, } from "./x3dh.js";
+import { openEnvelope } from '@vouch/sce'
+import { buildEnvelope } from '@vouch/sce'
+import {
+  ACCEPTED_FOR_ENCRYPTION,
+  DecryptionError,
+  InvalidKeyIdError,
+  isVouchError,
+  keyIdFromBytes,
+  keyIdToBytes,
+  parseJid,
+  parseXml,
+  toBareJid,
+  UntrustedKeyError,
+} from '@vouch/tm-core'
+import { decryptPayload, EMPTY_KEY_MATERIAL, encryptPayload } from './payload.js'
+import { nodeCryptoProvider } from './provider.js'
+import { DEFAULT_RATCHET_LIMITS } from './ratchet.js'
+import {
+  acceptKeyExchange,
+  createActiveSession,
+  deserializeSession,
+  parseKeyExchange,
+  sameKeyExchange,
+  serializeSession,
+  sessionDecrypt,
+  sessionEncrypt,
+} from './session.js'
+import {
+  buildEncrypted,
+  DEFAULT_OMEMO_XML_LIMITS,
+  MAX_DEVICE_ID,
+  NS_OMEMO2,
+  parseBundle,
+  parseDeviceList,
+  parseEncrypted,
+} from './xep0384.js'
+import { identityFromSeed, signSignedPreKey, verifySignedPreKey, x25519KeyPair } from './x3dh.js'
 /** Namespace of our backend state in the store. */
-export const OMEMO_STATE_NAMESPACE = 'omemo2';
+export const OMEMO_STATE_NAMESPACE = 'omemo2'
 export const OMEMO_CAPABILITIES = Object.freeze({
-    oneKeyPerIdentity: false,
-    keyIdLength: 32,
-    signsTrustMessages: false,
-    encryptsToSelf: false,
-    // the ratchet consumes each message key: a second delivery is rejected with rule REPLAY
-    detectsReplay: true,
-});
+  oneKeyPerIdentity: false,
+  keyIdLength: 32,
+  signsTrustMessages: false,
+  encryptsToSelf: false,
+  // the ratchet consumes each message key: a second delivery is rejected with rule REPLAY
+  detectsReplay: true,
+})
 export const DEFAULT_OMEMO_POLICY = Object.freeze({
-    acceptedLevels: ACCEPTED_FOR_ENCRYPTION,
-    maxAgeSeconds: 7 * 24 * 3600,
-    futureSkewSeconds: 600,
-});
-const te = new TextEncoder();
-const td = new TextDecoder();
-const b64 = (u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64');
-const unb64 = (s) => new Uint8Array(Buffer.from(String(s), 'base64'));
-const json = (v) => te.encode(JSON.stringify(v));
-const unjson = (u) => JSON.parse(td.decode(u));
+  acceptedLevels: ACCEPTED_FOR_ENCRYPTION,
+  maxAgeSeconds: 7 * 24 * 3600,
+  futureSkewSeconds: 600,
+})
+const te = new TextEncoder()
+const td = new TextDecoder()
+const b64 = (u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64')
+const unb64 = (s) => new Uint8Array(Buffer.from(String(s), 'base64'))
+const json = (v) => te.encode(JSON.stringify(v))
+const unjson = (u) => JSON.parse(td.decode(u))
 function spkToJson(s) {
-    return { id: s.id, priv: b64(s.priv), pub: b64(s.pub), sig: b64(s.sig), at: s.createdAt };
+  return { id: s.id, priv: b64(s.priv), pub: b64(s.pub), sig: b64(s.sig), at: s.createdAt }
 }
 function spkFromJson(o) {
-    return {
-        id: Number(o.id),
-        priv: unb64(o.priv),
-        pub: unb64(o.pub),
-        sig: unb64(o.sig),
-        createdAt: Number(o.at),
-    };
+  return {
+    id: Number(o.id),
+    priv: unb64(o.priv),
+    pub: unb64(o.pub),
+    sig: unb64(o.sig),
+    createdAt: Number(o.at),
+  }
 }
 function bundleToJson(b) {
-    return {
-        spkId: b.spkId,
-        spk: b64(b.spk),
-        spks: b64(b.spks),
-        ik: b64(b.ik),
-        pks: b.preKeys.map((k) => [k.id, b64(k.pub)]),
-    };
+  return {
+    spkId: b.spkId,
+    spk: b64(b.spk),
+    spks: b64(b.spks),
+    ik: b64(b.ik),
+    pks: b.preKeys.map((k) => [k.id, b64(k.pub)]),
+  }
 }
 function bundleFromJson(o) {
-    return {
-        spkId: Number(o.spkId),
-        spk: unb64(o.spk),
-        spks: unb64(o.spks),
-        ik: unb64(o.ik),
-        preKeys: o.pks.map(([id, pub]) => ({ id, pub: unb64(pub) })),
-    };
+  return {
+    spkId: Number(o.spkId),
+    spk: unb64(o.spk),
+    spks: unb64(o.spks),
+    ik: unb64(o.ik),
+    preKeys: o.pks.map(([id, pub]) => ({ id, pub: unb64(pub) })),
+  }
 }
-const K_OWN = 'own';
-const K_PREKEYS = 'prekeys';
-const kDevices = (jid) => `devices/${jid}`;
-const kDevice = (jid, id) => `device/${jid}/${id}`;
-const kSession = (jid, id) => `session/${jid}/${id}`;
-const kEmpty = (jid, id) => `empty/${jid}/${id}`;
+const K_OWN = 'own'
+const K_PREKEYS = 'prekeys'
+const kDevices = (jid) => `devices/${jid}`
+const kDevice = (jid, id) => `device/${jid}/${id}`
+const kSession = (jid, id) => `session/${jid}/${id}`
+const kEmpty = (jid, id) => `empty/${jid}/${id}`
 function bytesEqual(a, b) {
-    return a.length === b.length && Buffer.compare(a, b) === 0;
+  return a.length === b.length && Buffer.compare(a, b) === 0
 }
 export function omemoBackend(init = {}) {
-    return (deps) => new OmemoBackendImpl(deps, init);
+  return (deps) => new OmemoBackendImpl(deps, init)
 }
 class OmemoBackendImpl {
-    namespace = NS_OMEMO2;
-    capabilities = OMEMO_CAPABILITIES;
-    crypto;
-    #store;
-    #account;
-    #clock;
-    #random;
-    #defaultPolicy;
-    #policy;
-    #ratchetLimits;
-    #xmlLimits;
-    #preKeyCount;
-    #refillThreshold;
-    #rotationMs;
-    #heartbeatAfter;
-    #rpad;
-    /** decoded records by state key, valid while the stored bytes are byte-identical */
-    #cache = new Map();
-    constructor(deps, init) {
-        this.#store = deps.store;
-        this.#account = deps.store.account;
-        this.#clock = deps.now ?? (() => new Date());
-        this.crypto = init.crypto ?? nodeCryptoProvider(deps.random === undefined ? {} : { random: deps.random });
-        this.#random = (n) => this.crypto.randomBytes(n);
-        this.#defaultPolicy = deps.securityPolicy ?? 'toakafa';
-        this.#policy = { ...DEFAULT_OMEMO_POLICY, ...stripUndefined(init.policy) };
-        this.#ratchetLimits = { ...DEFAULT_RATCHET_LIMITS, ...stripUndefined(init.ratchetLimits) };
-        this.#xmlLimits = { ...DEFAULT_OMEMO_XML_LIMITS, ...stripUndefined(init.xmlLimits) };
-        this.#preKeyCount = init.preKeyCount ?? 100;
-        this.#refillThreshold = init.preKeyRefillThreshold ?? 99;
-        this.#rotationMs = (init.signedPreKeyRotationSeconds ?? 7 * 24 * 3600) * 1000;
-        this.#heartbeatAfter = init.heartbeatAfter ?? 53;
-        this.#rpad = init.rpad ?? {};
-        if (this.#preKeyCount < 25 || this.#preKeyCount > 1000)
-            throw new RangeError('preKeyCount must be 25 … 1000');
+  namespace = NS_OMEMO2
+  capabilities = OMEMO_CAPABILITIES
+  crypto
+  #store
+  #account
+  #clock
+  #random
+  #defaultPolicy
+  #policy
+  #ratchetLimits
+  #xmlLimits
+  #preKeyCount
+  #refillThreshold
+  #rotationMs
+  #heartbeatAfter
+  #rpad
+  /** decoded records by state key, valid while the stored bytes are byte-identical */
+  #cache = new Map()
+  constructor(deps, init) {
+    this.#store = deps.store
+    this.#account = deps.store.account
+    this.#clock = deps.now ?? (() => new Date())
+    this.crypto = init.crypto ?? nodeCryptoProvider(deps.random === undefined ? {} : { random: deps.random })
+    this.#random = (n) => this.crypto.randomBytes(n)
+    this.#defaultPolicy = deps.securityPolicy ?? 'toakafa'
+    this.#policy = { ...DEFAULT_OMEMO_POLICY, ...stripUndefined(init.policy) }
+    this.#ratchetLimits = { ...DEFAULT_RATCHET_LIMITS, ...stripUndefined(init.ratchetLimits) }
+    this.#xmlLimits = { ...DEFAULT_OMEMO_XML_LIMITS, ...stripUndefined(init.xmlLimits) }
+    this.#preKeyCount = init.preKeyCount ?? 100
+    this.#refillThreshold = init.preKeyRefillThreshold ?? 99
+    this.#rotationMs = (init.signedPreKeyRotationSeconds ?? 7 * 24 * 3600) * 1000
+    this.#heartbeatAfter = init.heartbeatAfter ?? 53
+    this.#rpad = init.rpad ?? {}
+    if (this.#preKeyCount < 25 || this.#preKeyCount > 1000)
+      throw new RangeError('preKeyCount must be 25 … 1000')
+  }
+  // ——— cached state access ———
+  async #load(tx, key, decode) {
+    const bytes = await tx.getState(OMEMO_STATE_NAMESPACE, key)
+    if (bytes === undefined) {
+      this.#cache.delete(key)
+      return undefined
     }
-    // ——— cached state access ———
-    async #load(tx, key, decode) {
-        const bytes = await tx.getState(OMEMO_STATE_NAMESPACE, key);
-        if (bytes === undefined) {
-            this.#cache.delete(key);
-            return undefined;
+    const hit = this.#cache.get(key)
+    if (hit !== undefined && bytesEqual(hit.bytes, bytes)) return hit.value
+    const value = decode(bytes)
+    this.#cache.set(key, { bytes, value })
+    return value
+  }
+  async #save(tx, key, value, encode) {
+    const bytes = encode(value)
+    await tx.setState(OMEMO_STATE_NAMESPACE, key, bytes)
+    this.#cache.set(key, { bytes, value })
+  }
+  /** Runs `fn` in one transaction; on failure drops every cached record (some may be mutated). */
+  async #tx(fn) {
+    try {
+      return await this.#store.transaction(fn)
+    } catch (e) {
+      this.#cache.clear()
+      throw e
+    }
+  }
+  #decodeOwn = (u) => {
+    const o = unjson(u)
+    const seed = unb64(o.seed)
+    const rec = {
+      deviceId: Number(o.deviceId),
+      identity: identityFromSeed(this.crypto, seed),
+      spk: spkFromJson(o.spk),
+      nextPreKeyId: Number(o.nextPreKeyId),
+    }
+    return o.oldSpk === undefined ? rec : { ...rec, oldSpk: spkFromJson(o.oldSpk) }
+  }
+  static #encodeOwn(r) {
+    return json({
+      deviceId: r.deviceId,
+      seed: b64(r.identity.seed),
+      spk: spkToJson(r.spk),
+      ...(r.oldSpk === undefined ? {} : { oldSpk: spkToJson(r.oldSpk) }),
+      nextPreKeyId: r.nextPreKeyId,
+    })
+  }
+  async #own(tx) {
+    return this.#load(tx, K_OWN, this.#decodeOwn)
+  }
+  async #requireOwn(tx) {
+    const own = await this.#own(tx)
+    if (own === undefined)
+      throw new InvalidKeyIdError(
+        'OMEMO-OWN-DEVICE',
+        `${this.#account} has no OMEMO 2 device yet (createDevice)`,
+      )
+    return own
+  }
+  async #preKeys(tx) {
+    const m = await this.#load(tx, K_PREKEYS, (u) => {
+      const o = unjson(u)
+      return new Map(
+        Object.entries(o).map(([id, [priv, pub]]) => [Number(id), { priv: unb64(priv), pub: unb64(pub) }]),
+      )
+    })
+    return m ?? new Map()
+  }
+  async #savePreKeys(tx, m) {
+    await this.#save(tx, K_PREKEYS, m, (v) =>
+      json(Object.fromEntries([...v].map(([id, k]) => [id, [b64(k.priv), b64(k.pub)]]))),
+    )
+  }
+  async #device(tx, owner, id) {
+    return this.#load(tx, kDevice(owner, id), (u) => {
+      const o = unjson(u)
+      const ik = unb64(o.ik)
+      return o.bundle === undefined ? { ik } : { ik, bundle: bundleFromJson(o.bundle) }
+    })
+  }
+  async #saveDevice(tx, owner, id, d) {
+    await this.#save(tx, kDevice(owner, id), d, (v) =>
+      json({ ik: b64(v.ik), ...(v.bundle === undefined ? {} : { bundle: bundleToJson(v.bundle) }) }),
+    )
+  }
+  async #deviceList(tx, owner) {
+    return this.#load(tx, kDevices(owner), (u) => JSON.parse(td.decode(u)))
+  }
+  async #session(tx, owner, id) {
+    return this.#load(tx, kSession(owner, id), deserializeSession)
+  }
+  async #saveSession(tx, owner, id, s) {
+    await this.#save(tx, kSession(owner, id), s, serializeSession)
+  }
+  // ——— trust ———
+  async #newKeyLevel(tx, owner) {
+    const sp = this.#policy.securityPolicy ?? (await tx.getSecurityPolicy(NS_OMEMO2)) ?? this.#defaultPolicy
+    if (sp === 'authenticated-only') return { level: 'automatically-distrusted', policy: sp }
+    const once = await tx.wasAuthenticatedOnce(NS_OMEMO2, owner)
+    return { level: once ? 'automatically-distrusted' : 'automatically-trusted', policy: sp }
+  }
+  async #recordKey(tx, owner, ik) {
+    const keyId = keyIdFromBytes(ik)
+    const { level, policy } = await this.#newKeyLevel(tx, owner)
+    await tx.addKeys(
+      NS_OMEMO2,
+      owner,
+      [keyId],
+      { provenance: { kind: 'policy', policy }, at: this.#clock().getTime() },
+      level,
+    )
+    return keyId
+  }
+  // ——— own device ———
+  async createDevice(options = {}) {
+    return this.#tx(async (tx) => {
+      if (options.replace !== true && (await this.#own(tx)) !== undefined)
+        throw new InvalidKeyIdError('OMEMO-OWN-DEVICE', `${this.#account} already has an OMEMO 2 device`)
+      const taken = new Set((await this.#deviceList(tx, this.#account))?.map((d) => d.id) ?? [])
+      let deviceId = options.deviceId
+      if (deviceId !== undefined && (!Number.isInteger(deviceId) || deviceId < 1 || deviceId > MAX_DEVICE_ID))
+        throw new RangeError('a device id is 1 … 2³¹−1')
+      while (deviceId === undefined || (options.deviceId === undefined && taken.has(deviceId))) {
+        const b = this.#random(4)
+        const v = ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) & MAX_DEVICE_ID
+        deviceId = v === 0 ? undefined : v
+      }
+      const identity = identityFromSeed(this.crypto, this.#random(32))
+      const spk = this.#newSpk(identity, 1)
+      const own = { deviceId, identity, spk, nextPreKeyId: 1 }
+      const pks = new Map()
+      const next = this.#fillPreKeys(pks, own.nextPreKeyId)
+      await this.#save(tx, K_OWN, { ...own, nextPreKeyId: next }, OmemoBackendImpl.#encodeOwn)
+      await this.#savePreKeys(tx, pks)
+      const keyId = keyIdFromBytes(identity.edPub)
+      await tx.setOwnKey(NS_OMEMO2, keyId)
+      return { deviceId, keyId }
+    })
+  }
+  #newSpk(identity, id) {
+    const kp = x25519KeyPair(this.crypto)
+    return {
+      id,
+      priv: kp.priv,
+      pub: kp.pub,
+      sig: signSignedPreKey(this.crypto, identity, kp.pub),
+      createdAt: this.#clock().getTime(),
+    }
+  }
+  /** Adds pre keys up to the count; returns the next free id. */
+  #fillPreKeys(pks, nextId) {
+    let id = nextId
+    while (pks.size < this.#preKeyCount) {
+      pks.set(id, x25519KeyPair(this.crypto))
+      id = id >= 0xffffffff ? 1 : id + 1
+    }
+    return id
+  }
+  async ownDeviceId() {
+    return (await this.#own(this.#store))?.deviceId
+  }
+  async ownKeys(_options) {
+    const own = await this.#own(this.#store)
+    return own === undefined ? [] : [keyIdFromBytes(own.identity.edPub)]
+  }
+  async ownBundle() {
+    const own = await this.#requireOwn(this.#store)
+    const pks = await this.#preKeys(this.#store)
+    return {
+      spkId: own.spk.id,
+      spk: own.spk.pub,
+      spks: own.spk.sig,
+      ik: own.identity.edPub,
+      preKeys: [...pks].map(([id, k]) => ({ id, pub: k.pub })),
+    }
+  }
+  async ownDeviceList() {
+    const own = await this.#requireOwn(this.#store)
+    const list = (await this.#deviceList(this.#store, this.#account)) ?? []
+    return list.some((d) => d.id === own.deviceId) ? [...list] : [...list, { id: own.deviceId }]
+  }
+  async rotateSignedPreKey(options = {}) {
+    const now = (options.now ?? this.#clock()).getTime()
+    return this.#tx(async (tx) => {
+      const own = await this.#requireOwn(tx)
+      if (options.force !== true && now - own.spk.createdAt < this.#rotationMs) return false
+      const spk = {
+        ...this.#newSpk(own.identity, own.spk.id >= 0xffffffff ? 1 : own.spk.id + 1),
+        createdAt: now,
+      }
+      await this.#save(tx, K_OWN, { ...own, spk, oldSpk: own.spk }, OmemoBackendImpl.#encodeOwn)
+      return true
+    })
+  }
+  // ——— other devices ———
+  async importDeviceList(ownerInput, list) {
+    const owner = toBareJid(ownerInput, 'OMEMO-DEVICES')
+    const entries = Array.isArray(list) ? [...list] : parseDeviceList(list, this.#xmlLimits)
+    await this.#tx(async (tx) => {
+      await this.#save(tx, kDevices(owner), entries, (v) => json(v))
+    })
+  }
+  async importBundle(ownerInput, deviceId, input) {
+    const owner = toBareJid(ownerInput, 'OMEMO-BUNDLE')
+    const bundle = isBundleData(input) ? input : parseBundle(input, this.#xmlLimits)
+    if (!verifySignedPreKey(this.crypto, { ...bundle }))
+      throw new DecryptionError(
+        'OMEMO-SPKS',
+        `the signed pre key signature of ${owner}/${deviceId} does not verify`,
+      )
+    try {
+      this.crypto.edwardsToMontgomeryPublic(bundle.ik)
+    } catch (e) {
+      throw new DecryptionError('OMEMO-BUNDLE', 'the identity key is not a valid Ed25519 point', { cause: e })
+    }
+    return this.#tx(async (tx) => {
+      const known = await this.#device(tx, owner, deviceId)
+      if (known !== undefined && !bytesEqual(known.ik, bundle.ik)) {
+        // a device id that changed its identity key: a new key (its own trust decision), no old session
+        await tx.deleteState(OMEMO_STATE_NAMESPACE, kSession(owner, deviceId))
+        this.#cache.delete(kSession(owner, deviceId))
+      }
+      await this.#saveDevice(tx, owner, deviceId, { ik: bundle.ik, bundle })
+      return this.#recordKey(tx, owner, bundle.ik)
+    })
+  }
+  async devices(ownerInput) {
+    const owner = toBareJid(ownerInput, 'OMEMO-DEVICES')
+    const tx = this.#store
+    const list = new Set((await this.#deviceList(tx, owner))?.map((d) => d.id) ?? [])
+    const ids = new Set(list)
+    for (const k of await tx.listState(OMEMO_STATE_NAMESPACE, `device/${owner}/`))
+      ids.add(Number(k.slice(k.lastIndexOf('/') + 1)))
+    const out = []
+    for (const id of [...ids].sort((a, b) => a - b)) {
+      const d = await this.#device(tx, owner, id)
+      const hasSession = (await tx.getState(OMEMO_STATE_NAMESPACE, kSession(owner, id))) !== undefined
+      const base = { owner, deviceId: id, active: list.has(id), hasSession }
+      out.push(d === undefined ? base : { ...base, keyId: keyIdFromBytes(d.ik) })
+    }
+    return out
+  }
+  async keysOf(owner, _options) {
+    const ids = new Set()
+    for (const d of await this.devices(owner)) if (d.keyId !== undefined) ids.add(d.keyId)
+    return [...ids].sort()
+  }
+  async resolveKeyId(ownerInput, keyId) {
+    const owner = toBareJid(ownerInput, 'OMEMO-KEY')
+    const bytes = keyIdToBytes(keyId)
+    if (bytes.length !== 32) return undefined
+    const candidates = []
+    if (owner === this.#account) {
+      const own = await this.#own(this.#store)
+      if (own !== undefined) candidates.push(own.identity.edPub)
+    }
+    for (const d of await this.devices(owner))
+      if (d.keyId !== undefined) candidates.push(keyIdToBytes(d.keyId))
+    for (const ik of candidates) {
+      if (bytesEqual(ik, bytes)) return keyIdFromBytes(ik)
+      if (bytesEqual(this.crypto.edwardsToMontgomeryPublic(ik), bytes)) return keyIdFromBytes(ik)
+    }
+    return undefined
+  }
+  // ——— encryption ———
+  async encrypt(payload, to, options = {}) {
+    if ((options.mode ?? 'signcrypt') !== 'signcrypt')
+      throw new RangeError(
+        `OMEMO 2 only offers 'signcrypt' (authenticated encryption), not '${options.mode}'`,
+      )
+    const accepted = new Set(options.acceptedLevels ?? this.#policy.acceptedLevels)
+    const now = options.now ?? this.#clock()
+    const recipients = [...new Set(to.map((j) => toBareJid(j, 'OMEMO-TO')))]
+    if (recipients.length === 0) throw new RangeError('no recipient')
+    const sceTo = options.sceTo ?? recipients[0]
+    const envelope = buildEnvelope({
+      content: payload,
+      from: this.#account,
+      to: sceTo,
+      time: now,
+      rpad: this.#rpad,
+      random: this.#random,
+    })
+    const sealed = encryptPayload(this.crypto, te.encode(envelope.toString()))
+    return this.#tx(async (tx) => {
+      const own = await this.#requireOwn(tx)
+      const owners = recipients.includes(this.#account) ? recipients : [...recipients, this.#account]
+      const keys = new Map()
+      const refs = []
+      for (const owner of owners) {
+        const levels = new Map(
+          (await tx.getKeys(NS_OMEMO2, { owners: [owner] })).map((r) => [r.keyId, r.level]),
+        )
+        const list = await this.#deviceList(tx, owner)
+        const ids = list?.map((d) => d.id) ?? []
+        const elements = []
+        let firstKnown
+        for (const id of ids) {
+          if (owner === this.#account && id === own.deviceId) continue
+          const dev = await this.#device(tx, owner, id)
+          if (dev === undefined) continue
+          const keyId = keyIdFromBytes(dev.ik)
+          firstKnown ??= keyId
+          if (!accepted.has(levels.get(keyId) ?? 'undecided')) continue
+          let session = await this.#session(tx, owner, id)
+          if (session === undefined || !bytesEqual(session.peerIk, dev.ik)) {
+            if (dev.bundle === undefined || dev.bundle.preKeys.length === 0) continue
+            session = createActiveSession(this.crypto, own.identity, dev.bundle)
+          }
+          const k = sessionEncrypt(this.crypto, session, sealed.keyMaterial)
+          await this.#saveSession(tx, owner, id, session)
+          elements.push({ rid: id, kex: k.kex, data: k.bytes })
+          refs.push({ encryption: NS_OMEMO2, owner, keyId })
         }
-        const hit = this.#cache.get(key);
-        if (hit !== undefined && bytesEqual(hit.bytes, bytes))
-            return hit.value;
-        const value = decode(bytes);
-        this.#cache.set(key, { bytes, value });
-        return value;
+        if (elements.length === 0 && owner !== this.#account)
+          throw new UntrustedKeyError(owner, firstKnown ?? '')
+        if (elements.length > 0) keys.set(owner, elements)
+      }
+      const el = { sid: own.deviceId, keys, payload: sealed.ciphertext }
+      return { element: buildEncrypted(el), recipients: refs }
+    })
+  }
+  async takeEmptyMessages() {
+    const out = []
+    for (const key of await this.#store.listState(OMEMO_STATE_NAMESPACE, 'empty/')) {
+      const rest = key.slice('empty/'.length)
+      const owner = rest.slice(0, rest.lastIndexOf('/'))
+      const id = Number(rest.slice(rest.lastIndexOf('/') + 1))
+      const el = await this.#tx(async (tx) => {
+        await tx.deleteState(OMEMO_STATE_NAMESPACE, key)
+        const own = await this.#requireOwn(tx)
+        const session = await this.#session(tx, owner, id)
+        if (session === undefined) return undefined
+        const k = sessionEncrypt(this.crypto, session, EMPTY_KEY_MATERIAL)
+        await this.#saveSession(tx, owner, id, session)
+        return buildEncrypted({
+          sid: own.deviceId,
+          keys: new Map([[owner, [{ rid: id, kex: k.kex, data: k.bytes }]]]),
+        })
+      })
+      if (el !== undefined) out.push({ to: owner, element: el })
     }
-    async #save(tx, key, value, encode) {
-        const bytes = encode(value);
-        await tx.setState(OMEMO_STATE_NAMESPACE, key, bytes);
-        this.#cache.set(key, { bytes, value });
-    }
-    /** Runs `fn` in one transaction; on failure drops every cached record (some may be mutated). */
-    async #tx(fn) {
-        try {
-            return await this.#store.transaction(fn);
+    return out
+  }
+  // ——— decryption ———
+  async decrypt(el, stanza, options = {}) {
+    const r = await this.decryptMessage(el, stanza, options)
+    if (r.kind === 'empty')
+      throw new DecryptionError(
+        'OMEMO-EMPTY',
+        'an empty OMEMO message (heartbeat or key exchange answer): nothing to read',
+      )
+    return r.content
+  }
+  async decryptMessage(el, stanza, options = {}) {
+    const m = parseEncrypted(el, this.#xmlLimits)
+    const sender = toBareJid(stanza.from, 'OMEMO-FROM')
+    const fromParsed = parseJid(stanza.from, 'OMEMO-FROM')
+    const senderFullJid = fromParsed.resource === undefined ? undefined : stanza.from
+    const expectedTo = toBareJid(options.expectedTo ?? stanza.to, 'OMEMO-TO')
+    const maxAge = options.maxAgeSeconds ?? this.#policy.maxAgeSeconds
+    const skew = options.futureSkewSeconds ?? this.#policy.futureSkewSeconds
+    const now = options.now ?? this.#clock()
+    return this.#tx(async (tx) => {
+      const own = await this.#requireOwn(tx)
+      const mine = m.keys.get(this.#account)?.filter((k) => k.rid === own.deviceId) ?? []
+      if (mine.length === 0)
+        throw new DecryptionError(
+          'OMEMO-NOT-FOR-US',
+          `no <key/> for our device ${own.deviceId} of ${this.#account}`,
+        )
+      if (mine.length > 1) throw new DecryptionError('OMEMO-XML', 'more than one <key/> for our device')
+      if (sender === this.#account && m.sid === own.deviceId)
+        throw new DecryptionError('OMEMO-OWN', 'a message from our own device')
+      const key = mine[0]
+      let session
+      let keyMaterial
+      let bundleChanged = false
+      const known = await this.#device(tx, sender, m.sid)
+      if (key.kex) {
+        const kex = parseKeyExchange(key.data)
+        if (known !== undefined && !bytesEqual(known.ik, kex.ik))
+          throw new DecryptionError(
+            'OMEMO-KEX',
+            `the key exchange's identity key is not the one known for ${sender}/${m.sid}`,
+          )
+        const existing = await this.#session(tx, sender, m.sid)
+        if (
+          existing !== undefined &&
+          existing.initiation === 'passive' &&
+          sameKeyExchange(existing.kex, kex)
+        ) {
+          keyMaterial = sessionDecrypt(this.crypto, existing, kex.message, this.#ratchetLimits)
+          session = existing
+        } else {
+          const spk =
+            own.spk.id === kex.spkId ? own.spk : own.oldSpk?.id === kex.spkId ? own.oldSpk : undefined
+          if (spk === undefined) throw new DecryptionError('OMEMO-KEX', `no signed pre key ${kex.spkId}`)
+          const pks = await this.#preKeys(tx)
+          const pk = pks.get(kex.pkId)
+          if (pk === undefined)
+            throw new DecryptionError(
+              'OMEMO-KEX',
+              `no pre key ${kex.pkId} (a key exchange needs an unused one-time pre key)`,
+            )
+          const accepted = acceptKeyExchange(
+            this.crypto,
+            own.identity,
+            kex,
+            { spk, pkPriv: pk.priv },
+            this.#ratchetLimits,
+          )
+          session = accepted.session
+          keyMaterial = accepted.plaintext
+          const left = new Map(pks)
+          left.delete(kex.pkId)
+          let next = own.nextPreKeyId
+          if (left.size <= this.#refillThreshold) next = this.#fillPreKeys(left, next)
+          await this.#savePreKeys(tx, left)
+          if (next !== own.nextPreKeyId)
+            await this.#save(tx, K_OWN, { ...own, nextPreKeyId: next }, OmemoBackendImpl.#encodeOwn)
+          bundleChanged = true
+          if (known === undefined) await this.#saveDevice(tx, sender, m.sid, { ik: kex.ik })
+          await this.#recordKey(tx, sender, kex.ik)
         }
-        catch (e) {
-            this.#cache.clear();
-            throw e;
-        }
-    }
-    #decodeOwn = (u) => {
-        const o = unjson(u);
-        const seed = unb64(o.seed);
-        const rec = {
-            deviceId: Number(o.deviceId),
-            identity: identityFromSeed(this.crypto, seed),
-            spk: spkFromJson(o.spk),
-            nextPreKeyId: Number(o.nextPreKeyId),
-        };
-        return o.oldSpk === undefined ? rec : { ...rec, oldSpk: spkFromJson(o.oldSpk) };
-    };
-    static #encodeOwn(r) {
-        return json({
-            deviceId: r.deviceId,
-            seed: b64(r.identity.seed),
-            spk: spkToJson(r.spk),
-            ...(r.oldSpk === undefined ? {} : { oldSpk: spkToJson(r.oldSpk) }),
-            nextPreKeyId: r.nextPreKeyId,
-        });
-    }
-    async #own(tx) {
-        return this.#load(tx, K_OWN, this.#decodeOwn);
-    }
-    async #requireOwn(tx) {
-        const own = await this.#own(tx);
-        if (own === undefined)
-            throw new InvalidKeyIdError('OMEMO-OWN-DEVICE', `${this.#account} has no OMEMO 2 device yet (createDevice)`);
-        return own;
-    }
-    async #preKeys(tx) {
-        const m = await this.#load(tx, K_PREKEYS, (u) => {
-            const o = unjson(u);
-            return new Map(Object.entries(o).map(([id, [priv, pub]]) => [Number(id), { priv: unb64(priv), pub: unb64(pub) }]));
-        });
-        return m ?? new Map();
-    }
-    async #savePreKeys(tx, m) {
-        await this.#save(tx, K_PREKEYS, m, (v) => json(Object.fromEntries([...v].map(([id, k]) => [id, [b64(k.priv), b64(k.pub)]]))));
-    }
-    async #device(tx, owner, id) {
-        return this.#load(tx, kDevice(owner, id), (u) => {
-            const o = unjson(u);
-            const ik = unb64(o.ik);
-            return o.bundle === undefined
-                ? { ik }
-                : { ik, bundle: bundleFromJson(o.bundle) };
-        });
-    }
-    async #saveDevice(tx, owner, id, d) {
-        await this.#save(tx, kDevice(owner, id), d, (v) => json({ ik: b64(v.ik), ...(v.bundle === undefined ? {} : { bundle: bundleToJson(v.bundle) }) }));
-    }
-    async #deviceList(tx, owner) {
-        return this.#load(tx, kDevices(owner), (u) => JSON.parse(td.decode(u)));
-    }
-    async #session(tx, owner, id) {
-        return this.#load(tx, kSession(owner, id), deserializeSession);
-    }
-    async #saveSession(tx, owner, id, s) {
-        await this.#save(tx, kSession(owner, id), s, serializeSession);
-    }
-    // ——— trust ———
-    async #newKeyLevel(tx, owner) {
-        const sp = this.#policy.securityPolicy ?? (await tx.getSecurityPolicy(NS_OMEMO2)) ?? this.#defaultPolicy;
-        if (sp === 'authenticated-only')
-            return { level: 'automatically-distrusted', policy: sp };
-        const once = await tx.wasAuthenticatedOnce(NS_OMEMO2, owner);
-        return { level: once ? 'automatically-distrusted' : 'automatically-trusted', policy: sp };
-    }
-    async #recordKey(tx, owner, ik) {
-        const keyId = keyIdFromBytes(ik);
-        const { level, policy } = await this.#newKeyLevel(tx, owner);
-        await tx.addKeys(NS_OMEMO2, owner, [keyId], { provenance: { kind: 'policy', policy }, at: this.#clock().getTime() }, level);
-        return keyId;
-    }
-    // ——— own device ———
-    async createDevice(options = {}) {
-        return this.#tx(async (tx) => {
-            if (options.replace !== true && (await this.#own(tx)) !== undefined)
-                throw new InvalidKeyIdError('OMEMO-OWN-DEVICE', `${this.#account} already has an OMEMO 2 device`);
-            const taken = new Set((await this.#deviceList(tx, this.#account))?.map((d) => d.id) ?? []);
-            let deviceId = options.deviceId;
-            if (deviceId !== undefined && (!Number.isInteger(deviceId) || deviceId < 1 || deviceId > MAX_DEVICE_ID))
-                throw new RangeError('a device id is 1 … 2³¹−1');
-            while (deviceId === undefined || (options.deviceId === undefined && taken.has(deviceId))) {
-                const b = this.#random(4);
-                const v = ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) &
-                    MAX_DEVICE_ID;
-                deviceId = v === 0 ? undefined : v;
-            }
-            const identity = identityFromSeed(this.crypto, this.#random(32));
-            const spk = this.#newSpk(identity, 1);
-            const own = { deviceId, identity, spk, nextPreKeyId: 1 };
-            const pks = new Map();
-            const next = this.#fillPreKeys(pks, own.nextPreKeyId);
-            await this.#save(tx, K_OWN, { ...own, nextPreKeyId: next }, OmemoBackendImpl.#encodeOwn);
-            await this.#savePreKeys(tx, pks);
-            const keyId = keyIdFromBytes(identity.edPub);
-            await tx.setOwnKey(NS_OMEMO2, keyId);
-            return { deviceId, keyId };
-        });
-    }
-    #newSpk(identity, id) {
-        const kp = x25519KeyPair(this.crypto);
+        // answer every key exchange with an empty message (XEP-0384 §"Key exchange")
+        await tx.setState(OMEMO_STATE_NAMESPACE, kEmpty(sender, m.sid), new Uint8Array(0))
+      } else {
+        const existing = await this.#session(tx, sender, m.sid)
+        if (existing === undefined)
+          throw new DecryptionError('OMEMO-NO-SESSION', `no session with ${sender}/${m.sid}`)
+        keyMaterial = sessionDecrypt(this.crypto, existing, key.data, this.#ratchetLimits)
+        session = existing
+      }
+      if (session.ratchet.receivedSinceSend >= this.#heartbeatAfter)
+        await tx.setState(OMEMO_STATE_NAMESPACE, kEmpty(sender, m.sid), new Uint8Array(0))
+      await this.#saveSession(tx, sender, m.sid, session)
+      const senderKey = keyIdFromBytes(session.peerIk)
+      if (m.payload === undefined) {
         return {
-            id,
-            priv: kp.priv,
-            pub: kp.pub,
-            sig: signSignedPreKey(this.crypto, identity, kp.pub),
-            createdAt: this.#clock().getTime(),
-        };
-    }
-    /** Adds pre keys up to the count; returns the next free id. */
-    #fillPreKeys(pks, nextId) {
-        let id = nextId;
-        while (pks.size < this.#preKeyCount) {
-            pks.set(id, x25519KeyPair(this.crypto));
-            id = id >= 0xffffffff ? 1 : id + 1;
+          kind: 'empty',
+          senderJid: sender,
+          senderKey,
+          senderDeviceId: m.sid,
+          keyExchange: key.kex,
+          bundleChanged,
         }
-        return id;
-    }
-    async ownDeviceId() {
-        return (await this.#own(this.#store))?.deviceId;
-    }
-    async ownKeys(_options) {
-        const own = await this.#own(this.#store);
-        return own === undefined ? [] : [keyIdFromBytes(own.identity.edPub)];
-    }
-    async ownBundle() {
-        const own = await this.#requireOwn(this.#store);
-        const pks = await this.#preKeys(this.#store);
-        return {
-            spkId: own.spk.id,
-            spk: own.spk.pub,
-            spks: own.spk.sig,
-            ik: own.identity.edPub,
-            preKeys: [...pks].map(([id, k]) => ({ id, pub: k.pub })),
-        };
-    }
-    async ownDeviceList() {
-        const own = await this.#requireOwn(this.#store);
-        const list = (await this.#deviceList(this.#store, this.#account)) ?? [];
-        return list.some((d) => d.id === own.deviceId) ? [...list] : [...list, { id: own.deviceId }];
-    }
-    async rotateSignedPreKey(options = {}) {
-        const now = (options.now ?? this.#clock()).getTime();
-        return this.#tx(async (tx) => {
-            const own = await this.#requireOwn(tx);
-            if (options.force !== true && now - own.spk.createdAt < this.#rotationMs)
-                return false;
-            const spk = {
-                ...this.#newSpk(own.identity, own.spk.id >= 0xffffffff ? 1 : own.spk.id + 1),
-                createdAt: now,
-            };
-            await this.#save(tx, K_OWN, { ...own, spk, oldSpk: own.spk }, OmemoBackendImpl.#encodeOwn);
-            return true;
-        });
-    }
-    // ——— other devices ———
-    async importDeviceList(ownerInput, list) {
-        const owner = toBareJid(ownerInput, 'OMEMO-DEVICES');
-        const entries = Array.isArray(list)
-            ? [...list]
-            : parseDeviceList(list, this.#xmlLimits);
-        await this.#tx(async (tx) => {
-            await this.#save(tx, kDevices(owner), entries, (v) => json(v));
-        });
-    }
-    async importBundle(ownerInput, deviceId, input) {
-        const owner = toBareJid(ownerInput, 'OMEMO-BUNDLE');
-        const bundle = isBundleData(input) ? input : parseBundle(input, this.#xmlLimits);
-        if (!verifySignedPreKey(this.crypto, { ...bundle }))
-            throw new DecryptionError('OMEMO-SPKS', `the signed pre key signature of ${owner}/${deviceId} does not verify`);
-        try {
-            this.crypto.edwardsToMontgomeryPublic(bundle.ik);
-        }
-        catch (e) {
-            throw new DecryptionError('OMEMO-BUNDLE', 'the identity key is not a valid Ed25519 point', { cause: e });
-        }
-        return this.#tx(async (tx) => {
-            const known = await this.#device(tx, owner, deviceId);
-            if (known !== undefined && !bytesEqual(known.ik, bundle.ik)) {
-                // a device id that changed its identity key: a new key (its own trust decision), no old session
-                await tx.deleteState(OMEMO_STATE_NAMESPACE, kSession(owner, deviceId));
-                this.#cache.delete(kSession(owner, deviceId));
-            }
-            await this.#saveDevice(tx, owner, deviceId, { ik: bundle.ik, bundle });
-            return this.#recordKey(tx, owner, bundle.ik);
-        });
-    }
-    async devices(ownerInput) {
-        const owner = toBareJid(ownerInput, 'OMEMO-DEVICES');
-        const tx = this.#store;
-        const list = new Set((await this.#deviceList(tx, owner))?.map((d) => d.id) ?? []);
-        const ids = new Set(list);
-        for (const k of await tx.listState(OMEMO_STATE_NAMESPACE, `device/${owner}/`))
-            ids.add(Number(k.slice(k.lastIndexOf('/') + 1)));
-        const out = [];
-        for (const id of [...ids].sort((a, b) => a - b)) {
-            const d = await this.#device(tx, owner, id);
-            const hasSession = (await tx.getState(OMEMO_STATE_NAMESPACE, kSession(owner, id))) !== undefined;
-            const base = { owner, deviceId: id, active: list.has(id), hasSession };
-            out.push(d === undefined ? base : { ...base, keyId: keyIdFromBytes(d.ik) });
-        }
-        return out;
-    }
-    async keysOf(owner, _options) {
-        const ids = new Set();
-        for (const d of await this.devices(owner))
-            if (d.keyId !== undefined)
-                ids.add(d.keyId);
-        return [...ids].sort();
-    }
-    async resolveKeyId(ownerInput, keyId) {
-        const owner = toBareJid(ownerInput, 'OMEMO-KEY');
-        const bytes = keyIdToBytes(keyId);
-        if (bytes.length !== 32)
-            return undefined;
-        const candidates = [];
-        if (owner === this.#account) {
-            const own = await this.#own(this.#store);
-            if (own !== undefined)
-                candidates.push(own.identity.edPub);
-        }
-        for (const d of await this.devices(owner))
-            if (d.keyId !== undefined)
-                candidates.push(keyIdToBytes(d.keyId));
-        for (const ik of candidates) {
-            if (bytesEqual(ik, bytes))
-                return keyIdFromBytes(ik);
-            if (bytesEqual(this.crypto.edwardsToMontgomeryPublic(ik), bytes))
-                return keyIdFromBytes(ik);
-        }
-        return undefined;
-    }
-    // ——— encryption ———
-    async encrypt(payload, to, options = {}) {
-        if ((options.mode ?? 'signcrypt') !== 'signcrypt')
-            throw new RangeError(`OMEMO 2 only offers 'signcrypt' (authenticated encryption), not '${options.mode}'`);
-        const accepted = new Set(options.acceptedLevels ?? this.#policy.acceptedLevels);
-        const now = options.now ?? this.#clock();
-        const recipients = [...new Set(to.map((j) => toBareJid(j, 'OMEMO-TO')))];
-        if (recipients.length === 0)
-            throw new RangeError('no recipient');
-        const sceTo = options.sceTo ?? recipients[0];
-        const envelope = buildEnvelope({
-            content: payload,
-            from: this.#account,
-            to: sceTo,
-            time: now,
-            rpad: this.#rpad,
-            random: this.#random,
-        });
-        const sealed = encryptPayload(this.crypto, te.encode(envelope.toString()));
-        return this.#tx(async (tx) => {
-            const own = await this.#requireOwn(tx);
-            const owners = recipients.includes(this.#account) ? recipients : [...recipients, this.#account];
-            const keys = new Map();
-            const refs = [];
-            for (const owner of owners) {
-                const levels = new Map((await tx.getKeys(NS_OMEMO2, { owners: [owner] })).map((r) => [r.keyId, r.level]));
-                const list = await this.#deviceList(tx, owner);
-                const ids = list?.map((d) => d.id) ?? [];
-                const elements = [];
-                let firstKnown;
-                for (const id of ids) {
-                    if (owner === this.#account && id === own.deviceId)
-                        continue;
-                    const dev = await this.#device(tx, owner, id);
-                    if (dev === undefined)
-                        continue;
-                    const keyId = keyIdFromBytes(dev.ik);
-                    firstKnown ??= keyId;
-                    if (!accepted.has(levels.get(keyId) ?? 'undecided'))
-                        continue;
-                    let session = await this.#session(tx, owner, id);
-                    if (session === undefined || !bytesEqual(session.peerIk, dev.ik)) {
-                        if (dev.bundle === undefined || dev.bundle.preKeys.length === 0)
-                            continue;
-                        session = createActiveSession(this.crypto, own.identity, dev.bundle);
-                    }
-                    const k = sessionEncrypt(this.crypto, session, sealed.keyMaterial);
-                    await this.#saveSession(tx, owner, id, session);
-                    elements.push({ rid: id, kex: k.kex, data: k.bytes });
-                    refs.push({ encryption: NS_OMEMO2, owner, keyId });
-                }
-                if (elements.length === 0 && owner !== this.#account)
-                    throw new UntrustedKeyError(owner, firstKnown ?? '');
-                if (elements.length > 0)
-                    keys.set(owner, elements);
-            }
-            const el = { sid: own.deviceId, keys, payload: sealed.ciphertext };
-            return { element: buildEncrypted(el), recipients: refs };
-        });
-    }
-    async takeEmptyMessages() {
-        const out = [];
-        for (const key of await this.#store.listState(OMEMO_STATE_NAMESPACE, 'empty/')) {
-            const rest = key.slice('empty/'.length);
-            const owner = rest.slice(0, rest.lastIndexOf('/'));
-            const id = Number(rest.slice(rest.lastIndexOf('/') + 1));
-            const el = await this.#tx(async (tx) => {
-                await tx.deleteState(OMEMO_STATE_NAMESPACE, key);
-                const own = await this.#requireOwn(tx);
-                const session = await this.#session(tx, owner, id);
-                if (session === undefined)
-                    return undefined;
-                const k = sessionEncrypt(this.crypto, session, EMPTY_KEY_MATERIAL);
-                await this.#saveSession(tx, owner, id, session);
-                return buildEncrypted({
-                    sid: own.deviceId,
-                    keys: new Map([[owner, [{ rid: id, kex: k.kex, data: k.bytes }]]]),
-                });
-            });
-            if (el !== undefined)
-                out.push({ to: owner, element: el });
-        }
-        return out;
-    }
-    // ——— decryption ———
-    async decrypt(el, stanza, options = {}) {
-        const r = await this.decryptMessage(el, stanza, options);
-        if (r.kind === 'empty')
-            throw new DecryptionError('OMEMO-EMPTY', 'an empty OMEMO message (heartbeat or key exchange answer): nothing to read');
-        return r.content;
-    }
-    async decryptMessage(el, stanza, options = {}) {
-        const m = parseEncrypted(el, this.#xmlLimits);
-        const sender = toBareJid(stanza.from, 'OMEMO-FROM');
-        const fromParsed = parseJid(stanza.from, 'OMEMO-FROM');
-        const senderFullJid = fromParsed.resource === undefined ? undefined : stanza.from;
-        const expectedTo = toBareJid(options.expectedTo ?? stanza.to, 'OMEMO-TO');
-        const maxAge = options.maxAgeSeconds ?? this.#policy.maxAgeSeconds;
-        const skew = options.futureSkewSeconds ?? this.#policy.futureSkewSeconds;
-        const now = options.now ?? this.#clock();
-        return this.#tx(async (tx) => {
-            const own = await this.#requireOwn(tx);
-            const mine = m.keys.get(this.#account)?.filter((k) => k.rid === own.deviceId) ?? [];
-            if (mine.length === 0)
-                throw new DecryptionError('OMEMO-NOT-FOR-US', `no <key/> for our device ${own.deviceId} of ${this.#account}`);
-            if (mine.length > 1)
-                throw new DecryptionError('OMEMO-XML', 'more than one <key/> for our device');
-            if (sender === this.#account && m.sid === own.deviceId)
-                throw new DecryptionError('OMEMO-OWN', 'a message from our own device');
-            const key = mine[0];
-            let session;
-            let keyMaterial;
-            let bundleChanged = false;
-            const known = await this.#device(tx, sender, m.sid);
-            if (key.kex) {
-                const kex = parseKeyExchange(key.data);
-                if (known !== undefined && !bytesEqual(known.ik, kex.ik))
-                    throw new DecryptionError('OMEMO-KEX', `the key exchange's identity key is not the one known for ${sender}/${m.sid}`);
-                const existing = await this.#session(tx, sender, m.sid);
-                if (existing !== undefined &&
-                    existing.initiation === 'passive' &&
-                    sameKeyExchange(existing.kex, kex)) {
-                    keyMaterial = sessionDecrypt(this.crypto, existing, kex.message, this.#ratchetLimits);
-                    session = existing;
-                }
-                else {
-                    const spk = own.spk.id === kex.spkId ? own.spk : own.oldSpk?.id === kex.spkId ? own.oldSpk : undefined;
-                    if (spk === undefined)
-                        throw new DecryptionError('OMEMO-KEX', `no signed pre key ${kex.spkId}`);
-                    const pks = await this.#preKeys(tx);
-                    const pk = pks.get(kex.pkId);
-                    if (pk === undefined)
-                        throw new DecryptionError('OMEMO-KEX', `no pre key ${kex.pkId} (a key exchange needs an unused one-time pre key)`);
-                    const accepted = acceptKeyExchange(this.crypto, own.identity, kex, { spk, pkPriv: pk.priv }, this.#ratchetLimits);
-                    session = accepted.session;
-                    keyMaterial = accepted.plaintext;
-                    const left = new Map(pks);
-                    left.delete(kex.pkId);
-                    let next = own.nextPreKeyId;
-                    if (left.size <= this.#refillThreshold)
-                        next = this.#fillPreKeys(left, next);
-                    await this.#savePreKeys(tx, left);
-                    if (next !== own.nextPreKeyId)
-                        await this.#save(tx, K_OWN, { ...own, nextPreKeyId: next }, OmemoBackendImpl.#encodeOwn);
-                    bundleChanged = true;
-                    if (known === undefined)
-                        await this.#saveDevice(tx, sender, m.sid, { ik: kex.ik });
-                    await this.#recordKey(tx, sender, kex.ik);
-                }
-                // answer every key exchange with an empty message (XEP-0384 §"Key exchange")
-                await tx.setState(OMEMO_STATE_NAMESPACE, kEmpty(sender, m.sid), new Uint8Array(0));
-            }
-            else {
-                const existing = await this.#session(tx, sender, m.sid);
-                if (existing === undefined)
-                    throw new DecryptionError('OMEMO-NO-SESSION', `no session with ${sender}/${m.sid}`);
-                keyMaterial = sessionDecrypt(this.crypto, existing, key.data, this.#ratchetLimits);
-                session = existing;
-            }
-            if (session.ratchet.receivedSinceSend >= this.#heartbeatAfter)
-                await tx.setState(OMEMO_STATE_NAMESPACE, kEmpty(sender, m.sid), new Uint8Array(0));
-            await this.#saveSession(tx, sender, m.sid, session);
-            const senderKey = keyIdFromBytes(session.peerIk);
-            if (m.payload === undefined) {
-                return {
-                    kind: 'empty',
-                    senderJid: sender,
-                    senderKey,
-                    senderDeviceId: m.sid,
-                    keyExchange: key.kex,
-                    bundleChanged,
-                };
-            }
-            const plaintext = decryptPayload(this.crypto, m.payload, keyMaterial);
-            let opened;
-            try {
-                opened = openEnvelope(parseXml(td.decode(plaintext)), {
-                    stanzaFrom: sender,
-                    stanzaTo: expectedTo,
-                    now,
-                    marginSeconds: Math.max(maxAge, skew),
-                });
-            }
-            catch (e) {
-                if (isVouchError(e) && e.name !== 'LimitExceededError')
-                    throw new DecryptionError(e.rule ?? 'SCE', `the SCE envelope is rejected: ${e.message}`, {
-                        cause: e,
-                    });
-                throw e;
-            }
-            const time = opened.time;
-            const age = (now.getTime() - time.getTime()) / 1000;
-            if (age > maxAge)
-                throw new DecryptionError('SCE-1', `the message is ${Math.round(age)} s old, over ${maxAge} s`);
-            if (-age > skew)
-                throw new DecryptionError('SCE-1', `the message is dated ${Math.round(-age)} s in the future`);
-            const content = {
-                content: opened.content,
-                payload: opened.content.children.filter((c) => typeof c !== 'string'),
-                senderJid: sender,
-                ...(senderFullJid === undefined ? {} : { senderFullJid }),
-                carrier: NS_OMEMO2,
-                encrypted: true,
-                mode: 'signcrypt',
-                time,
-                to: opened.to === undefined ? [] : [opened.to],
-                rpadLength: opened.rpadLength,
-                signed: true,
-                senderKey,
-            };
-            return { kind: 'content', content, senderDeviceId: m.sid, keyExchange: key.kex, bundleChanged };
-        });
-    }
+      }
+      const plaintext = decryptPayload(this.crypto, m.payload, keyMaterial)
+      let opened
+      try {
+        opened = openEnvelope(parseXml(td.decode(plaintext)), {
+          stanzaFrom: sender,
+          stanzaTo: expectedTo,
+          now,
+          marginSeconds: Math.max(maxAge, skew),
+        })
+      } catch (e) {
+        if (isVouchError(e) && e.name !== 'LimitExceededError')
+          throw new DecryptionError(e.rule ?? 'SCE', `the SCE envelope is rejected: ${e.message}`, {
+            cause: e,
+          })
+        throw e
+      }
+      const time = opened.time
+      const age = (now.getTime() - time.getTime()) / 1000
+      if (age > maxAge)
+        throw new DecryptionError('SCE-1', `the message is ${Math.round(age)} s old, over ${maxAge} s`)
+      if (-age > skew)
+        throw new DecryptionError('SCE-1', `the message is dated ${Math.round(-age)} s in the future`)
+      const content = {
+        content: opened.content,
+        payload: opened.content.children.filter((c) => typeof c !== 'string'),
+        senderJid: sender,
+        ...(senderFullJid === undefined ? {} : { senderFullJid }),
+        carrier: NS_OMEMO2,
+        encrypted: true,
+        mode: 'signcrypt',
+        time,
+        to: opened.to === undefined ? [] : [opened.to],
+        rpadLength: opened.rpadLength,
+        signed: true,
+        senderKey,
+      }
+      return { kind: 'content', content, senderDeviceId: m.sid, keyExchange: key.kex, bundleChanged }
+    })
+  }
 }
 function isBundleData(v) {
-    return v.spk instanceof Uint8Array;
+  return v.spk instanceof Uint8Array
 }
 function stripUndefined(o) {
-    const out = {};
-    if (o !== undefined)
-        for (const [k, v] of Object.entries(o))
-            if (v !== undefined)
-                out[k] = v;
-    return out;
+  const out = {}
+  if (o !== undefined) for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v
+  return out
 }
 //# sourceMappingURL=backend.js.map

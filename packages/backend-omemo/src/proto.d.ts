@@ -16,31 +16,31 @@
  * ```
  */
 export declare class ProtobufError extends Error {
-    readonly name = "ProtobufError";
+  readonly name = 'ProtobufError'
 }
 export interface OmemoMessage {
-    readonly n: number;
-    readonly pn: number;
-    readonly dhPub: Uint8Array;
-    readonly ciphertext?: Uint8Array;
+  readonly n: number
+  readonly pn: number
+  readonly dhPub: Uint8Array
+  readonly ciphertext?: Uint8Array
 }
 export interface OmemoAuthenticatedMessage {
-    readonly mac: Uint8Array;
-    /** the serialized {@link OmemoMessage}, exactly as received (the MAC covers these bytes) */
-    readonly message: Uint8Array;
+  readonly mac: Uint8Array
+  /** the serialized {@link OmemoMessage}, exactly as received (the MAC covers these bytes) */
+  readonly message: Uint8Array
 }
 export interface OmemoKeyExchange {
-    readonly pkId: number;
-    readonly spkId: number;
-    readonly ik: Uint8Array;
-    readonly ek: Uint8Array;
-    /** the serialized {@link OmemoAuthenticatedMessage} */
-    readonly message: Uint8Array;
+  readonly pkId: number
+  readonly spkId: number
+  readonly ik: Uint8Array
+  readonly ek: Uint8Array
+  /** the serialized {@link OmemoAuthenticatedMessage} */
+  readonly message: Uint8Array
 }
-export declare function encodeOmemoMessage(m: OmemoMessage): Uint8Array;
-export declare function encodeOmemoAuthenticatedMessage(m: OmemoAuthenticatedMessage): Uint8Array;
-export declare function encodeOmemoKeyExchange(m: OmemoKeyExchange): Uint8Array;
-export declare function decodeOmemoMessage(buf: Uint8Array): OmemoMessage;
-export declare function decodeOmemoAuthenticatedMessage(buf: Uint8Array): OmemoAuthenticatedMessage;
-export declare function decodeOmemoKeyExchange(buf: Uint8Array): OmemoKeyExchange;
+export declare function encodeOmemoMessage(m: OmemoMessage): Uint8Array
+export declare function encodeOmemoAuthenticatedMessage(m: OmemoAuthenticatedMessage): Uint8Array
+export declare function encodeOmemoKeyExchange(m: OmemoKeyExchange): Uint8Array
+export declare function decodeOmemoMessage(buf: Uint8Array): OmemoMessage
+export declare function decodeOmemoAuthenticatedMessage(buf: Uint8Array): OmemoAuthenticatedMessage
+export declare function decodeOmemoKeyExchange(buf: Uint8Array): OmemoKeyExchange
 //# sourceMappingURL=proto.d.ts.map

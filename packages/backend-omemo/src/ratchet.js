@@ -10,118 +10,116 @@
  * state only after the MAC verified and the ciphertext decrypted, so a failure (tampered MAC,
  * replay, too many skipped keys) leaves the state exactly as it was.
  */
-import { DecryptionError } from '@vouch/tm-core';
-import { decodeOmemoAuthenticatedMessage, decodeOmemoMessage, encodeOmemoAuthenticatedMessage, encodeOmemoMessage, } from "./proto.js";
-const enc = new TextEncoder();
-const ROOT_INFO = enc.encode('OMEMO Root Chain');
-const MESSAGE_INFO = enc.encode('OMEMO Message Key Material');
-const ZERO_SALT = new Uint8Array(32);
-const ONE = Uint8Array.of(0x01);
-const TWO = Uint8Array.of(0x02);
-export const DEFAULT_RATCHET_LIMITS = Object.freeze({ maxSkip: 1000, maxSkippedKeys: 1000 });
-const MAX_PREVIOUS_DHR = 8;
+import { DecryptionError } from '@vouch/tm-core'
+import {
+  decodeOmemoAuthenticatedMessage,
+  decodeOmemoMessage,
+  encodeOmemoAuthenticatedMessage,
+  encodeOmemoMessage,
+} from './proto.js'
+const enc = new TextEncoder()
+const ROOT_INFO = enc.encode('OMEMO Root Chain')
+const MESSAGE_INFO = enc.encode('OMEMO Message Key Material')
+const ZERO_SALT = new Uint8Array(32)
+const ONE = Uint8Array.of(0x01)
+const TWO = Uint8Array.of(0x02)
+export const DEFAULT_RATCHET_LIMITS = Object.freeze({ maxSkip: 1000, maxSkippedKeys: 1000 })
+const MAX_PREVIOUS_DHR = 8
 function kdfRoot(p, rk, dh) {
-    const out = p.hkdf(dh, rk, ROOT_INFO, 64);
-    return [out.subarray(0, 32), out.subarray(32, 64)];
+  const out = p.hkdf(dh, rk, ROOT_INFO, 64)
+  return [out.subarray(0, 32), out.subarray(32, 64)]
 }
 function kdfChain(p, ck) {
-    return [p.hmac(ck, TWO), p.hmac(ck, ONE)]; // [next chain key, message key]
+  return [p.hmac(ck, TWO), p.hmac(ck, ONE)] // [next chain key, message key]
 }
 function messageKeys(p, mk) {
-    const out = p.hkdf(mk, ZERO_SALT, MESSAGE_INFO, 80);
-    return { key: out.subarray(0, 32), auth: out.subarray(32, 64), iv: out.subarray(64, 80) };
+  const out = p.hkdf(mk, ZERO_SALT, MESSAGE_INFO, 80)
+  return { key: out.subarray(0, 32), auth: out.subarray(32, 64), iv: out.subarray(64, 80) }
 }
 function mac(p, auth, ad, message) {
-    const data = new Uint8Array(ad.length + message.length);
-    data.set(ad, 0);
-    data.set(message, ad.length);
-    return p.hmac(auth, data).subarray(0, 16);
+  const data = new Uint8Array(ad.length + message.length)
+  data.set(ad, 0)
+  data.set(message, ad.length)
+  return p.hmac(auth, data).subarray(0, 16)
 }
 function same(a, b) {
-    if (a === undefined || a.length !== b.length)
-        return false;
-    for (let i = 0; i < a.length; i++)
-        if (a[i] !== b[i])
-            return false;
-    return true;
+  if (a === undefined || a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 /** The initiator's state: it knows the peer's signed pre key and sends first. */
 export function initActive(p, sk, peerSpk, ratchet) {
-    const [rk, cks] = kdfRoot(p, sk, p.x25519(ratchet.priv, peerSpk));
-    return {
-        rk,
-        dhsPriv: ratchet.priv,
-        dhsPub: ratchet.pub,
-        dhr: peerSpk,
-        cks,
-        ckr: undefined,
-        ns: 0,
-        nr: 0,
-        pn: 0,
-        skipped: [],
-        previousDhr: [],
-        receivedSinceSend: 0,
-    };
+  const [rk, cks] = kdfRoot(p, sk, p.x25519(ratchet.priv, peerSpk))
+  return {
+    rk,
+    dhsPriv: ratchet.priv,
+    dhsPub: ratchet.pub,
+    dhr: peerSpk,
+    cks,
+    ckr: undefined,
+    ns: 0,
+    nr: 0,
+    pn: 0,
+    skipped: [],
+    previousDhr: [],
+    receivedSinceSend: 0,
+  }
 }
 /** The responder's state: its signed pre key is the first ratchet key; it receives first. */
 export function initPassive(sk, spk) {
-    return {
-        rk: sk,
-        dhsPriv: spk.priv,
-        dhsPub: spk.pub,
-        dhr: undefined,
-        cks: undefined,
-        ckr: undefined,
-        ns: 0,
-        nr: 0,
-        pn: 0,
-        skipped: [],
-        previousDhr: [],
-        receivedSinceSend: 0,
-    };
+  return {
+    rk: sk,
+    dhsPriv: spk.priv,
+    dhsPub: spk.pub,
+    dhr: undefined,
+    cks: undefined,
+    ckr: undefined,
+    ns: 0,
+    nr: 0,
+    pn: 0,
+    skipped: [],
+    previousDhr: [],
+    receivedSinceSend: 0,
+  }
 }
 /**
  * Encrypts `plaintext` (OMEMO: 48 bytes of key material, or 32 zero bytes for an empty message)
  * and returns the serialized OMEMOAuthenticatedMessage. Advances the sending chain.
  */
 export function ratchetEncrypt(p, s, plaintext, ad) {
-    if (s.cks === undefined)
-        throw new RangeError('this session cannot send before it received a message');
-    const [ck, mk] = kdfChain(p, s.cks);
-    const k = messageKeys(p, mk);
-    const ciphertext = p.aesCbcEncrypt(k.key, k.iv, plaintext);
-    const message = encodeOmemoMessage({ n: s.ns, pn: s.pn, dhPub: s.dhsPub, ciphertext });
-    const out = encodeOmemoAuthenticatedMessage({ mac: mac(p, k.auth, ad, message), message });
-    s.cks = ck;
-    s.ns++;
-    s.receivedSinceSend = 0;
-    return out;
+  if (s.cks === undefined) throw new RangeError('this session cannot send before it received a message')
+  const [ck, mk] = kdfChain(p, s.cks)
+  const k = messageKeys(p, mk)
+  const ciphertext = p.aesCbcEncrypt(k.key, k.iv, plaintext)
+  const message = encodeOmemoMessage({ n: s.ns, pn: s.pn, dhPub: s.dhsPub, ciphertext })
+  const out = encodeOmemoAuthenticatedMessage({ mac: mac(p, k.auth, ad, message), message })
+  s.cks = ck
+  s.ns++
+  s.receivedSinceSend = 0
+  return out
 }
 /** Reads the header of a serialized OMEMOAuthenticatedMessage (for routing; not authenticated). */
 export function parseAuthenticated(bytes) {
-    try {
-        const a = decodeOmemoAuthenticatedMessage(bytes);
-        const header = decodeOmemoMessage(a.message);
-        if (header.ciphertext === undefined)
-            throw new RangeError('OMEMOMessage without ciphertext');
-        return { mac: a.mac, message: a.message, header };
-    }
-    catch (e) {
-        throw new DecryptionError('OMEMO-PROTO', `malformed OMEMOAuthenticatedMessage: ${e.message}`, {
-            cause: e,
-        });
-    }
+  try {
+    const a = decodeOmemoAuthenticatedMessage(bytes)
+    const header = decodeOmemoMessage(a.message)
+    if (header.ciphertext === undefined) throw new RangeError('OMEMOMessage without ciphertext')
+    return { mac: a.mac, message: a.message, header }
+  } catch (e) {
+    throw new DecryptionError('OMEMO-PROTO', `malformed OMEMOAuthenticatedMessage: ${e.message}`, {
+      cause: e,
+    })
+  }
 }
 function open(p, mk, ad, parsed) {
-    const k = messageKeys(p, mk);
-    if (!p.equal(mac(p, k.auth, ad, parsed.message), parsed.mac))
-        throw new DecryptionError('OMEMO-MAC', 'the message authentication code does not match');
-    try {
-        return p.aesCbcDecrypt(k.key, k.iv, parsed.header.ciphertext);
-    }
-    catch (e) {
-        throw new DecryptionError('OMEMO-MAC', 'the authenticated ciphertext does not decrypt', { cause: e });
-    }
+  const k = messageKeys(p, mk)
+  if (!p.equal(mac(p, k.auth, ad, parsed.message), parsed.mac))
+    throw new DecryptionError('OMEMO-MAC', 'the message authentication code does not match')
+  try {
+    return p.aesCbcDecrypt(k.key, k.iv, parsed.header.ciphertext)
+  } catch (e) {
+    throw new DecryptionError('OMEMO-MAC', 'the authenticated ciphertext does not decrypt', { cause: e })
+  }
 }
 /**
  * Decrypts a serialized OMEMOAuthenticatedMessage. The state changes only on success.
@@ -129,88 +127,84 @@ function open(p, mk, ad, parsed) {
  *   `REPLAY` a message whose key was already used, `OMEMO-SKIP` more than `maxSkip` skipped keys
  */
 export function ratchetDecrypt(p, s, bytes, ad, limits = DEFAULT_RATCHET_LIMITS) {
-    const parsed = parseAuthenticated(bytes);
-    const h = parsed.header;
-    // 1. a skipped message key
-    if (s.skipped.length > 0) {
-        const i = s.skipped.findIndex((k) => k.n === h.n && same(k.dh, h.dhPub));
-        if (i >= 0) {
-            const plaintext = open(p, s.skipped[i].mk, ad, parsed);
-            s.skipped.splice(i, 1);
-            s.receivedSinceSend++;
-            return plaintext;
-        }
+  const parsed = parseAuthenticated(bytes)
+  const h = parsed.header
+  // 1. a skipped message key
+  if (s.skipped.length > 0) {
+    const i = s.skipped.findIndex((k) => k.n === h.n && same(k.dh, h.dhPub))
+    if (i >= 0) {
+      const plaintext = open(p, s.skipped[i].mk, ad, parsed)
+      s.skipped.splice(i, 1)
+      s.receivedSinceSend++
+      return plaintext
     }
-    const newSkipped = [];
-    const skipTo = (ck, dh, from, until) => {
-        if (until - from > limits.maxSkip)
-            throw new DecryptionError('OMEMO-SKIP', `${until - from} skipped message keys, over the limit of ${limits.maxSkip}`);
-        let c = ck;
-        for (let n = from; n < until; n++) {
-            const [next, mk] = kdfChain(p, c);
-            newSkipped.push({ dh, n, mk });
-            c = next;
-        }
-        return c;
-    };
-    if (same(s.dhr, h.dhPub) && s.ckr !== undefined) {
-        // 2. the current receiving chain
-        if (h.n < s.nr)
-            throw new DecryptionError('REPLAY', `message ${h.n} of this chain was already decrypted`);
-        const ck = skipTo(s.ckr, h.dhPub, s.nr, h.n);
-        const [next, mk] = kdfChain(p, ck);
-        const plaintext = open(p, mk, ad, parsed);
-        s.ckr = next;
-        s.nr = h.n + 1;
-        commitSkipped(s, newSkipped, limits);
-        s.receivedSinceSend++;
-        return plaintext;
+  }
+  const newSkipped = []
+  const skipTo = (ck, dh, from, until) => {
+    if (until - from > limits.maxSkip)
+      throw new DecryptionError(
+        'OMEMO-SKIP',
+        `${until - from} skipped message keys, over the limit of ${limits.maxSkip}`,
+      )
+    let c = ck
+    for (let n = from; n < until; n++) {
+      const [next, mk] = kdfChain(p, c)
+      newSkipped.push({ dh, n, mk })
+      c = next
     }
-    if (s.previousDhr.some((d) => same(d, h.dhPub)))
-        throw new DecryptionError('REPLAY', 'message of an earlier receiving chain whose key was already used');
-    // 3. a new ratchet key: finish the old receiving chain up to pn, then two root steps
-    if (s.ckr !== undefined && s.dhr !== undefined)
-        skipTo(s.ckr, s.dhr, s.nr, h.pn);
-    let ckr;
-    let rk;
-    try {
-        ;
-        [rk, ckr] = kdfRoot(p, s.rk, p.x25519(s.dhsPriv, h.dhPub));
-    }
-    catch (e) {
-        throw new DecryptionError('OMEMO-MAC', `bad ratchet key: ${e.message}`, { cause: e });
-    }
-    const ck = skipTo(ckr, h.dhPub, 0, h.n);
-    const [nextCkr, mk] = kdfChain(p, ck);
-    const plaintext = open(p, mk, ad, parsed);
-    // authenticated: commit, with a fresh sending ratchet key
-    const dhsPriv = p.randomBytes(32);
-    const dhsPub = p.x25519PublicKey(dhsPriv);
-    const [rk2, cks] = kdfRoot(p, rk, p.x25519(dhsPriv, h.dhPub));
-    if (s.dhr !== undefined) {
-        s.previousDhr.push(s.dhr);
-        if (s.previousDhr.length > MAX_PREVIOUS_DHR)
-            s.previousDhr.shift();
-    }
-    s.pn = s.ns;
-    s.ns = 0;
-    s.dhr = h.dhPub;
-    s.ckr = nextCkr;
-    s.nr = h.n + 1;
-    s.dhsPriv = dhsPriv;
-    s.dhsPub = dhsPub;
-    s.rk = rk2;
-    s.cks = cks;
-    commitSkipped(s, newSkipped, limits);
-    s.receivedSinceSend++;
-    return plaintext;
+    return c
+  }
+  if (same(s.dhr, h.dhPub) && s.ckr !== undefined) {
+    // 2. the current receiving chain
+    if (h.n < s.nr) throw new DecryptionError('REPLAY', `message ${h.n} of this chain was already decrypted`)
+    const ck = skipTo(s.ckr, h.dhPub, s.nr, h.n)
+    const [next, mk] = kdfChain(p, ck)
+    const plaintext = open(p, mk, ad, parsed)
+    s.ckr = next
+    s.nr = h.n + 1
+    commitSkipped(s, newSkipped, limits)
+    s.receivedSinceSend++
+    return plaintext
+  }
+  if (s.previousDhr.some((d) => same(d, h.dhPub)))
+    throw new DecryptionError('REPLAY', 'message of an earlier receiving chain whose key was already used')
+  // 3. a new ratchet key: finish the old receiving chain up to pn, then two root steps
+  if (s.ckr !== undefined && s.dhr !== undefined) skipTo(s.ckr, s.dhr, s.nr, h.pn)
+  let ckr
+  let rk
+  try {
+    ;[rk, ckr] = kdfRoot(p, s.rk, p.x25519(s.dhsPriv, h.dhPub))
+  } catch (e) {
+    throw new DecryptionError('OMEMO-MAC', `bad ratchet key: ${e.message}`, { cause: e })
+  }
+  const ck = skipTo(ckr, h.dhPub, 0, h.n)
+  const [nextCkr, mk] = kdfChain(p, ck)
+  const plaintext = open(p, mk, ad, parsed)
+  // authenticated: commit, with a fresh sending ratchet key
+  const dhsPriv = p.randomBytes(32)
+  const dhsPub = p.x25519PublicKey(dhsPriv)
+  const [rk2, cks] = kdfRoot(p, rk, p.x25519(dhsPriv, h.dhPub))
+  if (s.dhr !== undefined) {
+    s.previousDhr.push(s.dhr)
+    if (s.previousDhr.length > MAX_PREVIOUS_DHR) s.previousDhr.shift()
+  }
+  s.pn = s.ns
+  s.ns = 0
+  s.dhr = h.dhPub
+  s.ckr = nextCkr
+  s.nr = h.n + 1
+  s.dhsPriv = dhsPriv
+  s.dhsPub = dhsPub
+  s.rk = rk2
+  s.cks = cks
+  commitSkipped(s, newSkipped, limits)
+  s.receivedSinceSend++
+  return plaintext
 }
 function commitSkipped(s, keys, limits) {
-    if (keys.length === 0)
-        return;
-    s.skipped.push(...keys);
-    const over = s.skipped.length - limits.maxSkippedKeys;
-    if (over > 0)
-        s.skipped.splice(0, over);
+  if (keys.length === 0) return
+  s.skipped.push(...keys)
+  const over = s.skipped.length - limits.maxSkippedKeys
+  if (over > 0) s.skipped.splice(0, over)
 }
 //# sourceMappingURL=ratchet.js.map

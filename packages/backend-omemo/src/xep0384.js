@@ -1,221 +1,199 @@
-import { DecryptionError, LimitExceededError, toBareJid, Element as XmlElement } from '@vouch/tm-core';
-export const NS_OMEMO2 = 'urn:xmpp:omemo:2';
-export const NODE_DEVICES = 'urn:xmpp:omemo:2:devices';
-export const NODE_BUNDLES = 'urn:xmpp:omemo:2:bundles';
-export const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
-export const NS_DATA_FORMS = 'jabber:x:data';
-export const PUBLISH_OPTIONS_FORM_TYPE = 'http://jabber.org/protocol/pubsub#publish-options';
+import { DecryptionError, LimitExceededError, toBareJid, Element as XmlElement } from '@vouch/tm-core'
+export const NS_OMEMO2 = 'urn:xmpp:omemo:2'
+export const NODE_DEVICES = 'urn:xmpp:omemo:2:devices'
+export const NODE_BUNDLES = 'urn:xmpp:omemo:2:bundles'
+export const NS_PUBSUB = 'http://jabber.org/protocol/pubsub'
+export const NS_DATA_FORMS = 'jabber:x:data'
+export const PUBLISH_OPTIONS_FORM_TYPE = 'http://jabber.org/protocol/pubsub#publish-options'
 /** Device ids are 1 … 2³¹−1. */
-export const MAX_DEVICE_ID = 0x7fffffff;
+export const MAX_DEVICE_ID = 0x7fffffff
 export const DEFAULT_OMEMO_XML_LIMITS = Object.freeze({
-    maxAccounts: 64,
-    maxKeys: 1024,
-    maxKeyBytes: 4096,
-    maxPayloadBytes: 256 * 1024,
-    maxListEntries: 1024,
-});
-const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
+  maxAccounts: 64,
+  maxKeys: 1024,
+  maxKeyBytes: 4096,
+  maxPayloadBytes: 256 * 1024,
+  maxListEntries: 1024,
+})
+const B64 = /^[A-Za-z0-9+/]*={0,2}$/
 function b64(u) {
-    return Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64');
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64')
 }
 function text(el) {
-    let s = '';
-    for (const c of el.children)
-        if (typeof c === 'string')
-            s += c;
-    return s;
+  let s = ''
+  for (const c of el.children) if (typeof c === 'string') s += c
+  return s
 }
 /** Decodes Base64 text (whitespace allowed), with a size cap. */
 export function decodeBase64(value, what, maxBytes, rule = 'OMEMO-XML') {
-    const s = value.replace(/\s+/g, '');
-    if (s.length % 4 !== 0 || !B64.test(s))
-        throw new DecryptionError(rule, `${what} is not Base64`);
-    if ((s.length / 4) * 3 > maxBytes + 2)
-        throw new LimitExceededError('LIMIT', `${what} bytes`, maxBytes, Math.floor((s.length / 4) * 3));
-    return new Uint8Array(Buffer.from(s, 'base64'));
+  const s = value.replace(/\s+/g, '')
+  if (s.length % 4 !== 0 || !B64.test(s)) throw new DecryptionError(rule, `${what} is not Base64`)
+  if ((s.length / 4) * 3 > maxBytes + 2)
+    throw new LimitExceededError('LIMIT', `${what} bytes`, maxBytes, Math.floor((s.length / 4) * 3))
+  return new Uint8Array(Buffer.from(s, 'base64'))
 }
 export function parseDeviceId(value, what, rule = 'OMEMO-XML') {
-    if (value === undefined || !/^[0-9]{1,10}$/.test(value))
-        throw new DecryptionError(rule, `${what} is not a device id`);
-    const n = Number(value);
-    if (n < 1 || n > MAX_DEVICE_ID)
-        throw new DecryptionError(rule, `${what} ${n} is outside 1 … 2³¹−1`);
-    return n;
+  if (value === undefined || !/^[0-9]{1,10}$/.test(value))
+    throw new DecryptionError(rule, `${what} is not a device id`)
+  const n = Number(value)
+  if (n < 1 || n > MAX_DEVICE_ID) throw new DecryptionError(rule, `${what} ${n} is outside 1 … 2³¹−1`)
+  return n
 }
 export function buildEncrypted(m) {
-    const el = new XmlElement('encrypted', { xmlns: NS_OMEMO2 });
-    const header = el.c('header', { sid: String(m.sid) });
-    for (const [jid, keys] of m.keys) {
-        const k = header.c('keys', { jid });
-        for (const key of keys)
-            k.c('key', key.kex ? { rid: String(key.rid), kex: 'true' } : { rid: String(key.rid) }).t(b64(key.data));
-    }
-    if (m.payload !== undefined)
-        el.c('payload').t(b64(m.payload));
-    return el;
+  const el = new XmlElement('encrypted', { xmlns: NS_OMEMO2 })
+  const header = el.c('header', { sid: String(m.sid) })
+  for (const [jid, keys] of m.keys) {
+    const k = header.c('keys', { jid })
+    for (const key of keys)
+      k.c('key', key.kex ? { rid: String(key.rid), kex: 'true' } : { rid: String(key.rid) }).t(b64(key.data))
+  }
+  if (m.payload !== undefined) el.c('payload').t(b64(m.payload))
+  return el
 }
 /**
  * @throws DecryptionError `OMEMO-XML` structure, LimitExceededError `LIMIT`
  */
 export function parseEncrypted(el, limits = DEFAULT_OMEMO_XML_LIMITS) {
-    if (el.name !== 'encrypted' || el.attrs.xmlns !== NS_OMEMO2)
-        throw new DecryptionError('OMEMO-XML', `not an <encrypted xmlns='${NS_OMEMO2}'/> element`);
-    const headers = el.children.filter((c) => typeof c !== 'string' && c.name === 'header');
-    const payloads = el.children.filter((c) => typeof c !== 'string' && c.name === 'payload');
-    if (headers.length !== 1)
-        throw new DecryptionError('OMEMO-XML', 'exactly one <header/> is required');
-    if (payloads.length > 1)
-        throw new DecryptionError('OMEMO-XML', 'more than one <payload/>');
-    const header = headers[0];
-    const sid = parseDeviceId(header.attrs.sid, 'header sid');
-    const keys = new Map();
-    let count = 0;
-    for (const k of header.children) {
-        if (typeof k === 'string' || k.name !== 'keys')
-            continue;
-        if (keys.size >= limits.maxAccounts)
-            throw new LimitExceededError('LIMIT', '<keys/> elements', limits.maxAccounts, keys.size + 1);
-        let jid;
-        try {
-            jid = toBareJid(k.attrs.jid ?? '', 'OMEMO-XML');
-        }
-        catch (e) {
-            throw new DecryptionError('OMEMO-XML', '<keys/> without a valid jid', { cause: e });
-        }
-        const list = keys.get(jid) ?? [];
-        keys.set(jid, list);
-        for (const key of k.children) {
-            if (typeof key === 'string' || key.name !== 'key')
-                continue;
-            if (++count > limits.maxKeys)
-                throw new LimitExceededError('LIMIT', '<key/> elements', limits.maxKeys, count);
-            const kexAttr = key.attrs.kex;
-            list.push({
-                rid: parseDeviceId(key.attrs.rid, 'key rid'),
-                kex: kexAttr === 'true' || kexAttr === '1',
-                data: decodeBase64(text(key), '<key/>', limits.maxKeyBytes),
-            });
-        }
+  if (el.name !== 'encrypted' || el.attrs.xmlns !== NS_OMEMO2)
+    throw new DecryptionError('OMEMO-XML', `not an <encrypted xmlns='${NS_OMEMO2}'/> element`)
+  const headers = el.children.filter((c) => typeof c !== 'string' && c.name === 'header')
+  const payloads = el.children.filter((c) => typeof c !== 'string' && c.name === 'payload')
+  if (headers.length !== 1) throw new DecryptionError('OMEMO-XML', 'exactly one <header/> is required')
+  if (payloads.length > 1) throw new DecryptionError('OMEMO-XML', 'more than one <payload/>')
+  const header = headers[0]
+  const sid = parseDeviceId(header.attrs.sid, 'header sid')
+  const keys = new Map()
+  let count = 0
+  for (const k of header.children) {
+    if (typeof k === 'string' || k.name !== 'keys') continue
+    if (keys.size >= limits.maxAccounts)
+      throw new LimitExceededError('LIMIT', '<keys/> elements', limits.maxAccounts, keys.size + 1)
+    let jid
+    try {
+      jid = toBareJid(k.attrs.jid ?? '', 'OMEMO-XML')
+    } catch (e) {
+      throw new DecryptionError('OMEMO-XML', '<keys/> without a valid jid', { cause: e })
     }
-    const payload = payloads[0];
-    return payload === undefined
-        ? { sid, keys }
-        : { sid, keys, payload: decodeBase64(text(payload), '<payload/>', limits.maxPayloadBytes) };
+    const list = keys.get(jid) ?? []
+    keys.set(jid, list)
+    for (const key of k.children) {
+      if (typeof key === 'string' || key.name !== 'key') continue
+      if (++count > limits.maxKeys)
+        throw new LimitExceededError('LIMIT', '<key/> elements', limits.maxKeys, count)
+      const kexAttr = key.attrs.kex
+      list.push({
+        rid: parseDeviceId(key.attrs.rid, 'key rid'),
+        kex: kexAttr === 'true' || kexAttr === '1',
+        data: decodeBase64(text(key), '<key/>', limits.maxKeyBytes),
+      })
+    }
+  }
+  const payload = payloads[0]
+  return payload === undefined
+    ? { sid, keys }
+    : { sid, keys, payload: decodeBase64(text(payload), '<payload/>', limits.maxPayloadBytes) }
 }
 export function buildBundle(b) {
-    const el = new XmlElement('bundle', { xmlns: NS_OMEMO2 });
-    el.c('spk', { id: String(b.spkId) }).t(b64(b.spk));
-    el.c('spks').t(b64(b.spks));
-    el.c('ik').t(b64(b.ik));
-    const pks = el.c('prekeys');
-    for (const pk of b.preKeys)
-        pks.c('pk', { id: String(pk.id) }).t(b64(pk.pub));
-    return el;
+  const el = new XmlElement('bundle', { xmlns: NS_OMEMO2 })
+  el.c('spk', { id: String(b.spkId) }).t(b64(b.spk))
+  el.c('spks').t(b64(b.spks))
+  el.c('ik').t(b64(b.ik))
+  const pks = el.c('prekeys')
+  for (const pk of b.preKeys) pks.c('pk', { id: String(pk.id) }).t(b64(pk.pub))
+  return el
 }
 function child(el, name, rule) {
-    const found = el.children.filter((c) => typeof c !== 'string' && c.name === name);
-    if (found.length !== 1)
-        throw new DecryptionError(rule, `<${el.name}/> needs exactly one <${name}/>`);
-    return found[0];
+  const found = el.children.filter((c) => typeof c !== 'string' && c.name === name)
+  if (found.length !== 1) throw new DecryptionError(rule, `<${el.name}/> needs exactly one <${name}/>`)
+  return found[0]
 }
 function key32(el, what, rule) {
-    const k = decodeBase64(text(el), what, 64, rule);
-    if (k.length !== 32)
-        throw new DecryptionError(rule, `${what} is ${k.length} bytes, expected 32`);
-    return k;
+  const k = decodeBase64(text(el), what, 64, rule)
+  if (k.length !== 32) throw new DecryptionError(rule, `${what} is ${k.length} bytes, expected 32`)
+  return k
 }
 /** @throws DecryptionError `OMEMO-BUNDLE`, LimitExceededError `LIMIT` */
 export function parseBundle(el, limits = DEFAULT_OMEMO_XML_LIMITS) {
-    const R = 'OMEMO-BUNDLE';
-    if (el.name !== 'bundle' || el.attrs.xmlns !== NS_OMEMO2)
-        throw new DecryptionError(R, `not a <bundle xmlns='${NS_OMEMO2}'/> element`);
-    const spk = child(el, 'spk', R);
-    const spks = decodeBase64(text(child(el, 'spks', R)), '<spks/>', 64, R);
-    if (spks.length !== 64)
-        throw new DecryptionError(R, '<spks/> is not a 64-byte signature');
-    const preKeys = [];
-    for (const pk of child(el, 'prekeys', R).children) {
-        if (typeof pk === 'string' || pk.name !== 'pk')
-            continue;
-        if (preKeys.length >= limits.maxListEntries)
-            throw new LimitExceededError('LIMIT', 'pre keys', limits.maxListEntries, preKeys.length + 1);
-        preKeys.push({ id: parseUint32(pk.attrs.id, 'pk id', R), pub: key32(pk, '<pk/>', R) });
-    }
-    return {
-        spkId: parseUint32(spk.attrs.id, 'spk id', R),
-        spk: key32(spk, '<spk/>', R),
-        spks,
-        ik: key32(child(el, 'ik', R), '<ik/>', R),
-        preKeys,
-    };
+  const R = 'OMEMO-BUNDLE'
+  if (el.name !== 'bundle' || el.attrs.xmlns !== NS_OMEMO2)
+    throw new DecryptionError(R, `not a <bundle xmlns='${NS_OMEMO2}'/> element`)
+  const spk = child(el, 'spk', R)
+  const spks = decodeBase64(text(child(el, 'spks', R)), '<spks/>', 64, R)
+  if (spks.length !== 64) throw new DecryptionError(R, '<spks/> is not a 64-byte signature')
+  const preKeys = []
+  for (const pk of child(el, 'prekeys', R).children) {
+    if (typeof pk === 'string' || pk.name !== 'pk') continue
+    if (preKeys.length >= limits.maxListEntries)
+      throw new LimitExceededError('LIMIT', 'pre keys', limits.maxListEntries, preKeys.length + 1)
+    preKeys.push({ id: parseUint32(pk.attrs.id, 'pk id', R), pub: key32(pk, '<pk/>', R) })
+  }
+  return {
+    spkId: parseUint32(spk.attrs.id, 'spk id', R),
+    spk: key32(spk, '<spk/>', R),
+    spks,
+    ik: key32(child(el, 'ik', R), '<ik/>', R),
+    preKeys,
+  }
 }
 function parseUint32(v, what, rule) {
-    if (v === undefined || !/^[0-9]{1,10}$/.test(v) || Number(v) > 0xffffffff)
-        throw new DecryptionError(rule, `${what} is not a uint32`);
-    return Number(v);
+  if (v === undefined || !/^[0-9]{1,10}$/.test(v) || Number(v) > 0xffffffff)
+    throw new DecryptionError(rule, `${what} is not a uint32`)
+  return Number(v)
 }
 export function buildDeviceList(devices) {
-    const el = new XmlElement('devices', { xmlns: NS_OMEMO2 });
-    for (const d of devices) {
-        const attrs = { id: String(d.id) };
-        if (d.label !== undefined)
-            attrs.label = d.label;
-        if (d.labelsig !== undefined)
-            attrs.labelsig = d.labelsig;
-        el.c('device', attrs);
-    }
-    return el;
+  const el = new XmlElement('devices', { xmlns: NS_OMEMO2 })
+  for (const d of devices) {
+    const attrs = { id: String(d.id) }
+    if (d.label !== undefined) attrs.label = d.label
+    if (d.labelsig !== undefined) attrs.labelsig = d.labelsig
+    el.c('device', attrs)
+  }
+  return el
 }
 /** @throws DecryptionError `OMEMO-DEVICES`, LimitExceededError `LIMIT` */
 export function parseDeviceList(el, limits = DEFAULT_OMEMO_XML_LIMITS) {
-    const R = 'OMEMO-DEVICES';
-    if (el.name !== 'devices' || el.attrs.xmlns !== NS_OMEMO2)
-        throw new DecryptionError(R, `not a <devices xmlns='${NS_OMEMO2}'/> element`);
-    const out = [];
-    const seen = new Set();
-    for (const d of el.children) {
-        if (typeof d === 'string' || d.name !== 'device')
-            continue;
-        if (out.length >= limits.maxListEntries)
-            throw new LimitExceededError('LIMIT', 'devices', limits.maxListEntries, out.length + 1);
-        const id = parseDeviceId(d.attrs.id, 'device id', R);
-        if (seen.has(id))
-            continue;
-        seen.add(id);
-        const entry = { id };
-        if (d.attrs.label !== undefined)
-            entry.label = d.attrs.label;
-        if (d.attrs.labelsig !== undefined)
-            entry.labelsig = d.attrs.labelsig;
-        out.push(entry);
-    }
-    return out;
+  const R = 'OMEMO-DEVICES'
+  if (el.name !== 'devices' || el.attrs.xmlns !== NS_OMEMO2)
+    throw new DecryptionError(R, `not a <devices xmlns='${NS_OMEMO2}'/> element`)
+  const out = []
+  const seen = new Set()
+  for (const d of el.children) {
+    if (typeof d === 'string' || d.name !== 'device') continue
+    if (out.length >= limits.maxListEntries)
+      throw new LimitExceededError('LIMIT', 'devices', limits.maxListEntries, out.length + 1)
+    const id = parseDeviceId(d.attrs.id, 'device id', R)
+    if (seen.has(id)) continue
+    seen.add(id)
+    const entry = { id }
+    if (d.attrs.label !== undefined) entry.label = d.attrs.label
+    if (d.attrs.labelsig !== undefined) entry.labelsig = d.attrs.labelsig
+    out.push(entry)
+  }
+  return out
 }
 // ——— XEP-0060 publish requests ———
 /** `<publish-options/>` with the given node configuration (XEP-0060 §7.1.5, XEP-0222). */
 export function publishOptions(fields) {
-    const opts = new XmlElement('publish-options');
-    const form = opts.c('x', { xmlns: NS_DATA_FORMS, type: 'submit' });
-    form.c('field', { var: 'FORM_TYPE', type: 'hidden' }).c('value').t(PUBLISH_OPTIONS_FORM_TYPE);
-    for (const [k, v] of Object.entries(fields))
-        form.c('field', { var: k }).c('value').t(v);
-    return opts;
+  const opts = new XmlElement('publish-options')
+  const form = opts.c('x', { xmlns: NS_DATA_FORMS, type: 'submit' })
+  form.c('field', { var: 'FORM_TYPE', type: 'hidden' }).c('value').t(PUBLISH_OPTIONS_FORM_TYPE)
+  for (const [k, v] of Object.entries(fields)) form.c('field', { var: k }).c('value').t(v)
+  return opts
 }
 function publish(node, itemId, payload, options) {
-    const pubsub = new XmlElement('pubsub', { xmlns: NS_PUBSUB });
-    pubsub.c('publish', { node }).c('item', { id: itemId }).cnode(payload);
-    pubsub.cnode(publishOptions(options));
-    return pubsub;
+  const pubsub = new XmlElement('pubsub', { xmlns: NS_PUBSUB })
+  pubsub.c('publish', { node }).c('item', { id: itemId }).cnode(payload)
+  pubsub.cnode(publishOptions(options))
+  return pubsub
 }
 /** Our bundle: node `urn:xmpp:omemo:2:bundles`, item id = device id, `max_items=max`, access model `open`. */
 export function publishBundleRequest(deviceId, bundle) {
-    return publish(NODE_BUNDLES, String(deviceId), buildBundle(bundle), {
-        'pubsub#max_items': 'max',
-        'pubsub#access_model': 'open',
-    });
+  return publish(NODE_BUNDLES, String(deviceId), buildBundle(bundle), {
+    'pubsub#max_items': 'max',
+    'pubsub#access_model': 'open',
+  })
 }
 /** Our device list: node `urn:xmpp:omemo:2:devices`, item `current`, access model `open`. */
 export function publishDeviceListRequest(devices) {
-    return publish(NODE_DEVICES, 'current', buildDeviceList(devices), { 'pubsub#access_model': 'open' });
+  return publish(NODE_DEVICES, 'current', buildDeviceList(devices), { 'pubsub#access_model': 'open' })
 }
 //# sourceMappingURL=xep0384.js.map
