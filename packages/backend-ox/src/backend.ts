@@ -36,7 +36,6 @@ import {
   DEFAULT_SECURITY_POLICY,
   InvalidKeyIdError,
   LimitExceededError,
-  parseFullJid,
   parseJid,
   toBareJid,
   UntrustedKeyError,
@@ -190,10 +189,32 @@ export function oxBackend(init: OxInit = {}): BackendFactory<OxBackend> {
   return (deps: BackendDeps) => new Ox(deps, init, rpad)
 }
 
+/**
+ * A parsed key of the backend state, per backend instance (hence per account) and per state key
+ * (`secret:<FPR>`, `key:<owner>:<FPR>`). Every use re-reads the stored bytes and compares them with
+ * `bytes`: a write through another instance or process (an update, a revocation, a removal)
+ * replaces or drops the entry, so only the parsing is cached, never the state itself.
+ */
 interface CachedKey {
   readonly bytes: Uint8Array
   readonly key: Key
+  /** upper-case hex fingerprint and its key id (D-6), computed once per parse */
+  readonly fingerprint: string
+  readonly keyId: KeyId
+  /** the key itself when public; the public view of a secret key, made once */
+  readonly publicKey: PublicKey
+  /** the lookup rules' verdict, valid for dates in `[at, until)` (until the earliest expiry) */
   status?: { readonly at: number; readonly until: number; readonly status: KeyStatus }
+}
+
+function cachedKey(bytes: Uint8Array, key: Key): CachedKey {
+  return {
+    bytes,
+    key,
+    fingerprint: fingerprintOf(key),
+    keyId: keyIdOf(key),
+    publicKey: key.isPrivate() ? key.toPublic() : (key as PublicKey),
+  }
 }
 
 const encoder = new TextEncoder()
@@ -213,6 +234,8 @@ class Ox implements OxBackend {
   readonly #clock: () => Date
   readonly #defaultPolicy: SecurityPolicy
   readonly #init: OxInit
+  /** `init.policy` over the defaults, resolved once (per-call overrides go on top) */
+  readonly #basePolicy: OxPolicy
   readonly #rpad: { readonly min: number; readonly max: number }
   readonly #cache = new Map<string, CachedKey>()
 
@@ -223,55 +246,62 @@ class Ox implements OxBackend {
     this.#clock = deps.now ?? (() => new Date())
     this.#defaultPolicy = deps.securityPolicy ?? DEFAULT_SECURITY_POLICY
     this.#init = init
+    this.#basePolicy = resolvePolicy(init.policy)
     this.#rpad = rpad
   }
 
   // ---------------------------------------------------------------- state and caches
 
-  async #load(stateKey: string, kind: 'public' | 'private'): Promise<Key | undefined> {
+  /** The stored key under `stateKey`, parsed only when its bytes changed (see {@link CachedKey}). */
+  async #entry(stateKey: string, kind: 'public' | 'private'): Promise<CachedKey | undefined> {
     const bytes = await this.#store.getState(OX_STATE_NAMESPACE, stateKey)
     if (bytes === undefined) {
       this.#cache.delete(stateKey)
       return undefined
     }
     const cached = this.#cache.get(stateKey)
-    if (cached !== undefined && sameBytes(cached.bytes, bytes)) return cached.key
+    if (cached !== undefined && sameBytes(cached.bytes, bytes)) return cached
     const key =
       kind === 'private'
         ? await openpgp.readPrivateKey({ binaryKey: bytes })
         : await openpgp.readKey({ binaryKey: bytes })
-    this.#cache.set(stateKey, { bytes, key })
-    return key
+    return this.#remember(stateKey, bytes, key)
+  }
+
+  #remember(stateKey: string, bytes: Uint8Array, key: Key): CachedKey {
+    const entry = cachedKey(bytes, key)
+    this.#cache.set(stateKey, entry)
+    return entry
+  }
+
+  async #load(stateKey: string, kind: 'public' | 'private'): Promise<Key | undefined> {
+    return (await this.#entry(stateKey, kind))?.key
   }
 
   async #save(stateKey: string, key: Key): Promise<void> {
     const bytes = key.write()
     await this.#store.setState(OX_STATE_NAMESPACE, stateKey, bytes)
-    this.#cache.set(stateKey, { bytes, key })
+    this.#remember(stateKey, bytes, key)
   }
 
-  /** Lookup rules with a cache: a verdict holds until the key's earliest expiry. */
-  async #status(stateKey: string, key: Key, jid: BareJid, date: Date): Promise<KeyStatus> {
-    const cached = this.#cache.get(stateKey)
+  /**
+   * Lookup rules with a cache on the parsed key: a verdict holds until the key's earliest expiry
+   * (a new parse, e.g. after an update or a revocation, starts without a verdict).
+   */
+  async #status(entry: CachedKey, jid: BareJid, date: Date): Promise<KeyStatus> {
     const t = date.getTime()
-    if (
-      cached?.key === key &&
-      cached.status !== undefined &&
-      t >= cached.status.at &&
-      t < cached.status.until
-    )
-      return cached.status.status
+    const cached = entry.status
+    if (cached !== undefined && t >= cached.at && t < cached.until) return cached.status
+    const key = entry.key
     const status = await keyStatus(key, jid, date)
-    if (cached?.key === key) {
-      let until = Number.POSITIVE_INFINITY
-      const exp = await key.getExpirationTime().catch(() => null)
-      if (exp instanceof Date) until = Math.min(until, exp.getTime())
-      for (const sub of key.subkeys) {
-        const e = await sub.getExpirationTime(date).catch(() => null)
-        if (e instanceof Date) until = Math.min(until, e.getTime())
-      }
-      cached.status = { at: Math.max(key.getCreationTime().getTime(), 0), until, status }
+    let until = Number.POSITIVE_INFINITY
+    const exp = await key.getExpirationTime().catch(() => null)
+    if (exp instanceof Date) until = Math.min(until, exp.getTime())
+    for (const sub of key.subkeys) {
+      const e = await sub.getExpirationTime(date).catch(() => null)
+      if (e instanceof Date) until = Math.min(until, e.getTime())
     }
+    entry.status = { at: Math.max(key.getCreationTime().getTime(), 0), until, status }
     return status
   }
 
@@ -280,59 +310,62 @@ class Ox implements OxBackend {
     return bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8')
   }
 
-  async #ownPrivate(): Promise<PrivateKey | undefined> {
+  /** Our current key (its secret key entry), if any. */
+  async #ownEntry(): Promise<CachedKey | undefined> {
     const fpr = await this.#ownFingerprint()
-    if (fpr === undefined) return undefined
-    return (await this.#load(`secret:${fpr}`, 'private')) as PrivateKey | undefined
+    return fpr === undefined ? undefined : this.#entry(`secret:${fpr}`, 'private')
   }
 
-  async #requireOwn(): Promise<PrivateKey> {
-    const own = await this.#ownPrivate()
+  async #ownPrivate(): Promise<PrivateKey | undefined> {
+    return (await this.#ownEntry())?.key as PrivateKey | undefined
+  }
+
+  async #requireOwnEntry(): Promise<CachedKey> {
+    const own = await this.#ownEntry()
     if (own === undefined)
       throw new InvalidKeyIdError('OX-OWN-KEY', `${this.account} has no OX key yet: generate or restore one`)
     return own
   }
 
+  async #requireOwn(): Promise<PrivateKey> {
+    return (await this.#requireOwnEntry()).key as PrivateKey
+  }
+
   async #allSecretKeys(): Promise<PrivateKey[]> {
     const out: PrivateKey[] = []
     for (const k of await this.#store.listState(OX_STATE_NAMESPACE, 'secret:')) {
-      const key = await this.#load(k, 'private')
-      if (key !== undefined) out.push(key as PrivateKey)
+      const entry = await this.#entry(k, 'private')
+      if (entry !== undefined) out.push(entry.key as PrivateKey)
     }
     return out
   }
 
-  /** Stored public keys of `owner`: [stateKey, key]. */
-  async #publicKeys(owner: BareJid): Promise<Array<[string, Key]>> {
-    const out: Array<[string, Key]> = []
+  /** Stored public keys of `owner`. */
+  async #publicEntries(owner: BareJid): Promise<CachedKey[]> {
+    const out: CachedKey[] = []
     for (const k of await this.#store.listState(OX_STATE_NAMESPACE, `key:${owner}:`)) {
-      const key = await this.#load(k, 'public')
-      if (key !== undefined) out.push([k, key])
+      const entry = await this.#entry(k, 'public')
+      if (entry !== undefined) out.push(entry)
     }
     return out
   }
 
-  /** Usable keys of `owner` (for our own account: our secret keys' public parts first). */
-  async #usableKeys(owner: BareJid, date: Date): Promise<Array<{ keyId: KeyId; key: Key }>> {
-    const out: Array<{ keyId: KeyId; key: Key }> = []
+  /** Usable keys of `owner` (for our own account: our current secret key first). */
+  async #usableKeys(owner: BareJid, date: Date): Promise<CachedKey[]> {
+    const out: CachedKey[] = []
     const seen = new Set<string>()
     if (owner === this.account) {
-      const own = await this.#ownPrivate()
-      const fpr = await this.#ownFingerprint()
-      if (own !== undefined && fpr !== undefined) {
-        const st = await this.#status(`secret:${fpr}`, own, owner, date)
-        if (st.usable) {
-          out.push({ keyId: keyIdOf(own), key: own })
-          seen.add(fpr)
-        }
+      const own = await this.#ownEntry()
+      if (own !== undefined && (await this.#status(own, owner, date)).usable) {
+        out.push(own)
+        seen.add(own.fingerprint)
       }
     }
-    for (const [stateKey, key] of await this.#publicKeys(owner)) {
-      const fpr = fingerprintOf(key)
-      if (seen.has(fpr)) continue
-      if ((await this.#status(stateKey, key, owner, date)).usable) {
-        out.push({ keyId: keyIdOf(key), key })
-        seen.add(fpr)
+    for (const entry of await this.#publicEntries(owner)) {
+      if (seen.has(entry.fingerprint)) continue
+      if ((await this.#status(entry, owner, date)).usable) {
+        out.push(entry)
+        seen.add(entry.fingerprint)
       }
     }
     return out
@@ -397,12 +430,13 @@ class Ox implements OxBackend {
     const stateKey = `secret:${fpr}`
     const existing = (await this.#load(stateKey, 'private')) as PrivateKey | undefined
     const merged = existing === undefined ? key : await existing.update(key)
+    const bytes = merged.write()
     await this.#store.transaction(async (tx) => {
-      await tx.setState(OX_STATE_NAMESPACE, stateKey, merged.write())
+      await tx.setState(OX_STATE_NAMESPACE, stateKey, bytes)
       await tx.setState(OX_STATE_NAMESPACE, 'own', encoder.encode(fpr))
       await tx.setOwnKey(NS_OX, keyIdOf(merged))
     })
-    this.#cache.set(stateKey, { bytes: merged.write(), key: merged })
+    this.#remember(stateKey, bytes, merged)
     return keyInfo(merged)
   }
 
@@ -437,7 +471,7 @@ class Ox implements OxBackend {
   ): Promise<OxImportResult[]> {
     const owner = toBareJid(ownerInput, 'OX-UID')
     const now = options.now ?? this.#clock()
-    const policy = resolvePolicy(this.#init.policy, options.policy)
+    const policy = resolvePolicy(this.#basePolicy, options.policy)
     const keys = await readOxKeys(input)
     const results: OxImportResult[] = []
     const ownFpr = await this.#ownFingerprint()
@@ -500,13 +534,12 @@ class Ox implements OxBackend {
     const now = options.now ?? this.#clock()
     const out: OxKnownKey[] = []
     if (owner === this.account) {
-      const fpr = await this.#ownFingerprint()
-      const own = await this.#ownPrivate()
-      if (own !== undefined && fpr !== undefined)
-        out.push({ owner, info: keyInfo(own), status: await this.#status(`secret:${fpr}`, own, owner, now) })
+      const own = await this.#ownEntry()
+      if (own !== undefined)
+        out.push({ owner, info: keyInfo(own.key), status: await this.#status(own, owner, now) })
     }
-    for (const [stateKey, key] of await this.#publicKeys(owner))
-      out.push({ owner, info: keyInfo(key), status: await this.#status(stateKey, key, owner, now) })
+    for (const entry of await this.#publicEntries(owner))
+      out.push({ owner, info: keyInfo(entry.key), status: await this.#status(entry, owner, now) })
     return out
   }
 
@@ -541,7 +574,7 @@ class Ox implements OxBackend {
 
   async restoreBackup(input: Element | Uint8Array, code: string): Promise<OxKeyInfo> {
     const bytes = input instanceof Uint8Array ? input : parseSecretKey(input)
-    const policy = resolvePolicy(this.#init.policy)
+    const policy = this.#basePolicy
     const keys = await decryptBackup(bytes, code, { maxDecompressedBytes: policy.maxDecompressedBytes })
     const uid = xmppUserId(this.account)
     const mine = keys.filter((k) => k.keyPacket.version === 4 && k.getUserIDs().includes(uid))
@@ -561,11 +594,12 @@ class Ox implements OxBackend {
   #rpadText(): string {
     const { min, max } = this.#init.rpad ?? this.#rpad
     const span = max - min + 1
-    const r = this.#random(4)
+    // one draw for the length (first 4 bytes) and the content (the rest, enough for `max`)
+    const r = this.#random(4 + Math.ceil((max * 3) / 4) + 3)
     const n = (min + (((r[0] ?? 0) << 24) | ((r[1] ?? 0) << 16) | ((r[2] ?? 0) << 8) | (r[3] ?? 0))) >>> 0
     const len = min + ((n - min) % span)
     if (len === 0) return ''
-    return encodeBase64(this.#random(Math.ceil((len * 3) / 4) + 3)).slice(0, len)
+    return encodeBase64(r.subarray(4, 4 + Math.ceil((len * 3) / 4) + 3)).slice(0, len)
   }
 
   async encrypt(
@@ -574,31 +608,42 @@ class Ox implements OxBackend {
     options: OxEncryptOptions = {},
   ): Promise<EncryptResult> {
     const mode: ProtectionMode = options.mode ?? 'signcrypt'
-    const policy = resolvePolicy(
-      this.#init.policy,
-      options.policy,
-      options.acceptedLevels === undefined ? undefined : { acceptedLevels: options.acceptedLevels },
-    )
+    const policy =
+      options.policy === undefined && options.acceptedLevels === undefined
+        ? this.#basePolicy
+        : resolvePolicy(
+            this.#basePolicy,
+            options.policy,
+            options.acceptedLevels === undefined ? undefined : { acceptedLevels: options.acceptedLevels },
+          )
     const now = options.now ?? this.#clock()
     const recipients = [...new Set(to.map((j) => toBareJid(j, 'OX-TO')))]
-    const own = await this.#requireOwn()
+    const own = await this.#requireOwnEntry()
     const content = buildContent({ mode, to: recipients, time: now, payload, rpad: this.#rpadText() })
     const message = await openpgp.createMessage({ binary: encoder.encode(content.toString()), date: now })
     if (mode === 'sign') {
       const signed = await openpgp.sign({
         message,
-        signingKeys: own,
+        signingKeys: own.key as PrivateKey,
         format: 'binary',
         date: now,
         config: OPENPGP_CONFIG,
       })
       return { element: openpgpElement(signed), recipients: [] }
     }
-    const selected = await this.#selectRecipients(own, recipients, policy.acceptedLevels, now)
+    const only =
+      options.onlyKeys === undefined
+        ? undefined
+        : new Set(
+            options.onlyKeys
+              .filter((k) => k.encryption === NS_OX)
+              .map((k) => `${toBareJid(k.owner, 'OX-TO')} ${k.keyId}`),
+          )
+    const selected = await this.#selectRecipients(own, recipients, policy.acceptedLevels, now, only)
     const encrypted = await openpgp.encrypt({
       message,
       encryptionKeys: selected.keys,
-      ...(mode === 'signcrypt' ? { signingKeys: own } : {}),
+      ...(mode === 'signcrypt' ? { signingKeys: own.key as PrivateKey } : {}),
       format: 'binary',
       date: now,
       config: OPENPGP_CONFIG,
@@ -612,13 +657,15 @@ class Ox implements OxBackend {
    * message would silently not reach it).
    */
   async #selectRecipients(
-    own: PrivateKey,
+    own: CachedKey,
     recipients: readonly BareJid[],
     accepted: readonly TrustLevel[],
     date: Date,
+    /** `EncryptOptions.onlyKeys` as `owner keyId` (our own key, shared by our endpoints, stays) */
+    only?: ReadonlySet<string>,
   ): Promise<{ keys: Key[]; refs: KeyRef[] }> {
-    const ownId = keyIdOf(own)
-    const keys: Key[] = [own.toPublic()]
+    const ownId = own.keyId
+    const keys: Key[] = [own.publicKey]
     const refs: KeyRef[] = [{ encryption: NS_OX, owner: this.account, keyId: ownId }]
     const acceptedSet = new Set(accepted)
     for (const owner of recipients) {
@@ -626,7 +673,11 @@ class Ox implements OxBackend {
       const levels = new Map(
         (await this.#store.getKeys(NS_OX, { owners: [owner] })).map((r) => [r.keyId, r.level] as const),
       )
-      const chosen = usable.filter((k) => acceptedSet.has(levels.get(k.keyId) ?? 'undecided'))
+      const chosen = usable.filter(
+        (k) =>
+          acceptedSet.has(levels.get(k.keyId) ?? 'undecided') &&
+          (only === undefined || only.has(`${owner} ${k.keyId}`)),
+      )
       if (chosen.length === 0 && owner !== this.account) {
         const known = usable[0]?.keyId ?? [...levels.keys()][0] ?? ('' as KeyId)
         throw new UntrustedKeyError(owner, known)
@@ -644,16 +695,20 @@ class Ox implements OxBackend {
     stanza: StanzaAddressing,
     options: OxDecryptOptions = {},
   ): Promise<DecryptedContent> {
-    const policy = resolvePolicy(this.#init.policy, options.policy)
+    const policy =
+      options.policy === undefined ? this.#basePolicy : resolvePolicy(this.#basePolicy, options.policy)
     const maxAge = options.maxAgeSeconds ?? policy.maxAgeSeconds
     const skew = options.futureSkewSeconds ?? policy.futureSkewSeconds
     const ref = options.now ?? this.#clock()
     const verifyAt = new Date(ref.getTime() + skew * 1000)
 
-    const sender = toBareJid(stanza.from, 'OX-SIGNER')
+    // one parse of `from` gives both its bare and its full form (as toBareJid and parseFullJid would)
     const fromParsed = parseJid(stanza.from, 'OX-SIGNER')
+    const sender = (
+      fromParsed.local === undefined ? fromParsed.domain : `${fromParsed.local}@${fromParsed.domain}`
+    ) as BareJid
     const senderFullJid: FullJid | undefined =
-      fromParsed.resource === undefined ? undefined : parseFullJid(stanza.from, 'OX-SIGNER')
+      fromParsed.resource === undefined ? undefined : (`${sender}/${fromParsed.resource}` as FullJid)
     const expectedTo =
       options.expectedTo === undefined
         ? toBareJid(stanza.to, 'OX-TO')
@@ -675,9 +730,7 @@ class Ox implements OxBackend {
 
     // only the sender's usable keys (lookup rules, `xmpp:<sender>`) verify signatures
     const senderKeys = await this.#usableKeys(sender, verifyAt)
-    const verificationKeys = senderKeys.map((k) =>
-      k.key.isPrivate() ? k.key.toPublic() : (k.key as PublicKey),
-    )
+    const verificationKeys = senderKeys.map((k) => k.publicKey)
     const config = { ...OPENPGP_CONFIG, maxDecompressedMessageSize: policy.maxDecompressedBytes }
 
     let data: Uint8Array

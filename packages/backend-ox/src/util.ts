@@ -14,18 +14,23 @@ export function childElements(el: Element): Element[] {
 
 /** The concatenated text children of `el`. */
 export function textOf(el: Element): string {
+  const only = el.children.length === 1 ? el.children[0] : undefined
+  if (typeof only === 'string') return only // the usual case: one text node, no copy
   return el.children.filter((c): c is string => typeof c === 'string').join('')
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+// RFC 4648 alphabet with at most two trailing `=`; with a length that is a multiple of 4 this is
+// exactly `(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?`, checked in one pass
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+const WHITESPACE = /\s/
 
 /**
  * Decodes RFC 4648 Base64; whitespace (line breaks some senders insert) is ignored. Returns
  * `undefined` when the text is not Base64.
  */
 export function decodeBase64(text: string): Uint8Array | undefined {
-  const s = text.replace(/[\s]+/g, '')
-  if (!BASE64.test(s)) return undefined
+  const s = WHITESPACE.test(text) ? text.replace(/\s+/g, '') : text
+  if (s.length % 4 !== 0 || !BASE64.test(s)) return undefined
   return new Uint8Array(Buffer.from(s, 'base64'))
 }
 
@@ -61,14 +66,12 @@ export function parseDateTime(text: string): Date | undefined {
     if (om > 59 || oh > 14 || (oh === 14 && om > 0)) return undefined
     offset = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om)
   }
+  const ms = frac === undefined ? 0 : Number(frac.slice(0, 3).padEnd(3, '0'))
+  // Date.UTC maps the years 0–99 to 1900–1999: only from 100 on is it the one-call path
+  if (year >= 100) return new Date(Date.UTC(year, month - 1, day, hour, minute - offset, second, ms))
   const d = new Date(0)
   d.setUTCFullYear(year, month - 1, day)
-  d.setUTCHours(
-    hour,
-    minute - offset,
-    second,
-    frac === undefined ? 0 : Number(frac.slice(0, 3).padEnd(3, '0')),
-  )
+  d.setUTCHours(hour, minute - offset, second, ms)
   return d
 }
 
