@@ -160,6 +160,8 @@ export type OmemoDecryptResult =
 
 export interface OmemoBackend extends EncryptionBackend {
   readonly crypto: CryptoProvider
+  /** the account (bare JID) of the store this backend was made over */
+  readonly account: BareJid
   /** Creates our device (identity, signed pre key, pre keys). Rejects if one exists (unless `replace`). */
   createDevice(options?: {
     readonly deviceId?: number
@@ -279,6 +281,9 @@ class OmemoBackendImpl implements OmemoBackend {
   readonly namespace = NS_OMEMO2
   readonly capabilities = OMEMO_CAPABILITIES
   readonly crypto: CryptoProvider
+  get account(): BareJid {
+    return this.#account
+  }
   readonly #store: AccountTrustStore
   readonly #account: BareJid
   readonly #clock: () => Date
@@ -639,6 +644,15 @@ class OmemoBackendImpl implements OmemoBackend {
         `OMEMO 2 only offers 'signcrypt' (authenticated encryption), not '${options.mode}'`,
       )
     const accepted = new Set(options.acceptedLevels ?? this.#policy.acceptedLevels)
+    // TM-15/TM-21: with an explicit key list, no other device (own ones included) is encrypted to
+    const only =
+      options.onlyKeys === undefined
+        ? undefined
+        : new Set(
+            options.onlyKeys
+              .filter((k) => k.encryption === NS_OMEMO2)
+              .map((k) => `${toBareJid(k.owner, 'OMEMO-TO')} ${k.keyId}`),
+          )
     const now = options.now ?? this.#clock()
     const recipients = [...new Set(to.map((j) => toBareJid(j, 'OMEMO-TO')))]
     if (recipients.length === 0) throw new RangeError('no recipient')
@@ -673,6 +687,7 @@ class OmemoBackendImpl implements OmemoBackend {
           const keyId = keyIdFromBytes(dev.ik)
           firstKnown ??= keyId
           if (!accepted.has(levels.get(keyId) ?? 'undecided')) continue
+          if (only !== undefined && !only.has(`${owner} ${keyId}`)) continue
           let session = await this.#session(tx, owner, id)
           if (session === undefined || !bytesEqual(session.peerIk, dev.ik)) {
             if (dev.bundle === undefined || dev.bundle.preKeys.length === 0) continue

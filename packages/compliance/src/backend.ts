@@ -23,6 +23,7 @@ import type {
   Element,
   EncryptionBackend,
   FullJid,
+  KeyRef,
   StanzaAddressing,
 } from '@vouch/tm-core'
 import { Element as XmlElement, keyIdByteLength, parseKeyIdBase64 } from '@vouch/tm-core'
@@ -352,6 +353,55 @@ export function defineBackendComplianceSuite(setup: BackendComplianceSetup): voi
         }
         expect(bodyText(await bob.backend.decrypt(el, stanza(alice.jid, bob.jid)))).toBe('group')
         await expectRejected(mallory.backend.decrypt(el, stanza(alice.jid, mallory.jid)))
+      })
+    })
+
+    describe('explicit key list (EncryptOptions.onlyKeys, TM-15/TM-21)', () => {
+      const refsOf = async (p: BackendParty): Promise<KeyRef[]> =>
+        (await p.backend.ownKeys()).map((keyId) => ({ encryption: p.backend.namespace, owner: p.jid, keyId }))
+      const ref = (k: KeyRef): string => `${k.encryption} ${k.owner} ${k.keyId}`
+
+      it('TM-21: with onlyKeys, the message is encrypted for the listed keys and the sender key only', async () => {
+        const { alice, bob } = w()
+        const only = await refsOf(bob)
+        const sent = await alice.backend.encrypt(body('only bob'), [bob.jid], { onlyKeys: only })
+        const allowed = new Set([...only, ...(await refsOf(alice))].map(ref))
+        for (const r of sent.recipients) expect(allowed, ref(r)).toContain(ref(r))
+        expect(sent.recipients.map(ref)).toEqual(expect.arrayContaining(only.map(ref)))
+        expect(bodyText(await bob.backend.decrypt(sent.element, stanza(alice.jid, bob.jid)))).toBe('only bob')
+      })
+
+      it('TM-21: a recipient JID whose keys are not listed is not encrypted to', async () => {
+        const { alice, bob, mallory } = w()
+        const only = await refsOf(bob)
+        let el: Element
+        try {
+          el = (await alice.backend.encrypt(body('not mallory'), [bob.jid, mallory.jid], { onlyKeys: only }))
+            .element
+        } catch (e) {
+          expect((e as Error).name).toBe('UntrustedKeyError')
+          return
+        }
+        expect(bodyText(await bob.backend.decrypt(el, stanza(alice.jid, bob.jid)))).toBe('not mallory')
+        await expectRejected(mallory.backend.decrypt(el, stanza(alice.jid, mallory.jid)))
+      })
+
+      it('TM-15: onlyKeys is intersected with acceptedLevels (a listed key below them is not encrypted to)', async () => {
+        const { alice, bob } = w()
+        const only = await refsOf(bob)
+        let el: Element
+        try {
+          el = (
+            await alice.backend.encrypt(body('tm'), [bob.jid], {
+              onlyKeys: only,
+              acceptedLevels: ['authenticated'],
+            })
+          ).element
+        } catch (e) {
+          expect((e as Error).name).toBe('UntrustedKeyError')
+          return
+        }
+        await expectRejected(bob.backend.decrypt(el, stanza(alice.jid, bob.jid)))
       })
     })
 

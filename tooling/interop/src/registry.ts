@@ -10,13 +10,14 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { OMEMO_CAPABILITIES, type OmemoBackend, omemoBackend } from '@vouch/backend-omemo'
 import type { OxBackend } from '@vouch/backend-ox'
 import { generateOxKey, OX_CAPABILITIES, oxBackend } from '@vouch/backend-ox'
 import type { BackendParty, BackendWorld, StoreCreateOptions } from '@vouch/compliance'
 import { memoryStore } from '@vouch/store-memory'
 import { sqliteStore } from '@vouch/store-sqlite'
 import type { BackendCapabilities, BareJid, EncryptionNamespace, FullJid, TrustStore } from '@vouch/tm-core'
-import { NS_OX, parseBareJid, parseFullJid } from '@vouch/tm-core'
+import { NS_OMEMO_2, NS_OX, parseBareJid, parseFullJid } from '@vouch/tm-core'
 import type { PrivateKey } from 'openpgp'
 
 // ---------------------------------------------------------------------------------- stores
@@ -219,6 +220,44 @@ function oxKit(): BackendKit {
   )
 }
 
+/**
+ * OMEMO 2 (XEP-0384 v0.9.1): every endpoint is a device with its own key; every endpoint imports
+ * every account's device list and every other device's bundle, its own account's included (as
+ * fetched from PEP). 25 pre keys per device keep the kit cheap.
+ */
+function omemoKit(): BackendKit {
+  return kitFrom((open, specs) =>
+    openEndpoints(
+      open,
+      specs,
+      async (spec, trustStore): Promise<Endpoint & { readonly backend: OmemoBackend }> => {
+        const store = trustStore.forAccount(spec.jid)
+        const backend = omemoBackend({ preKeyCount: 25 })({ store })
+        await backend.createDevice()
+        return { jid: spec.jid, fullJid: parseFullJid(`${spec.jid}/${spec.resource}`), store, backend }
+      },
+      async (endpoints) => {
+        const lists = new Map<BareJid, Awaited<ReturnType<OmemoBackend['ownDeviceList']>>>()
+        for (const e of endpoints) {
+          const list = lists.get(e.jid) ?? []
+          for (const d of await e.backend.ownDeviceList()) if (!list.some((x) => x.id === d.id)) list.push(d)
+          lists.set(e.jid, list)
+        }
+        for (const a of endpoints) {
+          for (const [owner, list] of lists) await a.backend.importDeviceList(owner, list)
+          for (const b of endpoints)
+            if (a !== b)
+              await a.backend.importBundle(
+                b.jid,
+                (await b.backend.ownDeviceId()) as number,
+                await b.backend.ownBundle(),
+              )
+        }
+      },
+    ),
+  )
+}
+
 export const BACKENDS = [
   {
     id: 'ox',
@@ -227,7 +266,13 @@ export const BACKENDS = [
     capabilities: OX_CAPABILITIES,
     prepare: oxKit,
   },
-  // omemo2: one entry here (README "Adding a backend") once @vouch/backend-omemo is committed
+  {
+    id: 'omemo2',
+    description: 'OMEMO 2 (urn:xmpp:omemo:2) on node:crypto, one key per device',
+    namespace: NS_OMEMO_2,
+    capabilities: OMEMO_CAPABILITIES,
+    prepare: omemoKit,
+  },
 ] as const satisfies readonly BackendEntry[]
 
 export type BackendId = (typeof BACKENDS)[number]['id']

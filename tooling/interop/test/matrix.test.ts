@@ -70,6 +70,22 @@ interface RoundExpectation {
  * the own bare JID, encrypted for the shared own key; A2 shares that key and applies it at once.
  */
 const ROUND: PerBackend<RoundExpectation> = {
+  /**
+   * OMEMO 2 (one key per device): the story's Examples 1 and 2 — Example 1 goes to Alice for A2
+   * (A2 applies it), Example 2 goes to Bob for B1 only (TM-21: not readable by A2, whose key it
+   * authenticates; B1 postpones it, it has not authenticated A1).
+   */
+  omemo2: {
+    messages: [
+      { to: 'alice', trust: [{ account: 'bob', keysOf: ['B1'] }], readers: { A2: 'applied' } },
+      { to: 'bob', trust: [{ account: 'alice', keysOf: ['A2'] }], readers: { B1: 'postponed' } },
+    ],
+    levels: {
+      A1: { A2: 'authenticated', B1: 'authenticated', M1: 'automatically-trusted' },
+      A2: { A1: 'authenticated', B1: 'authenticated', M1: 'automatically-trusted' },
+      B1: { A1: 'automatically-trusted', A2: 'automatically-trusted' },
+    },
+  },
   ox: {
     messages: [{ to: 'alice', trust: [{ account: 'bob', keysOf: ['B1'] }], readers: { A2: 'applied' } }],
     levels: {

@@ -43,11 +43,11 @@ const refKey = (r: KeyRef): string => `${r.encryption} ${r.owner} ${r.keyId}`
 
 /**
  * Encrypts `m` as `@vouch/xmpp` sends a trust message: accepted levels `authenticated`, the
- * explicit key list offered as `onlyKeys`, and fail closed when the backend reached any key
- * outside `allowedKeys` (its own key, which every backend adds, aside).
+ * explicit key list as `onlyKeys` (`EncryptOptions`), and fail closed when the backend reached
+ * any key outside `allowedKeys` (its own key, which a backend may add, aside).
  */
 export async function protect(sender: Peer, m: OutgoingTrustMessage): Promise<EncryptResult> {
-  const options: EncryptOptions & { readonly onlyKeys: readonly KeyRef[] } = {
+  const options: EncryptOptions = {
     acceptedLevels: ['authenticated'],
     onlyKeys: m.allowedKeys,
   }

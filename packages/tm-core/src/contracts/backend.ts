@@ -48,6 +48,16 @@ export interface EncryptOptions extends AbortOptions {
    * is always included; its other own keys follow these levels like anybody's.
    */
   readonly acceptedLevels?: readonly TrustLevel[]
+  /**
+   * An explicit key list (TM-15/TM-21: a trust message's `allowedKeys`). When given, the message
+   * is encrypted for exactly those of these keys that the backend can reach, intersected with
+   * {@link acceptedLevels}, and never for any other key — other own keys/devices included. Only
+   * the sender's own key itself (the one it decrypts with) may still be a recipient, where the
+   * protocol always encrypts to it (OX, where all own endpoints share that one key). A recipient
+   * JID left without any listed key at an accepted level rejects as without `onlyKeys`
+   * (`UntrustedKeyError`), except our own JID. Keys of another protocol are ignored.
+   */
+  readonly onlyKeys?: readonly KeyRef[]
   /** Default `signcrypt`. A mode the backend does not offer is rejected. */
   readonly mode?: ProtectionMode
   /** Sending time written into the protected content (`<time/>`); default: the clock. */
