@@ -47,3 +47,5 @@ export type { ArchivedMessage, MamClient, MamPage, MamQuery } from './xep0313-ma
 export { mamClient } from './xep0313-mam.ts'
 export { dedupKeys, originId, originIdElement, stanzaIdBy } from './xep0359-ids.ts'
 export { oxKeyDirectory } from './xep0373-directory.ts'
+export type { OmemoKeyDirectoryOptions } from './xep0384-directory.ts'
+export { emptyMessageStanza, omemoKeyDirectory } from './xep0384-directory.ts'

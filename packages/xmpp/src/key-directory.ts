@@ -36,6 +36,13 @@ export interface KeyDirectory {
   publishOwn(pep: PepAccess): Promise<void>
   /** fetches and imports `owner`'s announced keys; resolves to the usable key ids */
   refresh(owner: BareJid, pep: PepAccess): Promise<readonly KeyId[]>
+  /**
+   * Optional: called after every received message of this directory's protocol was processed
+   * (live, carbon or archive), with a way to send stanzas. OMEMO 2 sends the empty messages the
+   * backend owes (key exchange answers, heartbeats) and republishes its bundle once pre keys
+   * were used.
+   */
+  afterMessage?(pep: PepAccess, send: (stanza: Element) => Promise<void>): Promise<void>
   /** a notification of one of {@link notifyNodes}: the owner whose keys changed, if any */
   onNotification(
     event: PepEvent,
