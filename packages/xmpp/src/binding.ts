@@ -5,6 +5,10 @@
  * After every fresh session: Carbons (XEP-0280), presence with caps (XEP-0115, so the server
  * learns our `+notify` features), own keys published to PEP, MAM catch-up (XEP-0313, paged, from
  * the last archive id seen), then the outbox. After a resumed session (XEP-0198): the outbox.
+ *
+ * `synced()` always settles: it resolves when a catch-up finished and rejects with
+ * {@link SyncError} when that catch-up failed, the connection was lost or stopped first, the
+ * binding was closed, or nothing finished within the timeout.
  */
 import type {
   Atm,
@@ -56,7 +60,25 @@ import { notifyFeature, readPepEvent } from './xep0060-pep.ts'
 import { enableCarbons, unwrapCarbon } from './xep0280-carbons.ts'
 import { type MamClient, mamClient } from './xep0313-mam.ts'
 import { dedupKeys, originIdElement, stanzaIdBy } from './xep0359-ids.ts'
+import { fixStreamManagementCounter } from './xep0198-sm.ts'
 import { bareOf, child, childElements, randomId } from './util.ts'
+
+/** Why {@link VouchXmpp.synced} gave up. */
+export type SyncFailure = 'failed' | 'disconnected' | 'closed' | 'timeout'
+
+/**
+ * The session start (Carbons, presence, key publication, MAM catch-up) did not finish:
+ * `failed` (an IQ failed or timed out; see `cause`), `disconnected` (the connection was lost or
+ * stopped first), `closed` (the binding was closed) or `timeout`.
+ */
+export class SyncError extends Error {
+  override readonly name = 'SyncError'
+  readonly reason: SyncFailure
+  constructor(reason: SyncFailure, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.reason = reason
+  }
+}
 
 /** Where a copy of a message came from. */
 export type MessageSource = 'live' | 'carbon-sent' | 'carbon-received' | 'archive'
@@ -87,6 +109,8 @@ export interface VouchXmppInit {
   readonly capsNode?: string
   /** the clock; default `() => new Date()` */
   readonly now?: () => Date
+  /** how long `synced()` waits at most, in ms; default 60000 */
+  readonly syncTimeoutMs?: number
 }
 
 /** A decrypted message for the app (chat). */
@@ -185,8 +209,13 @@ export interface VouchXmpp {
   flushOutbox(): Promise<number>
   /** Resolves when all received stanzas handed to the binding so far are processed. */
   idle(): Promise<void>
-  /** Resolves after the next MAM catch-up (or at once if one finished since the last connect). */
-  synced(): Promise<void>
+  /**
+   * Resolves after the next MAM catch-up (or at once if one finished since the last connect).
+   * Rejects with {@link SyncError} when that catch-up fails, the connection is lost or stopped
+   * before it finished, the binding is closed, or after `timeoutMs` (default `syncTimeoutMs`).
+   * A rejection nobody awaits is not reported as unhandled (call it before `startClient`).
+   */
+  synced(options?: { readonly timeoutMs?: number }): Promise<void>
   readonly pep: PepAccess
   on<E extends VouchXmppEventName>(event: E, listener: (payload: VouchXmppEvents[E]) => void): () => void
   /** Stops listening (the connection itself is the caller's). */
@@ -211,6 +240,8 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
   const mamMaxPages = init.mamMaxPages ?? 200
   const maxProcessed = init.maxProcessedIds ?? 5000
   const capsNode = init.capsNode ?? DEFAULT_CAPS_NODE
+  const syncTimeoutMs = init.syncTimeoutMs ?? 60_000
+  fixStreamManagementCounter(xmpp)
   const pep = pepAccess(xmpp)
   const mam: MamClient = mamClient(xmpp, account)
 
@@ -270,7 +301,42 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
   }
 
   let caughtUp = false
-  let syncWaiters: (() => void)[] = []
+  interface SyncWaiter {
+    resolve(): void
+    reject(e: SyncError): void
+  }
+  const syncWaiters = new Set<SyncWaiter>()
+  function settleWaiters(error?: SyncError): void {
+    const waiters = [...syncWaiters]
+    syncWaiters.clear()
+    for (const w of waiters) {
+      if (error === undefined) w.resolve()
+      else w.reject(error)
+    }
+  }
+  function synced(options: { readonly timeoutMs?: number } = {}): Promise<void> {
+    if (caughtUp) return Promise.resolve()
+    const timeoutMs = options.timeoutMs ?? syncTimeoutMs
+    const p = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        syncWaiters.delete(waiter)
+        reject(new SyncError('timeout', `the MAM catch-up did not finish within ${timeoutMs} ms`))
+      }, timeoutMs)
+      const waiter: SyncWaiter = {
+        resolve: () => {
+          clearTimeout(timer)
+          resolve()
+        },
+        reject: (e) => {
+          clearTimeout(timer)
+          reject(e)
+        },
+      }
+      syncWaiters.add(waiter)
+    })
+    p.catch(() => undefined)
+    return p
+  }
 
   function delayStamp(message: Element): Date | undefined {
     const d = child(message, 'delay', NS_DELAY)
@@ -635,27 +701,51 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
   }
 
   // ---- session lifecycle
-  async function onOnline(): Promise<void> {
-    caughtUp = false
-    await enableCarbons(xmpp)
-    await xmpp.send(xml('presence', {}, capsElement(discoInfo(), capsNode)))
-    await publishKeys()
-    const r = await catchUp()
-    await queue
+  /** one per fresh session: a session start that was overtaken stops at its next step */
+  let session = 0
+  class Overtaken extends Error {}
+  async function onOnline(id: number): Promise<void> {
+    const step = async <T>(work: Promise<T>): Promise<T> => {
+      const r = await work
+      if (id !== session) throw new Overtaken()
+      return r
+    }
+    await step(enableCarbons(xmpp))
+    await step(xmpp.send(xml('presence', {}, capsElement(discoInfo(), capsNode))))
+    await step(publishKeys())
+    const r = await step(catchUp())
+    await step(queue)
     caughtUp = true
     emit('synced', r)
-    const waiters = syncWaiters
-    syncWaiters = []
-    for (const w of waiters) w()
+    settleWaiters()
     await flushOutbox()
   }
   const online = (): void => {
-    onOnline().catch(fail)
+    const id = ++session
+    caughtUp = false
+    onOnline(id).catch((e: unknown) => {
+      // a session start overtaken by a newer one (or by close) has nobody left to tell
+      if (e instanceof Overtaken || id !== session) return
+      fail(e)
+      if (!caughtUp)
+        settleWaiters(
+          new SyncError('failed', `the session start failed: ${e instanceof Error ? e.message : String(e)}`, {
+            cause: e,
+          }),
+        )
+    })
+  }
+  /** the connection is gone: a session start in progress can no longer finish */
+  const disconnected = (): void => {
+    if (caughtUp) return
+    settleWaiters(new SyncError('disconnected', 'the connection was lost before the MAM catch-up finished'))
   }
   const resumed = (): void => {
     flushOutbox().catch(fail)
   }
   xmpp.on('online', online)
+  xmpp.on('disconnect', disconnected)
+  xmpp.on('offline', disconnected)
   sm.on?.('resumed', resumed as unknown as (s: Element) => void)
 
   return {
@@ -681,7 +771,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
         await q
       } while (q !== queue)
     },
-    synced: () => (caughtUp ? Promise.resolve() : new Promise<void>((r) => syncWaiters.push(r))),
+    synced,
     pep,
     on(event, listener) {
       const set = listeners.get(event) ?? new Set()
@@ -692,6 +782,10 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     close() {
       offAtm()
       xmpp.removeListener('online', online)
+      xmpp.removeListener('disconnect', disconnected)
+      xmpp.removeListener('offline', disconnected)
+      session++
+      settleWaiters(new SyncError('closed', 'the binding was closed before the MAM catch-up finished'))
       sm.removeListener?.('ack', onAck)
       sm.removeListener?.('fail', onSmFail)
       sm.removeListener?.('resumed', resumed as unknown as (s: Element) => void)

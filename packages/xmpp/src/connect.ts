@@ -7,6 +7,7 @@ import type { BareJid } from '@vouch/tm-core'
 import { type Client, client } from '@xmpp/client'
 import xml from '@xmpp/xml'
 import { registerInBand } from './xep0077-register.ts'
+import { fixStreamManagementCounter } from './xep0198-sm.ts'
 
 export interface ConnectInit {
   /** `xmpp://host:port` (TCP) or `ws://…` — never looked up */
@@ -34,17 +35,29 @@ export class AuthenticationError extends Error {
   }
 }
 
-/** Creates (does not start) a client for `init.jid`. */
+/** The connection was stopped before the server answered an IQ. */
+export class ConnectionClosedError extends Error {
+  override readonly name = 'ConnectionClosedError'
+}
+
+/**
+ * Creates (does not start) a client for `init.jid`. With `register: true` the account is
+ * registered once (XEP-0077): a reconnect of the same client only logs in.
+ */
 export function createClient(init: ConnectInit): Client {
   const at = init.jid.indexOf('@')
   const username = at < 0 ? '' : init.jid.slice(0, at)
   const domain = at < 0 ? init.jid : init.jid.slice(at + 1)
+  let registered = init.register !== true
   const xmpp: Client = client({
     service: init.service,
     domain,
     ...(init.resource === undefined ? {} : { resource: init.resource }),
     credentials: async (authenticate, mechanisms) => {
-      if (init.register === true) await registerInBand(xmpp.iqCaller, username, init.password)
+      if (!registered) {
+        await registerInBand(xmpp.iqCaller, username, init.password)
+        registered = true
+      }
       const mechanism = mechanisms.find((m) => m !== 'PLAIN') ?? mechanisms[0]
       await authenticate(
         { username, password: init.password },
@@ -56,7 +69,31 @@ export function createClient(init: ConnectInit): Client {
   // errors surface as rejections (start, send, iq) and as the binding's `error` event; an
   // `error` event without a listener would crash the process
   xmpp.on('error', () => undefined)
+  fixStreamManagementCounter(xmpp)
+  // a stopped client never answers: pending IQs reject now instead of holding a 30 s timer each
+  xmpp.on('offline', () => rejectPendingIqs(xmpp))
   return xmpp
+}
+
+function rejectPendingIqs(xmpp: Client): void {
+  const handlers = (xmpp.iqCaller as unknown as { handlers?: Map<string, { reject(e: Error): void }> })
+    .handlers
+  if (handlers === undefined) return
+  for (const [id, deferred] of handlers) {
+    handlers.delete(id)
+    deferred.reject(new ConnectionClosedError(`the connection was stopped before IQ ${id} was answered`))
+  }
+}
+
+/**
+ * Stops `xmpp` for good: no reconnect, the stream closed, pending IQs rejected
+ * ({@link ConnectionClosedError}); nothing of the client keeps the process alive afterwards.
+ * Never rejects.
+ */
+export async function stopClient(xmpp: Client): Promise<void> {
+  xmpp.reconnect.stop()
+  await xmpp.stop().catch(() => undefined)
+  rejectPendingIqs(xmpp)
 }
 
 /**
@@ -81,8 +118,7 @@ export async function startClient(
       }),
     ])
   } catch (e) {
-    xmpp.reconnect.stop()
-    await xmpp.stop().catch(() => undefined)
+    await stopClient(xmpp)
     throw mapConnectError(e, xmpp.options.service ?? '')
   } finally {
     clearTimeout(timer)

@@ -12,14 +12,22 @@ export type {
   MessageSource,
   ReceivedChat,
   SentMessage,
+  SyncFailure,
   VouchXmpp,
   VouchXmppEventName,
   VouchXmppEvents,
   VouchXmppInit,
 } from './binding.ts'
-export { vouchXmpp } from './binding.ts'
+export { SyncError, vouchXmpp } from './binding.ts'
 export type { ConnectInit } from './connect.ts'
-export { AuthenticationError, createClient, ServerUnreachableError, startClient } from './connect.ts'
+export {
+  AuthenticationError,
+  ConnectionClosedError,
+  createClient,
+  ServerUnreachableError,
+  startClient,
+  stopClient,
+} from './connect.ts'
 export type { KeyDirectory, PepAccess } from './key-directory.ts'
 export { pepAccess } from './key-directory.ts'
 export {
@@ -41,6 +49,7 @@ export { capsVerification, discoInfoElement, queryDiscoInfo } from './xep0030-di
 export type { PepEvent, PepItem, PublishOptions } from './xep0060-pep.ts'
 export { notifyFeature, pepFetch, pepPublish, publishOptionsElement, readPepEvent } from './xep0060-pep.ts'
 export { RegistrationError, registerInBand } from './xep0077-register.ts'
+export { fixStreamManagementCounter, NS_SM } from './xep0198-sm.ts'
 export type { UnwrappedCarbon } from './xep0280-carbons.ts'
 export { enableCarbons, unwrapCarbon } from './xep0280-carbons.ts'
 export type { ArchivedMessage, MamClient, MamPage, MamQuery } from './xep0313-mam.ts'

@@ -13,7 +13,7 @@ import { sqliteStore } from '@vouch/store-sqlite'
 import type { BareJid, KeyId, TrustStore } from '@vouch/tm-core'
 import { keyIdToHex, parseBareJid, parseKeyIdHex } from '@vouch/tm-core'
 import { formatTrustMessageUri, parseTrustMessageUri, trustMessageUriQr } from '@vouch/uri'
-import { createClient, oxKeyDirectory, startClient, type VouchXmpp, vouchXmpp } from '@vouch/xmpp'
+import { createClient, oxKeyDirectory, startClient, stopClient, type VouchXmpp, vouchXmpp } from '@vouch/xmpp'
 import type { Command } from 'commander'
 import { UsageError } from '../io.ts'
 import type { CliContext } from '../main.ts'
@@ -120,7 +120,8 @@ async function withSession<T>(
       return result
     } finally {
       vouch.close()
-      await xmpp.stop().catch(() => undefined)
+      // no reconnect, no pending IQ timer: nothing of the connection outlives the command
+      await stopClient(xmpp)
     }
   } finally {
     await store.close()
