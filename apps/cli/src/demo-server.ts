@@ -8,7 +8,7 @@ import { memoryStore } from '@vouch/store-memory'
 import type { BareJid, KeyId } from '@vouch/tm-core'
 import { keyIdToHex } from '@vouch/tm-core'
 import { formatTrustMessageUri, parseTrustMessageUri } from '@vouch/uri'
-import { createClient, oxKeyDirectory, startClient, type VouchXmpp, vouchXmpp } from '@vouch/xmpp'
+import { createClient, oxKeyDirectory, startClient, stopClient, type VouchXmpp, vouchXmpp } from '@vouch/xmpp'
 import type { CliContext } from './main.ts'
 
 const PASSWORD = 'demo-password'
@@ -45,7 +45,7 @@ export async function runServerDemo(ctx: CliContext): Promise<number> {
       await synced
       stops.push(async () => {
         vouch.close()
-        await xmpp.stop().catch(() => undefined)
+        await stopClient(xmpp).catch(() => undefined)
       })
       say(
         `  ${jid}/${resource} online (OX key ${keyIdToHex((await ox.ownKeys())[0] as KeyId).toUpperCase()})`,
