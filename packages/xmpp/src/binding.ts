@@ -359,7 +359,18 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     await refreshKeys(owner, enc)
   }
 
+  /** {@link processReceived}, then the directory's work after a message of its protocol. */
   async function processMessage(
+    message: Element,
+    source: MessageSource,
+    meta: { archiveId?: string; stamp?: Date | undefined },
+  ): Promise<void> {
+    await processReceived(message, source, meta)
+    const d = directories.get(encryptedChild(message)?.backend.namespace ?? '')
+    if (d?.afterMessage !== undefined) await d.afterMessage(pep, (stanza) => xmpp.send(stanza)).catch(fail)
+  }
+
+  async function processReceived(
     message: Element,
     source: MessageSource,
     meta: { archiveId?: string; stamp?: Date | undefined },
@@ -389,7 +400,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
         decrypted = await decryptWith(enc.backend, enc.el, from, to, time, sentByUs ? toBare : undefined)
       } catch (e) {
         // the sender may have a key we have not fetched yet: refresh once and retry
-        if (sentByUs || !(e instanceof Error && e.name === 'DecryptionError')) throw e
+        if (sentByUs || !(e instanceof Error && e.name === 'DecryptionError') || isEmptyMessage(e)) throw e
         const before = await enc.backend.keysOf(fromBare)
         const after = await refreshKeys(fromBare, enc.backend.namespace).catch(() => before)
         if (after.length === before.length && after.every((k) => before.includes(k))) throw e
@@ -397,6 +408,8 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
       }
     } catch (e) {
       if (keys.length > 0) await markProcessed(init.store, keys, maxProcessed)
+      // an empty message (OMEMO key exchange answer, heartbeat) advanced the session: nothing to read
+      if (isEmptyMessage(e)) return
       emit('rejected', { from, error: e instanceof Error ? e : new Error(String(e)), source })
       return
     }
@@ -601,11 +614,11 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     for (const k of await backend.ownKeys()) allowed.add(`${backend.namespace} ${account} ${k}`)
     const to = entry.to as BareJid
     if (to !== account) await ensureKeys(backend.namespace, to)
-    // `onlyKeys` is read by backends that can restrict to an explicit key list; every other
-    // backend is held to it by the recipient check below
-    const options: EncryptOptions & { readonly onlyKeys: readonly KeyRef[] } = {
+    // exactly the allowed keys (EncryptOptions.onlyKeys); the recipient check below still holds
+    // every backend to them
+    const options: EncryptOptions = {
       acceptedLevels: ['authenticated'],
-      onlyKeys: entry.allowedKeys as readonly KeyRef[],
+      onlyKeys: entry.allowedKeys as readonly KeyRef[], // stored as plain strings
     }
     const res = await backend.encrypt(parseXml(entry.xml), [to], options)
     for (const r of res.recipients) {
@@ -791,6 +804,13 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
       sm.removeListener?.('resumed', resumed as unknown as (s: Element) => void)
     },
   }
+}
+
+/** `DecryptionError` rule `OMEMO-EMPTY`: a message without payload that only advanced a session. */
+function isEmptyMessage(e: unknown): boolean {
+  return (
+    e instanceof Error && e.name === 'DecryptionError' && (e as { rule?: unknown }).rule === 'OMEMO-EMPTY'
+  )
 }
 
 function defaultName(ns: string): string | undefined {
