@@ -6,6 +6,7 @@
  *   stdout; any other failure: exit code 1.
  */
 import { readFile } from 'node:fs/promises'
+import { parseDateTime } from '@vouch/sce'
 import { isVouchError } from '@vouch/tm-core'
 
 /** Exit code for input that breaks a rule. */
@@ -27,6 +28,18 @@ export async function readInput(
   for await (const chunk of stdin)
     chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))
   return Buffer.concat(chunks).toString('utf8')
+}
+
+/**
+ * Reads a `--now`-style option as an XEP-0082 DateTime (D-2: without a zone it is UTC, never the
+ * local time zone); `undefined` when the option is absent.
+ */
+export function parseStampOption(value: string | undefined, flag: string): Date | undefined {
+  if (value === undefined) return undefined
+  const parsed = parseDateTime(value)
+  if (!parsed.ok)
+    throw new UsageError(`${flag} must be an XEP-0082 DateTime, not "${value}" (${parsed.reason})`)
+  return parsed.date
 }
 
 export function parseJsonInput(text: string): unknown {

@@ -185,6 +185,41 @@ describe('vouch sce', () => {
       'SCE-1',
     )
   })
+  it('D-2: a --now without a zone is UTC, whatever the local time zone', async () => {
+    const r = await vouch([
+      'sce',
+      'open',
+      fixture('xep0434-v0.6.0-envelope.xml'),
+      '--stanza-from',
+      'alice@example.org/notebook',
+      '--stanza-to',
+      'carol@example.com',
+      '--now',
+      '2020-01-01T00:01:00',
+      '--margin',
+      '60',
+    ])
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ time: '2020-01-01T00:00:00.000Z' })
+  })
+  it('XEP-0082: a --now that is not a DateTime exits 2', async () => {
+    for (const now of ['Jan 1 2020', '2020-01-01', '1577836800000']) {
+      const r = await vouch([
+        'sce',
+        'open',
+        fixture('xep0434-v0.6.0-envelope.xml'),
+        '--stanza-from',
+        'alice@example.org/notebook',
+        '--stanza-to',
+        'carol@example.com',
+        '--now',
+        now,
+      ])
+      expect(r.code, now).toBe(2)
+      expect(r.stdout, now).toBe('')
+      expect(r.stderr, now).toMatch(/^--now must be an XEP-0082 DateTime, not "[^\n]*\n$/)
+    }
+  })
   it('a missing required option exits 2', async () => {
     const r = await vouch(['sce', 'open', fixture('xep0434-v0.6.0-envelope.xml')])
     expect(r.code).toBe(2)

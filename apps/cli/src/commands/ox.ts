@@ -22,7 +22,7 @@ import type { BareJid, Element, FullJid, ProtectionMode, TrustLevel } from '@vou
 import { Element as XmlElement, parseBareJid, parseXml, toBareJid, TRUST_LEVELS } from '@vouch/tm-core'
 import type { Command } from 'commander'
 import type { Output } from '../io.ts'
-import { processOutput, readInput, UsageError } from '../io.ts'
+import { parseStampOption, processOutput, readInput, UsageError } from '../io.ts'
 
 /** Where the commands read and write (tests pass their own). */
 export interface OxCommandIo {
@@ -55,13 +55,6 @@ function common(cmd: Command): Command {
     .requiredOption('--data <dir>', 'data directory (SQLite store vouch.sqlite inside; created if missing)')
     .requiredOption('--jid <jid>', 'the local account (bare JID)')
     .option('--json', 'print JSON')
-}
-
-function parseDate(value: string | undefined, flag: string): Date | undefined {
-  if (value === undefined) return undefined
-  const d = new Date(value)
-  if (Number.isNaN(d.getTime())) throw new UsageError(`${flag} must be a date (XEP-0082), not "${value}"`)
-  return d
 }
 
 /** The payload: XML (one or more elements) or plain text (a `<body xmlns='jabber:client'/>`). */
@@ -164,7 +157,7 @@ export function registerOxCommands(
           if (!TRUST_LEVELS.includes(l as TrustLevel))
             throw new UsageError(`--accept: unknown trust level "${l}"`)
         const payload = readPayload(await readInput(file, io.stdin))
-        const now = parseDate(opts.now, '--now')
+        const now = parseStampOption(opts.now, '--now')
         await withBackend(opts, async (backend) => {
           const result = await backend.encrypt(payload, to, {
             mode: opts.mode as ProtectionMode,
@@ -231,7 +224,7 @@ export function registerOxCommands(
         const maxAge = opts.maxAge === undefined ? undefined : Number(opts.maxAge)
         if (maxAge !== undefined && !(Number.isFinite(maxAge) && maxAge >= 0))
           throw new UsageError(`--max-age must be a number of seconds, not "${opts.maxAge}"`)
-        const now = parseDate(opts.now, '--now')
+        const now = parseStampOption(opts.now, '--now')
         await withBackend(opts, async (backend) => {
           const r = await backend.decrypt(
             el,

@@ -1,7 +1,7 @@
 /** `vouch sce open`: open an XEP-0420 envelope with the receiver checks SCE-1 … SCE-4. */
 import { envelopeToJson, openEnvelope } from '@vouch/sce'
 import type { Command } from 'commander'
-import { readInput, UsageError } from '../io.ts'
+import { parseStampOption, readInput, UsageError } from '../io.ts'
 import type { CliContext } from '../main.ts'
 
 export function registerSceCommands(program: Command, ctx: CliContext): void {
@@ -28,9 +28,7 @@ export function registerSceCommands(program: Command, ctx: CliContext): void {
         const margin = Number(opts.margin)
         if (!Number.isFinite(margin) || margin < 0)
           throw new UsageError(`--margin must be a number of seconds, not "${opts.margin}"`)
-        const now = opts.now === undefined ? new Date() : new Date(opts.now)
-        if (Number.isNaN(now.getTime()))
-          throw new UsageError(`--now must be an XEP-0082 DateTime, not "${opts.now}"`)
+        const now = parseStampOption(opts.now, '--now') ?? new Date()
         const opened = openEnvelope(await readInput(file, ctx.stdin), {
           stanzaFrom: opts.stanzaFrom,
           stanzaTo: opts.stanzaTo,
