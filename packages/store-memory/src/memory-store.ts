@@ -128,12 +128,7 @@ class AccountView implements AccountTrustStore {
 
   /** Runs a write: in the draft, or on a copy that replaces the committed state if `fn` returns. */
   #write<T>(fn: (data: AccountData) => T): Promise<T> {
-    const draft = this.#draft
-    if (draft !== undefined)
-      return new Promise((resolve) => {
-        this.#check()
-        resolve(fn(draft.data))
-      })
+    if (this.#draft !== undefined) return this.#read(fn) // in a transaction, the draft is written in place
     return this.#slot.lock(async () => {
       this.#check()
       const copy = op.cloneAccount(this.#slot.data)
