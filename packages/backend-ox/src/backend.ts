@@ -472,15 +472,18 @@ class Ox implements OxBackend {
     const owner = toBareJid(ownerInput, 'OX-UID')
     const now = options.now ?? this.#clock()
     const policy = resolvePolicy(this.#basePolicy, options.policy)
-    const keys = await readOxKeys(input)
-    const results: OxImportResult[] = []
-    const ownFpr = await this.#ownFingerprint()
-    for (const raw of keys) {
+    // every key is checked before any is stored: a bad key in a keyring stores nothing
+    const keys = (await readOxKeys(input)).map((raw) => {
       const incoming: PublicKey = raw.isPrivate() ? raw.toPublic() : (raw as PublicKey)
       if (incoming.keyPacket.version !== 4)
         throw new InvalidKeyIdError('OX-V4', `a v${incoming.keyPacket.version} key: OX keys are v4 keys`)
       if (!incoming.getUserIDs().includes(xmppUserId(owner)))
         throw new InvalidKeyIdError('OX-UID', `the key has no user id "${xmppUserId(owner)}"`)
+      return incoming
+    })
+    const results: OxImportResult[] = []
+    const ownFpr = await this.#ownFingerprint()
+    for (const incoming of keys) {
       const fpr = fingerprintOf(incoming)
       if (owner === this.account && fpr === ownFpr) {
         // an update of our own key (e.g. a revocation made elsewhere): merge into the secret key
