@@ -14,14 +14,14 @@ describe('sqliteStore: transactions and serialisation on one connection', () => 
 
   it('rolls back every write of a transaction whose function throws', async () => {
     const a = store.forAccount(ME)
-    await a
-      .transaction(async (tx) => {
+    await expect(
+      a.transaction(async (tx) => {
         await tx.addKeys(NS, BOB, [kid('k1'), kid('k2')], ctx(1))
         await tx.setOwnKey(NS, kid('own'))
         await tx.setState('omemo', 'session', new Uint8Array([1]))
         throw new Error('abort')
-      })
-      .catch(() => {})
+      }),
+    ).rejects.toThrow('abort')
     expect(await a.getKeys(NS)).toEqual([])
     expect(await a.getOwnKey(NS)).toBeUndefined()
     expect(await a.getState('omemo', 'session')).toBeUndefined()
@@ -29,15 +29,17 @@ describe('sqliteStore: transactions and serialisation on one connection', () => 
 
   it('lets a nested transaction join the outer one: an outer failure undoes the inner writes', async () => {
     const a = store.forAccount(ME)
-    await a
-      .transaction(async (tx) => {
+    // `rejects.toThrow('outer fails')`, not a swallowed rejection: a failed expect inside the
+    // transaction rejects it with that assertion error instead, and fails the test
+    await expect(
+      a.transaction(async (tx) => {
         await tx.transaction(async (inner) => {
           await inner.setOwnKey(NS, kid('inner'))
         })
         expect(await tx.getOwnKey(NS)).toBe('inner')
         throw new Error('outer fails')
-      })
-      .catch(() => {})
+      }),
+    ).rejects.toThrow('outer fails')
     expect(await a.getOwnKey(NS)).toBeUndefined()
   })
 
