@@ -8,9 +8,16 @@
  * | `<crypt/>`     | any number   | exactly one | at most one| exactly one  |
  */
 import type { BareJid, ProtectionMode } from '@vouch/tm-core'
-import { DecryptionError, Element, LimitExceededError, parseXml, toBareJid } from '@vouch/tm-core'
+import {
+  DecryptionError,
+  Element,
+  LimitExceededError,
+  parseDateTime,
+  parseXml,
+  toBareJid,
+} from '@vouch/tm-core'
 import { NS_OX } from './constants.ts'
-import { childElements, cloneElement, formatDateTime, nsOf, parseDateTime, textOf } from './util.ts'
+import { childElements, cloneElement, dateTimeOf, nsOf, textOf } from './util.ts'
 
 /** What goes into a content element. */
 export interface OxContentInit {
@@ -41,7 +48,8 @@ const MODES: ReadonlySet<string> = new Set<ProtectionMode>(['signcrypt', 'sign',
 /**
  * Builds a content element.
  * @throws InvalidJidError  a `to` that is not a JID
- * @throws DecryptionError  OX-CONTENT: `<signcrypt/>` or `<sign/>` without a recipient
+ * @throws DecryptionError  OX-CONTENT: `<signcrypt/>` or `<sign/>` without a recipient, or a
+ *   `time` XEP-0082 cannot write (an invalid Date, a year outside 0001–9999)
  */
 export function buildContent(init: OxContentInit): Element {
   if (!MODES.has(init.mode))
@@ -50,7 +58,7 @@ export function buildContent(init: OxContentInit): Element {
     throw new DecryptionError('OX-CONTENT', `<${init.mode}/> needs at least one <to/>`)
   const root = new Element(init.mode, { xmlns: NS_OX })
   for (const jid of init.to) root.c('to', { jid: toBareJid(jid, 'OX-TO') })
-  root.c('time', { stamp: formatDateTime(init.time) })
+  root.c('time', { stamp: dateTimeOf(init.time, 'OX-CONTENT', '<time/>') })
   if (init.rpad !== undefined) root.c('rpad').t(init.rpad)
   const payload = root.c('payload')
   const children = Array.isArray(init.payload) ? init.payload : [init.payload as Element]
@@ -114,9 +122,10 @@ export function parseContent(
       case 'time': {
         timeCount++
         const stamp = child.attrs.stamp
-        time = typeof stamp === 'string' ? parseDateTime(stamp) : undefined
-        if (time === undefined)
+        const parsed = typeof stamp === 'string' ? parseDateTime(stamp) : undefined
+        if (parsed?.ok !== true)
           throw new DecryptionError('OX-CONTENT', '<time/> without a valid XEP-0082 stamp')
+        time = parsed.date
         break
       }
       case 'rpad':

@@ -9,7 +9,13 @@
  *   secret key.
  */
 import type { Element } from '@vouch/tm-core'
-import { DecryptionError, Element as XmlElement, InvalidKeyIdError, LimitExceededError } from '@vouch/tm-core'
+import {
+  DecryptionError,
+  InvalidKeyIdError,
+  LimitExceededError,
+  parseDateTime,
+  Element as XmlElement,
+} from '@vouch/tm-core'
 import {
   NODE_PUBLIC_KEYS,
   NODE_SECRET_KEY,
@@ -19,16 +25,7 @@ import {
   PUBLISH_OPTIONS_FORM_TYPE,
   publicKeyDataNode,
 } from './constants.ts'
-import {
-  childElements,
-  cloneElement,
-  decodeBase64,
-  encodeBase64,
-  formatDateTime,
-  nsOf,
-  parseDateTime,
-  textOf,
-} from './util.ts'
+import { childElements, cloneElement, dateTimeOf, decodeBase64, encodeBase64, nsOf, textOf } from './util.ts'
 
 /** One `<pubkey-metadata/>` entry. */
 export interface PubkeyMetadata {
@@ -43,11 +40,15 @@ const FPR = /^[0-9A-Fa-f]{40}$/
 /**
  * Builds `<public-keys-list/>`. A fingerprint appears once (the latest date is kept).
  * @throws InvalidKeyIdError  OX-FPR: not a v4 fingerprint
+ * @throws DecryptionError  OX-PEP: a date XEP-0082 cannot write (invalid, or outside 0001–9999)
  */
 export function buildPublicKeysList(entries: readonly PubkeyMetadata[]): Element {
   const root = new XmlElement('public-keys-list', { xmlns: NS_OX })
   for (const e of dedupe(entries)) {
-    root.c('pubkey-metadata', { 'v4-fingerprint': e.fingerprint, date: formatDateTime(e.date) })
+    root.c('pubkey-metadata', {
+      'v4-fingerprint': e.fingerprint,
+      date: dateTimeOf(e.date, 'OX-PEP', `the date of ${e.fingerprint}`),
+    })
   }
   return root
 }
@@ -72,9 +73,9 @@ export function parsePublicKeysList(el: Element, maxEntries = 64): PubkeyMetadat
     const date = typeof child.attrs.date === 'string' ? parseDateTime(child.attrs.date) : undefined
     if (typeof fpr !== 'string' || !FPR.test(fpr))
       throw new DecryptionError('OX-PEP', '<pubkey-metadata/> without a valid v4-fingerprint')
-    if (date === undefined)
+    if (date?.ok !== true)
       throw new DecryptionError('OX-PEP', `<pubkey-metadata/> of ${fpr} without a valid date`)
-    out.push({ fingerprint: fpr.toUpperCase(), date })
+    out.push({ fingerprint: fpr.toUpperCase(), date: date.date })
   }
   return dedupe(out)
 }
@@ -193,11 +194,14 @@ export function publishRequest(init: {
   return pubsub
 }
 
-/** Publishing our public key: the data node item (id = publish DateTime), access model open. */
+/**
+ * Publishing our public key: the data node item (id = publish DateTime), access model open.
+ * @throws DecryptionError  OX-PEP: a date XEP-0082 cannot write (invalid, or outside 0001–9999)
+ */
 export function publishPublicKeyRequest(fingerprint: string, keyBytes: Uint8Array, date: Date): Element {
   return publishRequest({
     node: publicKeyDataNode(fingerprint),
-    itemId: formatDateTime(date),
+    itemId: dateTimeOf(date, 'OX-PEP', 'the publish date'),
     payload: buildPubkey(keyBytes),
     accessModel: 'open',
   })

@@ -1,5 +1,5 @@
-/** Small helpers shared by the OX modules: namespaces, strict Base64, XEP-0082 DateTime. */
-import { Element } from '@vouch/tm-core'
+/** Small helpers shared by the OX modules: namespaces, strict Base64, writing XEP-0082 stamps. */
+import { DecryptionError, Element, formatDateTime } from '@vouch/tm-core'
 
 /** The namespace of `el`: its own `xmlns`, else the one inherited from `parentNs`. */
 export function nsOf(el: Element, parentNs?: string): string | undefined {
@@ -38,47 +38,15 @@ export function encodeBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
 }
 
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,32}))?(Z|[+-]\d{2}:\d{2})?$/
-
 /**
- * Reads an XEP-0082 DateTime (D-2: a stamp without a zone is UTC). Returns `undefined` when it
- * is not one.
+ * Writes `date` as an XEP-0082 DateTime with `Z` (D-2; {@link formatDateTime} of `@vouch/tm-core`).
+ * @throws DecryptionError  `rule`: an invalid Date, or a year outside 0001–9999 (no DateTime)
  */
-export function parseDateTime(text: string): Date | undefined {
-  const m = DATE_TIME.exec(text)
-  if (m === null) return undefined
-  const [, ys, mos, ds, hs, mis, ss, frac, zone] = m
-  const year = Number(ys)
-  const month = Number(mos)
-  const day = Number(ds)
-  const hour = Number(hs)
-  const minute = Number(mis)
-  const second = Number(ss)
-  if (year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59)
-    return undefined
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0
-  if (day > days) return undefined
-  let offset = 0
-  if (zone !== undefined && zone !== 'Z') {
-    const oh = Number(zone.slice(1, 3))
-    const om = Number(zone.slice(4, 6))
-    if (om > 59 || oh > 14 || (oh === 14 && om > 0)) return undefined
-    offset = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om)
-  }
-  const ms = frac === undefined ? 0 : Number(frac.slice(0, 3).padEnd(3, '0'))
-  // Date.UTC maps the years 0–99 to 1900–1999: only from 100 on is it the one-call path
-  if (year >= 100) return new Date(Date.UTC(year, month - 1, day, hour, minute - offset, second, ms))
-  const d = new Date(0)
-  d.setUTCFullYear(year, month - 1, day)
-  d.setUTCHours(hour, minute - offset, second, ms)
-  return d
-}
-
-/** Writes an XEP-0082 DateTime in UTC with `Z` (D-2), milliseconds only when not 0. */
-export function formatDateTime(date: Date): string {
-  const iso = date.toISOString()
-  return date.getUTCMilliseconds() === 0 ? `${iso.slice(0, 19)}Z` : iso
+export function dateTimeOf(date: Date, rule: string, what: string): string {
+  const stamp = formatDateTime(date)
+  if (stamp === undefined)
+    throw new DecryptionError(rule, `${what} must be a valid Date in the years 0001–9999 (XEP-0082)`)
+  return stamp
 }
 
 /** A deep copy of an element (the caller's tree is never adopted or changed). */

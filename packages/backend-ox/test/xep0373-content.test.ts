@@ -85,6 +85,13 @@ describe('XEP-0373 §3.1 content elements', () => {
     expect(back).toMatchObject({ mode: 'signcrypt', to: ['juliet@example.org'], rpad: 'xyz' })
   })
 
+  it('refuses to build a <time/> XEP-0082 cannot write (an invalid Date, a year after 9999)', () => {
+    for (const time of [new Date(Number.NaN), new Date('+010000-01-01T00:00:00Z')])
+      expect(() => buildContent({ mode: 'crypt', to: [], time, payload: [] })).toThrowError(
+        expect.objectContaining({ name: 'DecryptionError', rule: 'OX-CONTENT' }),
+      )
+  })
+
   it('refuses to build <signcrypt/> without a recipient', () => {
     expect(() => buildContent({ mode: 'signcrypt', to: [], time: new Date(), payload: [] })).toThrowError(
       expect.objectContaining({ rule: 'OX-CONTENT' }),

@@ -169,6 +169,18 @@ describe('publish options (XEP-0060 §7.1.5)', () => {
     expect(list.getChild('publish')?.attrs.node).toBe(NODE_PUBLIC_KEYS)
     expect(list.getChild('publish')?.getChild('item')?.attrs.id).toBe('current')
   })
+  it('refuses a date XEP-0082 cannot write (OX-PEP), in an item id and in the metadata list', async () => {
+    for (const bad of [new Date(Number.NaN), d('+010000-01-01T00:00:00Z')]) {
+      expect(await errorOf(() => publishPublicKeyRequest(A, new Uint8Array([1]), bad))).toMatchObject({
+        name: 'DecryptionError',
+        rule: 'OX-PEP',
+      })
+      expect(await errorOf(() => buildPublicKeysList([{ fingerprint: A, date: bad }]))).toMatchObject({
+        name: 'DecryptionError',
+        rule: 'OX-PEP',
+      })
+    }
+  })
   it('access model whitelist for the secret key', () => {
     const req = publishSecretKeyRequest(new Uint8Array([1]))
     expect(req.getChild('publish')?.attrs.node).toBe(NODE_SECRET_KEY)

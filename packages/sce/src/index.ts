@@ -25,5 +25,6 @@ export {
   SCE_DIALECTS,
   serializeEnvelope,
 } from './xep0420.ts'
-export type { DateTimeResult } from './xep0082.ts'
-export { formatDateTime, parseDateTime } from './xep0082.ts'
+/** XEP-0082 DateTime, implemented once in `@vouch/tm-core` and re-exported under the same names */
+export type { DateTimeResult } from '@vouch/tm-core'
+export { formatDateTime, parseDateTime } from '@vouch/tm-core'

@@ -8,10 +8,17 @@
  * {@link SCE_DIALECTS}; the older `urn:xmpp:sce:0` shapes are read only with `legacy: true`.
  */
 import type { BareJid, XmlLimits } from '@vouch/tm-core'
-import { InvalidEnvelopeError, isVouchError, LimitExceededError, parseXml, toBareJid } from '@vouch/tm-core'
+import {
+  formatDateTime,
+  InvalidEnvelopeError,
+  isVouchError,
+  LimitExceededError,
+  parseDateTime,
+  parseXml,
+  toBareJid,
+} from '@vouch/tm-core'
 import { Element } from '@xmpp/xml'
 import { randomBytes } from 'node:crypto'
-import { formatDateTime, parseDateTime } from './xep0082.ts'
 
 /** Current namespace (XEP-0420 ≥ 0.4.0): root `<envelope/>`, payload in `<content/>`. */
 export const NS_SCE = 'urn:xmpp:sce:1'

@@ -51,3 +51,5 @@ export {
 export type { TrustMessageJson } from './xep0434/json.ts'
 export { trustMessageFromJson, trustMessageToJson } from './xep0434/json.ts'
 export { compareCodePoints, compareKeys, comparePostponed } from './store-order.ts'
+export type { DateTimeResult } from './xep0082.ts'
+export { formatDateTime, parseDateTime } from './xep0082.ts'

@@ -1,3 +1,4 @@
+/** XEP-0082 v1.1.1 DateTime: the one implementation, used by `@vouch/sce` and `@vouch/backend-ox`. */
 import { describe, expect, it } from 'vitest'
 import { formatDateTime, parseDateTime } from '../src/index.ts'
 
@@ -38,5 +39,48 @@ describe('XEP-0082 DateTime (used by SCE-1 and D-2)', () => {
     expect(formatDateTime(new Date('2024-05-01T12:00:00.007Z'))).toBe('2024-05-01T12:00:00.007Z')
     expect(formatDateTime(new Date(Number.NaN))).toBeUndefined()
     expect(formatDateTime(new Date('+010000-01-01T00:00:00Z'))).toBeUndefined()
+  })
+
+  it('SCE-1 / OX: fractions are truncated to milliseconds, offsets with minutes, years 0001–0099 across a boundary', () => {
+    // the vectors backend-ox kept for its own copy of the parser, now on the one implementation
+    expect(iso('2024-02-29T23:59:59.1234+01:30')).toBe('2024-02-29T22:29:59.123Z')
+    const r = parseDateTime('0050-01-01T00:00:00Z')
+    expect(r.ok && r.date.getUTCFullYear()).toBe(50)
+    expect(iso('0099-12-31T23:00:00-02:00')).toBe('0100-01-01T01:00:00.000Z')
+    expect(iso('2023-02-29T00:00:00Z')).toBe(false)
+  })
+
+  it('SCE-1: refuses what the strict grammar, the calendar or the zone rules exclude, with a reason', () => {
+    for (const s of [
+      '',
+      '2024-01-01',
+      '2024-01-01 00:00:00Z',
+      '2024-01-01t00:00:00Z',
+      '2024-01-01T00:00:00z',
+      ' 2024-01-01T00:00:00Z',
+      '2024-01-01T00:00:00Z ',
+      '24-01-01T00:00:00Z',
+      '+2024-01-01T00:00:00Z',
+      '2024-01-01T00:00:00.Z',
+      '2024-01-01T00:00Z',
+      '2024-01-01T00:00:00+0100',
+      '0000-01-01T00:00:00Z',
+      '2024-00-01T00:00:00Z',
+      '2024-13-01T00:00:00Z',
+      '2024-04-31T00:00:00Z',
+      '2024-01-00T00:00:00Z',
+      '2024-01-01T24:00:00Z',
+      '2024-01-01T00:60:00Z',
+      '2024-12-31T23:59:60Z',
+      '2024-01-01T00:00:00+14:01',
+      '2024-01-01T00:00:00-15:00',
+      '2024-01-01T00:00:00+01:60',
+    ]) {
+      const r = parseDateTime(s)
+      expect(r.ok, s).toBe(false)
+      expect(r.ok || r.reason.length > 0, s).toBe(true)
+    }
+    expect(iso('2024-01-01T00:00:00+14:00')).toBe('2023-12-31T10:00:00.000Z')
+    expect(iso('2024-01-01T00:00:00-14:00')).toBe('2024-01-01T14:00:00.000Z')
   })
 })

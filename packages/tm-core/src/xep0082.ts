@@ -1,6 +1,8 @@
 /**
- * XEP-0082: XMPP Date and Time Profiles — implements v1.1.1, the DateTime profile only
- * https://xmpp.org/extensions/xep-0082.html
+ * XEP-0082: XMPP Date and Time Profiles — implements v1.1.1 (2021-08-31; the DateTime profile is
+ * that of v1.1), the DateTime profile only. https://xmpp.org/extensions/xep-0082.html
+ *
+ * The one implementation in Vouch: `@vouch/sce` re-exports it, `@vouch/backend-ox` uses it.
  *
  * `CCYY-MM-DDThh:mm:ss[.sss]TZD`, TZD = `Z` | `±hh:mm`. Project decision D-2: we emit `Z`, and
  * read a stamp without a zone as UTC. Everything else is strict: four-digit years from 0001,
@@ -49,11 +51,18 @@ export function parseDateTime(text: string): DateTimeResult {
     offsetMinutes = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om)
   }
   const ms = frac === undefined ? 0 : Number(frac.slice(0, 3).padEnd(3, '0'))
+  const zoned = zone !== undefined
+  // Date.UTC maps the years 0–99 to 1900–1999: only from 100 on is it the one-call path
+  if (year >= 100)
+    return {
+      ok: true,
+      date: new Date(Date.UTC(year, month - 1, day, hour, minute - offsetMinutes, second, ms)),
+      zoned,
+    }
   const d = new Date(0)
-  // setUTCFullYear, not Date.UTC: Date.UTC maps years 0–99 to 1900–1999
   d.setUTCFullYear(year, month - 1, day)
   d.setUTCHours(hour, minute - offsetMinutes, second, ms)
-  return { ok: true, date: d, zoned: zone !== undefined }
+  return { ok: true, date: d, zoned }
 }
 
 /**
