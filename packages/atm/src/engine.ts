@@ -40,7 +40,6 @@ import type {
   AtmBackend,
   AtmInit,
   AtmLimits,
-  AtmPolicy,
   DecisionInput,
   DecisionOrigin,
   DecisionResult,
@@ -50,6 +49,7 @@ import type {
   PendingAutomaticDecision,
   ReceivedTrustMessage,
   ReceiveResult,
+  ResolvedAtmPolicy,
   SkippedDecision,
   SkipReason,
   TrustUri,
@@ -95,8 +95,12 @@ export function createAtm(init: AtmInit): Atm {
   const account = init.account
   const store = init.store
   const now = init.now
-  const policy: AtmPolicy = Object.freeze({ ...DEFAULT_ATM_POLICY, ...stripUndefined(init.policy ?? {}) })
   const explicitSecurityPolicy: SecurityPolicy | undefined = init.policy?.securityPolicy
+  const policy: ResolvedAtmPolicy = Object.freeze({
+    ...DEFAULT_ATM_POLICY,
+    ...stripUndefined(init.policy ?? {}),
+    securityPolicy: explicitSecurityPolicy,
+  })
   const limits: AtmLimits = Object.freeze({
     ...DEFAULT_TRUST_MESSAGE_LIMITS,
     ...stripUndefined(init.limits ?? {}),
@@ -794,6 +798,8 @@ export function createAtm(init: AtmInit): Atm {
   return {
     account,
     policy,
+    effectiveSecurityPolicy: async (encryption) =>
+      explicitSecurityPolicy ?? (await store.getSecurityPolicy(encryption)) ?? DEFAULT_SECURITY_POLICY,
     decide,
     authenticate: (encryption, owner, keyIds, origin) => decide({ encryption, owner, trust: keyIds }, origin),
     distrust: (encryption, owner, keyIds, origin) => decide({ encryption, owner, distrust: keyIds }, origin),

@@ -24,6 +24,7 @@ export type {
   PendingAutomaticDecision,
   ReceivedTrustMessage,
   ReceiveResult,
+  ResolvedAtmPolicy,
   SkippedDecision,
   SkipReason,
   TrustUri,

@@ -58,6 +58,23 @@ export interface AtmPolicy {
   readonly allowCrossProtocol: boolean
 }
 
+/**
+ * The policy an engine runs with ({@link Atm.policy}): {@link AtmInit.policy} over
+ * {@link DEFAULT_ATM_POLICY}, except `securityPolicy`, which is only the explicit one.
+ */
+export interface ResolvedAtmPolicy extends Omit<AtmPolicy, 'securityPolicy'> {
+  /**
+   * The security policy given explicitly in {@link AtmInit.policy}, or `undefined` when none was:
+   * then the store's per-encryption policy applies, and `toakafa` if that is unset. Ask
+   * {@link Atm.effectiveSecurityPolicy} for the policy that applies to one encryption.
+   */
+  readonly securityPolicy: SecurityPolicy | undefined
+}
+
+/**
+ * Every default. `securityPolicy: 'toakafa'` is the last fallback only: the store's per-encryption
+ * policy comes before it (see {@link AtmPolicy.securityPolicy}).
+ */
 export const DEFAULT_ATM_POLICY: AtmPolicy = Object.freeze({
   securityPolicy: 'toakafa',
   manualDecisionsFinal: false,
@@ -263,7 +280,17 @@ export type AtmEventName = keyof AtmEvents
 
 export interface Atm {
   readonly account: BareJid
-  readonly policy: AtmPolicy
+  /**
+   * The policy this engine was created with, defaults filled in. `securityPolicy` is set only when
+   * it was given explicitly; use {@link Atm.effectiveSecurityPolicy} for the one that applies.
+   */
+  readonly policy: ResolvedAtmPolicy
+  /**
+   * The security policy that applies to `encryption` now, with the engine's precedence: the
+   * explicit `policy.securityPolicy`, else the store's `getSecurityPolicy(encryption)`, else
+   * `toakafa`. Reads the store (outside a transaction) only when no policy was given explicitly.
+   */
+  effectiveSecurityPolicy(encryption: EncryptionNamespace): Promise<SecurityPolicy>
   /** Manually (or by URI) authenticates keys of `owner`; sends ATM-S1 … S4. */
   authenticate(
     encryption: EncryptionNamespace,

@@ -102,6 +102,26 @@ describe.each(STORES)('TOAKAFA ($name store)', (factory) => {
     expect(await ep.store.getTrustLevel(NS, BOB, B1)).toBe('automatically-distrusted')
   })
 
+  it('policy.securityPolicy is only the explicit one; effectiveSecurityPolicy reports what the engine applies', async () => {
+    ep = await endpoint({ store: factory, ownKeys: { [NS]: A1 } })
+    expect(ep.atm.policy.securityPolicy).toBeUndefined()
+    expect(await ep.atm.effectiveSecurityPolicy(NS)).toBe('toakafa')
+    await ep.store.setSecurityPolicy(NS, 'authenticated-only')
+    expect(ep.atm.policy.securityPolicy).toBeUndefined()
+    expect(await ep.atm.effectiveSecurityPolicy(NS)).toBe('authenticated-only')
+    const r = await ep.atm.keysDiscovered(NS, BOB, [B1])
+    expect(r.added.map((k) => k.provenance)).toEqual([{ kind: 'policy', policy: 'authenticated-only' }])
+  })
+
+  it('an explicit policy.securityPolicy is reported and wins over the store’s', async () => {
+    ep = await endpoint({ store: factory, ownKeys: { [NS]: A1 }, policy: { securityPolicy: 'toakafa' } })
+    await ep.store.setSecurityPolicy(NS, 'authenticated-only')
+    expect(ep.atm.policy.securityPolicy).toBe('toakafa')
+    expect(await ep.atm.effectiveSecurityPolicy(NS)).toBe('toakafa')
+    const r = await ep.atm.keysDiscovered(NS, BOB, [B1])
+    expect(r.added.map((k) => k.level)).toEqual(['automatically-trusted'])
+  })
+
   it('keysDiscovered keeps the level of keys already decided (ATM-P2) and emits level-changed for new ones', async () => {
     ep = await endpoint({ store: factory, ownKeys: { [NS]: A1 } })
     await seed(ep.store, NS, BOB, [B1], 'manually-distrusted')
