@@ -252,9 +252,18 @@ class Ox implements OxBackend {
 
   // ---------------------------------------------------------------- state and caches
 
-  /** The stored key under `stateKey`, parsed only when its bytes changed (see {@link CachedKey}). */
-  async #entry(stateKey: string, kind: 'public' | 'private'): Promise<CachedKey | undefined> {
-    const bytes = await this.#store.getState(OX_STATE_NAMESPACE, stateKey)
+  /**
+   * The stored key under `stateKey`, parsed only when its bytes changed (see {@link CachedKey}).
+   * `store` is the account, or a transaction (whose own writes it then sees). The cache is only a
+   * parse memo checked against the bytes read, so an entry from a transaction that rolled back is
+   * never served for other bytes.
+   */
+  async #entry(
+    stateKey: string,
+    kind: 'public' | 'private',
+    store: AccountTrustStore = this.#store,
+  ): Promise<CachedKey | undefined> {
+    const bytes = await store.getState(OX_STATE_NAMESPACE, stateKey)
     if (bytes === undefined) {
       this.#cache.delete(stateKey)
       return undefined
@@ -274,13 +283,17 @@ class Ox implements OxBackend {
     return entry
   }
 
-  async #load(stateKey: string, kind: 'public' | 'private'): Promise<Key | undefined> {
-    return (await this.#entry(stateKey, kind))?.key
+  async #load(
+    stateKey: string,
+    kind: 'public' | 'private',
+    store: AccountTrustStore = this.#store,
+  ): Promise<Key | undefined> {
+    return (await this.#entry(stateKey, kind, store))?.key
   }
 
-  async #save(stateKey: string, key: Key): Promise<void> {
+  async #save(stateKey: string, key: Key, store: AccountTrustStore): Promise<void> {
     const bytes = key.write()
-    await this.#store.setState(OX_STATE_NAMESPACE, stateKey, bytes)
+    await store.setState(OX_STATE_NAMESPACE, stateKey, bytes)
     this.#remember(stateKey, bytes, key)
   }
 
@@ -305,30 +318,30 @@ class Ox implements OxBackend {
     return status
   }
 
-  async #ownFingerprint(): Promise<string | undefined> {
-    const bytes = await this.#store.getState(OX_STATE_NAMESPACE, 'own')
+  async #ownFingerprint(store: AccountTrustStore = this.#store): Promise<string | undefined> {
+    const bytes = await store.getState(OX_STATE_NAMESPACE, 'own')
     return bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8')
   }
 
   /** Our current key (its secret key entry), if any. */
-  async #ownEntry(): Promise<CachedKey | undefined> {
-    const fpr = await this.#ownFingerprint()
-    return fpr === undefined ? undefined : this.#entry(`secret:${fpr}`, 'private')
+  async #ownEntry(store: AccountTrustStore = this.#store): Promise<CachedKey | undefined> {
+    const fpr = await this.#ownFingerprint(store)
+    return fpr === undefined ? undefined : this.#entry(`secret:${fpr}`, 'private', store)
   }
 
   async #ownPrivate(): Promise<PrivateKey | undefined> {
     return (await this.#ownEntry())?.key as PrivateKey | undefined
   }
 
-  async #requireOwnEntry(): Promise<CachedKey> {
-    const own = await this.#ownEntry()
+  async #requireOwnEntry(store: AccountTrustStore = this.#store): Promise<CachedKey> {
+    const own = await this.#ownEntry(store)
     if (own === undefined)
       throw new InvalidKeyIdError('OX-OWN-KEY', `${this.account} has no OX key yet: generate or restore one`)
     return own
   }
 
-  async #requireOwn(): Promise<PrivateKey> {
-    return (await this.#requireOwnEntry()).key as PrivateKey
+  async #requireOwn(store: AccountTrustStore = this.#store): Promise<PrivateKey> {
+    return (await this.#requireOwnEntry(store)).key as PrivateKey
   }
 
   async #allSecretKeys(): Promise<PrivateKey[]> {
@@ -374,10 +387,11 @@ class Ox implements OxBackend {
   async #newKeyLevel(
     owner: BareJid,
     policy: OxPolicy,
+    store: AccountTrustStore,
   ): Promise<{ level: TrustLevel; policy: SecurityPolicy }> {
-    const sp = policy.securityPolicy ?? (await this.#store.getSecurityPolicy(NS_OX)) ?? this.#defaultPolicy
+    const sp = policy.securityPolicy ?? (await store.getSecurityPolicy(NS_OX)) ?? this.#defaultPolicy
     if (sp === 'authenticated-only') return { level: 'automatically-distrusted', policy: sp }
-    const once = await this.#store.wasAuthenticatedOnce(NS_OX, owner)
+    const once = await store.wasAuthenticatedOnce(NS_OX, owner)
     return { level: once ? 'automatically-distrusted' : 'automatically-trusted', policy: sp }
   }
 
@@ -424,20 +438,28 @@ class Ox implements OxBackend {
       throw new InvalidKeyIdError('OX-UID', `the key has no user id "${xmppUserId(this.account)}"`)
   }
 
-  async #setOwn(key: PrivateKey): Promise<OxKeyInfo> {
+  /**
+   * Makes `key` our current key, and stores `others` (older secret keys, e.g. from a backup)
+   * beside it, each merged into what is stored: all in one transaction, so a store failure stores
+   * none of them.
+   */
+  async #setOwn(key: PrivateKey, others: readonly PrivateKey[] = []): Promise<OxKeyInfo> {
     this.#checkOwnable(key)
     const fpr = fingerprintOf(key)
     const stateKey = `secret:${fpr}`
-    const existing = (await this.#load(stateKey, 'private')) as PrivateKey | undefined
-    const merged = existing === undefined ? key : await existing.update(key)
-    const bytes = merged.write()
-    await this.#store.transaction(async (tx) => {
-      await tx.setState(OX_STATE_NAMESPACE, stateKey, bytes)
+    return this.#store.transaction(async (tx) => {
+      for (const other of others) {
+        const otherKey = `secret:${fingerprintOf(other)}`
+        const stored = (await this.#load(otherKey, 'private', tx)) as PrivateKey | undefined
+        await this.#save(otherKey, stored === undefined ? other : await stored.update(other), tx)
+      }
+      const existing = (await this.#load(stateKey, 'private', tx)) as PrivateKey | undefined
+      const merged = existing === undefined ? key : await existing.update(key)
+      await this.#save(stateKey, merged, tx)
       await tx.setState(OX_STATE_NAMESPACE, 'own', encoder.encode(fpr))
       await tx.setOwnKey(NS_OX, keyIdOf(merged))
+      return keyInfo(merged)
     })
-    this.#remember(stateKey, bytes, merged)
-    return keyInfo(merged)
   }
 
   async ownKeyInfo(): Promise<OxKeyInfo | undefined> {
@@ -481,55 +503,58 @@ class Ox implements OxBackend {
         throw new InvalidKeyIdError('OX-UID', `the key has no user id "${xmppUserId(owner)}"`)
       return incoming
     })
-    const results: OxImportResult[] = []
-    const ownFpr = await this.#ownFingerprint()
-    for (const incoming of keys) {
-      const fpr = fingerprintOf(incoming)
-      if (owner === this.account && fpr === ownFpr) {
-        // an update of our own key (e.g. a revocation made elsewhere): merge into the secret key
-        const own = await this.#requireOwn()
-        const merged = await own.update(incoming, now)
-        const change = sameBytes(merged.write(), own.write()) ? 'unchanged' : 'updated'
-        if (change === 'updated') await this.#save(`secret:${fpr}`, merged)
+    // …and every key is stored in one transaction: a store failure midway stores none either
+    return this.#store.transaction(async (tx) => {
+      const results: OxImportResult[] = []
+      const ownFpr = await this.#ownFingerprint(tx)
+      for (const incoming of keys) {
+        const fpr = fingerprintOf(incoming)
+        if (owner === this.account && fpr === ownFpr) {
+          // an update of our own key (e.g. a revocation made elsewhere): merge into the secret key
+          const own = await this.#requireOwn(tx)
+          const merged = await own.update(incoming, now)
+          const change = sameBytes(merged.write(), own.write()) ? 'unchanged' : 'updated'
+          if (change === 'updated') await this.#save(`secret:${fpr}`, merged, tx)
+          results.push({
+            owner,
+            info: keyInfo(merged),
+            change,
+            status: await keyStatus(merged, owner, now),
+            level: await tx.getTrustLevel(NS_OX, owner, keyIdOf(merged)),
+          })
+          continue
+        }
+        const stateKey = `key:${owner}:${fpr}`
+        const existing = await this.#load(stateKey, 'public', tx)
+        let merged: PublicKey = incoming
+        let change: OxImportResult['change'] = 'added'
+        if (existing !== undefined) {
+          merged = await (existing as PublicKey).update(incoming, now)
+          change = sameBytes(merged.write(), existing.write()) ? 'unchanged' : 'updated'
+        }
+        if (change !== 'unchanged') await this.#save(stateKey, merged, tx)
+        const status = await keyStatus(merged, owner, now)
+        const keyId = keyIdOf(merged)
+        if (status.usable) {
+          const { level, policy: sp } = await this.#newKeyLevel(owner, policy, tx)
+          await tx.addKeys(
+            NS_OX,
+            owner,
+            [keyId],
+            { provenance: { kind: 'policy', policy: sp }, at: now.getTime() },
+            level,
+          )
+        }
         results.push({
           owner,
           info: keyInfo(merged),
           change,
-          status: await keyStatus(merged, owner, now),
-          level: await this.#store.getTrustLevel(NS_OX, owner, keyIdOf(merged)),
+          status,
+          level: await tx.getTrustLevel(NS_OX, owner, keyId),
         })
-        continue
       }
-      const stateKey = `key:${owner}:${fpr}`
-      const existing = await this.#load(stateKey, 'public')
-      let merged: PublicKey = incoming
-      let change: OxImportResult['change'] = 'added'
-      if (existing !== undefined) {
-        merged = await (existing as PublicKey).update(incoming, now)
-        change = sameBytes(merged.write(), existing.write()) ? 'unchanged' : 'updated'
-      }
-      if (change !== 'unchanged') await this.#save(stateKey, merged)
-      const status = await keyStatus(merged, owner, now)
-      const keyId = keyIdOf(merged)
-      if (status.usable) {
-        const { level, policy: sp } = await this.#newKeyLevel(owner, policy)
-        await this.#store.addKeys(
-          NS_OX,
-          owner,
-          [keyId],
-          { provenance: { kind: 'policy', policy: sp }, at: now.getTime() },
-          level,
-        )
-      }
-      results.push({
-        owner,
-        info: keyInfo(merged),
-        change,
-        status,
-        level: await this.#store.getTrustLevel(NS_OX, owner, keyId),
-      })
-    }
-    return results
+      return results
+    })
   }
 
   async knownKeys(ownerInput: BareJid, options: { readonly now?: Date } = {}): Promise<OxKnownKey[]> {
@@ -584,12 +609,8 @@ class Ox implements OxBackend {
     const first = mine[0]
     if (first === undefined)
       throw new InvalidKeyIdError('OX-UID', `the backup holds no key with user id "${uid}"`)
-    for (const k of mine.slice(1)) {
-      const stateKey = `secret:${fingerprintOf(k)}`
-      const existing = (await this.#load(stateKey, 'private')) as PrivateKey | undefined
-      await this.#save(stateKey, existing === undefined ? k : await existing.update(k))
-    }
-    return this.#setOwn(first)
+    // the other keys of the backup are stored with the current one, in its transaction
+    return this.#setOwn(first, mine.slice(1))
   }
 
   // ---------------------------------------------------------------- messages
