@@ -76,3 +76,4 @@ export {
 } from './pep.ts'
 export type { OxPolicy } from './policy.ts'
 export { DEFAULT_OX_POLICY, resolvePolicy } from './policy.ts'
+export { decodeBase64 } from './util.ts'

@@ -25,8 +25,10 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 const WHITESPACE = /\s/
 
 /**
- * Decodes RFC 4648 Base64; whitespace (line breaks some senders insert) is ignored. Returns
- * `undefined` when the text is not Base64.
+ * Decodes RFC 4648 Base64 strictly (the alphabet `A–Z a–z 0–9 + /`, at most two `=` of padding,
+ * a length that is a multiple of 4), unlike `Buffer.from(text, 'base64')`, which drops what it
+ * cannot read; whitespace (line breaks some senders insert) is ignored. Returns `undefined` when
+ * the text is not Base64.
  */
 export function decodeBase64(text: string): Uint8Array | undefined {
   const s = WHITESPACE.test(text) ? text.replace(/\s+/g, '') : text

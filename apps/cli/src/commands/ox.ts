@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { OxBackend } from '@vouch/backend-ox'
 import {
+  decodeBase64,
   findOpenpgpElement,
   isBackupCode,
   isMessage,
@@ -19,7 +20,14 @@ import {
 } from '@vouch/backend-ox'
 import { sqliteStore } from '@vouch/store-sqlite'
 import type { BareJid, Element, FullJid, ProtectionMode, TrustLevel } from '@vouch/tm-core'
-import { Element as XmlElement, parseBareJid, parseXml, toBareJid, TRUST_LEVELS } from '@vouch/tm-core'
+import {
+  DecryptionError,
+  Element as XmlElement,
+  parseBareJid,
+  parseXml,
+  toBareJid,
+  TRUST_LEVELS,
+} from '@vouch/tm-core'
 import type { Command } from 'commander'
 import type { Output } from '../io.ts'
 import { parseStampOption, processOutput, readInput, UsageError } from '../io.ts'
@@ -285,7 +293,16 @@ export function registerOxCommands(
       else if (text.startsWith('-----BEGIN PGP')) {
         const { unarmor } = await import('openpgp')
         input = (await unarmor(text)).data as Uint8Array
-      } else input = new Uint8Array(Buffer.from(text.replace(/\s+/g, ''), 'base64'))
+      } else {
+        // strict: a damaged backup is bad input here, not bytes with the damage silently dropped
+        const bytes = decodeBase64(text)
+        if (bytes === undefined || bytes.length === 0)
+          throw new DecryptionError(
+            'OX-BACKUP',
+            'the backup is not Base64 (RFC 4648: A-Z a-z 0-9 + /, at most two = of padding, length a multiple of 4)',
+          )
+        input = bytes
+      }
       await withBackend(opts, async (backend, account) => {
         const info = await backend.restoreBackup(input, opts.code)
         out(opts.json, { jid: account, fingerprint: info.fingerprint, keyId: info.keyId }, info.fingerprint)
