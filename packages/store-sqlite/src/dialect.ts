@@ -43,6 +43,9 @@ export class VouchSqliteDialect extends SqliteDialect {
   }
 }
 
+/** Transaction control by kysely's driver and by the store's savepoints (`vouch_sp_<n>`, n < 100). */
+const CONTROL = /^(begin immediate|commit|rollback|(savepoint|release|rollback to) vouch_sp_[1-9][0-9]?)$/
+
 /**
  * Wraps a better-sqlite3 database: caches prepared statements by SQL text (kysely prepares every
  * query again, which costs more than running it), and closes the database only if we opened it.
@@ -52,6 +55,8 @@ export class CachingDatabase implements KyselySqliteDatabase {
   readonly #db: KyselySqliteDatabase
   readonly #owned: boolean
   readonly #cache = new Map<string, SqliteStatement>()
+  /** transaction control statements (at most 3 + 3 × 99 texts), kept apart from `#cache` */
+  readonly #control = new Map<string, SqliteStatement>()
   readonly #max: number
   constructor(db: KyselySqliteDatabase, owned: boolean, max = 200) {
     this.#db = db
@@ -60,9 +65,18 @@ export class CachingDatabase implements KyselySqliteDatabase {
   }
   prepare(sql: string): SqliteStatement {
     let stmt = this.#cache.get(sql)
+    if (stmt === undefined && CONTROL.test(sql)) {
+      // As better-sqlite3's own `transaction()`, which prepares BEGIN/COMMIT/SAVEPOINT once.
+      stmt = this.#control.get(sql)
+      if (stmt === undefined) {
+        stmt = this.#db.prepare(sql)
+        this.#control.set(sql, stmt)
+      }
+      return stmt
+    }
     if (stmt === undefined) {
       stmt = this.#db.prepare(sql)
-      // Transaction control and DDL are not cached: they are rare and must see the current schema.
+      // DDL and other statements are not cached: they are rare and must see the current schema.
       if (/^\s*(select|insert|update|delete|with)\b/i.test(sql)) {
         if (this.#cache.size >= this.#max) {
           const oldest = this.#cache.keys().next()
@@ -75,6 +89,7 @@ export class CachingDatabase implements KyselySqliteDatabase {
   }
   close(): void {
     this.#cache.clear()
+    this.#control.clear()
     if (this.#owned) this.#db.close()
   }
 }

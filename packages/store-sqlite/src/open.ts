@@ -1,6 +1,7 @@
 import type { TrustStore, TrustStoreLimits } from '@vouch/tm-core/contracts'
 import { DEFAULT_TRUST_STORE_LIMITS, StoreError } from '@vouch/tm-core/contracts'
 import { Kysely, type SqliteDatabase as KyselySqliteDatabase, Migrator } from 'kysely'
+import { Templates } from './compiled.ts'
 import { CachingDatabase, VouchSqliteDialect } from './dialect.ts'
 import { toStoreError } from './errors.ts'
 import { migrationTableNames, trustDbMigrationProvider } from './migrations.ts'
@@ -144,5 +145,5 @@ export async function sqliteStore(init: SqliteStoreInit): Promise<TrustStore> {
     await destroy?.()
     throw toStoreError(error, 'sqliteStore: migrating the trust database')
   }
-  return new SqliteTrustStore({ db, t, limits, destroy, closed: false })
+  return new SqliteTrustStore({ db, t, limits, templates: new Templates(), destroy, closed: false })
 }

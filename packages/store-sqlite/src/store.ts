@@ -8,6 +8,7 @@ import type {
   KeyQuery,
   KeyRecord,
   LevelChange,
+  Polarity,
   PostponedDecision,
   PostponedQuery,
   SecurityPolicy,
@@ -17,7 +18,17 @@ import type {
 } from '@vouch/tm-core/contracts'
 import { compareCodePoints, compareKeys, comparePostponed } from '@vouch/tm-core'
 import { StoreError } from '@vouch/tm-core/contracts'
-import { type Expression, type Kysely, type Selectable, type SqlBool, sql, type Transaction } from 'kysely'
+import {
+  type Compilable,
+  CompiledQuery,
+  type Expression,
+  type Kysely,
+  type Selectable,
+  type SqlBool,
+  sql,
+  type Transaction,
+} from 'kysely'
+import { arg, bind, type Templates } from './compiled.ts'
 import { toStoreError } from './errors.ts'
 import type { KeysTable, PostponedTable, TableNames, TrustDb } from './schema.ts'
 
@@ -26,6 +37,8 @@ export interface StoreCore {
   readonly db: Kysely<TrustDb>
   readonly t: TableNames
   readonly limits: TrustStoreLimits
+  /** fixed-shape statements compiled once (see compiled.ts) */
+  readonly templates: Templates
   /** closes what we opened; undefined when the caller owns the Kysely instance */
   readonly destroy: (() => Promise<void>) | undefined
   closed: boolean
@@ -51,6 +64,9 @@ type Db = Kysely<TrustDb>
 /** Rows per multi-row INSERT: 1,000 rows × ≤ 9 columns stays far below SQLite's 32,766 parameters. */
 const CHUNK = 1000
 
+/** Multi-row INSERTs of up to this many rows use a compiled template (one per row count). */
+const TEMPLATE_ROWS = 16
+
 function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   const out: T[][] = []
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
@@ -66,8 +82,16 @@ function unique<T>(items: readonly T[]): T[] {
  * (so one cached prepared statement) whatever the length.
  */
 function inList(column: string, values: readonly string[]): Expression<SqlBool> {
-  return sql<SqlBool>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`
+  return inJson(column, JSON.stringify(values))
 }
+
+/** {@link inList} with the JSON list given (a template placeholder, see compiled.ts). */
+function inJson(column: string, json: string): Expression<SqlBool> {
+  return sql<SqlBool>`${sql.ref(column)} in (select value from json_each(${json}))`
+}
+
+const json = (values: readonly string[] | undefined): string | undefined =>
+  values === undefined ? undefined : JSON.stringify(values)
 
 function toKeyRecord(row: Selectable<KeysTable>): KeyRecord {
   return {
@@ -160,6 +184,20 @@ class SqliteAccountStore implements AccountTrustStore {
     }
   }
 
+  /**
+   * Runs the fixed-shape statement `key` with `values` on `db` (the store or the transaction); the
+   * first call builds it with placeholders (`arg(i)` is `values[i]`) and compiles it for the store.
+   */
+  async #q<R>(
+    db: Db,
+    key: string,
+    build: (db: Db) => Compilable<R>,
+    values: readonly unknown[],
+  ): Promise<R[]> {
+    const template = this.#core.templates.get(key, () => build(this.#core.db))
+    return (await db.executeQuery(bind(template, values))).rows
+  }
+
   /** One statement (or reads): runs on its own, or inside the current transaction. */
   #run<T>(operation: string, fn: (db: Db) => Promise<T>): Promise<T> {
     return this.#exec(operation, fn, false)
@@ -227,21 +265,24 @@ class SqliteAccountStore implements AccountTrustStore {
    */
   async #nested<T>(shared: TxShared, fn: (tx: AccountTrustStore) => Promise<T>): Promise<T> {
     const name = `vouch_sp_${++shared.savepoints}`
-    const savepoint = sql.raw(name)
-    await this.#enqueue(shared, 'transaction', (db) => sql`savepoint ${savepoint}`.execute(db))
+    await this.#enqueue(shared, 'transaction', (db) =>
+      db.executeQuery(CompiledQuery.raw(`savepoint ${name}`)),
+    )
     const state: TxState = { shared, active: true }
     try {
       const result = await fn(new SqliteAccountStore(this.#core, this.account, state))
       await shared.queue
       state.active = false
-      await this.#enqueue(shared, 'transaction', (db) => sql`release ${savepoint}`.execute(db))
+      await this.#enqueue(shared, 'transaction', (db) =>
+        db.executeQuery(CompiledQuery.raw(`release ${name}`)),
+      )
       return result
     } catch (error) {
       state.active = false
       await shared.queue
       await this.#enqueue(shared, 'transaction', async (db) => {
-        await sql`rollback to ${savepoint}`.execute(db)
-        await sql`release ${savepoint}`.execute(db)
+        await db.executeQuery(CompiledQuery.raw(`rollback to ${name}`))
+        await db.executeQuery(CompiledQuery.raw(`release ${name}`))
       })
       throw error
     }
@@ -251,23 +292,35 @@ class SqliteAccountStore implements AccountTrustStore {
 
   getSecurityPolicy(encryption: EncryptionNamespace): Promise<SecurityPolicy | undefined> {
     return this.#run('getSecurityPolicy', async (db) => {
-      const row = await db
-        .selectFrom(this.#t.security_policies)
-        .select('policy')
-        .where('account', '=', this.account)
-        .where('encryption', '=', encryption)
-        .executeTakeFirst()
+      const [row] = await this.#q(
+        db,
+        'getSecurityPolicy',
+        (b) =>
+          b
+            .selectFrom(this.#t.security_policies)
+            .select('policy')
+            .where('account', '=', arg(0))
+            .where('encryption', '=', arg(1)),
+        [this.account, encryption],
+      )
       return row?.policy
     })
   }
 
   setSecurityPolicy(encryption: EncryptionNamespace, policy: SecurityPolicy): Promise<void> {
     return this.#run('setSecurityPolicy', async (db) => {
-      await db
-        .insertInto(this.#t.security_policies)
-        .values({ account: this.account, encryption, policy })
-        .onConflict((oc) => oc.columns(['account', 'encryption']).doUpdateSet({ policy }))
-        .execute()
+      await this.#q(
+        db,
+        'setSecurityPolicy',
+        (b) =>
+          b
+            .insertInto(this.#t.security_policies)
+            .values({ account: arg(0), encryption: arg(1), policy: arg<SecurityPolicy>(2) })
+            .onConflict((oc) =>
+              oc.columns(['account', 'encryption']).doUpdateSet({ policy: arg<SecurityPolicy>(2) }),
+            ),
+        [this.account, encryption, policy],
+      )
     })
   }
 
@@ -283,14 +336,19 @@ class SqliteAccountStore implements AccountTrustStore {
 
   wasAuthenticatedOnce(encryption: EncryptionNamespace, owner: BareJid): Promise<boolean> {
     return this.#run('wasAuthenticatedOnce', async (db) => {
-      const row = await db
-        .selectFrom(this.#t.authenticated_once)
-        .select('owner')
-        .where('account', '=', this.account)
-        .where('encryption', '=', encryption)
-        .where('owner', '=', owner)
-        .executeTakeFirst()
-      return row !== undefined
+      const rows = await this.#q(
+        db,
+        'wasAuthenticatedOnce',
+        (b) =>
+          b
+            .selectFrom(this.#t.authenticated_once)
+            .select('owner')
+            .where('account', '=', arg(0))
+            .where('encryption', '=', arg(1))
+            .where('owner', '=', arg(2)),
+        [this.account, encryption, owner],
+      )
+      return rows.length > 0
     })
   }
 
@@ -312,6 +370,19 @@ class SqliteAccountStore implements AccountTrustStore {
   ): Promise<void> {
     const list = unique(owners)
     if (list.length === 0) return
+    if (list.length <= TEMPLATE_ROWS) {
+      await this.#q(
+        db,
+        `markAuthenticated:${list.length}`,
+        (b) =>
+          b
+            .insertInto(this.#t.authenticated_once)
+            .values(list.map((_, i) => ({ account: arg(0), encryption: arg(1), owner: arg(2 + i) })))
+            .onConflict((oc) => oc.doNothing()),
+        [this.account, encryption, ...list],
+      )
+      return
+    }
     for (const part of chunks(list)) {
       await db
         .insertInto(this.#t.authenticated_once)
@@ -325,12 +396,17 @@ class SqliteAccountStore implements AccountTrustStore {
 
   getOwnKey(encryption: EncryptionNamespace): Promise<KeyId | undefined> {
     return this.#run('getOwnKey', async (db) => {
-      const row = await db
-        .selectFrom(this.#t.own_keys)
-        .select('key_id')
-        .where('account', '=', this.account)
-        .where('encryption', '=', encryption)
-        .executeTakeFirst()
+      const [row] = await this.#q(
+        db,
+        'getOwnKey',
+        (b) =>
+          b
+            .selectFrom(this.#t.own_keys)
+            .select('key_id')
+            .where('account', '=', arg(0))
+            .where('encryption', '=', arg(1)),
+        [this.account, encryption],
+      )
       return row?.key_id as KeyId | undefined
     })
   }
@@ -397,28 +473,38 @@ class SqliteAccountStore implements AccountTrustStore {
 
   getKey(encryption: EncryptionNamespace, owner: BareJid, keyId: KeyId): Promise<KeyRecord | undefined> {
     return this.#run('getKey', async (db) => {
-      const row = await db
-        .selectFrom(this.#t.keys)
-        .selectAll()
-        .where('account', '=', this.account)
-        .where('encryption', '=', encryption)
-        .where('owner', '=', owner)
-        .where('key_id', '=', keyId)
-        .executeTakeFirst()
+      const [row] = await this.#q(
+        db,
+        'getKey',
+        (b) =>
+          b
+            .selectFrom(this.#t.keys)
+            .selectAll()
+            .where('account', '=', arg(0))
+            .where('encryption', '=', arg(1))
+            .where('owner', '=', arg(2))
+            .where('key_id', '=', arg(3)),
+        [this.account, encryption, owner, keyId],
+      )
       return row === undefined ? undefined : toKeyRecord(row)
     })
   }
 
   getTrustLevel(encryption: EncryptionNamespace, owner: BareJid, keyId: KeyId): Promise<TrustLevel> {
     return this.#run('getTrustLevel', async (db) => {
-      const row = await db
-        .selectFrom(this.#t.keys)
-        .select('level')
-        .where('account', '=', this.account)
-        .where('encryption', '=', encryption)
-        .where('owner', '=', owner)
-        .where('key_id', '=', keyId)
-        .executeTakeFirst()
+      const [row] = await this.#q(
+        db,
+        'getTrustLevel',
+        (b) =>
+          b
+            .selectFrom(this.#t.keys)
+            .select('level')
+            .where('account', '=', arg(0))
+            .where('encryption', '=', arg(1))
+            .where('owner', '=', arg(2))
+            .where('key_id', '=', arg(3)),
+        [this.account, encryption, owner, keyId],
+      )
       return row?.level ?? 'undecided'
     })
   }
@@ -427,15 +513,25 @@ class SqliteAccountStore implements AccountTrustStore {
     return this.#run('getKeys', async (db) => {
       const { owners, levels, keyIds } = query
       if (owners?.length === 0 || levels?.length === 0 || keyIds?.length === 0) return []
-      let q = db
-        .selectFrom(this.#t.keys)
-        .selectAll()
-        .where('account', '=', this.account)
-        .where('encryption', '=', encryption)
-      if (owners !== undefined) q = q.where(inList('owner', owners))
-      if (levels !== undefined) q = q.where(inList('level', levels))
-      if (keyIds !== undefined) q = q.where(inList('key_id', keyIds))
-      const rows = await q.execute()
+      const o = owners !== undefined
+      const l = levels !== undefined
+      const k = keyIds !== undefined
+      const rows = await this.#q(
+        db,
+        `getKeys:${+o}${+l}${+k}`,
+        (b) => {
+          let q = b
+            .selectFrom(this.#t.keys)
+            .selectAll()
+            .where('account', '=', arg(0))
+            .where('encryption', '=', arg(1))
+          if (o) q = q.where(inJson('owner', arg(2)))
+          if (l) q = q.where(inJson('level', arg(3)))
+          if (k) q = q.where(inJson('key_id', arg(4)))
+          return q
+        },
+        [this.account, encryption, json(owners), json(levels), json(keyIds)],
+      )
       return rows.map(toKeyRecord).sort(compareKeys)
     })
   }
@@ -443,14 +539,23 @@ class SqliteAccountStore implements AccountTrustStore {
   hasKey(encryption: EncryptionNamespace, owner: BareJid, levels?: readonly TrustLevel[]): Promise<boolean> {
     return this.#run('hasKey', async (db) => {
       if (levels?.length === 0) return false
-      let q = db
-        .selectFrom(this.#t.keys)
-        .select('key_id')
-        .where('account', '=', this.account)
-        .where('encryption', '=', encryption)
-        .where('owner', '=', owner)
-      if (levels !== undefined) q = q.where(inList('level', levels))
-      return (await q.limit(1).executeTakeFirst()) !== undefined
+      const l = levels !== undefined
+      const rows = await this.#q(
+        db,
+        `hasKey:${+l}`,
+        (b) => {
+          let q = b
+            .selectFrom(this.#t.keys)
+            .select('key_id')
+            .where('account', '=', arg(0))
+            .where('encryption', '=', arg(1))
+            .where('owner', '=', arg(2))
+          if (l) q = q.where(inJson('level', arg(3)))
+          return q.limit(1)
+        },
+        [this.account, encryption, owner, json(levels)],
+      )
+      return rows.length > 0
     })
   }
 
@@ -474,32 +579,66 @@ class SqliteAccountStore implements AccountTrustStore {
       const changed: KeyRecord[] = []
       for (const part of chunks([...wanted.values()])) {
         // Upsert that only touches rows whose level differs; RETURNING yields new and changed rows.
-        const rows = await db
-          .insertInto(this.#t.keys)
-          .values(
-            part.map((w) => ({
-              account: this.account,
-              encryption,
-              owner: w.owner,
-              key_id: w.keyId,
-              level: w.level,
-              provenance,
-              first_seen: ctx.at,
-              changed_at: ctx.at,
-            })),
-          )
-          .onConflict((oc) =>
-            oc
-              .columns(['account', 'encryption', 'owner', 'key_id'])
-              .doUpdateSet((eb) => ({
-                level: eb.ref('excluded.level'),
-                provenance: eb.ref('excluded.provenance'),
-                changed_at: eb.ref('excluded.changed_at'),
-              }))
-              .where(sql<SqlBool>`level is not excluded.level`),
-          )
-          .returningAll()
-          .execute()
+        // Up to TEMPLATE_ROWS rows: a template with the values account, encryption, provenance,
+        // at, then owner, key id, level of each row; more: built with the values.
+        const upsert = (
+          b: Db,
+          head: { account: string; encryption: string; provenance: string; at: number },
+          rows: readonly { owner: string; key_id: string; level: TrustLevel }[],
+        ) =>
+          b
+            .insertInto(this.#t.keys)
+            .values(
+              rows.map((r) => ({
+                account: head.account,
+                encryption: head.encryption,
+                owner: r.owner,
+                key_id: r.key_id,
+                level: r.level,
+                provenance: head.provenance,
+                first_seen: head.at,
+                changed_at: head.at,
+              })),
+            )
+            .onConflict((oc) =>
+              oc
+                .columns(['account', 'encryption', 'owner', 'key_id'])
+                .doUpdateSet((eb) => ({
+                  level: eb.ref('excluded.level'),
+                  provenance: eb.ref('excluded.provenance'),
+                  changed_at: eb.ref('excluded.changed_at'),
+                }))
+                .where(sql<SqlBool>`level is not excluded.level`),
+            )
+            .returningAll()
+        const rows =
+          part.length <= TEMPLATE_ROWS
+            ? await this.#q(
+                db,
+                `setTrustLevels:${part.length}`,
+                (b) =>
+                  upsert(
+                    b,
+                    { account: arg(0), encryption: arg(1), provenance: arg(2), at: arg<number>(3) },
+                    part.map((_, i) => ({
+                      owner: arg(4 + 3 * i),
+                      key_id: arg(5 + 3 * i),
+                      level: arg<TrustLevel>(6 + 3 * i),
+                    })),
+                  ),
+                [
+                  this.account,
+                  encryption,
+                  provenance,
+                  ctx.at,
+                  ...part.flatMap((w) => [w.owner, w.keyId, w.level]),
+                ],
+              )
+            : await upsert(
+                db,
+                { account: this.account, encryption, provenance, at: ctx.at },
+                part.map((w) => ({ owner: w.owner, key_id: w.keyId, level: w.level })),
+              ).execute()
         for (const row of rows) changed.push(toKeyRecord(row))
       }
       // D-11: owners of keys this call made authenticated (an unchanged key does not count).
@@ -614,34 +753,71 @@ class SqliteAccountStore implements AccountTrustStore {
       for (const part of chunks([...merged.values()])) {
         // Replaces the stored decision of the same D-8 key unless that one has a newer sceTime;
         // RETURNING yields exactly the rows inserted or replaced.
-        const rows = await db
-          .insertInto(t.postponed)
-          .values(
-            part.map((d) => ({
-              account: this.account,
-              encryption: d.encryption,
-              sender_key: d.senderKey,
-              owner: d.owner,
-              key_id: d.keyId,
-              sender_jid: d.senderJid,
-              polarity: d.polarity,
-              sce_time: d.sceTime,
-              received_at: d.receivedAt,
-            })),
-          )
-          .onConflict((oc) =>
-            oc
-              .columns(['account', 'encryption', 'sender_key', 'owner', 'key_id'])
-              .doUpdateSet((eb) => ({
-                sender_jid: eb.ref('excluded.sender_jid'),
-                polarity: eb.ref('excluded.polarity'),
-                sce_time: eb.ref('excluded.sce_time'),
-                received_at: eb.ref('excluded.received_at'),
-              }))
-              .where(sql<SqlBool>`sce_time <= excluded.sce_time`),
-          )
-          .returning(['encryption', 'sender_key', 'owner', 'key_id'])
-          .execute()
+        // Up to TEMPLATE_ROWS rows: a template with the values account, then the 8 fields of each
+        // decision; more: built with the values.
+        const upsert = (b: Db, account: string, rows: readonly PostponedDecision[]) =>
+          b
+            .insertInto(t.postponed)
+            .values(
+              rows.map((d) => ({
+                account,
+                encryption: d.encryption,
+                sender_key: d.senderKey,
+                owner: d.owner,
+                key_id: d.keyId,
+                sender_jid: d.senderJid,
+                polarity: d.polarity,
+                sce_time: d.sceTime,
+                received_at: d.receivedAt,
+              })),
+            )
+            .onConflict((oc) =>
+              oc
+                .columns(['account', 'encryption', 'sender_key', 'owner', 'key_id'])
+                .doUpdateSet((eb) => ({
+                  sender_jid: eb.ref('excluded.sender_jid'),
+                  polarity: eb.ref('excluded.polarity'),
+                  sce_time: eb.ref('excluded.sce_time'),
+                  received_at: eb.ref('excluded.received_at'),
+                }))
+                .where(sql<SqlBool>`sce_time <= excluded.sce_time`),
+            )
+            .returning(['encryption', 'sender_key', 'owner', 'key_id'])
+        const rows =
+          part.length <= TEMPLATE_ROWS
+            ? await this.#q(
+                db,
+                `addPostponed:${part.length}`,
+                (b) =>
+                  upsert(
+                    b,
+                    arg(0),
+                    part.map((_, i) => ({
+                      encryption: arg(1 + 8 * i),
+                      senderKey: arg(2 + 8 * i),
+                      owner: arg(3 + 8 * i),
+                      keyId: arg(4 + 8 * i),
+                      senderJid: arg(5 + 8 * i),
+                      polarity: arg<Polarity>(6 + 8 * i),
+                      sceTime: arg<number>(7 + 8 * i),
+                      receivedAt: arg<number>(8 + 8 * i),
+                    })),
+                  ),
+                [
+                  this.account,
+                  ...part.flatMap((d) => [
+                    d.encryption,
+                    d.senderKey,
+                    d.owner,
+                    d.keyId,
+                    d.senderJid,
+                    d.polarity,
+                    d.sceTime,
+                    d.receivedAt,
+                  ]),
+                ],
+              )
+            : await upsert(db, this.account, part).execute()
         for (const r of rows) storedKeys.add(JSON.stringify([r.encryption, r.sender_key, r.owner, r.key_id]))
       }
       // 2. Across calls, the upsert above replaced the stored decision unless it was newer.
@@ -661,27 +837,40 @@ class SqliteAccountStore implements AccountTrustStore {
         })
       }
       for (const { encryption, senderKey } of senders.values()) {
-        const bySender = db
-          .selectFrom(t.postponed)
-          .where('account', '=', this.account)
-          .where('encryption', '=', encryption)
-          .where('sender_key', '=', senderKey)
-        const count = await bySender
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
+        const bySender = (b: Db) =>
+          b
+            .selectFrom(t.postponed)
+            .where('account', '=', arg(0))
+            .where('encryption', '=', arg(1))
+            .where('sender_key', '=', arg(2))
+        const senderValues = [this.account, encryption, senderKey]
+        const [count] = await this.#q(
+          db,
+          'countPostponedBySender',
+          (b) => bySender(b).select((eb) => eb.fn.countAll<number>().as('n')),
+          senderValues,
+        )
+        if (count === undefined) throw new StoreError('addPostponed: COUNT returned no row')
         const over = Number(count.n) - max
         if (over <= 0) continue
-        const all = (await bySender.selectAll().execute()).map(toPostponed).sort(comparePostponed)
+        const all = (await this.#q(db, 'getPostponedBySender', (b) => bySender(b).selectAll(), senderValues))
+          .map(toPostponed)
+          .sort(comparePostponed)
         const victims = all.slice(0, over)
         for (const v of victims) {
-          await db
-            .deleteFrom(t.postponed)
-            .where('account', '=', this.account)
-            .where('encryption', '=', v.encryption)
-            .where('sender_key', '=', v.senderKey)
-            .where('owner', '=', v.owner)
-            .where('key_id', '=', v.keyId)
-            .execute()
+          await this.#q(
+            db,
+            'evictPostponed',
+            (b) =>
+              b
+                .deleteFrom(t.postponed)
+                .where('account', '=', arg(0))
+                .where('encryption', '=', arg(1))
+                .where('sender_key', '=', arg(2))
+                .where('owner', '=', arg(3))
+                .where('key_id', '=', arg(4)),
+            [this.account, v.encryption, v.senderKey, v.owner, v.keyId],
+          )
         }
         for (const v of victims) {
           stored.delete(d8(v))
@@ -703,15 +892,25 @@ class SqliteAccountStore implements AccountTrustStore {
     return this.#run('getPostponed', async (db) => {
       const { senderKeys, keyIds, polarity } = query
       if (senderKeys?.length === 0 || keyIds?.length === 0) return []
-      let q = db
-        .selectFrom(this.#t.postponed)
-        .selectAll()
-        .where('account', '=', this.account)
-        .where('encryption', '=', encryption)
-      if (senderKeys !== undefined) q = q.where(inList('sender_key', senderKeys))
-      if (keyIds !== undefined) q = q.where(inList('key_id', keyIds))
-      if (polarity !== undefined) q = q.where('polarity', '=', polarity)
-      const rows = await q.execute()
+      const s = senderKeys !== undefined
+      const k = keyIds !== undefined
+      const p = polarity !== undefined
+      const rows = await this.#q(
+        db,
+        `getPostponed:${+s}${+k}${+p}`,
+        (b) => {
+          let q = b
+            .selectFrom(this.#t.postponed)
+            .selectAll()
+            .where('account', '=', arg(0))
+            .where('encryption', '=', arg(1))
+          if (s) q = q.where(inJson('sender_key', arg(2)))
+          if (k) q = q.where(inJson('key_id', arg(3)))
+          if (p) q = q.where('polarity', '=', arg<Polarity>(4))
+          return q
+        },
+        [this.account, encryption, json(senderKeys), json(keyIds), polarity],
+      )
       return rows.map(toPostponed).sort(comparePostponed)
     })
   }
@@ -724,13 +923,18 @@ class SqliteAccountStore implements AccountTrustStore {
       for (const polarity of ['trust', 'distrust'] as const) {
         const ids = keyIds[polarity]
         if (ids === undefined || ids.length === 0) continue
-        await db
-          .deleteFrom(this.#t.postponed)
-          .where('account', '=', this.account)
-          .where('encryption', '=', encryption)
-          .where('polarity', '=', polarity)
-          .where(inList('key_id', ids))
-          .execute()
+        await this.#q(
+          db,
+          'removePostponed',
+          (b) =>
+            b
+              .deleteFrom(this.#t.postponed)
+              .where('account', '=', arg(0))
+              .where('encryption', '=', arg(1))
+              .where('polarity', '=', arg<Polarity>(2))
+              .where(inJson('key_id', arg(3))),
+          [this.account, encryption, polarity, JSON.stringify(ids)],
+        )
       }
     })
   }
@@ -738,12 +942,20 @@ class SqliteAccountStore implements AccountTrustStore {
   removePostponedBySenders(encryption: EncryptionNamespace, senderKeys?: readonly KeyId[]): Promise<void> {
     return this.#run('removePostponedBySenders', async (db) => {
       if (senderKeys?.length === 0) return
-      let q = db
-        .deleteFrom(this.#t.postponed)
-        .where('account', '=', this.account)
-        .where('encryption', '=', encryption)
-      if (senderKeys !== undefined) q = q.where(inList('sender_key', senderKeys))
-      await q.execute()
+      const s = senderKeys !== undefined
+      await this.#q(
+        db,
+        `removePostponedBySenders:${+s}`,
+        (b) => {
+          let q = b
+            .deleteFrom(this.#t.postponed)
+            .where('account', '=', arg(0))
+            .where('encryption', '=', arg(1))
+          if (s) q = q.where(inJson('sender_key', arg(2)))
+          return q
+        },
+        [this.account, encryption, json(senderKeys)],
+      )
     })
   }
 
@@ -756,15 +968,20 @@ class SqliteAccountStore implements AccountTrustStore {
     keyId: KeyId,
   ): Promise<number | undefined> {
     return this.#run('getLastApplied', async (db) => {
-      const row = await db
-        .selectFrom(this.#t.last_applied)
-        .select('sce_time')
-        .where('account', '=', this.account)
-        .where('encryption', '=', encryption)
-        .where('sender_key', '=', senderKey)
-        .where('owner', '=', owner)
-        .where('key_id', '=', keyId)
-        .executeTakeFirst()
+      const [row] = await this.#q(
+        db,
+        'getLastApplied',
+        (b) =>
+          b
+            .selectFrom(this.#t.last_applied)
+            .select('sce_time')
+            .where('account', '=', arg(0))
+            .where('encryption', '=', arg(1))
+            .where('sender_key', '=', arg(2))
+            .where('owner', '=', arg(3))
+            .where('key_id', '=', arg(4)),
+        [this.account, encryption, senderKey, owner, keyId],
+      )
       return row?.sce_time
     })
   }
@@ -777,22 +994,27 @@ class SqliteAccountStore implements AccountTrustStore {
     sceTime: number,
   ): Promise<void> {
     return this.#run('setLastApplied', async (db) => {
-      await db
-        .insertInto(this.#t.last_applied)
-        .values({
-          account: this.account,
-          encryption,
-          sender_key: senderKey,
-          owner,
-          key_id: keyId,
-          sce_time: sceTime,
-        })
-        .onConflict((oc) =>
-          oc
-            .columns(['account', 'encryption', 'sender_key', 'owner', 'key_id'])
-            .doUpdateSet({ sce_time: sceTime }),
-        )
-        .execute()
+      await this.#q(
+        db,
+        'setLastApplied',
+        (b) =>
+          b
+            .insertInto(this.#t.last_applied)
+            .values({
+              account: arg(0),
+              encryption: arg(1),
+              sender_key: arg(2),
+              owner: arg(3),
+              key_id: arg(4),
+              sce_time: arg<number>(5),
+            })
+            .onConflict((oc) =>
+              oc
+                .columns(['account', 'encryption', 'sender_key', 'owner', 'key_id'])
+                .doUpdateSet({ sce_time: arg<number>(5) }),
+            ),
+        [this.account, encryption, senderKey, owner, keyId, sceTime],
+      )
     })
   }
 
