@@ -301,6 +301,11 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
   }
 
   let caughtUp = false
+  /**
+   * Set when applying a received message failed in the store: the archive pointer then stays
+   * where it is (before that message) until a catch-up has read the archive again.
+   */
+  let holdArchivePointer = false
   interface SyncWaiter {
     resolve(): void
     reject(e: SyncError): void
@@ -357,6 +362,10 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     if (backend === undefined) return
     if ((await backend.keysOf(owner)).length > 0) return
     await refreshKeys(owner, enc)
+  }
+
+  function isStoreFailure(e: unknown): boolean {
+    return e instanceof Error && (e.name === 'StoreError' || e.name === 'StoreBusyError')
   }
 
   /** {@link processReceived}, then the directory's work after a message of its protocol. */
@@ -447,6 +456,13 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
         outcome = result.outcome
         reason = result.reason
       } catch (e) {
+        // Nothing accepted is ever lost: when the store itself failed, the message is NOT
+        // recorded as processed and the archive pointer is held back, so the next catch-up
+        // reads it again. Only bad input is recorded (and reported) as rejected.
+        if (isStoreFailure(e)) {
+          holdArchivePointer = true
+          throw e
+        }
         if (keys.length > 0) await markProcessed(init.store, keys, maxProcessed)
         emit('rejected', { from, error: e instanceof Error ? e : new Error(String(e)), source })
         return
@@ -531,13 +547,14 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
       await processMessage(stanza, 'live', {})
       // while caught up, the live stream continues the archive: advance the pointer
       const sid = stanzaIdBy(stanza, account)
-      if (caughtUp && sid !== undefined) await setLastArchiveId(init.store, sid)
+      if (caughtUp && !holdArchivePointer && sid !== undefined) await setLastArchiveId(init.store, sid)
     })
     return undefined
   })
 
   // ---- catch-up
   async function catchUp(): Promise<{ pages: number; messages: number }> {
+    holdArchivePointer = false
     let after = await getLastArchiveId(init.store)
     let pages = 0
     let messages = 0
@@ -554,6 +571,10 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
           return processMessage(m.message, 'archive', { archiveId: m.id, stamp: m.stamp })
         })
       }
+      await queue
+      // a message of this page could not be stored: keep the pointer before the page, so the
+      // next catch-up reads it again (the messages that were applied are skipped as duplicates)
+      if (holdArchivePointer) break
       if (page.last !== undefined) {
         after = page.last
         await setLastArchiveId(init.store, after)
