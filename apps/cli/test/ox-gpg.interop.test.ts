@@ -32,6 +32,45 @@ describe.skipIf(SKIP)('README: exchange OX messages with a GnuPG user through th
     return r.stdout
   }
 
+  /** Bob's side: sign and encrypt an XEP-0373 content element for Alice, as `gpg` does it. */
+  const sealForAlice = (name: string, content: string): string => {
+    writeFileSync(join(dir, name), content)
+    const sealed = gpg([
+      '--trust-model',
+      'always',
+      '--sign',
+      '--encrypt',
+      '-u',
+      bobFpr,
+      '-r',
+      'xmpp:alice@example.org',
+      '--output',
+      '-',
+      join(dir, name),
+    ])
+    return `<openpgp xmlns='urn:xmpp:openpgp:0'>${sealed.toString('base64')}</openpgp>`
+  }
+  /** Alice's side: `vouch ox decrypt` of an element Bob's endpoint sent her. */
+  const decryptAsAlice = (element: string, extra: readonly string[] = []) =>
+    vouch(
+      [
+        'ox',
+        'decrypt',
+        '-',
+        '--from',
+        'bob@example.org/laptop',
+        '--to',
+        'alice@example.org',
+        '--data',
+        data,
+        '--jid',
+        'alice@example.org',
+        ...extra,
+      ],
+      element,
+    )
+  const stampNow = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'vouch-ox-readme-'))
     gnupg = join(dir, 'gnupg')
@@ -92,40 +131,11 @@ describe.skipIf(SKIP)('README: exchange OX messages with a GnuPG user through th
   })
 
   it('XEP-0374 <signcrypt/>: Bob → Alice, gpg --sign --encrypt → vouch ox decrypt', async () => {
-    const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
-    const content = `<signcrypt xmlns='urn:xmpp:openpgp:0'><to jid='alice@example.org'/><time stamp='${stamp}'/><rpad>abc</rpad><payload><body xmlns='jabber:client'>Hi Alice, from gpg</body></payload></signcrypt>`
-    writeFileSync(join(dir, 'signcrypt.xml'), content)
-    const sealed = gpg([
-      '--trust-model',
-      'always',
-      '--sign',
-      '--encrypt',
-      '-u',
-      bobFpr,
-      '-r',
-      'xmpp:alice@example.org',
-      '--output',
-      '-',
-      join(dir, 'signcrypt.xml'),
-    ])
-    const element = `<openpgp xmlns='urn:xmpp:openpgp:0'>${sealed.toString('base64')}</openpgp>`
-    const dec = await vouch(
-      [
-        'ox',
-        'decrypt',
-        '-',
-        '--from',
-        'bob@example.org/laptop',
-        '--to',
-        'alice@example.org',
-        '--data',
-        data,
-        '--jid',
-        'alice@example.org',
-        '--json',
-      ],
-      element,
+    const element = sealForAlice(
+      'signcrypt.xml',
+      `<signcrypt xmlns='urn:xmpp:openpgp:0'><to jid='alice@example.org'/><time stamp='${stampNow()}'/><rpad>abc</rpad><payload><body xmlns='jabber:client'>Hi Alice, from gpg</body></payload></signcrypt>`,
     )
+    const dec = await decryptAsAlice(element, ['--json'])
     expect(dec.stderr).toBe('')
     expect(dec.code).toBe(0)
     const json = JSON.parse(dec.stdout)
@@ -134,40 +144,11 @@ describe.skipIf(SKIP)('README: exchange OX messages with a GnuPG user through th
   })
 
   it('OX-TO: a message gpg sealed for someone else is refused with exit 2 and the failed check', async () => {
-    const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
-    writeFileSync(
-      join(dir, 'wrong-to.xml'),
-      `<signcrypt xmlns='urn:xmpp:openpgp:0'><to jid='carol@example.org'/><time stamp='${stamp}'/><payload><body xmlns='jabber:client'>not for you</body></payload></signcrypt>`,
+    const element = sealForAlice(
+      'wrong-to.xml',
+      `<signcrypt xmlns='urn:xmpp:openpgp:0'><to jid='carol@example.org'/><time stamp='${stampNow()}'/><payload><body xmlns='jabber:client'>not for you</body></payload></signcrypt>`,
     )
-    const sealed = gpg([
-      '--trust-model',
-      'always',
-      '--sign',
-      '--encrypt',
-      '-u',
-      bobFpr,
-      '-r',
-      'xmpp:alice@example.org',
-      '--output',
-      '-',
-      join(dir, 'wrong-to.xml'),
-    ])
-    const dec = await vouch(
-      [
-        'ox',
-        'decrypt',
-        '-',
-        '--from',
-        'bob@example.org/laptop',
-        '--to',
-        'alice@example.org',
-        '--data',
-        data,
-        '--jid',
-        'alice@example.org',
-      ],
-      `<openpgp xmlns='urn:xmpp:openpgp:0'>${sealed.toString('base64')}</openpgp>`,
-    )
+    const dec = await decryptAsAlice(element)
     expect(dec.code).toBe(2)
     expect(dec.stdout).toBe('')
     expect(dec.stderr).toMatch(/^OX-TO: /)
