@@ -98,6 +98,13 @@ export interface DecryptOptions extends AbortOptions {
   readonly allowSignedOnly?: boolean
   /** Accept an encrypted but unsigned message (never for chat). Default false. */
   readonly allowUnsigned?: boolean
+  /**
+   * The transaction to decrypt in (kysely `trx` style): every state the backend writes for this
+   * message (a ratchet step, a consumed pre key, the replay memory) is written through it, so it
+   * commits together with what the caller writes there (the trust decision, the processed id), or
+   * not at all. Default: the backend opens its own transaction on its store.
+   */
+  readonly store?: AccountTrustStore
 }
 
 interface DecryptedBase {
