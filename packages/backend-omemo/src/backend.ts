@@ -340,10 +340,13 @@ class OmemoBackendImpl implements OmemoBackend {
     this.#cache.set(key, { bytes, value })
   }
 
-  /** Runs `fn` in one transaction; on failure drops every cached record (some may be mutated). */
-  async #tx<T>(fn: (tx: AccountTrustStore) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in one transaction (of `within`, the caller's transaction, when given: a nested
+   * transaction joins it); on failure drops every cached record (some may be mutated).
+   */
+  async #tx<T>(fn: (tx: AccountTrustStore) => Promise<T>, within?: AccountTrustStore): Promise<T> {
     try {
-      return await this.#store.transaction(fn)
+      return await (within ?? this.#store).transaction(fn)
     } catch (e) {
       this.#cache.clear()
       throw e
@@ -837,6 +840,14 @@ class OmemoBackendImpl implements OmemoBackend {
       const senderKey = keyIdFromBytes(session.peerIk)
 
       if (m.payload === undefined) {
+        // XEP-0384 §"Empty OMEMO messages": the ratchet carries 32 zero bytes and nothing else. A
+        // real message whose <payload/> was stripped (by a server) carries other key material: it
+        // is rejected and the ratchet step is not committed, so the genuine copy still decrypts.
+        if (!bytesEqual(keyMaterial, EMPTY_KEY_MATERIAL))
+          throw new DecryptionError(
+            'OMEMO-PAYLOAD',
+            'a message without <payload/> whose key material is not that of an empty message',
+          )
         return {
           kind: 'empty',
           senderJid: sender,
@@ -883,7 +894,7 @@ class OmemoBackendImpl implements OmemoBackend {
         senderKey,
       }
       return { kind: 'content', content, senderDeviceId: m.sid, keyExchange: key.kex, bundleChanged }
-    })
+    }, options.store)
   }
 }
 
