@@ -69,9 +69,26 @@ export const SCE_DIALECTS: readonly SceDialect[] = Object.freeze([
 
 const EMIT = SCE_DIALECTS[0] as SceDialect
 
-/** XEP-0420 §4: "a randomly generated sequence of random length between 0 and 200 characters". */
-export const DEFAULT_RPAD = Object.freeze({ minLength: 0, maxLength: 200 })
-/** Largest rpad {@link buildEnvelope} agrees to write. */
+/**
+ * How {@link buildEnvelope} sizes `<rpad/>`, in two steps (project decision D-7):
+ *
+ * 1. **fill**: enough characters that the serialized envelope is at least `minEnvelopeBytes`
+ *    UTF-8 bytes long (0 when it already is);
+ * 2. **random part**: `minLength … maxLength` more characters, uniform, from the CSPRNG. This is the
+ *    XEP-0420 v0.5.0 §4 "Affix Elements" `<rpad/>` row: "a randomly generated sequence of random
+ *    length between 0 and 200 characters".
+ *
+ * XEP-0420 v0.5.0 itself has no minimum size (its row ends "TODO: sane boundaries?"); the fill is
+ * D-7, so a short trust message and a short chat have the same length. An rpad longer than 200
+ * characters stays valid for every receiver: "longer paddings than expected MUST not be rejected"
+ * (§4, rule SCE-4).
+ *
+ * 1024 bytes: a trust message with up to nine OMEMO 2 keys in two or three key owners (about
+ * 970 bytes with short JIDs) and a chat of up to about 800 characters fit, so they all come out
+ * uniform in 1024–1224 bytes, for a cost of at most 1 KiB per (short) message.
+ */
+export const DEFAULT_RPAD = Object.freeze({ minLength: 0, maxLength: 200, minEnvelopeBytes: 1024 })
+/** Largest random part (`maxLength`) and largest `minEnvelopeBytes` {@link buildEnvelope} accepts. */
 export const MAX_RPAD_LENGTH = 1 << 16
 /** SCE-1 margin between `<time/>` and the stanza's sending time, in seconds. */
 export const DEFAULT_SCE_MARGIN_SECONDS = 300
@@ -88,8 +105,17 @@ export interface BuildEnvelopeInit {
   readonly to: string
   /** when the message is encrypted; written as XEP-0082 with `Z` (D-2) */
   readonly time: Date
-  /** bounds of the random rpad length in characters; default 0–200 */
-  readonly rpad?: { readonly minLength?: number; readonly maxLength?: number }
+  /**
+   * rpad sizing, see {@link DEFAULT_RPAD}. `minLength`/`maxLength`: bounds of the random part in
+   * characters (default 0–200). `minEnvelopeBytes`: the serialized envelope
+   * ({@link serializeEnvelope}, UTF-8) is first filled up to this size (default 1024; 0 turns the
+   * fill off and gives the plain XEP-0420 0–200 rpad).
+   */
+  readonly rpad?: {
+    readonly minLength?: number
+    readonly maxLength?: number
+    readonly minEnvelopeBytes?: number
+  }
   /** CSPRNG; default `crypto.randomBytes`. Inject only for deterministic tests. */
   readonly random?: RandomSource
 }
@@ -159,11 +185,14 @@ export interface EnvelopeJson {
 // ——— building ———
 
 /**
- * Builds an `urn:xmpp:sce:1` envelope with all four affixes: `<rpad/>` of CSPRNG length and
- * content, `<time/>`, `<from/>`, `<to/>`, then `<content/>` holding copies of `content`.
+ * Builds an `urn:xmpp:sce:1` envelope with all four affixes: `<rpad/>` of CSPRNG content, filled to
+ * a minimum envelope size and then lengthened by a CSPRNG length (see {@link DEFAULT_RPAD}),
+ * `<time/>`, `<from/>`, `<to/>`, then `<content/>` holding copies of `content`. The size guarantee
+ * holds for the text {@link serializeEnvelope} (`envelope.toString()`) returns for the element as
+ * built: encrypt exactly that text.
  * @throws InvalidJidError (rule D-3) when `from` or `to` is not a JID
  * @throws InvalidEnvelopeError (D-2) for an invalid `time` or a year outside 0001–9999,
- *   (TM-17) for bad rpad bounds or a random source that returns too few bytes
+ *   (TM-17) for bad rpad options or a random source that returns too few bytes
  */
 export function buildEnvelope(init: BuildEnvelopeInit): Element {
   const from = toBareJid(init.from, 'D-3')
@@ -174,27 +203,41 @@ export function buildEnvelope(init: BuildEnvelopeInit): Element {
   const random = init.random ?? defaultRandom
   const minLength = init.rpad?.minLength ?? DEFAULT_RPAD.minLength
   const maxLength = init.rpad?.maxLength ?? Math.max(DEFAULT_RPAD.maxLength, minLength)
+  const minEnvelopeBytes = init.rpad?.minEnvelopeBytes ?? DEFAULT_RPAD.minEnvelopeBytes
   if (
     !Number.isSafeInteger(minLength) ||
     !Number.isSafeInteger(maxLength) ||
+    !Number.isSafeInteger(minEnvelopeBytes) ||
     minLength < 0 ||
     maxLength < minLength ||
-    maxLength > MAX_RPAD_LENGTH
+    maxLength > MAX_RPAD_LENGTH ||
+    minEnvelopeBytes < 0 ||
+    minEnvelopeBytes > MAX_RPAD_LENGTH
   )
     throw new InvalidEnvelopeError(
       'TM-17',
-      `rpad bounds must be integers with 0 ≤ minLength ≤ maxLength ≤ ${MAX_RPAD_LENGTH}`,
+      `rpad options must be integers with 0 ≤ minLength ≤ maxLength ≤ ${MAX_RPAD_LENGTH} and 0 ≤ minEnvelopeBytes ≤ ${MAX_RPAD_LENGTH}`,
     )
   const length = minLength + uniformBelow(maxLength - minLength + 1, random)
 
   const envelope = new Element(EMIT.root, { xmlns: EMIT.namespace })
-  envelope.cnode(new Element('rpad')).t(randomText(length, random))
+  // an empty text child, so the rpad is written `<rpad></rpad>` and every character adds one byte
+  const rpad = envelope.cnode(new Element('rpad')).t('')
   envelope.cnode(new Element('time', { stamp }))
   envelope.cnode(new Element('from', { jid: from }))
   envelope.cnode(new Element('to', { jid: to }))
   const content = envelope.cnode(new Element(EMIT.content))
   const children: readonly Element[] = Array.isArray(init.content) ? init.content : [init.content as Element]
   for (const child of children) content.cnode(cloneElement(child))
+
+  // D-7 step 1: measure what is encrypted, the UTF-8 bytes of the serialized envelope, with an
+  // empty rpad. rpad characters are Base64 (ASCII, never escaped): one character, one byte.
+  const fill =
+    minEnvelopeBytes === 0
+      ? 0
+      : Math.max(0, minEnvelopeBytes - Buffer.byteLength(envelope.toString(), 'utf8'))
+  rpad.children.length = 0
+  rpad.t(randomText(fill + length, random))
   return envelope
 }
 

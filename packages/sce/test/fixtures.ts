@@ -37,3 +37,22 @@ export function envelopeXml(p: EnvelopeParts = {}): string {
 
 /** Receiver options for a stanza from alice's notebook to carol, received at T0. */
 export const STANZA = Object.freeze({ stanzaFrom: `${ALICE}/notebook`, stanzaTo: CAROL, now: T0 })
+
+/** A chat as the SCE content carries it: `<body xmlns='jabber:client'>` (XEP-0420 §"Business Rules"). */
+export const chatBody = (text: string): string => `<body xmlns='jabber:client'>${text}</body>`
+
+/**
+ * A trust message with `owners` key owners of `keysPerOwner` OMEMO 2 key ids each (32 bytes,
+ * Base64, fixed per position), in the shape of XEP-0434 v0.6.0 Listing 2.
+ */
+export function trustMessageWithKeys(owners: number, keysPerOwner: number): string {
+  const key = (o: number, k: number) =>
+    Buffer.from(Array.from({ length: 32 }, (_, i) => (o * 131 + k * 17 + i * 7) & 0xff)).toString('base64')
+  let out = "<trust-message xmlns='urn:xmpp:tm:1' usage='urn:xmpp:atm:1' encryption='urn:xmpp:omemo:2'>"
+  for (let o = 0; o < owners; o++) {
+    out += `<key-owner jid='contact${o}@example.net'>`
+    for (let k = 0; k < keysPerOwner; k++) out += `<trust>${key(o, k)}</trust>`
+    out += '</key-owner>'
+  }
+  return `${out}</trust-message>`
+}

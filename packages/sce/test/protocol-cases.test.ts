@@ -86,7 +86,8 @@ describe('XEP-0420 protocol cases', () => {
               from,
               to,
               time: new Date(time),
-              rpad: { minLength: expected.rpadLength, maxLength: expected.rpadLength },
+              // the exact rpad length of the case: no D-7 fill
+              rpad: { minLength: expected.rpadLength, maxLength: expected.rpadLength, minEnvelopeBytes: 0 },
               random: seededRandom(7),
             })
             const reopened = openEnvelope(serializeEnvelope(built), toOptions(c.options))

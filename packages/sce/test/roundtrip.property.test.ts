@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   buildEnvelope,
+  DEFAULT_RPAD,
   formatDateTime,
   openEnvelope,
   parseDateTime,
@@ -53,7 +54,7 @@ const time = fc.date({
 })
 
 describe('round trip: build → serialize → parse → open', () => {
-  it('D-2, D-3, SCE-1 … SCE-4: every built envelope opens to what was put in (1000 runs)', () => {
+  it('D-2, D-3, D-7, SCE-1 … SCE-4: every built envelope opens to what was put in, padded as asked (1000 runs)', () => {
     fc.assert(
       fc.property(
         fc.array(element, { minLength: 1, maxLength: 3 }),
@@ -65,14 +66,15 @@ describe('round trip: build → serialize → parse → open', () => {
         fc.integer({ min: -300_000, max: 300_000 }),
         fc.integer({ min: 0, max: 300 }),
         fc.integer({ min: 0, max: 300 }),
-        (content, from, fromRes, to, toRes, t, skew, a, b) => {
+        fc.oneof(fc.constant(undefined), fc.constant(0), fc.integer({ min: 0, max: 1500 })),
+        (content, from, fromRes, to, toRes, t, skew, a, b, minEnvelopeBytes) => {
           const [minLength, maxLength] = a <= b ? [a, b] : [b, a]
           const env = buildEnvelope({
             content,
             from: `${from}/${fromRes}`,
             to,
             time: t,
-            rpad: { minLength, maxLength },
+            rpad: { minLength, maxLength, ...(minEnvelopeBytes === undefined ? {} : { minEnvelopeBytes }) },
           })
           const wire = serializeEnvelope(env)
           const opened = openEnvelope(parseXml(wire), {
@@ -83,8 +85,13 @@ describe('round trip: build → serialize → parse → open', () => {
           expect(opened.from).toBe(toBareJid(from))
           expect(opened.to).toBe(toBareJid(to))
           expect(opened.time?.getTime()).toBe(t.getTime())
-          expect(opened.rpadLength).toBeGreaterThanOrEqual(minLength)
-          expect(opened.rpadLength).toBeLessThanOrEqual(maxLength)
+          // D-7: filled up to the minimum (UTF-8 bytes of the serialized envelope), then the random part
+          const min = minEnvelopeBytes ?? DEFAULT_RPAD.minEnvelopeBytes
+          const bytes = Buffer.byteLength(wire, 'utf8')
+          const fill = Math.max(0, min - (bytes - opened.rpadLength))
+          expect(bytes).toBeGreaterThanOrEqual(min)
+          expect(opened.rpadLength - fill).toBeGreaterThanOrEqual(minLength)
+          expect(opened.rpadLength - fill).toBeLessThanOrEqual(maxLength)
           expect(opened.content.getChildElements().map(String)).toEqual(content.map(String))
           expect(openEnvelope(wire, { stanzaFrom: from, stanzaTo: to, now: t }).content.toString()).toBe(
             opened.content.toString(),

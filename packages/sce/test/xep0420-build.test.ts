@@ -80,12 +80,15 @@ describe('XEP-0420 buildEnvelope', () => {
     })
   })
 
+  // The random part of the rpad alone (XEP-0420 v0.5.0 §4): the D-7 fill is turned off here with
+  // minEnvelopeBytes 0 and tested in xep0420-rpad.test.ts.
   describe('TM-17: random-length, random-content rpad', () => {
     const rpadOf = (init: Parameters<typeof buildEnvelope>[0]) =>
       buildEnvelope(init).getChildText('rpad') ?? ''
+    const plain = { minEnvelopeBytes: 0 }
 
     it('TM-17: lengths vary, stay within 0–200 by default, and cover the range', () => {
-      const lengths = Array.from({ length: 2000 }, () => rpadOf(base()).length)
+      const lengths = Array.from({ length: 2000 }, () => rpadOf({ ...base(), rpad: plain }).length)
       expect(Math.min(...lengths)).toBeGreaterThanOrEqual(DEFAULT_RPAD.minLength)
       expect(Math.max(...lengths)).toBeLessThanOrEqual(DEFAULT_RPAD.maxLength)
       expect(new Set(lengths).size).toBeGreaterThan(150)
@@ -100,7 +103,7 @@ describe('XEP-0420 buildEnvelope', () => {
 
     it('TM-17: content differs between builds and is printable Base64 text', () => {
       const pads = Array.from({ length: 50 }, () =>
-        rpadOf({ ...base(), rpad: { minLength: 64, maxLength: 64 } }),
+        rpadOf({ ...base(), rpad: { ...plain, minLength: 64, maxLength: 64 } }),
       )
       expect(new Set(pads).size).toBe(50)
       for (const p of pads) expect(p).toMatch(/^[A-Za-z0-9+/]{64}$/)
@@ -108,13 +111,13 @@ describe('XEP-0420 buildEnvelope', () => {
 
     it('TM-17: honours custom bounds, including a fixed length and 0', () => {
       for (let i = 0; i < 200; i++) {
-        const n = rpadOf({ ...base(), rpad: { minLength: 10, maxLength: 13 } }).length
+        const n = rpadOf({ ...base(), rpad: { ...plain, minLength: 10, maxLength: 13 } }).length
         expect(n).toBeGreaterThanOrEqual(10)
         expect(n).toBeLessThanOrEqual(13)
       }
-      expect(rpadOf({ ...base(), rpad: { minLength: 0, maxLength: 0 } })).toBe('')
-      expect(rpadOf({ ...base(), rpad: { minLength: 1000, maxLength: 1000 } })).toHaveLength(1000)
-      expect(rpadOf({ ...base(), rpad: { minLength: 300 } }).length).toBe(300)
+      expect(rpadOf({ ...base(), rpad: { ...plain, minLength: 0, maxLength: 0 } })).toBe('')
+      expect(rpadOf({ ...base(), rpad: { ...plain, minLength: 1000, maxLength: 1000 } })).toHaveLength(1000)
+      expect(rpadOf({ ...base(), rpad: { ...plain, minLength: 300 } }).length).toBe(300)
     })
 
     it('TM-17: an injected random source makes the rpad deterministic', () => {
@@ -123,11 +126,11 @@ describe('XEP-0420 buildEnvelope', () => {
       const c = serializeEnvelope(buildEnvelope({ ...base(), random: seededRandom(43) }))
       expect(a).toBe(b)
       expect(a).not.toBe(c)
-      const zeros = buildEnvelope({ ...base(), random: (n) => new Uint8Array(n) })
+      const zeros = buildEnvelope({ ...base(), rpad: plain, random: (n) => new Uint8Array(n) })
       expect(zeros.getChildText('rpad')).toBe('')
       const ones = buildEnvelope({
         ...base(),
-        rpad: { minLength: 8, maxLength: 8 },
+        rpad: { ...plain, minLength: 8, maxLength: 8 },
         random: (n) => new Uint8Array(n).fill(255),
       })
       expect(ones.getChildText('rpad')).toBe('////////')
