@@ -5,6 +5,7 @@
  */
 import { parseXml } from '@vouch/tm-core'
 import { Bench } from 'tinybench'
+import type { BuildEnvelopeInit } from '../src/index.ts'
 import { buildEnvelope, openEnvelope, serializeEnvelope } from '../src/index.ts'
 
 const trustMessage = parseXml(
@@ -46,7 +47,7 @@ bench
   })
 
 await bench.run()
-const size = (i: typeof init) => Buffer.byteLength(serializeEnvelope(buildEnvelope(i)), 'utf8')
+const size = (i: BuildEnvelopeInit) => Buffer.byteLength(serializeEnvelope(buildEnvelope(i)), 'utf8')
 console.log(
   `envelope bytes, one build each — trust message: ${size(init)} (fill off: ${size({ ...init, rpad: noFill })}); ` +
     `short chat: ${size(chatInit)} (fill off: ${size({ ...chatInit, rpad: noFill })})`,
