@@ -302,10 +302,14 @@ function winsInOneCall(a: PostponedDecision, b: PostponedDecision): boolean {
   return a.receivedAt >= b.receivedAt // equal: the later one in the call wins
 }
 
+/**
+ * D-8 merge and replacement, then the caps of `limits` (per sender key, per sender JID, per
+ * account, in that order): the contract's `addPostponed`.
+ */
 export function addPostponed(
   data: AccountData,
   decisions: readonly PostponedDecision[],
-  limits: TrustStoreLimits,
+  limits: Required<TrustStoreLimits>,
 ): AddPostponedResult {
   const ignored: PostponedDecision[] = []
   // 1. One winner per D-8 key within this call.
@@ -322,7 +326,8 @@ export function addPostponed(
   }
   // 2. Across calls: replace unless the stored decision is newer (equal time replaces).
   const stored = new Map<string, PostponedDecision>()
-  const senders = new Map<string, { ns: EncryptionNamespace; senderKey: KeyId }>()
+  const bySenderKey = new Map<string, { ns: EncryptionNamespace; senderKey: KeyId }>()
+  const bySenderJid = new Map<string, { ns: EncryptionNamespace; senderJid: BareJid }>()
   for (const d of winners.values()) {
     const e = write(data, d.encryption)
     const k = compositeKey(d.senderKey, d.owner, d.keyId)
@@ -333,21 +338,42 @@ export function addPostponed(
     }
     e.postponed.set(k, d)
     stored.set(compositeKey(d.encryption, k), d)
-    senders.set(compositeKey(d.encryption, d.senderKey), { ns: d.encryption, senderKey: d.senderKey })
+    bySenderKey.set(compositeKey(d.encryption, d.senderKey), { ns: d.encryption, senderKey: d.senderKey })
+    bySenderJid.set(compositeKey(d.encryption, d.senderJid), { ns: d.encryption, senderJid: d.senderJid })
   }
-  // 3. Per-sender cap: evict the oldest.
+  // 3. The caps, in the contract's order, each on what the previous one left: evict the oldest.
   const evicted: PostponedDecision[] = []
-  for (const { ns, senderKey } of senders.values()) {
-    const e = write(data, ns)
-    const mine = [...e.postponed.values()].filter((d) => d.senderKey === senderKey)
-    if (mine.length <= limits.maxPostponedPerSender) continue
-    mine.sort(comparePostponed)
-    for (const d of mine.slice(0, mine.length - limits.maxPostponedPerSender)) {
+  const evict = (group: PostponedDecision[], max: number): void => {
+    if (group.length <= max) return
+    group.sort(comparePostponed)
+    for (const d of group.slice(0, group.length - max)) {
       const k = compositeKey(d.senderKey, d.owner, d.keyId)
-      e.postponed.delete(k)
-      stored.delete(compositeKey(ns, k))
+      write(data, d.encryption).postponed.delete(k)
+      stored.delete(compositeKey(d.encryption, k))
       evicted.push(d)
     }
+  }
+  const postponedOf = (ns: EncryptionNamespace): PostponedDecision[] => [
+    ...write(data, ns).postponed.values(),
+  ]
+  for (const { ns, senderKey } of bySenderKey.values())
+    evict(
+      postponedOf(ns).filter((d) => d.senderKey === senderKey),
+      limits.maxPostponedPerSender,
+    )
+  for (const { ns, senderJid } of bySenderJid.values())
+    evict(
+      postponedOf(ns).filter((d) => d.senderJid === senderJid),
+      limits.maxPostponedPerSenderJid,
+    )
+  if (bySenderKey.size > 0) {
+    let total = 0
+    for (const e of data.encryptions.values()) total += e.postponed.size
+    if (total > limits.maxPostponedPerAccount)
+      evict(
+        [...data.encryptions.values()].flatMap((e) => [...e.postponed.values()]),
+        limits.maxPostponedPerAccount,
+      )
   }
   return {
     stored: [...stored.values()].sort(comparePostponed),

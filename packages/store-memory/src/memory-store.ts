@@ -35,23 +35,22 @@ export interface MemoryStoreInit {
  * meanwhile wait and never see its uncommitted writes. Do not await a call on the outer store
  * inside a transaction's function: it waits for the transaction, which waits for it.
  *
- * @throws RangeError when `limits.maxPostponedPerSender` is not a positive integer
+ * @throws RangeError when a member of `limits` is not a positive integer
  */
 export function memoryStore(init: MemoryStoreInit = {}): TrustStore {
-  const limits: TrustStoreLimits = Object.freeze({ ...DEFAULT_TRUST_STORE_LIMITS, ...init.limits })
-  if (!Number.isSafeInteger(limits.maxPostponedPerSender) || limits.maxPostponedPerSender < 1)
-    throw new RangeError(
-      `maxPostponedPerSender must be a positive integer, got ${limits.maxPostponedPerSender}`,
-    )
+  const limits: Required<TrustStoreLimits> = Object.freeze({ ...DEFAULT_TRUST_STORE_LIMITS, ...init.limits })
+  for (const [name, value] of Object.entries(limits))
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new RangeError(`${name} must be a positive integer, got ${value}`)
   return new MemoryTrustStore(limits)
 }
 
 class MemoryTrustStore implements TrustStore {
-  readonly limits: TrustStoreLimits
+  readonly limits: Required<TrustStoreLimits>
   readonly #accounts = new Map<BareJid, AccountSlot>()
   #closed = false
 
-  constructor(limits: TrustStoreLimits) {
+  constructor(limits: Required<TrustStoreLimits>) {
     this.limits = limits
   }
 

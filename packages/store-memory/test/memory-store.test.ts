@@ -7,10 +7,15 @@ const OMEMO = 'urn:xmpp:omemo:2'
 const KEY = parseKeyIdBase64('AAAA')
 
 describe('memoryStore', () => {
-  it('rejects a cap that is not a positive integer', () => {
-    for (const max of [0, -1, 1.5, Number.NaN])
-      expect(() => memoryStore({ limits: { maxPostponedPerSender: max } })).toThrow(RangeError)
-  })
+  it.each(['maxPostponedPerSender', 'maxPostponedPerSenderJid', 'maxPostponedPerAccount'] as const)(
+    'rejects a cap that is not a positive integer (%s)',
+    (name) => {
+      for (const max of [0, -1, 1.5, Number.NaN])
+        expect(() => memoryStore({ limits: { [name]: max } })).toThrow(
+          expect.objectContaining({ name: 'RangeError', message: expect.stringContaining(name) }),
+        )
+    },
+  )
 
   it('every call after close() rejects with StoreError, also on views taken before', async () => {
     const store = memoryStore()

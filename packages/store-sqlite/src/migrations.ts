@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely'
 import { init } from './migrations/0001-init.ts'
+import { postponedCaps } from './migrations/0002-postponed-caps.ts'
 import { tableNames } from './schema.ts'
 
 /**
@@ -10,11 +11,12 @@ export function trustDbMigrations(tablePrefix: string): Readonly<Record<string, 
   const t = tableNames(tablePrefix)
   return Object.freeze({
     '0001-init': init(t, tablePrefix),
+    '0002-postponed-caps': postponedCaps(t, tablePrefix),
   })
 }
 
 /** Schema version this package writes: the number of migrations. */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 /** A kysely `MigrationProvider` over {@link trustDbMigrations}. */
 export function trustDbMigrationProvider(tablePrefix: string): MigrationProvider {

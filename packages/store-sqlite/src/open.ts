@@ -105,11 +105,11 @@ export async function sqliteStore(init: SqliteStoreInit): Promise<TrustStore> {
   if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     throw new RangeError(`busyTimeoutMs must be a non-negative integer, got ${busyTimeoutMs}`)
   }
-  const limits: TrustStoreLimits = Object.freeze({ ...DEFAULT_TRUST_STORE_LIMITS, ...init.limits })
-  if (!Number.isSafeInteger(limits.maxPostponedPerSender) || limits.maxPostponedPerSender < 1) {
-    throw new RangeError(
-      `maxPostponedPerSender must be a positive integer, got ${limits.maxPostponedPerSender}`,
-    )
+  const limits: Required<TrustStoreLimits> = Object.freeze({ ...DEFAULT_TRUST_STORE_LIMITS, ...init.limits })
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new RangeError(`${name} must be a positive integer, got ${value}`)
+    }
   }
   const synchronous = init.synchronous ?? 'FULL'
   if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {

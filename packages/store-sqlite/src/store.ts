@@ -36,7 +36,7 @@ import type { KeysTable, PostponedTable, TableNames, TrustDb } from './schema.ts
 export interface StoreCore {
   readonly db: Kysely<TrustDb>
   readonly t: TableNames
-  readonly limits: TrustStoreLimits
+  readonly limits: Required<TrustStoreLimits>
   /** fixed-shape statements compiled once (see compiled.ts) */
   readonly templates: Templates
   /** closes what we opened; undefined when the caller owns the Kysely instance */
@@ -120,6 +120,17 @@ function toPostponed(row: Selectable<PostponedTable>): PostponedDecision {
 
 /** D-8 identity of a postponed decision. */
 const d8 = (d: PostponedDecision): string => JSON.stringify([d.encryption, d.senderKey, d.owner, d.keyId])
+
+/**
+ * The groups the caps of `TrustStoreLimits` apply to, in the contract's order, by the columns
+ * (after `account`) that identify one group; each has its time index (migrations 0001, 0002).
+ */
+const POSTPONED_GROUPS = {
+  senderKey: ['encryption', 'sender_key'],
+  senderJid: ['encryption', 'sender_jid'],
+  account: [],
+} as const satisfies Record<string, readonly (keyof PostponedTable)[]>
+type PostponedGroup = keyof typeof POSTPONED_GROUPS
 
 const copyDecision = (d: PostponedDecision): PostponedDecision => ({
   encryption: d.encryption,
@@ -746,7 +757,7 @@ class SqliteAccountStore implements AccountTrustStore {
     if (merged.size === 0) {
       return this.#run('addPostponed', async () => ({ stored: [], ignored, evicted: [] }))
     }
-    const max = this.#core.limits.maxPostponedPerSender
+    const limits = this.#core.limits
     return this.#atomic('addPostponed', async (db) => {
       const t = this.#t
       const storedKeys = new Set<string>()
@@ -827,54 +838,26 @@ class SqliteAccountStore implements AccountTrustStore {
         else ignored.push(d)
       }
 
-      // 3. Per-sender cap: evict the oldest beyond `max` (a decision just stored may be one).
+      // 3. The caps, in the contract's order, each on what the previous one left: evict the
+      //    oldest of each group the call stored into (a decision just stored may be one).
       const evicted: PostponedDecision[] = []
-      const senders = new Map<string, { encryption: string; senderKey: string }>()
+      const bySenderKey = new Map<string, readonly string[]>()
+      const bySenderJid = new Map<string, readonly string[]>()
       for (const d of stored.values()) {
-        senders.set(JSON.stringify([d.encryption, d.senderKey]), {
-          encryption: d.encryption,
-          senderKey: d.senderKey,
-        })
+        bySenderKey.set(JSON.stringify([d.encryption, d.senderKey]), [d.encryption, d.senderKey])
+        bySenderJid.set(JSON.stringify([d.encryption, d.senderJid]), [d.encryption, d.senderJid])
       }
-      for (const { encryption, senderKey } of senders.values()) {
-        const bySender = (b: Db) =>
-          b
-            .selectFrom(t.postponed)
-            .where('account', '=', arg(0))
-            .where('encryption', '=', arg(1))
-            .where('sender_key', '=', arg(2))
-        const senderValues = [this.account, encryption, senderKey]
-        const [count] = await this.#q(
-          db,
-          'countPostponedBySender',
-          (b) => bySender(b).select((eb) => eb.fn.countAll<number>().as('n')),
-          senderValues,
-        )
-        if (count === undefined) throw new StoreError('addPostponed: COUNT returned no row')
-        const over = Number(count.n) - max
-        if (over <= 0) continue
-        const all = (await this.#q(db, 'getPostponedBySender', (b) => bySender(b).selectAll(), senderValues))
-          .map(toPostponed)
-          .sort(comparePostponed)
-        const victims = all.slice(0, over)
-        for (const v of victims) {
-          await this.#q(
-            db,
-            'evictPostponed',
-            (b) =>
-              b
-                .deleteFrom(t.postponed)
-                .where('account', '=', arg(0))
-                .where('encryption', '=', arg(1))
-                .where('sender_key', '=', arg(2))
-                .where('owner', '=', arg(3))
-                .where('key_id', '=', arg(4)),
-            [this.account, v.encryption, v.senderKey, v.owner, v.keyId],
-          )
-        }
-        for (const v of victims) {
-          stored.delete(d8(v))
-          evicted.push(v)
+      const groups: [PostponedGroup, readonly (readonly string[])[], number][] = [
+        ['senderKey', [...bySenderKey.values()], limits.maxPostponedPerSender],
+        ['senderJid', [...bySenderJid.values()], limits.maxPostponedPerSenderJid],
+        ['account', stored.size > 0 ? [[]] : [], limits.maxPostponedPerAccount],
+      ]
+      for (const [group, members, max] of groups) {
+        for (const values of members) {
+          for (const v of await this.#evictOldest(db, group, values, max)) {
+            stored.delete(d8(v))
+            evicted.push(v)
+          }
         }
       }
       return {
@@ -883,6 +866,78 @@ class SqliteAccountStore implements AccountTrustStore {
         evicted: evicted.sort(comparePostponed),
       }
     })
+  }
+
+  /**
+   * Deletes and returns the oldest decisions of one group beyond `max` (contract order, the
+   * comparator every store shares). `values` are the group's columns after the account (see
+   * {@link POSTPONED_GROUPS}). Reads only the candidates: the rows up to the (sceTime,
+   * receivedAt) of the last one to go, found through the group's time index.
+   */
+  async #evictOldest(
+    db: Db,
+    group: PostponedGroup,
+    values: readonly string[],
+    max: number,
+  ): Promise<PostponedDecision[]> {
+    const t = this.#t
+    const columns = POSTPONED_GROUPS[group]
+    const where = (b: Db) => {
+      let q = b.selectFrom(t.postponed).where('account', '=', arg(0))
+      for (const [i, c] of columns.entries()) q = q.where(c, '=', arg(1 + i))
+      return q
+    }
+    const n = columns.length
+    const groupValues = [this.account, ...values]
+    const [count] = await this.#q(
+      db,
+      `countPostponed:${group}`,
+      (b) => where(b).select((eb) => eb.fn.countAll<number>().as('n')),
+      groupValues,
+    )
+    if (count === undefined) throw new StoreError('addPostponed: COUNT returned no row')
+    const over = Number(count.n) - max
+    if (over <= 0) return []
+    // the (sceTime, receivedAt) of the over-th oldest: every decision to evict is at or before it
+    const [edge] = await this.#q(
+      db,
+      `postponedEdge:${group}`,
+      (b) =>
+        where(b)
+          .select(['sce_time', 'received_at'])
+          .orderBy('sce_time')
+          .orderBy('received_at')
+          .limit(1)
+          .offset(arg<number>(1 + n)),
+      [...groupValues, over - 1],
+    )
+    if (edge === undefined) throw new StoreError('addPostponed: the rows to evict vanished')
+    const candidates = await this.#q(
+      db,
+      `postponedUpTo:${group}`,
+      (b) =>
+        where(b)
+          .selectAll()
+          .where(sql<SqlBool>`(sce_time, received_at) <= (${arg<number>(1 + n)}, ${arg<number>(2 + n)})`),
+      [...groupValues, edge.sce_time, edge.received_at],
+    )
+    const victims = candidates.map(toPostponed).sort(comparePostponed).slice(0, over)
+    for (const v of victims) {
+      await this.#q(
+        db,
+        'evictPostponed',
+        (b) =>
+          b
+            .deleteFrom(t.postponed)
+            .where('account', '=', arg(0))
+            .where('encryption', '=', arg(1))
+            .where('sender_key', '=', arg(2))
+            .where('owner', '=', arg(3))
+            .where('key_id', '=', arg(4)),
+        [this.account, v.encryption, v.senderKey, v.owner, v.keyId],
+      )
+    }
+    return victims
   }
 
   getPostponed(

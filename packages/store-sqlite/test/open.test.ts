@@ -3,6 +3,7 @@ import { Kysely } from 'kysely'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { SCHEMA_VERSION, sqliteStore, type TrustDb } from '../src/index.ts'
 import { VouchSqliteDialect } from '../src/dialect.ts'
+import type { BareJid, PostponedDecision } from '@vouch/tm-core/contracts'
 import { BOB, ctx, kid, ME, NS, tempDir } from './helpers.ts'
 
 describe('sqliteStore: opening, pragmas and migrations', () => {
@@ -51,13 +52,47 @@ describe('sqliteStore: opening, pragmas and migrations', () => {
     db.close()
   })
 
-  it('records schema version 1 as one applied migration in its own bookkeeping table', async () => {
+  it('records schema version 2 as two applied migrations in its own bookkeeping table', async () => {
     const db = new Database(':memory:')
     const store = await sqliteStore({ database: db })
     const rows = db.prepare('select name from vouch_schema_migration order by name').all()
-    expect(rows).toEqual([{ name: '0001-init' }])
+    expect(rows).toEqual([{ name: '0001-init' }, { name: '0002-postponed-caps' }])
     expect(SCHEMA_VERSION).toBe(rows.length)
     await store.close()
+    db.close()
+  })
+
+  it('upgrades a schema version 1 database: 0002 adds the cap indexes and keeps the postponed decisions', async () => {
+    const db = new Database(':memory:')
+    const a = await sqliteStore({ database: db })
+    await a.forAccount(ME).addPostponed([
+      {
+        encryption: NS,
+        senderKey: kid('s'),
+        senderJid: BOB,
+        owner: BOB,
+        keyId: kid('k'),
+        polarity: 'trust',
+        sceTime: 1,
+        receivedAt: 2,
+      },
+    ])
+    await a.close()
+    // back to version 1: what a database written by the previous release holds
+    db.exec('drop index vouch_postponed_by_sender_jid_time; drop index vouch_postponed_by_time')
+    db.prepare(`delete from vouch_schema_migration where name = '0002-postponed-caps'`).run()
+    const b = await sqliteStore({ database: db })
+    const indexes = db
+      .prepare(
+        `select name from sqlite_master where type = 'index' and tbl_name = 'vouch_postponed' order by name`,
+      )
+      .all()
+      .map((r) => (r as { name: string }).name)
+    expect(indexes).toEqual(
+      expect.arrayContaining(['vouch_postponed_by_sender_jid_time', 'vouch_postponed_by_time']),
+    )
+    expect((await b.forAccount(ME).getPostponed(NS)).map((d) => d.keyId)).toEqual([kid('k')])
+    await b.close()
     db.close()
   })
 
@@ -68,7 +103,9 @@ describe('sqliteStore: opening, pragmas and migrations', () => {
     await a.close()
     const b = await sqliteStore({ database: db })
     expect(await b.forAccount(ME).getOwnKey(NS)).toBe('own')
-    expect(db.prepare('select count(*) as n from vouch_schema_migration').get()).toEqual({ n: 1 })
+    expect(db.prepare('select count(*) as n from vouch_schema_migration').get()).toEqual({
+      n: SCHEMA_VERSION,
+    })
     await b.close()
     db.close()
   })
@@ -76,10 +113,10 @@ describe('sqliteStore: opening, pragmas and migrations', () => {
   it('refuses a database migrated by a newer version (unknown migration) with a StoreError', async () => {
     const db = new Database(':memory:')
     await (await sqliteStore({ database: db })).close()
-    db.prepare(`insert into vouch_schema_migration (name, timestamp) values ('0002-future', 'x')`).run()
+    db.prepare(`insert into vouch_schema_migration (name, timestamp) values ('9999-future', 'x')`).run()
     const error = await sqliteStore({ database: db }).catch((e: unknown) => e)
     expect((error as Error).name).toBe('StoreError')
-    expect((error as Error).message).toMatch(/0002-future|missing|corrupt/i)
+    expect((error as Error).message).toMatch(/9999-future|missing|corrupt/i)
     db.close()
   })
 
@@ -107,11 +144,18 @@ describe('sqliteStore: opening, pragmas and migrations', () => {
     )
   })
 
-  it('rejects a non-positive per-sender cap', async () => {
-    await expect(sqliteStore({ database: ':memory:', limits: { maxPostponedPerSender: 0 } })).rejects.toThrow(
-      /maxPostponedPerSender/,
-    )
-  })
+  it.each(['maxPostponedPerSender', 'maxPostponedPerSenderJid', 'maxPostponedPerAccount'] as const)(
+    'rejects a cap that is not a positive integer (%s)',
+    async (name) => {
+      for (const value of [0, -1, 1.5, Number.NaN]) {
+        const error = await sqliteStore({ database: ':memory:', limits: { [name]: value } }).catch(
+          (e: unknown) => e,
+        )
+        expect((error as Error).name).toBe('RangeError')
+        expect((error as Error).message).toContain(name)
+      }
+    },
+  )
 
   it('uses a ready Kysely<TrustDb> as is and does not destroy it on close()', async () => {
     const raw = new Database(':memory:')
@@ -152,5 +196,53 @@ describe('sqliteStore: opening, pragmas and migrations', () => {
     )
     await store.close()
     db.close()
+  })
+
+  it('keeps the three postponed caps with indexed statements only: no table scan, no sort b-tree', async () => {
+    const raw = new Database(':memory:')
+    const statements: { sql: string; parameters: readonly unknown[] }[] = []
+    const kysely = new Kysely<TrustDb>({
+      dialect: new VouchSqliteDialect(raw),
+      log: (event) => {
+        if (event.level === 'query') statements.push(event.query)
+      },
+    })
+    const store = await sqliteStore({
+      database: kysely,
+      tablePrefix: '',
+      limits: { maxPostponedPerSender: 2, maxPostponedPerSenderJid: 3, maxPostponedPerAccount: 4 },
+    })
+    const decision = (senderKey: string, senderJid: string, i: number): PostponedDecision => ({
+      encryption: NS,
+      senderKey: kid(senderKey),
+      senderJid: senderJid as BareJid,
+      owner: senderJid as BareJid,
+      keyId: kid(`k${i}`),
+      polarity: 'trust',
+      sceTime: i,
+      receivedAt: i,
+    })
+    const a = store.forAccount(ME)
+    // 3 from one key (key cap), then 2 more keys of that JID (JID cap), then another JID (account cap)
+    await a.addPostponed([1, 2, 3].map((i) => decision('s1', BOB, i)))
+    await a.addPostponed([decision('s2', BOB, 4), decision('s3', BOB, 5)])
+    await a.addPostponed([6, 7, 8].map((i) => decision(`c${i}`, 'carol@example.org', i)))
+    const evicting = statements.filter((q) => /select/i.test(q.sql) && /"postponed"/.test(q.sql))
+    // the edge read happens only for a group over its cap: one for each kind of group
+    const edges = evicting.filter((q) => /offset/i.test(q.sql))
+    expect(edges.filter((q) => q.sql.includes('"sender_key"'))).toHaveLength(1)
+    expect(edges.filter((q) => q.sql.includes('"sender_jid"'))).toHaveLength(1)
+    expect(edges.filter((q) => !q.sql.includes('"encryption"'))).toHaveLength(1)
+    for (const q of evicting) {
+      const plan = raw
+        .prepare(`explain query plan ${q.sql}`)
+        .all(...q.parameters)
+        .map((r) => (r as { detail: string }).detail)
+        .join('; ')
+      expect(plan, q.sql).toMatch(/USING (COVERING )?INDEX postponed_by_(sender_time|sender_jid_time|time)/)
+      expect(plan, q.sql).not.toMatch(/TEMP B-TREE|SCAN/)
+    }
+    await store.close()
+    await kysely.destroy()
   })
 })

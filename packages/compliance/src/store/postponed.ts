@@ -1,5 +1,8 @@
-/** QXmpp 23 (postponed decisions), D-8 (keying and replacement), X1, per-sender caps. */
-import type { PostponedDecision } from '@vouch/tm-core'
+/**
+ * QXmpp 23 (postponed decisions), D-8 (keying and replacement), X1, and the caps that keep the
+ * postponed store bounded (X10): per sender key, per sender JID, per account.
+ */
+import type { PostponedDecision, TrustStoreLimits } from '@vouch/tm-core'
 import { DEFAULT_TRUST_STORE_LIMITS, keyIdFromBytes } from '@vouch/tm-core'
 import { describe, expect, it } from 'vitest'
 import {
@@ -10,6 +13,7 @@ import {
   BOB,
   brief,
   CAROL,
+  DAVE,
   decision,
   K,
   OMEMO,
@@ -21,9 +25,9 @@ import {
   T0,
 } from './fixtures.ts'
 
-/** Key id number `i` (32 bytes, `i` big-endian in the first two). */
-function numbered(i: number) {
-  const b = new Uint8Array(32).fill(7)
+/** Key id number `i` (32 bytes, `i` big-endian in the first two; `fill` in the others). */
+function numbered(i: number, fill = 7) {
+  const b = new Uint8Array(32).fill(fill)
   b[0] = i >> 8
   b[1] = i & 255
   return keyIdFromBytes(b)
@@ -425,6 +429,337 @@ export function postponedTests(ctx: SuiteContext): void {
       expect(result.evicted).toEqual([many[0]])
       expect(result.stored).toHaveLength(max)
       expect(await s.getPostponed(OMEMO, { senderKeys: [S1] })).toHaveLength(max)
+    })
+  })
+
+  describe('caps per sender JID and per account (TrustStoreLimits, X10)', () => {
+    const capped = async (limits: Partial<TrustStoreLimits>) =>
+      (await ctx.createStore({ limits })).forAccount(ALICE)
+
+    it('D-8: the per sender JID cap evicts the oldest across all keys of that JID', async () => {
+      const s = await capped({ maxPostponedPerSenderJid: 3 })
+      const d1 = decision({
+        senderKey: S2,
+        senderJid: BOB,
+        owner: BOB,
+        keyId: K('A'),
+        polarity: 'trust',
+        sceTime: T0 + 1,
+      })
+      const d2 = decision({
+        senderKey: S1,
+        senderJid: BOB,
+        owner: BOB,
+        keyId: K('B'),
+        polarity: 'trust',
+        sceTime: T0 + 2,
+      })
+      const d3 = decision({
+        senderKey: S3,
+        senderJid: BOB,
+        owner: BOB,
+        keyId: K('C'),
+        polarity: 'trust',
+        sceTime: T0 + 3,
+      })
+      expect((await s.addPostponed([d1, d2, d3])).evicted).toEqual([])
+      // a fourth decision from S1: the JID's oldest goes, although it was sent by another key (S2)
+      const d4 = decision({
+        senderKey: S1,
+        senderJid: BOB,
+        owner: BOB,
+        keyId: K('D'),
+        polarity: 'trust',
+        sceTime: T0 + 4,
+      })
+      expect(await s.addPostponed([d4])).toEqual({ stored: [d4], ignored: [], evicted: [d1] })
+      expect(await s.getPostponed(OMEMO)).toEqual([d2, d3, d4])
+    })
+
+    it('D-8: a flood from many keys of one JID stays at the per sender JID cap, the newest kept', async () => {
+      const s = await capped({ maxPostponedPerSender: 4, maxPostponedPerSenderJid: 10 })
+      // 8 keys × 4 decisions each = 32, every key within its own cap
+      const all: PostponedDecision[] = []
+      for (let k = 0; k < 8; k++) {
+        const batch = Array.from({ length: 4 }, (_, i) =>
+          decision({
+            senderKey: numbered(k, 9),
+            senderJid: BOB,
+            owner: BOB,
+            keyId: numbered(i),
+            polarity: 'trust',
+            sceTime: T0 + k * 4 + i,
+          }),
+        )
+        all.push(...batch)
+        await s.addPostponed(batch)
+      }
+      expect(await s.getPostponed(OMEMO)).toEqual(all.slice(-10))
+    })
+
+    it('the per sender JID cap leaves other JIDs and the same JID in another encryption alone', async () => {
+      const s = await capped({ maxPostponedPerSenderJid: 1 })
+      const carol = decision({
+        senderKey: S2,
+        senderJid: CAROL,
+        owner: CAROL,
+        keyId: K('A'),
+        polarity: 'trust',
+        sceTime: T0,
+      })
+      const ox = decision({
+        encryption: OX,
+        senderKey: S3,
+        senderJid: BOB,
+        owner: BOB,
+        keyId: K('A'),
+        polarity: 'trust',
+        sceTime: T0,
+      })
+      await s.addPostponed([carol, ox])
+      const a = decision({
+        senderKey: S1,
+        senderJid: BOB,
+        owner: BOB,
+        keyId: K('A'),
+        polarity: 'trust',
+        sceTime: T0 + 1,
+      })
+      const b = decision({
+        senderKey: S3,
+        senderJid: BOB,
+        owner: BOB,
+        keyId: K('B'),
+        polarity: 'trust',
+        sceTime: T0 + 2,
+      })
+      expect(await s.addPostponed([a, b])).toEqual({ stored: [b], ignored: [], evicted: [a] })
+      expect(await s.getPostponed(OMEMO)).toEqual([carol, b])
+      expect(await s.getPostponed(OX)).toEqual([ox])
+    })
+
+    it('replacing a decision at the per sender JID cap evicts nothing', async () => {
+      const s = await capped({ maxPostponedPerSenderJid: 2 })
+      await s.addPostponed([
+        decision({
+          senderKey: S1,
+          senderJid: BOB,
+          owner: BOB,
+          keyId: K('A'),
+          polarity: 'trust',
+          sceTime: T0,
+        }),
+        decision({
+          senderKey: S2,
+          senderJid: BOB,
+          owner: BOB,
+          keyId: K('B'),
+          polarity: 'trust',
+          sceTime: T0,
+        }),
+      ])
+      const flip = decision({
+        senderKey: S1,
+        senderJid: BOB,
+        owner: BOB,
+        keyId: K('A'),
+        polarity: 'distrust',
+        sceTime: T0 + 1,
+      })
+      expect(await s.addPostponed([flip])).toEqual({ stored: [flip], ignored: [], evicted: [] })
+      expect(await s.getPostponed(OMEMO)).toHaveLength(2)
+    })
+
+    it('the per account cap evicts the oldest of any sender and any encryption, and reports it', async () => {
+      const s = await capped({ maxPostponedPerAccount: 3 })
+      const ox = decision({
+        encryption: OX,
+        senderKey: S3,
+        senderJid: CAROL,
+        owner: CAROL,
+        keyId: K('A'),
+        polarity: 'trust',
+        sceTime: T0 + 1,
+      })
+      const bob = decision({
+        senderKey: S1,
+        senderJid: BOB,
+        owner: BOB,
+        keyId: K('B'),
+        polarity: 'trust',
+        sceTime: T0 + 2,
+      })
+      const dave = decision({
+        senderKey: S2,
+        senderJid: DAVE,
+        owner: DAVE,
+        keyId: K('C'),
+        polarity: 'trust',
+        sceTime: T0 + 3,
+      })
+      await s.addPostponed([ox, bob, dave])
+      const newer = decision({
+        senderKey: S1,
+        senderJid: BOB,
+        owner: BOB,
+        keyId: K('D'),
+        polarity: 'trust',
+        sceTime: T0 + 4,
+      })
+      expect(await s.addPostponed([newer])).toEqual({ stored: [newer], ignored: [], evicted: [ox] })
+      expect(await s.getPostponed(OX)).toEqual([])
+      expect(await s.getPostponed(OMEMO)).toEqual([bob, dave, newer])
+      // a given decision older than all kept is evicted at once: in `evicted`, not in `stored`
+      const old = decision({
+        senderKey: S2,
+        senderJid: DAVE,
+        owner: DAVE,
+        keyId: K('E'),
+        polarity: 'trust',
+        sceTime: T0,
+      })
+      expect(await s.addPostponed([old])).toEqual({ stored: [], ignored: [], evicted: [old] })
+    })
+
+    it('the per account cap counts one account only', async () => {
+      const store = await ctx.createStore({ limits: { maxPostponedPerAccount: 1 } })
+      const a = decision({
+        senderKey: S1,
+        senderJid: BOB,
+        owner: BOB,
+        keyId: K('A'),
+        polarity: 'trust',
+        sceTime: T0,
+      })
+      const b = decision({
+        senderKey: S1,
+        senderJid: BOB,
+        owner: BOB,
+        keyId: K('B'),
+        polarity: 'trust',
+        sceTime: T0 + 1,
+      })
+      await store.forAccount(ALICE).addPostponed([a])
+      expect((await store.forAccount(CAROL).addPostponed([b])).evicted).toEqual([])
+      expect(await store.forAccount(ALICE).getPostponed(OMEMO)).toEqual([a])
+    })
+
+    it('evictions reported: one call over all three caps reports every evicted decision once, oldest first', async () => {
+      const s = await capped({
+        maxPostponedPerSender: 2,
+        maxPostponedPerSenderJid: 3,
+        maxPostponedPerAccount: 3,
+      })
+      const carol = decision({
+        senderKey: S3,
+        senderJid: CAROL,
+        owner: CAROL,
+        keyId: K('C'),
+        polarity: 'trust',
+        sceTime: T0 + 1,
+      })
+      const bobOld = decision({
+        senderKey: S2,
+        senderJid: BOB,
+        owner: BOB,
+        keyId: K('B'),
+        polarity: 'trust',
+        sceTime: T0 + 2,
+      })
+      await s.addPostponed([carol])
+      await s.addPostponed([bobOld])
+      const given = [3, 4, 5].map((i) =>
+        decision({
+          senderKey: S1,
+          senderJid: BOB,
+          owner: BOB,
+          keyId: numbered(i),
+          polarity: 'trust',
+          sceTime: T0 + i,
+        }),
+      )
+      const other = decision({
+        senderKey: K('V'),
+        senderJid: BOB,
+        owner: BOB,
+        keyId: K('V'),
+        polarity: 'trust',
+        sceTime: T0 + 6,
+      })
+      const result = await s.addPostponed([...given, other])
+      // per sender key S1: given[0]; per JID bob: bobOld; per account: carol
+      expect(result).toEqual({
+        stored: [given[1], given[2], other],
+        ignored: [],
+        evicted: [carol, bobOld, given[0]],
+      })
+      expect(await s.getPostponed(OMEMO)).toEqual([given[1], given[2], other])
+    })
+
+    it('the caps apply in order: per sender key first, then per sender JID, then per account', async () => {
+      // S1 was recorded for two JIDs (a replaced decision keeps its new senderJid): the groups
+      // overlap, so the order decides what is left
+      const s = await capped({ maxPostponedPerSender: 1, maxPostponedPerSenderJid: 1 })
+      const bob = decision({
+        senderKey: S1,
+        senderJid: BOB,
+        owner: BOB,
+        keyId: K('A'),
+        polarity: 'trust',
+        sceTime: T0 + 1,
+      })
+      const carolS2 = decision({
+        senderKey: S2,
+        senderJid: CAROL,
+        owner: CAROL,
+        keyId: K('C'),
+        polarity: 'trust',
+        sceTime: T0 + 3,
+      })
+      await s.addPostponed([bob])
+      await s.addPostponed([carolS2])
+      const carolS1 = decision({
+        senderKey: S1,
+        senderJid: CAROL,
+        owner: CAROL,
+        keyId: K('B'),
+        polarity: 'trust',
+        sceTime: T0 + 2,
+      })
+      // sender key S1 over 1: `bob` goes; then JID carol over 1: `carolS1` goes (JID first would
+      // have kept `bob` and evicted only `carolS1`)
+      expect(await s.addPostponed([carolS1])).toEqual({ stored: [], ignored: [], evicted: [bob, carolS1] })
+      expect(await s.getPostponed(OMEMO)).toEqual([carolS2])
+    })
+
+    it('defaults: 4,096 per sender JID and 65,536 per account in DEFAULT_TRUST_STORE_LIMITS', () => {
+      expect(DEFAULT_TRUST_STORE_LIMITS).toEqual({
+        maxPostponedPerSender: 1024,
+        maxPostponedPerSenderJid: 4096,
+        maxPostponedPerAccount: 65_536,
+      })
+    })
+
+    it('without limits the per sender JID cap is DEFAULT_TRUST_STORE_LIMITS.maxPostponedPerSenderJid', async () => {
+      const s = ctx.alice()
+      const perKey = DEFAULT_TRUST_STORE_LIMITS.maxPostponedPerSender
+      const max = DEFAULT_TRUST_STORE_LIMITS.maxPostponedPerSenderJid
+      // one more key's worth than the JID may keep, every key within its own cap
+      const keys = max / perKey + 1
+      const many = Array.from({ length: keys * perKey }, (_, n) =>
+        decision({
+          senderKey: numbered(Math.floor(n / perKey), 9),
+          senderJid: BOB,
+          owner: BOB,
+          keyId: numbered(n % perKey),
+          polarity: 'trust',
+          sceTime: T0 + n,
+        }),
+      )
+      const result = await s.addPostponed(many)
+      expect(result.evicted).toEqual(many.slice(0, many.length - max))
+      expect(result.stored).toEqual(many.slice(-max))
+      expect(await s.getPostponed(OMEMO)).toHaveLength(max)
     })
   })
 }

@@ -96,22 +96,41 @@ export interface AddPostponedResult {
    */
   readonly ignored: readonly PostponedDecision[]
   /**
-   * decisions evicted because a sender went over the per-sender cap (oldest first): stored ones,
-   * or given ones that were older than everything kept (those are not also in `stored`)
+   * decisions evicted to keep the caps of {@link TrustStoreLimits} (per sender key, per sender
+   * JID, per account): stored ones, of any sender and encryption of the account (not only of the
+   * given decisions), or given ones that were older than everything kept (those are not also in
+   * `stored`). Every evicted decision is reported exactly once.
    */
   readonly evicted: readonly PostponedDecision[]
 }
 
-/** Options every store implementation accepts. */
+/**
+ * Options every store implementation accepts: the caps on postponed decisions (X10, ATM-P1). Each
+ * is a positive integer; beyond it the oldest decisions are evicted (see
+ * {@link AccountTrustStore.addPostponed}). Members added later are optional: a store fills in
+ * {@link DEFAULT_TRUST_STORE_LIMITS} for those not given.
+ */
 export interface TrustStoreLimits {
-  /**
-   * postponed decisions kept per (encryption, sender key), a positive integer; the oldest are
-   * evicted beyond it
-   */
+  /** postponed decisions kept per (encryption, sender key) */
   readonly maxPostponedPerSender: number
+  /**
+   * postponed decisions kept per (encryption, sender bare JID), whatever the number of its keys:
+   * one contact with many devices (or many made-up sender keys) cannot fill the store
+   */
+  readonly maxPostponedPerSenderJid?: number
+  /** postponed decisions kept per account, all encryptions and senders together */
+  readonly maxPostponedPerAccount?: number
 }
 
-export const DEFAULT_TRUST_STORE_LIMITS: TrustStoreLimits = Object.freeze({ maxPostponedPerSender: 1024 })
+/**
+ * The default caps: 1,024 per sender key (four full trust messages of 256 key ids), 4,096 per
+ * sender JID (four keys' worth), 65,536 per account (sixteen JIDs' worth; tens of MB at most).
+ */
+export const DEFAULT_TRUST_STORE_LIMITS: Required<TrustStoreLimits> = Object.freeze({
+  maxPostponedPerSender: 1024,
+  maxPostponedPerSenderJid: 4096,
+  maxPostponedPerAccount: 65_536,
+})
 
 /**
  * Everything Vouch keeps for one local account. All methods are async. Unless said otherwise,
@@ -235,9 +254,17 @@ export interface AccountTrustStore {
    * times; of decisions of the same D-8 key and polarity in one call the newest (sceTime, then
    * receivedAt, then the later one) wins. Across calls, a decision replaces the stored one of the
    * same (encryption, senderKey, owner, keyId) unless the stored one has a newer `sceTime` (an
-   * equal time replaces). Beyond {@link TrustStoreLimits.maxPostponedPerSender} per (encryption,
-   * senderKey), the oldest (in the order of postponed decisions: sceTime, then receivedAt, …)
-   * are evicted and reported.
+   * equal time replaces).
+   *
+   * Then the caps of {@link TrustStoreLimits} are kept, in this order, each on what the previous
+   * step left, evicting the oldest of the group (in the order of postponed decisions: sceTime,
+   * then receivedAt, …) until it is at its cap:
+   * 1. `maxPostponedPerSender` for each (encryption, senderKey),
+   * 2. `maxPostponedPerSenderJid` for each (encryption, senderJid),
+   * 3. `maxPostponedPerAccount` for the account (all encryptions).
+   * Only the groups of the decisions this call stored are checked (so a store reopened with
+   * smaller caps trims a group the next time it grows). Evicted decisions are reported in
+   * {@link AddPostponedResult.evicted}; they may belong to other senders than the given ones.
    */
   addPostponed(decisions: readonly PostponedDecision[]): Promise<AddPostponedResult>
   getPostponed(encryption: EncryptionNamespace, query?: PostponedQuery): Promise<readonly PostponedDecision[]>
