@@ -84,6 +84,8 @@ export const OMEMO_CAPABILITIES: BackendCapabilities = Object.freeze({
   encryptsToSelf: false,
   // the ratchet consumes each message key: a second delivery is rejected with rule REPLAY
   detectsReplay: true,
+  // the payload is an SCE envelope (XEP-0420): no fallback <body/> beside it
+  protectsEnvelope: true,
 })
 
 /** The OMEMO security policy (STYLE rule 9): typed, safe by default, overridable per call. */

@@ -15,6 +15,8 @@ import type {
   AtmPolicy,
   DecisionResult,
   OutgoingTrustMessage,
+  ReceivedTrustMessage,
+  ReceiveResult,
   TrustUri,
   UriDecisionSummary,
 } from '@vouch/atm'
@@ -44,21 +46,22 @@ import type { Client } from '@xmpp/client'
 import xml, { type Element } from '@xmpp/xml'
 import { type AmbientStore, ambientStore } from './ambient-store.ts'
 import { type KeyDirectory, type PepAccess, pepAccess } from './key-directory.ts'
-import { NS_DELAY } from './namespaces.ts'
+import { DEFAULT_MAX_STAMP_AGE_SECONDS, referenceTime } from './reference-time.ts'
 import {
   addToOutbox,
   getLastArchiveId,
+  getLastArchiveStamp,
   isProcessed,
   markProcessed,
   type OutboxEntry,
   readOutbox,
   removeFromOutbox,
-  setLastArchiveId,
+  setArchivePosition,
 } from './state.ts'
 import { capsElement, type DiscoInfo, discoResponder } from './xep0030-disco.ts'
 import { notifyFeature, readPepEvent } from './xep0060-pep.ts'
 import { enableCarbons, unwrapCarbon } from './xep0280-carbons.ts'
-import { type MamClient, mamClient } from './xep0313-mam.ts'
+import { type MamClient, type MamPage, mamClient } from './xep0313-mam.ts'
 import { dedupKeys, originIdElement, stanzaIdBy } from './xep0359-ids.ts'
 import { fixStreamManagementCounter } from './xep0198-sm.ts'
 import { bareOf, child, childElements, randomId } from './util.ts'
@@ -109,6 +112,12 @@ export interface VouchXmppInit {
   readonly capsNode?: string
   /** the clock; default `() => new Date()` */
   readonly now?: () => Date
+  /**
+   * How far before the clock a server stamp (offline `<delay/>` from our server, our archive's
+   * stamp) may set the reference time of the freshness checks, in seconds; default 30 days.
+   * The sender's own `<delay/>` never counts (see `reference-time.ts`).
+   */
+  readonly maxStampAgeSeconds?: number
   /** how long `synced()` waits at most, in ms; default 60000 */
   readonly syncTimeoutMs?: number
 }
@@ -163,6 +172,11 @@ export interface VouchXmppEvents {
   rejected: { readonly from: string; readonly error: Error; readonly source: MessageSource }
   /** MAM catch-up finished */
   synced: { readonly pages: number; readonly messages: number }
+  /**
+   * The server no longer knows the last archive id we saw (it lost or expired its archive): the
+   * catch-up went on by time from `since`, and messages archived before may be missing.
+   */
+  'history-incomplete': { readonly lostArchiveId: string; readonly since: Date }
   /** an error in background work (catch-up, publishing, sending the outbox) */
   error: Error
 }
@@ -241,6 +255,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
   const maxProcessed = init.maxProcessedIds ?? 5000
   const capsNode = init.capsNode ?? DEFAULT_CAPS_NODE
   const syncTimeoutMs = init.syncTimeoutMs ?? 60_000
+  const maxStampAgeSeconds = init.maxStampAgeSeconds ?? DEFAULT_MAX_STAMP_AGE_SECONDS
   fixStreamManagementCounter(xmpp)
   const pep = pepAccess(xmpp)
   const mam: MamClient = mamClient(xmpp, account)
@@ -343,12 +358,6 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     return p
   }
 
-  function delayStamp(message: Element): Date | undefined {
-    const d = child(message, 'delay', NS_DELAY)
-    const t = typeof d?.attrs.stamp === 'string' ? new Date(d.attrs.stamp) : undefined
-    return t !== undefined && !Number.isNaN(t.getTime()) ? t : undefined
-  }
-
   function encryptedChild(message: Element): { el: Element; backend: EncryptionBackend } | undefined {
     for (const c of childElements(message)) {
       const b = backends.get(String(c.attrs.xmlns ?? ''))
@@ -368,65 +377,81 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     return e instanceof Error && (e.name === 'StoreError' || e.name === 'StoreBusyError')
   }
 
-  /** {@link processReceived}, then the directory's work after a message of its protocol. */
-  async function processMessage(
-    message: Element,
-    source: MessageSource,
-    meta: { archiveId?: string; stamp?: Date | undefined },
-  ): Promise<void> {
-    await processReceived(message, source, meta)
-    const d = directories.get(encryptedChild(message)?.backend.namespace ?? '')
-    if (d?.afterMessage !== undefined) await d.afterMessage(pep, (stanza) => xmpp.send(stanza)).catch(fail)
+  /** One received copy of a message, and where it came from. */
+  interface Incoming {
+    readonly message: Element
+    readonly source: MessageSource
+    /** our archive's id of an archived copy */
+    readonly archiveId?: string
+    /** our archive's stamp of an archived copy */
+    readonly stamp?: Date | undefined
   }
 
-  async function processReceived(
-    message: Element,
-    source: MessageSource,
-    meta: { archiveId?: string; stamp?: Date | undefined },
-  ): Promise<void> {
-    const keys = dedupKeys(message, account, meta.archiveId)
-    if (keys.length > 0 && (await isProcessed(init.store, keys))) {
-      emit('duplicate', { keys, source })
-      return
-    }
+  /**
+   * What receiving one copy came to, inside the transaction. Nothing is announced before the
+   * transaction committed: a rolled-back receive has no events.
+   */
+  type Received =
+    | { readonly kind: 'duplicate'; readonly keys: readonly string[] }
+    /** processed, nothing to report (plaintext, an empty OMEMO message) */
+    | { readonly kind: 'done' }
+    /** a decrypt failure a key refresh may cure: nothing of it was written */
+    | { readonly kind: 'retry' }
+    | { readonly kind: 'rejected'; readonly from: string; readonly error: Error }
+    | { readonly kind: 'chat'; readonly chat: ReceivedChat }
+    | { readonly kind: 'trust'; readonly from: string; readonly input: ReceivedTrustMessage }
+
+  const toError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)))
+
+  /**
+   * Dedup, decrypt (joining `tx`: the ratchet step commits with the rest or not at all), parse,
+   * and record the copy as processed, all in `tx`. Trust messages are returned for the caller
+   * to apply in the same transaction. Store failures propagate (the transaction then rolls back).
+   */
+  async function receiveInTx(tx: AccountTrustStore, inc: Incoming, allowRetry: boolean): Promise<Received> {
+    const { message } = inc
+    const keys = dedupKeys(message, account, inc.archiveId)
+    if (keys.length > 0 && (await isProcessed(tx, keys))) return { kind: 'duplicate', keys }
+    const markDone = (): Promise<void> =>
+      keys.length > 0 ? markProcessed(tx, keys, maxProcessed) : Promise.resolve()
     const enc = encryptedChild(message)
+    if (enc === undefined) {
+      // plaintext: never a trust message (X2); nothing for this package to do
+      await markDone()
+      return { kind: 'done' }
+    }
     const from = String(message.attrs.from ?? '')
     const to = String(message.attrs.to ?? account)
     const fromBare = bareOf(from) ?? account
     const toBare = bareOf(to) ?? account
-    if (enc === undefined) {
-      // plaintext: never a trust message (X2); nothing for this package to do
-      if (keys.length > 0) await markProcessed(init.store, keys, maxProcessed)
-      return
-    }
     const sentByUs = fromBare === account
-    const peer = sentByUs ? toBare : fromBare
-    const time = meta.stamp ?? delayStamp(message) ?? now()
+    const time = referenceTime({
+      clock: now(),
+      account,
+      archiveStamp: inc.stamp,
+      message,
+      maxStampAgeSeconds,
+    })
     let decrypted: DecryptedContent
     try {
-      if (!sentByUs) await ensureKeys(enc.backend.namespace, fromBare).catch(() => undefined)
-      try {
-        decrypted = await decryptWith(enc.backend, enc.el, from, to, time, sentByUs ? toBare : undefined)
-      } catch (e) {
-        // the sender may have a key we have not fetched yet: refresh once and retry
-        if (sentByUs || !(e instanceof Error && e.name === 'DecryptionError') || isEmptyMessage(e)) throw e
-        const before = await enc.backend.keysOf(fromBare)
-        const after = await refreshKeys(fromBare, enc.backend.namespace).catch(() => before)
-        if (after.length === before.length && after.every((k) => before.includes(k))) throw e
-        decrypted = await decryptWith(enc.backend, enc.el, from, to, time, undefined)
-      }
+      decrypted = await enc.backend.decrypt(
+        enc.el,
+        { from: from as FullJid, to: to as FullJid },
+        sentByUs ? { now: time, expectedTo: toBare, store: tx } : { now: time, store: tx },
+      )
     } catch (e) {
-      if (keys.length > 0) await markProcessed(init.store, keys, maxProcessed)
+      if (isStoreFailure(e)) throw e
+      // the sender may have a key we have not fetched yet: the caller refreshes once and retries
+      if (allowRetry && !sentByUs && e instanceof Error && e.name === 'DecryptionError' && !isEmptyMessage(e))
+        return { kind: 'retry' }
+      await markDone()
       // an empty message (OMEMO key exchange answer, heartbeat) advanced the session: nothing to read
-      if (isEmptyMessage(e)) return
-      emit('rejected', { from, error: e instanceof Error ? e : new Error(String(e)), source })
-      return
+      if (isEmptyMessage(e)) return { kind: 'done' }
+      return { kind: 'rejected', from, error: toError(e) }
     }
+    await markDone()
 
-    const hasTrustMessage = decrypted.payload.some((p) => p.name === 'trust-message')
-    if (hasTrustMessage) {
-      let outcome = 'ignored'
-      let reason: string | undefined
+    if (decrypted.payload.some((p) => p.name === 'trust-message')) {
       try {
         const container = xml('message', { xmlns: 'jabber:client' })
         for (const p of decrypted.payload) container.cnode(p)
@@ -434,81 +459,160 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
           keyIdLength: (e) => backends.get(e)?.capabilities.keyIdLength,
         })
         if (!decrypted.signed) throw new DecryptionError('TM-2', 'a trust message must be signed')
-        const senderKey = decrypted.senderKey
-        const result = await ambient.transaction(async (tx) => {
-          if (keys.length > 0 && (await isProcessed(tx, keys))) return undefined
-          const r = await atm.handleTrustMessage({
+        return {
+          kind: 'trust',
+          from,
+          input: {
             message: parsed.message,
             senderJid: from as FullJid,
-            senderKey,
+            senderKey: decrypted.senderKey,
             carrier: decrypted.carrier,
             encrypted: decrypted.encrypted,
             signed: decrypted.signed,
             sceTime: decrypted.time.getTime(),
-          })
-          if (keys.length > 0) await markProcessed(tx, keys, maxProcessed)
-          return r
-        })
-        if (result === undefined) {
-          emit('duplicate', { keys, source })
-          return
+          },
         }
-        outcome = result.outcome
-        reason = result.reason
       } catch (e) {
-        // Nothing accepted is ever lost: when the store itself failed, the message is NOT
-        // recorded as processed and the archive pointer is held back, so the next catch-up
-        // reads it again. Only bad input is recorded (and reported) as rejected.
-        if (isStoreFailure(e)) {
-          holdArchivePointer = true
-          throw e
-        }
-        if (keys.length > 0) await markProcessed(init.store, keys, maxProcessed)
-        emit('rejected', { from, error: e instanceof Error ? e : new Error(String(e)), source })
-        return
+        if (isStoreFailure(e)) throw e
+        return { kind: 'rejected', from, error: toError(e) }
       }
-      emit('trust-message', { from, outcome, reason, source })
-      return
     }
 
-    if (keys.length > 0) await markProcessed(init.store, keys, maxProcessed)
     const body = decrypted.payload.find((p) => p.name === 'body')
-    if (body === undefined) return
+    if (body === undefined) return { kind: 'done' }
     const senderKey = decrypted.signed ? decrypted.senderKey : undefined
-    const trustLevel: TrustLevel =
-      senderKey === undefined
-        ? 'undecided'
-        : sentByUs
-          ? 'authenticated'
-          : await init.store.getTrustLevel(decrypted.carrier, fromBare, senderKey)
-    emit('message', {
-      id: message.attrs.id as string | undefined,
-      from: from as FullJid,
-      to: to as FullJid,
-      peer,
-      direction: sentByUs ? 'outgoing' : 'incoming',
-      body: body.text(),
-      encryption: decrypted.carrier,
-      senderKey,
-      trustLevel,
-      time: decrypted.time,
-      source,
-    })
+    return {
+      kind: 'chat',
+      chat: {
+        id: message.attrs.id as string | undefined,
+        from: from as FullJid,
+        to: to as FullJid,
+        peer: sentByUs ? toBare : fromBare,
+        direction: sentByUs ? 'outgoing' : 'incoming',
+        body: body.text(),
+        encryption: decrypted.carrier,
+        senderKey,
+        trustLevel: senderKey === undefined ? 'undecided' : await senderTrust(tx, decrypted, senderKey),
+        time: decrypted.time,
+        source: inc.source,
+      },
+    }
   }
 
-  function decryptWith(
-    backend: EncryptionBackend,
-    el: Element,
-    from: string,
-    to: string,
-    time: Date,
-    expectedTo: BareJid | undefined,
-  ): Promise<DecryptedContent> {
-    return backend.decrypt(
-      el,
-      { from: from as FullJid, to: to as FullJid },
-      expectedTo === undefined ? { now: time } : { now: time, expectedTo },
-    )
+  /**
+   * The trust of the key that sent a message, as the store holds it: for copies from our own
+   * account too (another own device is not trusted because it says it is ours), except our own
+   * key itself (OX: every own endpoint shares it), which is ours.
+   */
+  async function senderTrust(
+    tx: AccountTrustStore,
+    decrypted: DecryptedContent,
+    senderKey: KeyId,
+  ): Promise<TrustLevel> {
+    if (decrypted.senderJid === account && (await tx.getOwnKey(decrypted.carrier)) === senderKey)
+      return 'authenticated'
+    return tx.getTrustLevel(decrypted.carrier, decrypted.senderJid, senderKey)
+  }
+
+  /** Where the archive pointer moves when a batch commits. */
+  interface ArchivePosition {
+    readonly id: string
+    readonly stamp: Date
+  }
+
+  /**
+   * Receives `batch` (one live copy, or one MAM page) in ONE transaction: every copy is
+   * decrypted, its trust message applied (`handleTrustMessages`, in order) and it is recorded as
+   * processed, and the archive pointer moves to `position`, all committed together or not at
+   * all. A store failure rolls the whole batch back and holds the archive pointer where it was,
+   * so the next catch-up reads it again. Copies whose decryption a key refresh may cure are
+   * received again one by one after the refresh (outside the transaction: it uses the network).
+   */
+  async function receiveBatch(
+    batch: readonly Incoming[],
+    position?: ArchivePosition,
+    allowRetry = true,
+  ): Promise<void> {
+    const senders = new Map<string, { enc: EncryptionNamespace; owner: BareJid }>()
+    for (const inc of batch) {
+      const enc = encryptedChild(inc.message)
+      const owner = bareOf(inc.message.attrs.from as string | undefined)
+      if (enc !== undefined && owner !== undefined && owner !== account)
+        senders.set(`${enc.backend.namespace} ${owner}`, { enc: enc.backend.namespace, owner })
+    }
+    for (const s of senders.values()) await ensureKeys(s.enc, s.owner).catch(() => undefined)
+
+    const retries: Incoming[] = []
+    let received: { readonly inc: Incoming; readonly r: Received }[]
+    let applied: readonly ReceiveResult[]
+    try {
+      ;({ received, applied } = await ambient.transaction(async (tx) => {
+        const out: { inc: Incoming; r: Received }[] = []
+        for (const inc of batch) out.push({ inc, r: await receiveInTx(tx, inc, allowRetry) })
+        const inputs = out.flatMap((x) => (x.r.kind === 'trust' ? [x.r.input] : []))
+        const results = inputs.length > 0 ? await atm.handleTrustMessages(inputs) : []
+        if (position !== undefined && !out.some((x) => x.r.kind === 'retry'))
+          await setArchivePosition(tx, position.id, position.stamp)
+        return { received: out, applied: results }
+      }))
+    } catch (e) {
+      if (isStoreFailure(e)) holdArchivePointer = true
+      throw e
+    }
+
+    let i = 0
+    for (const { inc, r } of received) {
+      const source = inc.source
+      switch (r.kind) {
+        case 'duplicate':
+          emit('duplicate', { keys: r.keys, source })
+          break
+        case 'rejected':
+          emit('rejected', { from: r.from, error: r.error, source })
+          break
+        case 'chat':
+          emit('message', r.chat)
+          break
+        case 'trust': {
+          const result = applied[i++] as ReceiveResult
+          if (result.outcome === 'rejected')
+            emit('rejected', { from: r.from, error: result.error ?? new Error('rejected'), source })
+          else emit('trust-message', { from: r.from, outcome: result.outcome, reason: result.reason, source })
+          break
+        }
+        case 'retry':
+          retries.push(inc)
+          break
+        case 'done':
+          break
+      }
+    }
+    for (const inc of retries) await receiveAfterRefresh(inc)
+    if (retries.length > 0 && position !== undefined && !holdArchivePointer)
+      await setArchivePosition(init.store, position.id, position.stamp)
+    if (allowRetry) await afterMessages(batch)
+  }
+
+  /** A copy the sender's known keys could not decrypt: refresh them once, then receive it again. */
+  async function receiveAfterRefresh(inc: Incoming): Promise<void> {
+    const enc = encryptedChild(inc.message)
+    const owner = bareOf(inc.message.attrs.from as string | undefined)
+    if (enc !== undefined && owner !== undefined)
+      await refreshKeys(owner, enc.backend.namespace).catch(() => undefined)
+    await receiveBatch([inc], undefined, false)
+  }
+
+  /** The directories' work after messages of their protocol (OMEMO: empty answers, bundle refill). */
+  async function afterMessages(batch: readonly Incoming[]): Promise<void> {
+    const seen = new Set<EncryptionNamespace>()
+    for (const inc of batch) {
+      const ns = encryptedChild(inc.message)?.backend.namespace
+      if (ns !== undefined) seen.add(ns)
+    }
+    for (const ns of seen) {
+      const d = directories.get(ns)
+      if (d?.afterMessage !== undefined) await d.afterMessage(pep, (stanza) => xmpp.send(stanza)).catch(fail)
+    }
   }
 
   async function handlePepEvent(message: Element): Promise<void> {
@@ -527,11 +631,14 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     emit('keys-changed', { encryption: enc, owner, keys: ids })
   }
 
+  const isPepEvent = (m: Element): boolean =>
+    child(m, 'event', 'http://jabber.org/protocol/pubsub#event') !== undefined
+
   // Live stanzas (MAM results are taken earlier by the MAM client's middleware).
   xmpp.middleware.use((ctx, next) => {
     const stanza = ctx.stanza
     if (stanza.name !== 'message' || stanza.attrs.type === 'error') return next()
-    if (child(stanza, 'event', 'http://jabber.org/protocol/pubsub#event') !== undefined) {
+    if (isPepEvent(stanza)) {
       void enqueue(() => handlePepEvent(stanza))
       return undefined
     }
@@ -539,46 +646,62 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     if (carbon === null) return undefined // forged carbon (XEP-0280 §11)
     if (carbon !== undefined) {
       const src: MessageSource = carbon.direction === 'sent' ? 'carbon-sent' : 'carbon-received'
-      void enqueue(() => processMessage(carbon.message, src, {}))
+      void enqueue(() => receiveBatch([{ message: carbon.message, source: src }]))
       return undefined
     }
     if (encryptedChild(stanza) === undefined) return next()
-    void enqueue(async () => {
-      await processMessage(stanza, 'live', {})
-      // while caught up, the live stream continues the archive: advance the pointer
+    void enqueue(() => {
+      // while caught up, the live stream continues the archive: the pointer moves with it
       const sid = stanzaIdBy(stanza, account)
-      if (caughtUp && !holdArchivePointer && sid !== undefined) await setLastArchiveId(init.store, sid)
+      const position =
+        caughtUp && !holdArchivePointer && sid !== undefined ? { id: sid, stamp: now() } : undefined
+      return receiveBatch([{ message: stanza, source: 'live' }], position)
     })
     return undefined
   })
 
   // ---- catch-up
+  /**
+   * Reads the archive after the last id seen, a page at a time, each page received in one
+   * transaction together with the pointer after it. When the server no longer knows that id
+   * (`item-not-found`: it lost or expired its archive), catches up by time from the last stamp
+   * stored instead (at most `maxStampAgeSeconds` back) and emits `history-incomplete`.
+   */
   async function catchUp(): Promise<{ pages: number; messages: number }> {
     holdArchivePointer = false
     let after = await getLastArchiveId(init.store)
+    let start: Date | undefined
     let pages = 0
     let messages = 0
     for (;;) {
-      const page = await mam.queryPage(
-        after === undefined ? { max: mamPageSize } : { after, max: mamPageSize },
-      )
-      pages++
-      for (const m of page.messages) {
-        messages++
-        await enqueue(() => {
-          if (child(m.message, 'event', 'http://jabber.org/protocol/pubsub#event') !== undefined)
-            return Promise.resolve()
-          return processMessage(m.message, 'archive', { archiveId: m.id, stamp: m.stamp })
+      let page: MamPage
+      try {
+        page = await mam.queryPage({
+          max: mamPageSize,
+          ...(after === undefined ? {} : { after }),
+          ...(start === undefined ? {} : { start }),
         })
+      } catch (e) {
+        if (pages > 0 || after === undefined || start !== undefined || !isItemNotFound(e)) throw e
+        const floor = new Date(now().getTime() - maxStampAgeSeconds * 1000)
+        const stamp = await getLastArchiveStamp(init.store)
+        start = stamp === undefined || stamp < floor ? floor : stamp
+        emit('history-incomplete', { lostArchiveId: after, since: start })
+        after = undefined
+        continue
       }
-      await queue
-      // a message of this page could not be stored: keep the pointer before the page, so the
-      // next catch-up reads it again (the messages that were applied are skipped as duplicates)
+      pages++
+      messages += page.messages.length
+      const batch = page.messages
+        .filter((m) => !isPepEvent(m.message))
+        .map((m): Incoming => ({ message: m.message, source: 'archive', archiveId: m.id, stamp: m.stamp }))
+      const lastStamp = page.messages.at(-1)?.stamp ?? now()
+      const position = page.last === undefined ? undefined : { id: page.last, stamp: lastStamp }
+      await enqueue(() => receiveBatch(batch, position))
+      // a message of this page could not be stored: the pointer stays before the page, so the
+      // next catch-up reads it again
       if (holdArchivePointer) break
-      if (page.last !== undefined) {
-        after = page.last
-        await setLastArchiveId(init.store, after)
-      }
+      if (page.last !== undefined) after = page.last
       if (page.complete || page.messages.length === 0 || pages >= mamMaxPages) break
     }
     return { pages, messages }
@@ -586,7 +709,8 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
 
   // ---- sending
   function fallbackFor(backend: EncryptionBackend): string | undefined {
-    if (init.fallbackBody === null) return undefined
+    // XEP-0420 v0.5.0: no fallback <body/> beside an SCE envelope (<store/> and <encryption/> do its job)
+    if (init.fallbackBody === null || backend.capabilities.protectsEnvelope === true) return undefined
     if (init.fallbackBody !== undefined) return init.fallbackBody
     return backend.namespace === 'urn:xmpp:openpgp:0'
       ? 'This message is encrypted using OpenPGP for XMPP.'
@@ -832,6 +956,11 @@ function isEmptyMessage(e: unknown): boolean {
   return (
     e instanceof Error && e.name === 'DecryptionError' && (e as { rule?: unknown }).rule === 'OMEMO-EMPTY'
   )
+}
+
+/** An IQ error `item-not-found` (xmpp.js `StanzaError`): e.g. a MAM `<after/>` id the server does not know. */
+function isItemNotFound(e: unknown): boolean {
+  return e instanceof Error && (e as { condition?: unknown }).condition === 'item-not-found'
 }
 
 function defaultName(ns: string): string | undefined {

@@ -18,8 +18,19 @@ const setText = (s: AccountTrustStore, key: string, value: string): Promise<void
   s.setState(XMPP_STATE_NAMESPACE, key, enc.encode(value))
 
 export const getLastArchiveId = (s: AccountTrustStore): Promise<string | undefined> => getText(s, 'mam:last')
-export const setLastArchiveId = (s: AccountTrustStore, id: string): Promise<void> =>
-  setText(s, 'mam:last', id)
+
+/** The stamp of the message at the archive pointer (or when the pointer last moved). */
+export async function getLastArchiveStamp(s: AccountTrustStore): Promise<Date | undefined> {
+  const t = await getText(s, 'mam:last-stamp')
+  const d = t === undefined ? undefined : new Date(t)
+  return d === undefined || Number.isNaN(d.getTime()) ? undefined : d
+}
+
+/** Moves the archive pointer: the last archive id seen and its stamp. */
+export async function setArchivePosition(s: AccountTrustStore, id: string, stamp: Date): Promise<void> {
+  await setText(s, 'mam:last', id)
+  await setText(s, 'mam:last-stamp', stamp.toISOString())
+}
 
 /** True when any of `keys` was recorded as processed. */
 export async function isProcessed(s: AccountTrustStore, keys: readonly string[]): Promise<boolean> {

@@ -6,46 +6,15 @@
  */
 import { memoryStore } from '@vouch/store-memory'
 import type { BareJid } from '@vouch/tm-core'
-import type { Client } from '@xmpp/client'
 import xml, { type Element } from '@xmpp/xml'
 import { describe, expect, it } from 'vitest'
 import { SyncError, vouchXmpp } from '../src/binding.ts'
-import { ConnectionClosedError, createClient, stopClient } from '../src/connect.ts'
+import { type Fake, fakeClient } from './fake-client.ts'
+import { ConnectionClosedError, stopClient } from '../src/connect.ts'
 import { NS_CARBONS, NS_MAM } from '../src/namespaces.ts'
 import { NS_SM } from '../src/xep0198-sm.ts'
 
 const alice = 'alice@localhost' as BareJid
-
-interface Fake {
-  readonly xmpp: Client
-  readonly sent: Element[]
-  /** hands `elements` to the connection synchronously, like one TCP read of the parser */
-  receive(...elements: Element[]): void
-}
-
-/** A client whose transport records stanzas; `answer` may reply (or throw = a socket error). */
-function fakeClient(answer: (sent: Element, fake: Fake) => void = () => undefined): Fake {
-  const xmpp = createClient({ service: 'xmpp://127.0.0.1:1', jid: alice, password: 'x', resource: 'r' })
-  const sent: Element[] = []
-  const fake: Fake = {
-    xmpp,
-    sent,
-    receive(...elements) {
-      const entity = xmpp as unknown as { _onElement(e: Element): void }
-      for (const e of elements) entity._onElement(e)
-    },
-  }
-  ;(xmpp as unknown as { Transport: unknown }).Transport = {
-    prototype: {
-      async send(this: Client, element: Element): Promise<void> {
-        sent.push(element)
-        answer(element, fake)
-        this.emit('send', element)
-      },
-    },
-  }
-  return fake
-}
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r))
 const acks = (sent: readonly Element[]): number[] =>

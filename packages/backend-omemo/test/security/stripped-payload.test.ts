@@ -55,7 +55,7 @@ describe('stripped payload (OMEMO-PAYLOAD): a real message without its <payload/
     const answers = await bob.backend.takeEmptyMessages()
     expect(answers).toHaveLength(1)
     const r = await alice.backend.decryptMessage(
-      (answers[0] as { element: never }).element,
+      (answers[0] as (typeof answers)[number]).element,
       stanza(bob.jid, alice.jid),
     )
     expect(r.kind).toBe('empty')

@@ -29,6 +29,12 @@ export interface BackendCapabilities {
    * (which the backend checks against a window and reports unchanged for every delivery).
    */
   readonly detectsReplay?: boolean
+  /**
+   * The protected content is an XEP-0420 SCE envelope (OMEMO 2). XEP-0420 v0.5.0
+   * forbids a fallback `<body/>` beside it: the unencrypted `<store/>` hint and the XEP-0380
+   * `<encryption/>` element take its place. Default false.
+   */
+  readonly protectsEnvelope?: boolean
 }
 
 /**
