@@ -8,6 +8,7 @@
  * - `key:<owner>:<FPR>`   → public keys of `owner` (contacts and our other keys), merged with
  *                           every update (`key.update()`: revocations stick).
  * Key ids live in the trust store under `urn:xmpp:openpgp:0` (D-6: the 20 fingerprint bytes).
+ * The replay memory lives in its own namespace, `ox-replay` (see `replay.ts`).
  */
 import { randomBytes } from 'node:crypto'
 import type {
@@ -60,6 +61,7 @@ import { openpgpElement, readOpenpgpElement } from './message.ts'
 import { buildSecretKey, buildPubkey, parseSecretKey } from './pep.ts'
 import type { OxPolicy } from './policy.ts'
 import { resolvePolicy } from './policy.ts'
+import { rememberOnce, replayDigests } from './replay.ts'
 import { encodeBase64 } from './util.ts'
 
 /** Options of {@link oxBackend}. */
@@ -172,7 +174,8 @@ export const OX_CAPABILITIES: BackendCapabilities = Object.freeze({
   keyIdLength: 20,
   signsTrustMessages: true,
   encryptsToSelf: true,
-  detectsReplay: false,
+  // a signed message is accepted once per account (replay.ts); unsigned `<crypt/>` is not remembered
+  detectsReplay: true,
 })
 
 /**
@@ -344,37 +347,41 @@ class Ox implements OxBackend {
     return (await this.#requireOwnEntry(store)).key as PrivateKey
   }
 
-  async #allSecretKeys(): Promise<PrivateKey[]> {
+  async #allSecretKeys(store: AccountTrustStore = this.#store): Promise<PrivateKey[]> {
     const out: PrivateKey[] = []
-    for (const k of await this.#store.listState(OX_STATE_NAMESPACE, 'secret:')) {
-      const entry = await this.#entry(k, 'private')
+    for (const k of await store.listState(OX_STATE_NAMESPACE, 'secret:')) {
+      const entry = await this.#entry(k, 'private', store)
       if (entry !== undefined) out.push(entry.key as PrivateKey)
     }
     return out
   }
 
   /** Stored public keys of `owner`. */
-  async #publicEntries(owner: BareJid): Promise<CachedKey[]> {
+  async #publicEntries(owner: BareJid, store: AccountTrustStore = this.#store): Promise<CachedKey[]> {
     const out: CachedKey[] = []
-    for (const k of await this.#store.listState(OX_STATE_NAMESPACE, `key:${owner}:`)) {
-      const entry = await this.#entry(k, 'public')
+    for (const k of await store.listState(OX_STATE_NAMESPACE, `key:${owner}:`)) {
+      const entry = await this.#entry(k, 'public', store)
       if (entry !== undefined) out.push(entry)
     }
     return out
   }
 
   /** Usable keys of `owner` (for our own account: our current secret key first). */
-  async #usableKeys(owner: BareJid, date: Date): Promise<CachedKey[]> {
+  async #usableKeys(
+    owner: BareJid,
+    date: Date,
+    store: AccountTrustStore = this.#store,
+  ): Promise<CachedKey[]> {
     const out: CachedKey[] = []
     const seen = new Set<string>()
     if (owner === this.account) {
-      const own = await this.#ownEntry()
+      const own = await this.#ownEntry(store)
       if (own !== undefined && (await this.#status(own, owner, date)).usable) {
         out.push(own)
         seen.add(own.fingerprint)
       }
     }
-    for (const entry of await this.#publicEntries(owner)) {
+    for (const entry of await this.#publicEntries(owner, store)) {
       if (seen.has(entry.fingerprint)) continue
       if ((await this.#status(entry, owner, date)).usable) {
         out.push(entry)
@@ -558,15 +565,17 @@ class Ox implements OxBackend {
   }
 
   async knownKeys(ownerInput: BareJid, options: { readonly now?: Date } = {}): Promise<OxKnownKey[]> {
-    const owner = toBareJid(ownerInput, 'OX-UID')
-    const now = options.now ?? this.#clock()
+    return this.#knownKeys(toBareJid(ownerInput, 'OX-UID'), options.now ?? this.#clock())
+  }
+
+  async #knownKeys(owner: BareJid, now: Date, store: AccountTrustStore = this.#store): Promise<OxKnownKey[]> {
     const out: OxKnownKey[] = []
     if (owner === this.account) {
-      const own = await this.#ownEntry()
+      const own = await this.#ownEntry(store)
       if (own !== undefined)
         out.push({ owner, info: keyInfo(own.key), status: await this.#status(own, owner, now) })
     }
-    for (const entry of await this.#publicEntries(owner))
+    for (const entry of await this.#publicEntries(owner, store))
       out.push({ owner, info: keyInfo(entry.key), status: await this.#status(entry, owner, now) })
     return out
   }
@@ -714,6 +723,77 @@ class Ox implements OxBackend {
     return { keys, refs }
   }
 
+  /**
+   * The key that made one signature, by full fingerprint. Candidates are the sender's usable keys
+   * holding a (sub)key with the signature's 64-bit issuer key id (a wildcard id matches all).
+   * OpenPGP.js verifies against the first candidate only (`createVerificationObject`): with one
+   * candidate that is the signer; with several (a colliding key id, or the same signing key
+   * copied into another key), each is verified on its own, so a copy that does not verify
+   * cannot shadow the genuine key, and a signature that verifies under two keys is refused
+   * rather than credited to whichever sorts first.
+   * @throws DecryptionError  OX-SIGNER, OX-KEY, OX-TIME, OX-SIG
+   */
+  async #signer(
+    sig: openpgp.DecryptMessageResult['signatures'][number],
+    verdict: PromiseSettledResult<unknown>,
+    packet: PromiseSettledResult<openpgp.Signature> | undefined,
+    data: Uint8Array,
+    senderKeys: readonly CachedKey[],
+    ctx: SignatureContext,
+  ): Promise<CachedKey> {
+    const candidates = senderKeys.filter((k) => k.publicKey.getKeys(sig.keyID).length > 0)
+    if (candidates.length <= 1) {
+      if (verdict.status === 'rejected') throw await this.#signatureError(verdict.reason, sig, ctx)
+      const only = candidates[0]
+      if (only === undefined)
+        throw new DecryptionError('OX-SIGNER', `no key of ${ctx.sender} made the signature`)
+      return only
+    }
+    if (packet?.status !== 'fulfilled')
+      throw new DecryptionError('OX-SIG', 'invalid signature: the signature packet cannot be read', {
+        cause: packet?.status === 'rejected' ? packet.reason : undefined,
+      })
+    const results = await Promise.allSettled(
+      candidates.map((k) => verifyWith(data, packet.value, k.publicKey, ctx.verifyAt, ctx.config)),
+    )
+    const verified = candidates.filter((_, j) => results[j]?.status === 'fulfilled')
+    if (verified.length > 1)
+      throw new DecryptionError(
+        'OX-SIGNER',
+        `the signature verifies under ${verified.length} keys of ${ctx.sender} (${verified.map((k) => k.fingerprint).join(', ')}): which one signed cannot be told`,
+      )
+    const signer = verified[0]
+    if (signer !== undefined) return signer
+    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
+    throw await this.#signatureError(failed.reason, sig, ctx)
+  }
+
+  /** The typed error for a signature that did not verify (classified by OpenPGP.js's message). */
+  async #signatureError(
+    reason: unknown,
+    sig: openpgp.DecryptMessageResult['signatures'][number],
+    ctx: SignatureContext,
+  ): Promise<DecryptionError> {
+    const msg = (reason as Error)?.message ?? String(reason)
+    if (/could not find signing key/i.test(msg)) {
+      const stale = (await this.#knownKeys(ctx.sender, ctx.ref, ctx.store)).find(
+        (k) => !k.status.usable && k.info.fingerprint.endsWith(sig.keyID.toHex().toUpperCase()),
+      )
+      if (stale !== undefined && !stale.status.usable)
+        return new DecryptionError(
+          'OX-KEY',
+          `signed by ${ctx.sender}'s key ${stale.info.fingerprint}, which is ${stale.status.reason}`,
+        )
+      return new DecryptionError(
+        'OX-SIGNER',
+        `the signature (key ${sig.keyID.toHex()}) is not by a key of ${ctx.sender} carrying "${xmppUserId(ctx.sender)}"`,
+      )
+    }
+    if (/in the future/i.test(msg))
+      return new DecryptionError('OX-TIME', `the signature is dated more than ${ctx.skew} s in the future`)
+    return new DecryptionError('OX-SIG', `invalid signature: ${msg}`)
+  }
+
   async decrypt(
     el: Element,
     stanza: StanzaAddressing,
@@ -725,6 +805,8 @@ class Ox implements OxBackend {
     const skew = options.futureSkewSeconds ?? policy.futureSkewSeconds
     const ref = options.now ?? this.#clock()
     const verifyAt = new Date(ref.getTime() + skew * 1000)
+    // every read and write for this message goes through the caller's transaction, when given
+    const store = options.store ?? this.#store
 
     // one parse of `from` gives both its bare and its full form (as toBareJid and parseFullJid would)
     const fromParsed = parseJid(stanza.from, 'OX-SIGNER')
@@ -753,7 +835,7 @@ class Ox implements OxBackend {
     )
 
     // only the sender's usable keys (lookup rules, `xmpp:<sender>`) verify signatures
-    const senderKeys = await this.#usableKeys(sender, verifyAt)
+    const senderKeys = await this.#usableKeys(sender, verifyAt, store)
     const verificationKeys = senderKeys.map((k) => k.publicKey)
     const config = { ...OPENPGP_CONFIG, maxDecompressedMessageSize: policy.maxDecompressedBytes }
 
@@ -761,7 +843,7 @@ class Ox implements OxBackend {
     let signatures: openpgp.DecryptMessageResult['signatures']
     try {
       if (encrypted) {
-        const decryptionKeys = await this.#allSecretKeys()
+        const decryptionKeys = await this.#allSecretKeys(store)
         const result = await openpgp.decrypt({
           message,
           decryptionKeys,
@@ -804,39 +886,24 @@ class Ox implements OxBackend {
     if (data.length > policy.maxDecompressedBytes)
       throw new LimitExceededError('OX-SIZE', 'plaintext bytes', policy.maxDecompressedBytes, data.length)
 
-    let senderKey: KeyId | undefined
-    if (signatures.length > 0) {
-      for (const [i, verdict] of verdicts.entries()) {
-        const sig = signatures[i] as openpgp.DecryptMessageResult['signatures'][number]
-        if (verdict.status === 'rejected') {
-          const msg = (verdict.reason as Error)?.message ?? String(verdict.reason)
-          if (/could not find signing key/i.test(msg)) {
-            const stale = (await this.knownKeys(sender, { now: ref })).find(
-              (k) => !k.status.usable && k.info.fingerprint.endsWith(sig.keyID.toHex().toUpperCase()),
-            )
-            if (stale !== undefined && !stale.status.usable)
-              throw new DecryptionError(
-                'OX-KEY',
-                `signed by ${sender}'s key ${stale.info.fingerprint}, which is ${stale.status.reason}`,
-              )
-            throw new DecryptionError(
-              'OX-SIGNER',
-              `the signature (key ${sig.keyID.toHex()}) is not by a key of ${sender} carrying "${xmppUserId(sender)}"`,
-            )
-          }
-          if (/in the future/i.test(msg))
-            throw new DecryptionError('OX-TIME', `the signature is dated more than ${skew} s in the future`)
-          throw new DecryptionError('OX-SIG', `invalid signature: ${msg}`)
-        }
-        const signer = senderKeys.find((k) => k.key.getKeys(sig.keyID).length > 0)
-        if (signer === undefined)
-          throw new DecryptionError('OX-SIGNER', `no key of ${sender} made the signature`)
-        senderKey ??= signer.keyId
-        const packet = sigPackets[i]
-        const created = packet?.status === 'fulfilled' ? packet.value.packets[0]?.created : undefined
-        if (created instanceof Date) checkTime(created, ref, maxAge, skew, 'signature creation time')
-      }
+    // the signer is the key whose signature verified, named by its full fingerprint (see #signer)
+    const signers: CachedKey[] = []
+    for (const [i, verdict] of verdicts.entries()) {
+      const sig = signatures[i] as openpgp.DecryptMessageResult['signatures'][number]
+      const signer = await this.#signer(sig, verdict, sigPackets[i], data, senderKeys, {
+        sender,
+        ref,
+        verifyAt,
+        skew,
+        config,
+        store,
+      })
+      if (!signers.includes(signer)) signers.push(signer)
+      const packet = sigPackets[i]
+      const created = packet?.status === 'fulfilled' ? packet.value.packets[0]?.created : undefined
+      if (created instanceof Date) checkTime(created, ref, maxAge, skew, 'signature creation time')
     }
+    const senderKey: KeyId | undefined = signers[0]?.keyId
 
     let text: string
     try {
@@ -875,6 +942,26 @@ class Ox implements OxBackend {
       throw new DecryptionError('OX-TO', `no <to/> names ${expectedTo} (found ${content.to.join(', ')})`)
     checkTime(content.time, ref, maxAge, skew, '<time/>')
 
+    // last: remember the signed message once every check passed (a rejected message is not
+    // remembered), in the caller's transaction or one of our own
+    if (signers.length > 0) {
+      const init = this.#basePolicy
+      // never shorter than the instance's window: a narrow per-call window prunes nothing early
+      const retentionSeconds = Math.max(
+        init.maxAgeSeconds + init.maxReferenceAgeSeconds + init.futureSkewSeconds,
+        maxAge + policy.maxReferenceAgeSeconds + skew,
+      )
+      await rememberOnce(
+        store,
+        content.time,
+        replayDigests(
+          data,
+          signers.map((k) => k.fingerprint),
+        ),
+        { clock: this.#clock(), retentionMs: retentionSeconds * 1000, maxEntries: policy.maxReplayEntries },
+      )
+    }
+
     const base = {
       content: content.element,
       payload: content.payload,
@@ -889,6 +976,41 @@ class Ox implements OxBackend {
     }
     return senderKey === undefined ? { ...base, signed: false } : { ...base, signed: true, senderKey }
   }
+}
+
+/** What {@link Ox.#signer} needs to know about the message. */
+interface SignatureContext {
+  readonly sender: BareJid
+  readonly ref: Date
+  readonly verifyAt: Date
+  readonly skew: number
+  readonly config: Partial<openpgp.Config>
+  readonly store: AccountTrustStore
+}
+
+/**
+ * Verifies `signature` over `data` against `key` alone (a detached verification over the signed
+ * literal data; the signature's type decides text or binary hashing, as in the message).
+ */
+async function verifyWith(
+  data: Uint8Array,
+  signature: openpgp.Signature,
+  key: PublicKey,
+  date: Date,
+  config: Partial<openpgp.Config>,
+): Promise<void> {
+  const message = await openpgp.createMessage({ binary: data })
+  const { signatures } = await openpgp.verify({
+    message,
+    signature,
+    verificationKeys: [key],
+    format: 'binary',
+    date,
+    config,
+  })
+  const [only, ...more] = signatures
+  if (only === undefined || more.length > 0) throw new Error('expected exactly one signature')
+  await only.verified
 }
 
 function checkTime(t: Date, ref: Date, maxAgeSeconds: number, skewSeconds: number, what: string): void {

@@ -29,6 +29,11 @@ export const OX_ENCRYPTION_NAME = 'OpenPGP for XMPP'
 export const DEFAULT_FALLBACK_BODY = 'This message is encrypted using OpenPGP for XMPP.'
 /** Namespace of our data in the store's backend state (`getState('ox', …)`). */
 export const OX_STATE_NAMESPACE = 'ox'
+/**
+ * Namespace of the replay memory (one key per accepted signed message). A namespace of its own,
+ * so that listing keys (`key:<owner>:`) never walks the replay entries.
+ */
+export const OX_REPLAY_STATE_NAMESPACE = 'ox-replay'
 /** XMPP user id of a JID's key: `xmpp:<bare-jid>` (XEP-0373 §3.3). */
 export function xmppUserId(jid: string): string {
   return `xmpp:${jid}`

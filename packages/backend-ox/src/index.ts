@@ -29,6 +29,7 @@ export {
   NS_OX,
   NS_OX_IM,
   OX_ENCRYPTION_NAME,
+  OX_REPLAY_STATE_NAMESPACE,
   OX_STATE_NAMESPACE,
   publicKeyDataNode,
   xmppUserId,

@@ -14,6 +14,19 @@ export interface OxPolicy {
    * seconds. Default 600, what GnuPG accepts; OpenPGP.js alone accepts none.
    */
   readonly futureSkewSeconds: number
+  /**
+   * How far before the clock the reference time (`DecryptOptions.now`: our own server's stamp of
+   * an offline or archived copy) may lie, in seconds: the XMPP binding's bound on such a stamp.
+   * Default 30 days. With `maxAgeSeconds` and `futureSkewSeconds` it sets how long, measured on
+   * the clock, a message is remembered against replay: no reference time within this bound can
+   * make an older message pass `OX-TIME`.
+   */
+  readonly maxReferenceAgeSeconds: number
+  /**
+   * Cap on the number of messages remembered against replay (per account). Beyond it the oldest
+   * are forgotten and anything signed at or before them is rejected as `REPLAY`. Default 100 000.
+   */
+  readonly maxReplayEntries: number
   /** Cap on the Base64-decoded `<openpgp/>` payload in bytes. Default 256 KiB. */
   readonly maxMessageBytes: number
   /** Cap on the decompressed plaintext in bytes (GnuPG compresses). Default 1 MiB. */
@@ -31,6 +44,8 @@ export const DEFAULT_OX_POLICY: OxPolicy = Object.freeze({
   acceptedLevels: ACCEPTED_FOR_ENCRYPTION,
   maxAgeSeconds: 7 * 24 * 3600,
   futureSkewSeconds: 600,
+  maxReferenceAgeSeconds: 30 * 24 * 3600,
+  maxReplayEntries: 100_000,
   maxMessageBytes: 256 * 1024,
   maxDecompressedBytes: 1024 * 1024,
   maxEntries: 64,
@@ -47,6 +62,7 @@ export function resolvePolicy(...layers: readonly (Partial<OxPolicy> | undefined
   for (const k of [
     'maxAgeSeconds',
     'futureSkewSeconds',
+    'maxReferenceAgeSeconds',
     'maxMessageBytes',
     'maxDecompressedBytes',
     'maxEntries',
@@ -54,5 +70,7 @@ export function resolvePolicy(...layers: readonly (Partial<OxPolicy> | undefined
     if (!Number.isFinite(p[k]) || p[k] < 0)
       throw new RangeError(`OxPolicy.${k} must be a non-negative number`)
   }
+  if (!Number.isSafeInteger(p.maxReplayEntries) || p.maxReplayEntries < 1)
+    throw new RangeError('OxPolicy.maxReplayEntries must be a positive integer')
   return p
 }
