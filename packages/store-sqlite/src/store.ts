@@ -1077,13 +1077,18 @@ class SqliteAccountStore implements AccountTrustStore {
 
   getState(namespace: string, key: string): Promise<Uint8Array | undefined> {
     return this.#run('getState', async (db) => {
-      const row = await db
-        .selectFrom(this.#t.backend_state)
-        .select('value')
-        .where('account', '=', this.account)
-        .where('namespace', '=', namespace)
-        .where('key', '=', key)
-        .executeTakeFirst()
+      const [row] = await this.#q(
+        db,
+        'getState',
+        (b) =>
+          b
+            .selectFrom(this.#t.backend_state)
+            .select('value')
+            .where('account', '=', arg(0))
+            .where('namespace', '=', arg(1))
+            .where('key', '=', arg(2)),
+        [this.account, namespace, key],
+      )
       // better-sqlite3 returns a Buffer: hand out a plain Uint8Array copy.
       return row === undefined ? undefined : copyBytes(row.value)
     })
@@ -1093,22 +1098,34 @@ class SqliteAccountStore implements AccountTrustStore {
     // SQLite copies the bound bytes; a Buffer view avoids a copy on our side.
     const blob = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
     return this.#run('setState', async (db) => {
-      await db
-        .insertInto(this.#t.backend_state)
-        .values({ account: this.account, namespace, key, value: blob })
-        .onConflict((oc) => oc.columns(['account', 'namespace', 'key']).doUpdateSet({ value: blob }))
-        .execute()
+      await this.#q(
+        db,
+        'setState',
+        (b) =>
+          b
+            .insertInto(this.#t.backend_state)
+            .values({ account: arg(0), namespace: arg(1), key: arg(2), value: arg<Buffer>(3) })
+            .onConflict((oc) =>
+              oc.columns(['account', 'namespace', 'key']).doUpdateSet({ value: arg<Buffer>(3) }),
+            ),
+        [this.account, namespace, key, blob],
+      )
     })
   }
 
   deleteState(namespace: string, key: string): Promise<void> {
     return this.#run('deleteState', async (db) => {
-      await db
-        .deleteFrom(this.#t.backend_state)
-        .where('account', '=', this.account)
-        .where('namespace', '=', namespace)
-        .where('key', '=', key)
-        .execute()
+      await this.#q(
+        db,
+        'deleteState',
+        (b) =>
+          b
+            .deleteFrom(this.#t.backend_state)
+            .where('account', '=', arg(0))
+            .where('namespace', '=', arg(1))
+            .where('key', '=', arg(2)),
+        [this.account, namespace, key],
+      )
     })
   }
 

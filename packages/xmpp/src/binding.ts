@@ -405,19 +405,27 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
 
   /**
    * Dedup, decrypt (joining `tx`: the ratchet step commits with the rest or not at all), parse,
-   * and record the copy as processed, all in `tx`. Trust messages are returned for the caller
+   * and note the copy in `processed` (the batch records them all in `tx` at its end). Trust messages are returned for the caller
    * to apply in the same transaction. Store failures propagate (the transaction then rolls back).
    */
-  async function receiveInTx(tx: AccountTrustStore, inc: Incoming, allowRetry: boolean): Promise<Received> {
+  async function receiveInTx(
+    tx: AccountTrustStore,
+    inc: Incoming,
+    allowRetry: boolean,
+    processed: Set<string>,
+  ): Promise<Received> {
     const { message } = inc
     const keys = dedupKeys(message, account, inc.archiveId)
-    if (keys.length > 0 && (await isProcessed(tx, keys))) return { kind: 'duplicate', keys }
-    const markDone = (): Promise<void> =>
-      keys.length > 0 ? markProcessed(tx, keys, maxProcessed) : Promise.resolve()
+    if (keys.some((k) => processed.has(k)) || (keys.length > 0 && (await isProcessed(tx, keys))))
+      return { kind: 'duplicate', keys }
+    /** recorded as processed at the end of the batch, in its transaction */
+    const markDone = (): void => {
+      for (const k of keys) processed.add(k)
+    }
     const enc = encryptedChild(message)
     if (enc === undefined) {
       // plaintext: never a trust message (X2); nothing for this package to do
-      await markDone()
+      markDone()
       return { kind: 'done' }
     }
     const from = String(message.attrs.from ?? '')
@@ -444,12 +452,12 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
       // the sender may have a key we have not fetched yet: the caller refreshes once and retries
       if (allowRetry && !sentByUs && e instanceof Error && e.name === 'DecryptionError' && !isEmptyMessage(e))
         return { kind: 'retry' }
-      await markDone()
+      markDone()
       // an empty message (OMEMO key exchange answer, heartbeat) advanced the session: nothing to read
       if (isEmptyMessage(e)) return { kind: 'done' }
       return { kind: 'rejected', from, error: toError(e) }
     }
-    await markDone()
+    markDone()
 
     if (decrypted.payload.some((p) => p.name === 'trust-message')) {
       try {
@@ -548,7 +556,9 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     try {
       ;({ received, applied } = await ambient.transaction(async (tx) => {
         const out: { inc: Incoming; r: Received }[] = []
-        for (const inc of batch) out.push({ inc, r: await receiveInTx(tx, inc, allowRetry) })
+        const processed = new Set<string>()
+        for (const inc of batch) out.push({ inc, r: await receiveInTx(tx, inc, allowRetry, processed) })
+        if (processed.size > 0) await markProcessed(tx, [...processed], maxProcessed)
         const inputs = out.flatMap((x) => (x.r.kind === 'trust' ? [x.r.input] : []))
         const results = inputs.length > 0 ? await atm.handleTrustMessages(inputs) : []
         if (position !== undefined && !out.some((x) => x.r.kind === 'retry'))

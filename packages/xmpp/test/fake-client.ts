@@ -50,7 +50,7 @@ export interface FakeArchived {
 
 /**
  * Answers like a server: Carbons on, MAM queries from `archive()` (everything after the RSM
- * `<after/>` id, one page), an unknown `<after/>` id with `item-not-found` as Prosody does.
+ * `<after/>` id, pages of the RSM `<max/>`), an unknown `<after/>` id with `item-not-found` as Prosody does.
  */
 export function fakeServer(archive: () => readonly FakeArchived[]): (sent: Element, fake: Fake) => void {
   return (sent, fake) => {
@@ -78,7 +78,11 @@ export function fakeServer(archive: () => readonly FakeArchived[]): (sent: Eleme
             ),
           ),
         )
-      const page = all.slice(from)
+      const max = Number(
+        query.getChild('set', 'http://jabber.org/protocol/rsm')?.getChildText('max') ?? all.length,
+      )
+      const page = all.slice(from, from + max)
+      const complete = from + page.length >= all.length
       for (const m of page)
         fake.receive(
           xml(
@@ -99,7 +103,11 @@ export function fakeServer(archive: () => readonly FakeArchived[]): (sent: Eleme
       const set = xml('set', { xmlns: 'http://jabber.org/protocol/rsm' })
       if (page.length > 0) set.c('last').t((page.at(-1) as FakeArchived).id)
       fake.receive(
-        xml('iq', { type: 'result', id, to }, xml('fin', { xmlns: 'urn:xmpp:mam:2', complete: 'true' }, set)),
+        xml(
+          'iq',
+          { type: 'result', id, to },
+          xml('fin', { xmlns: 'urn:xmpp:mam:2', ...(complete ? { complete: 'true' } : {}) }, set),
+        ),
       )
     })
   }
