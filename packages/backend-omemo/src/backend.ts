@@ -120,8 +120,15 @@ export interface OmemoInit {
   readonly signedPreKeyRotationSeconds?: number
   /** send an empty message after this many received without sending; default 53 */
   readonly heartbeatAfter?: number
-  /** SCE `<rpad/>` length bounds; default 0 … 200 */
-  readonly rpad?: { readonly minLength?: number; readonly maxLength?: number }
+  /**
+   * SCE `<rpad/>` (D-7): the envelope is first filled to `minEnvelopeBytes` (default 1024), then
+   * `minLength` … `maxLength` random characters (default 0 … 200) are added
+   */
+  readonly rpad?: {
+    readonly minLength?: number
+    readonly maxLength?: number
+    readonly minEnvelopeBytes?: number
+  }
 }
 
 export interface OmemoEncryptOptions extends EncryptOptions {
@@ -298,7 +305,7 @@ class OmemoBackendImpl implements OmemoBackend {
   readonly #refillThreshold: number
   readonly #rotationMs: number
   readonly #heartbeatAfter: number
-  readonly #rpad: { minLength?: number; maxLength?: number }
+  readonly #rpad: { minLength?: number; maxLength?: number; minEnvelopeBytes?: number }
   /** decoded records by state key, valid while the stored bytes are byte-identical */
   readonly #cache = new Map<string, { bytes: Uint8Array; value: unknown }>()
 

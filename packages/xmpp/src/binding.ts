@@ -752,7 +752,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     if (backend === undefined) throw new Error(`no backend for ${options.encryption ?? 'chat'}`)
     await ensureKeys(backend.namespace, to)
     const id = randomId()
-    const res = await backend.encrypt([xml('body', {}, text)], [to])
+    const res = await backend.encrypt([xml('body', { xmlns: 'jabber:client' }, text)], [to])
     await xmpp.send(outerStanza(backend, to, id, res.element))
     return { id, recipients: res.recipients }
   }
