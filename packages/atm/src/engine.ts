@@ -26,10 +26,7 @@ import {
   DEFAULT_SECURITY_POLICY,
   DEFAULT_TRUST_MESSAGE_LIMITS,
   InvalidJidError,
-  InvalidKeyIdError,
   InvalidTrustMessageError,
-  keyIdByteLength,
-  LimitExceededError,
   toBareJid,
 } from '@vouch/tm-core'
 import { TxCache, TxView } from './cache.ts'
@@ -56,6 +53,7 @@ import type {
   UriDecisionSummary,
 } from './types.ts'
 import { DEFAULT_ATM_POLICY, NS_ATM } from './types.ts'
+import { type CodecRules, canonicalBareJid, canonicalMessage, canonicalOwner } from './validate.ts'
 
 const AUTHENTICATED: TrustLevel = 'authenticated'
 const MANUALLY_DISTRUSTED: TrustLevel = 'manually-distrusted'
@@ -90,9 +88,10 @@ const sorted = <T extends string>(xs: Iterable<T>): T[] => [...xs].sort()
  * Creates the XEP-0450 engine of one account.
  *
  * @throws InvalidTrustMessageError when two backends declare the same namespace
+ * @throws InvalidJidError (rule JID) when `account` is not a canonical bare JID
  */
 export function createAtm(init: AtmInit): Atm {
-  const account = init.account
+  const account = canonicalBareJid(init.account, 'JID')
   const store = init.store
   const now = init.now
   const explicitSecurityPolicy: SecurityPolicy | undefined = init.policy?.securityPolicy
@@ -110,6 +109,11 @@ export function createAtm(init: AtmInit): Atm {
     if (backends.has(b.namespace))
       throw new InvalidTrustMessageError('TM-6', `two backends declare the namespace ${b.namespace}`)
     backends.set(b.namespace, b)
+  }
+  /** the codec's rules for every model and key list handed to the engine (TM-5 … TM-11, caps) */
+  const codec: CodecRules = {
+    limits,
+    keyIdLength: (enc) => backends.get(enc)?.capabilities.keyIdLength,
   }
   const emitter: Emitter = createEmitter()
   /** validated bare JIDs of recent stanza senders: a handful of endpoints send nearly everything */
@@ -137,24 +141,14 @@ export function createAtm(init: AtmInit): Atm {
     return b
   }
 
-  function checkKeyIds(backend: AtmBackend, ids: readonly KeyId[], what: string): void {
-    if (ids.length > limits.maxKeyIdsPerOwner)
-      throw new LimitExceededError(
-        'LIMIT',
-        `${what}: key ids per owner`,
-        limits.maxKeyIdsPerOwner,
-        ids.length,
-      )
-    for (const id of ids) {
-      const n = keyIdByteLength(id)
-      if (n > limits.maxKeyIdBytes)
-        throw new LimitExceededError('LIMIT', `${what}: bytes per key id`, limits.maxKeyIdBytes, n)
-      if (n !== backend.capabilities.keyIdLength)
-        throw new InvalidKeyIdError(
-          'TM-11',
-          `${what}: key id ${id} has ${n} bytes, ${backend.namespace} key ids have ${backend.capabilities.keyIdLength}`,
-        )
-    }
+  /** One owner's keys given directly: the codec's checks for that backend, canonical (validate.ts). */
+  function checkOwner(
+    enc: EncryptionNamespace,
+    owner: BareJid,
+    trust: readonly KeyId[],
+    distrust: readonly KeyId[],
+  ): KeyOwner {
+    return canonicalOwner(enc, NS_ATM, owner, trust, distrust, codec)
   }
 
   async function securityPolicyOf(view: TxView, enc: EncryptionNamespace): Promise<SecurityPolicy> {
@@ -372,11 +366,11 @@ export function createAtm(init: AtmInit): Atm {
     origin: DecisionOrigin = { source: 'manual' },
   ): Promise<DecisionResult> {
     const enc = input.encryption
-    const owner = input.owner
     const backend = requireBackend(enc)
-    const trustIn = input.trust ?? []
-    const distrustIn = input.distrust ?? []
-    checkKeyIds(backend, [...trustIn, ...distrustIn], 'decision')
+    const checked = checkOwner(enc, input.owner, input.trust ?? [], input.distrust ?? [])
+    const owner = checked.jid
+    const trustIn = checked.trust
+    const distrustIn = checked.distrust
     const ook = backend.capabilities.oneKeyPerIdentity
     if (ook && owner === account)
       throw new InvalidJidError(
@@ -533,28 +527,26 @@ export function createAtm(init: AtmInit): Atm {
   /** A received message that passed the checks made before the store is touched. */
   interface Checked {
     readonly input: ReceivedTrustMessage
+    /** the codec's validated copy of `input.message`: the only one read from here on */
+    readonly message: TrustMessage
     readonly carrier: AtmBackend
     readonly keyBackend: AtmBackend
     readonly senderJid: BareJid
   }
 
   /**
-   * The checks of a received message that need no store (TM-24, TM-5, X10, X2, X3, TM-11): an
-   * `ignored` result, or what {@link receive} needs. Throws the typed input errors.
+   * The checks of a received message that need no store (TM-24, the sender's JID, the codec's
+   * TM-5 … TM-11 and caps (X10) on the model, TM-5 usage, X2, X3): an `ignored` result, or what
+   * {@link receive} needs. Throws the typed input errors.
    */
   function check(input: ReceivedTrustMessage): Checked | ReceiveResult {
-    const { message } = input
     // TM-24: our own message reflected (Carbons, MAM) — discarded before anything else.
     if (init.ownFullJid !== undefined && input.senderJid === init.ownFullJid) return ignored('own-full-jid')
+    // the stanza sender must be a JID; its bare form is the sender's identity (X9)
+    const senderJid = bareJidOf(input.senderJid)
+    // X10 and TM-5 … TM-11 on the model itself (a caller may hand us one it built), canonical
+    const message = canonicalMessage(input.message, codec)
     if (message.usage !== NS_ATM) return ignored('wrong-usage') // TM-5
-    // X10: caps before anything is stored.
-    if (message.keyOwners.length > limits.maxKeyOwners)
-      throw new LimitExceededError(
-        'LIMIT',
-        'key owners per message',
-        limits.maxKeyOwners,
-        message.keyOwners.length,
-      )
     const carrier = backends.get(input.carrier)
     if (carrier === undefined) return ignored('unknown-encryption')
     // TM-2, TM-3, TM-14, X2: encrypted, or signed by a backend that can sign.
@@ -564,9 +556,7 @@ export function createAtm(init: AtmInit): Atm {
     if (keyBackend === undefined) return ignored('unknown-encryption')
     if (message.encryption !== input.carrier && !policy.allowCrossProtocol)
       return ignored('protocol-mismatch') // X3
-    for (const o of message.keyOwners)
-      checkKeyIds(keyBackend, [...o.trust, ...o.distrust], `key owner ${o.jid}`)
-    return { input, carrier, keyBackend, senderJid: bareJidOf(input.senderJid) }
+    return { input, message, carrier, keyBackend, senderJid }
   }
 
   const isChecked = (c: Checked | ReceiveResult): c is Checked => 'input' in c
@@ -626,8 +616,7 @@ export function createAtm(init: AtmInit): Atm {
 
   /** ATM-R1 … R6, ATM-P1, ATM-P2 for one checked message, inside a transaction. */
   async function receive(ctx: OpContext, checked: Checked): Promise<ReceiveResult> {
-    const { input, carrier, keyBackend, senderJid } = checked
-    const { message } = input
+    const { input, message, carrier, keyBackend, senderJid } = checked
     const enc = message.encryption
     const { tx, view } = ctx
     const isOwnSender = senderJid === account
@@ -728,16 +717,16 @@ export function createAtm(init: AtmInit): Atm {
 
   async function keysDiscovered(
     enc: EncryptionNamespace,
-    owner: BareJid,
+    ownerIn: BareJid,
     keyIds: readonly KeyId[],
   ): Promise<KeysDiscoveredResult> {
     const backend = requireBackend(enc)
-    checkKeyIds(backend, keyIds, 'discovered keys')
+    const { jid: owner, trust: discovered } = checkOwner(enc, ownerIn, keyIds, [])
     return run(async (ctx) => {
       const { tx, view, at } = ctx
       if (owner === account && backend.capabilities.oneKeyPerIdentity) return { added: [] }
       const ownKey = await view.ownKey(enc)
-      const ids = unique(keyIds).filter((id) => !(owner === account && id === ownKey))
+      const ids = discovered.filter((id) => !(owner === account && id === ownKey))
       if (ids.length === 0) return { added: [] }
       const securityPolicy = await securityPolicyOf(view, enc)
       // TOAK-1 … TOAK-3, D-11 (sticky per owner): blind trust only before the first authentication.
@@ -760,26 +749,27 @@ export function createAtm(init: AtmInit): Atm {
 
   async function applyUri(uri: TrustUri, options: ApplyUriOptions): Promise<DecisionResult> {
     const backend = requireBackend(uri.encryption)
-    checkKeyIds(backend, [...uri.trust, ...uri.distrust], 'URI')
-    if (backend.capabilities.oneKeyPerIdentity && uri.jid === account)
+    const checked = checkOwner(uri.encryption, uri.jid, uri.trust, uri.distrust)
+    const jid = checked.jid
+    if (backend.capabilities.oneKeyPerIdentity && jid === account)
       throw new InvalidJidError(
         'ATM-4',
         `${uri.encryption} uses one key per identity: a URI for ${account} has no effect`,
       )
     const ownKey = await store.getOwnKey(uri.encryption)
-    const isOwn = (id: KeyId): boolean => uri.jid === account && id === ownKey
-    const distrust = unique(uri.distrust)
-    const trust = unique(uri.trust).filter((id) => !distrust.includes(id))
+    const isOwn = (id: KeyId): boolean => jid === account && id === ownKey
+    const distrust = checked.distrust
+    const trust = checked.trust.filter((id) => !distrust.includes(id))
     const authenticate: KeyId[] = []
     const distrustNow: KeyId[] = []
     for (const id of trust)
-      if (!isOwn(id) && (await store.getTrustLevel(uri.encryption, uri.jid, id)) !== AUTHENTICATED)
+      if (!isOwn(id) && (await store.getTrustLevel(uri.encryption, jid, id)) !== AUTHENTICATED)
         authenticate.push(id)
     for (const id of distrust)
-      if (!isOwn(id) && (await store.getTrustLevel(uri.encryption, uri.jid, id)) !== MANUALLY_DISTRUSTED)
+      if (!isOwn(id) && (await store.getTrustLevel(uri.encryption, jid, id)) !== MANUALLY_DISTRUSTED)
         distrustNow.push(id)
     const summary: UriDecisionSummary = {
-      jid: uri.jid,
+      jid,
       encryption: uri.encryption,
       uriSource: options.uriSource,
       authenticate,
@@ -788,9 +778,9 @@ export function createAtm(init: AtmInit): Atm {
     }
     // URI-4, X15: nothing is stored and nothing is sent unless the user confirms.
     if (!(await options.confirm(summary)))
-      throw new ConfirmationDeniedError('URI-4', `the Trust Message URI for ${uri.jid} was not confirmed`)
+      throw new ConfirmationDeniedError('URI-4', `the Trust Message URI for ${jid} was not confirmed`)
     return decide(
-      { encryption: uri.encryption, owner: uri.jid, trust, distrust },
+      { encryption: uri.encryption, owner: jid, trust, distrust },
       { source: 'uri', uriSource: options.uriSource },
     )
   }
@@ -807,7 +797,8 @@ export function createAtm(init: AtmInit): Atm {
     handleTrustMessage,
     handleTrustMessages,
     keysDiscovered,
-    resetToakafa: (encryption, owner) => store.resetAuthenticatedOnce(encryption, owner),
+    resetToakafa: async (encryption, owner) =>
+      store.resetAuthenticatedOnce(encryption, canonicalBareJid(owner)),
     on: (event, listener) => emitter.on(event, listener),
   }
 }
