@@ -1,14 +1,19 @@
 /**
  * Strict XML reading for everything Vouch parses (trust messages, SCE envelopes, CLI input).
  *
- * XMPP uses a restricted subset of XML (RFC 6120 §11.1). This reader builds `@xmpp/xml`
- * elements with the tokenizer `@xmpp/xml` itself uses (ltx), and adds what a security parser
- * needs and the stream-oriented `@xmpp/xml` parser does not check: one complete root element,
- * nothing after it, no DTD or entity declarations, no processing instructions except a leading
- * XML declaration, valid element names, and caps on size and depth. Every failure is a
- * {@link MalformedXmlError} or a {@link LimitExceededError}.
+ * XMPP uses a restricted subset of XML 1.0 (RFC 6120 §11.1). This reader tokenizes with saxes, a
+ * conforming XML 1.0 + Namespaces parser, and builds `@xmpp/xml` elements. saxes rejects what a
+ * lenient tokenizer lets through and another client might read differently: duplicate
+ * attributes (also two prefixes bound to one namespace), characters outside the XML 1.0 `Char`
+ * production (raw or as character references), unbound namespace prefixes, malformed entity
+ * and character references, `<` in attribute values. On top of that this reader requires one
+ * complete root element and nothing after it, no DTD or entity declarations, no processing
+ * instructions except a leading XML declaration, no unpaired surrogates, and caps on size and
+ * depth. Every failure is a {@link MalformedXmlError} (rule `XML`) or a
+ * {@link LimitExceededError} (rule `LIMIT`).
  */
-import { Element, Parser } from '@xmpp/xml'
+import { Element } from '@xmpp/xml'
+import { type SaxesOptions, SaxesParser } from 'saxes'
 import { LimitExceededError, MalformedXmlError } from './contracts/errors.ts'
 
 export { Element } from '@xmpp/xml'
@@ -28,25 +33,20 @@ export const DEFAULT_XML_LIMITS: XmlLimits = Object.freeze({
   maxElements: 20_000,
 })
 
-interface Tokenizer {
-  emit(event: string, a?: unknown, b?: unknown): boolean
-  write(data: string): void
-  end(data?: string): void
-}
-// @xmpp/xml exposes its tokenizer only through Parser instances; take its class once.
-const Tokenizer = (new Parser() as unknown as { parser: { constructor: new () => Tokenizer } }).parser
-  .constructor
+/** XML 1.0 only (RFC 6120 §11.1): 1.1 would allow control characters as references. */
+const SAXES_OPTIONS = {
+  xmlns: true,
+  position: false,
+  forceXMLVersion: true,
+  defaultXMLVersion: '1.0',
+} as const satisfies SaxesOptions
 
-const NAME = /^[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?$/
 const XML_DECL = /^\uFEFF?\s*<\?xml\s[^?]*\?>/
-// Element and attribute names repeat a lot: remember the valid ones (bounded).
-const validNames = new Set<string>()
-function isValidName(name: string): boolean {
-  if (validNames.has(name)) return true
-  if (!NAME.test(name)) return false
-  if (validNames.size < 4096) validNames.add(name)
-  return true
-}
+/**
+ * An unpaired surrogate (with the `u` flag, `\p{Cs}` matches only those). Not a `Char`; saxes
+ * 6.0.0 combines a high surrogate with whatever code unit follows it, so it is checked here.
+ */
+const LONE_SURROGATE = /\p{Cs}/u
 
 /** `<!` is only allowed to open a comment or a CDATA section (no DTD, no entity declarations). */
 function hasMarkupDeclaration(body: string): boolean {
@@ -56,71 +56,80 @@ function hasMarkupDeclaration(body: string): boolean {
   return false
 }
 
-/** Builds the element tree from tokenizer events, enforcing the structure rules and caps. */
+/** A parser message names input (an attribute, an entity): keep it short. */
+const malformed = (message: string, cause?: unknown): MalformedXmlError =>
+  new MalformedXmlError('XML', message.length > 120 ? `${message.slice(0, 120)}…` : message, { cause })
+
+/** Builds the element tree from parser events, enforcing the structure rules and caps. */
 class TreeBuilder {
   root: Element | undefined = undefined
   cursor: Element | undefined = undefined
-  done = false
   depth = 0
   count = 0
-  failure: Error | undefined = undefined
-  readonly maxDepth: number
-  readonly maxElements: number
-  constructor(maxDepth: number, maxElements: number) {
+  maxDepth = 0
+  maxElements = 0
+  reset(maxDepth: number, maxElements: number): void {
+    this.root = this.cursor = undefined
+    this.depth = this.count = 0
+    this.attrs = {}
     this.maxDepth = maxDepth
     this.maxElements = maxElements
   }
-  fail(e: Error): undefined {
-    this.failure ??= e
+  /** the attributes of the tag being read, collected from `attribute` events */
+  attrs: Record<string, string> = {}
+  attribute(name: string, value: string): void {
+    this.attrs[name] = value
   }
-  event(event: string, a: unknown, b: unknown): void {
-    if (this.failure !== undefined) return
-    if (event === 'startElement') this.start(a as string, b as Record<string, string>)
-    else if (event === 'endElement') this.end(a as string)
-    else if (event === 'text') this.text(a as string)
-    else if (event === 'error')
-      this.fail(new MalformedXmlError('XML', a instanceof Error ? a.message : String(a), { cause: a }))
-  }
-  start(name: string, attrs: Record<string, string>): undefined {
-    if (this.done) return this.fail(new MalformedXmlError('XML', 'content after the root element'))
-    if (!isValidName(name))
-      return this.fail(new MalformedXmlError('XML', `invalid element name "${name.slice(0, 40)}"`))
-    for (const a in attrs) {
-      if (!isValidName(a))
-        return this.fail(new MalformedXmlError('XML', `invalid attribute name "${a.slice(0, 40)}"`))
-    }
+  /** called once saxes has checked the tag (names, namespaces, no duplicate attributes) */
+  start(name: string): void {
     if (++this.count > this.maxElements)
-      return this.fail(new LimitExceededError('LIMIT', 'XML elements', this.maxElements, this.count))
+      throw new LimitExceededError('LIMIT', 'XML elements', this.maxElements, this.count)
     if (++this.depth > this.maxDepth)
-      return this.fail(new LimitExceededError('LIMIT', 'XML nesting depth', this.maxDepth, this.depth))
-    const el = new Element(name, attrs)
+      throw new LimitExceededError('LIMIT', 'XML nesting depth', this.maxDepth, this.depth)
+    const el = new Element(name)
+    el.attrs = this.attrs
+    this.attrs = {}
     if (this.cursor !== undefined) this.cursor.cnode(el)
     else this.root = el
     this.cursor = el
   }
-  end(name: string): undefined {
-    const cursor = this.cursor
-    if (cursor === undefined || cursor.name !== name)
-      return this.fail(new MalformedXmlError('XML', `unexpected closing tag </${name.slice(0, 40)}>`))
+  end(): void {
+    // saxes has checked that the end tag matches
+    const cursor = this.cursor as Element
     this.depth--
-    if (cursor === this.root) {
-      this.done = true
-      this.cursor = undefined
-    } else {
-      this.cursor = (cursor.parent as Element | null | undefined) ?? undefined
-    }
+    this.cursor = cursor === this.root ? undefined : ((cursor.parent as Element | null) ?? undefined)
   }
   text(t: string): void {
+    // saxes rejects non-blank text outside the root element; blank text there is not content
     if (this.cursor !== undefined) this.cursor.t(t)
-    else if (t.trim() !== '')
-      this.fail(
-        new MalformedXmlError(
-          'XML',
-          this.done ? 'text after the root element' : 'text before the root element',
-        ),
-      )
   }
 }
+
+interface Reader {
+  readonly parser: SaxesParser<typeof SAXES_OPTIONS>
+  readonly builder: TreeBuilder
+}
+
+function newReader(): Reader {
+  const builder = new TreeBuilder()
+  const parser = new SaxesParser(SAXES_OPTIONS)
+  parser.on('error', (e) => {
+    throw malformed(e.message, e)
+  })
+  parser.on('attribute', (a) => builder.attribute(a.name, a.value))
+  parser.on('opentag', (tag) => builder.start(tag.name))
+  parser.on('closetag', () => builder.end())
+  parser.on('text', (t) => builder.text(t))
+  parser.on('cdata', (t) => builder.text(t))
+  return { parser, builder }
+}
+
+/**
+ * A saxes parser costs about as much to build as a trust message costs to read, and resets
+ * itself after a complete document: keep one idle reader. It is taken out while in use (so a
+ * nested call gets its own), and a parse that fails drops it instead of returning it.
+ */
+let idle: Reader | undefined
 
 /**
  * Parses one XML document into an element tree.
@@ -138,31 +147,24 @@ export function parseXml(text: string, limits?: Partial<XmlLimits>): Element {
     if (body.includes('<?'))
       throw new MalformedXmlError('XML', 'processing instructions are not allowed (RFC 6120 §11.1)')
   }
+  if (LONE_SURROGATE.test(body))
+    throw new MalformedXmlError('XML', 'unpaired surrogate: not an XML 1.0 character (§2.2 Char)')
   if (hasMarkupDeclaration(body))
     throw new MalformedXmlError('XML', 'DTD and entity declarations are not allowed (RFC 6120 §11.1)')
 
-  const builder = new TreeBuilder(maxDepth, maxElements)
-  const tokenizer = new Tokenizer()
-  // Dispatch the tokenizer's events straight to the builder (no EventEmitter listeners: hot path).
-  tokenizer.emit = (event: string, a?: unknown, b?: unknown): boolean => {
-    builder.event(event, a, b)
-    return true
-  }
+  const reader = idle ?? newReader()
+  idle = undefined
+  const { parser, builder } = reader
+  builder.reset(maxDepth, maxElements)
   try {
-    tokenizer.write(body)
-    tokenizer.end()
+    parser.write(body).close()
   } catch (e) {
-    builder.fail(
-      new MalformedXmlError('XML', e instanceof Error ? e.message : 'unreadable XML', { cause: e }),
-    )
+    if (e instanceof MalformedXmlError || e instanceof LimitExceededError) throw e
+    throw malformed(e instanceof Error ? e.message : 'unreadable XML', e)
   }
-  const { failure, root, done, cursor } = builder
-  if (failure) throw failure
-  if (!root) throw new MalformedXmlError('XML', 'no root element')
-  if (!done) throw new MalformedXmlError('XML', `element <${cursor?.name ?? root.name}> is not closed`)
-  // the tokenizer only reports text when a tag follows it: check what trails the root by hand
-  if (body.slice(body.lastIndexOf('>') + 1).trim() !== '')
-    throw new MalformedXmlError('XML', 'text after the root element')
+  idle = reader
+  const { root } = builder
+  if (root === undefined) throw new MalformedXmlError('XML', 'no root element')
   root.parent = null
   return root
 }
