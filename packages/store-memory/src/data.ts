@@ -303,6 +303,47 @@ function winsInOneCall(a: PostponedDecision, b: PostponedDecision): boolean {
 }
 
 /**
+ * One cap of `addPostponed`: every (encryption, `field`) group of the `touched` decisions holding
+ * more than `max` loses its oldest. A group is scanned only when its encryption holds more than
+ * `max` decisions (it cannot be over otherwise), and collected and sorted only when it is over.
+ */
+function capGroups(
+  data: AccountData,
+  touched: readonly PostponedDecision[],
+  field: 'senderKey' | 'senderJid',
+  max: number,
+  evicted: PostponedDecision[],
+): void {
+  const done = new Set<string>()
+  for (const t of touched) {
+    const all = read(data, t.encryption)?.postponed
+    if (all === undefined || all.size <= max) continue
+    const value = t[field]
+    const group = compositeKey(t.encryption, value)
+    if (done.has(group)) continue
+    done.add(group)
+    const members: PostponedDecision[] = []
+    for (const d of all.values()) if (d[field] === value) members.push(d)
+    evictOldest(data, members, max, evicted)
+  }
+}
+
+/** Deletes the oldest of `group` beyond `max` (contract order) and appends them to `evicted`. */
+function evictOldest(
+  data: AccountData,
+  group: PostponedDecision[],
+  max: number,
+  evicted: PostponedDecision[],
+): void {
+  if (group.length <= max) return
+  group.sort(comparePostponed)
+  for (const d of group.slice(0, group.length - max)) {
+    read(data, d.encryption)?.postponed.delete(compositeKey(d.senderKey, d.owner, d.keyId))
+    evicted.push(d)
+  }
+}
+
+/**
  * D-8 merge and replacement, then the caps of `limits` (per sender key, per sender JID, per
  * account, in that order): the contract's `addPostponed`.
  */
@@ -325,10 +366,8 @@ export function addPostponed(
     } else ignored.push(d)
   }
   // 2. Across calls: replace unless the stored decision is newer (equal time replaces).
-  const stored = new Map<string, PostponedDecision>()
-  const bySenderKey = new Map<string, { ns: EncryptionNamespace; senderKey: KeyId }>()
-  const bySenderJid = new Map<string, { ns: EncryptionNamespace; senderJid: BareJid }>()
-  for (const d of winners.values()) {
+  const stored = new Map<string, PostponedDecision>() // by D-8 key, as `winners`
+  for (const [d8, d] of winners) {
     const e = write(data, d.encryption)
     const k = compositeKey(d.senderKey, d.owner, d.keyId)
     const old = e.postponed.get(k)
@@ -337,43 +376,22 @@ export function addPostponed(
       continue
     }
     e.postponed.set(k, d)
-    stored.set(compositeKey(d.encryption, k), d)
-    bySenderKey.set(compositeKey(d.encryption, d.senderKey), { ns: d.encryption, senderKey: d.senderKey })
-    bySenderJid.set(compositeKey(d.encryption, d.senderJid), { ns: d.encryption, senderJid: d.senderJid })
+    stored.set(d8, d)
   }
-  // 3. The caps, in the contract's order, each on what the previous one left: evict the oldest.
+  // 3. The caps, in the contract's order, each on what the previous one left.
   const evicted: PostponedDecision[] = []
-  const evict = (group: PostponedDecision[], max: number): void => {
-    if (group.length <= max) return
-    group.sort(comparePostponed)
-    for (const d of group.slice(0, group.length - max)) {
-      const k = compositeKey(d.senderKey, d.owner, d.keyId)
-      write(data, d.encryption).postponed.delete(k)
-      stored.delete(compositeKey(d.encryption, k))
-      evicted.push(d)
-    }
-  }
-  const postponedOf = (ns: EncryptionNamespace): PostponedDecision[] => [
-    ...write(data, ns).postponed.values(),
-  ]
-  for (const { ns, senderKey } of bySenderKey.values())
-    evict(
-      postponedOf(ns).filter((d) => d.senderKey === senderKey),
-      limits.maxPostponedPerSender,
-    )
-  for (const { ns, senderJid } of bySenderJid.values())
-    evict(
-      postponedOf(ns).filter((d) => d.senderJid === senderJid),
-      limits.maxPostponedPerSenderJid,
-    )
-  if (bySenderKey.size > 0) {
+  if (stored.size > 0) {
+    const kept = [...stored.values()]
+    capGroups(data, kept, 'senderKey', limits.maxPostponedPerSender, evicted)
+    capGroups(data, kept, 'senderJid', limits.maxPostponedPerSenderJid, evicted)
     let total = 0
     for (const e of data.encryptions.values()) total += e.postponed.size
-    if (total > limits.maxPostponedPerAccount)
-      evict(
-        [...data.encryptions.values()].flatMap((e) => [...e.postponed.values()]),
-        limits.maxPostponedPerAccount,
-      )
+    if (total > limits.maxPostponedPerAccount) {
+      const all: PostponedDecision[] = []
+      for (const e of data.encryptions.values()) for (const d of e.postponed.values()) all.push(d)
+      evictOldest(data, all, limits.maxPostponedPerAccount, evicted)
+    }
+    for (const d of evicted) stored.delete(compositeKey(d.encryption, d.senderKey, d.owner, d.keyId))
   }
   return {
     stored: [...stored.values()].sort(comparePostponed),

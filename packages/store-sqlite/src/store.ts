@@ -839,26 +839,43 @@ class SqliteAccountStore implements AccountTrustStore {
       }
 
       // 3. The caps, in the contract's order, each on what the previous one left: evict the
-      //    oldest of each group the call stored into (a decision just stored may be one).
+      //    oldest of each group the call stored into (a decision just stored may be one). The
+      //    account's count comes first: no group of the account holds more than it, so groups
+      //    are counted only when it is over their cap.
       const evicted: PostponedDecision[] = []
-      const bySenderKey = new Map<string, readonly string[]>()
-      const bySenderJid = new Map<string, readonly string[]>()
-      for (const d of stored.values()) {
-        bySenderKey.set(JSON.stringify([d.encryption, d.senderKey]), [d.encryption, d.senderKey])
-        bySenderJid.set(JSON.stringify([d.encryption, d.senderJid]), [d.encryption, d.senderJid])
-      }
-      const groups: [PostponedGroup, readonly (readonly string[])[], number][] = [
-        ['senderKey', [...bySenderKey.values()], limits.maxPostponedPerSender],
-        ['senderJid', [...bySenderJid.values()], limits.maxPostponedPerSenderJid],
-        ['account', stored.size > 0 ? [[]] : [], limits.maxPostponedPerAccount],
-      ]
-      for (const [group, members, max] of groups) {
-        for (const values of members) {
-          for (const v of await this.#evictOldest(db, group, values, max)) {
+      if (stored.size > 0) {
+        const bySenderKey = new Map<string, readonly string[]>()
+        const bySenderJid = new Map<string, readonly string[]>()
+        for (const d of stored.values()) {
+          bySenderKey.set(JSON.stringify([d.encryption, d.senderKey]), [d.encryption, d.senderKey])
+          bySenderJid.set(JSON.stringify([d.encryption, d.senderJid]), [d.encryption, d.senderJid])
+        }
+        let total = await this.#countPostponed(db, 'account', [])
+        const groups: [PostponedGroup, Map<string, readonly string[]>, number][] = [
+          ['senderKey', bySenderKey, limits.maxPostponedPerSender],
+          ['senderJid', bySenderJid, limits.maxPostponedPerSenderJid],
+        ]
+        const evict = async (
+          group: PostponedGroup,
+          values: readonly string[],
+          max: number,
+          count: number,
+        ) => {
+          if (count <= max) return
+          const victims = await this.#evictOldest(db, group, values, count - max)
+          total -= victims.length
+          for (const v of victims) {
             stored.delete(d8(v))
             evicted.push(v)
           }
         }
+        for (const [group, members, max] of groups) {
+          if (total <= max) continue
+          for (const values of members.values())
+            await evict(group, values, max, await this.#countPostponed(db, group, values))
+        }
+        if (total > limits.maxPostponedPerAccount)
+          await evict('account', [], limits.maxPostponedPerAccount, total)
       }
       return {
         stored: [...stored.values()].sort(comparePostponed),
@@ -868,36 +885,40 @@ class SqliteAccountStore implements AccountTrustStore {
     })
   }
 
+  /** `where` of one group of postponed decisions ({@link POSTPONED_GROUPS}): values 0 … n. */
+  #inGroup(b: Db, group: PostponedGroup) {
+    let q = b.selectFrom(this.#t.postponed).where('account', '=', arg(0))
+    for (const [i, c] of POSTPONED_GROUPS[group].entries()) q = q.where(c, '=', arg(1 + i))
+    return q
+  }
+
+  /** Decisions in one group: the account, then `values` for the group's columns. */
+  async #countPostponed(db: Db, group: PostponedGroup, values: readonly string[]): Promise<number> {
+    const [count] = await this.#q(
+      db,
+      `countPostponed:${group}`,
+      (b) => this.#inGroup(b, group).select((eb) => eb.fn.countAll<number>().as('n')),
+      [this.account, ...values],
+    )
+    if (count === undefined) throw new StoreError('addPostponed: COUNT returned no row')
+    return Number(count.n)
+  }
+
   /**
-   * Deletes and returns the oldest decisions of one group beyond `max` (contract order, the
-   * comparator every store shares). `values` are the group's columns after the account (see
-   * {@link POSTPONED_GROUPS}). Reads only the candidates: the rows up to the (sceTime,
-   * receivedAt) of the last one to go, found through the group's time index.
+   * Deletes and returns the `over` oldest decisions of one group (contract order, the comparator
+   * every store shares). Reads only the candidates: the rows up to the (sceTime, receivedAt) of
+   * the last one to go, found through the group's time index.
    */
   async #evictOldest(
     db: Db,
     group: PostponedGroup,
     values: readonly string[],
-    max: number,
+    over: number,
   ): Promise<PostponedDecision[]> {
     const t = this.#t
-    const columns = POSTPONED_GROUPS[group]
-    const where = (b: Db) => {
-      let q = b.selectFrom(t.postponed).where('account', '=', arg(0))
-      for (const [i, c] of columns.entries()) q = q.where(c, '=', arg(1 + i))
-      return q
-    }
-    const n = columns.length
+    const where = (b: Db) => this.#inGroup(b, group)
+    const n = POSTPONED_GROUPS[group].length
     const groupValues = [this.account, ...values]
-    const [count] = await this.#q(
-      db,
-      `countPostponed:${group}`,
-      (b) => where(b).select((eb) => eb.fn.countAll<number>().as('n')),
-      groupValues,
-    )
-    if (count === undefined) throw new StoreError('addPostponed: COUNT returned no row')
-    const over = Number(count.n) - max
-    if (over <= 0) return []
     // the (sceTime, receivedAt) of the over-th oldest: every decision to evict is at or before it
     const [edge] = await this.#q(
       db,
