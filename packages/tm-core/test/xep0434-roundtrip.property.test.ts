@@ -28,7 +28,10 @@ const namespaceName = fc.oneof(
   ),
   fc.stringMatching(/^urn:[a-z0-9:.&<>'"-]{1,30}$/),
 )
-const label = fc.stringMatching(/^[a-z0-9ü](?:[a-z0-9ü-]{0,10}[a-z0-9ü])?$/)
+// RFC 7622 / IDNA2008: no `--` in positions 3–4 (reserved for A-labels such as xn--…)
+const label = fc
+  .stringMatching(/^[a-z0-9ü](?:[a-z0-9ü-]{0,10}[a-z0-9ü])?$/)
+  .filter((l) => l.slice(2, 4) !== '--')
 const bareJid: fc.Arbitrary<BareJid> = fc
   .tuple(
     fc.option(fc.stringMatching(/^[a-z0-9ß._+-]{1,12}$/), { nil: undefined }),

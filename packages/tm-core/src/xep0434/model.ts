@@ -9,7 +9,7 @@ import { InvalidKeyIdError, InvalidTrustMessageError, LimitExceededError } from 
 import type { BareJid, KeyId } from '../contracts/ids.ts'
 import type { KeyOwner, TrustMessage, TrustMessageLimits } from '../contracts/trust-message.ts'
 import { DEFAULT_TRUST_MESSAGE_LIMITS } from '../contracts/trust-message.ts'
-import { parseBareJid } from '../jid.ts'
+import { isPlainBareJid, parseBareJid } from '../jid.ts'
 import type { TrustMessageNamespace } from './namespaces.ts'
 import { clip } from './util.ts'
 
@@ -50,15 +50,11 @@ export const MAX_NAMESPACE_CHARS = 1024
 const NOT_A_NAME = /[\s\u0000-\u001f\u007f]/
 
 /**
- * Bare JIDs that {@link parseBareJid} returns unchanged (lower-case ASCII, no resource, no empty
- * or trailing label, at most 1023 characters): these skip its Unicode normalisation. The
- * property test `test/xep0434-fast-paths.test.ts` checks the two agree.
+ * {@link parseBareJid} with rule TM-8, skipping the parse for plain ASCII JIDs that are
+ * canonical as they are. The property test `test/xep0434-fast-paths.test.ts` checks the two agree.
  */
-const PLAIN_BARE_JID = /^(?:[a-z0-9._+-]+@)?[a-z0-9-]+(?:\.[a-z0-9-]+)*$/
-
-/** {@link parseBareJid} with rule TM-8, skipping normalisation for plain ASCII JIDs. */
 export function bareJidTm8(value: string): BareJid {
-  return value.length <= 1023 && PLAIN_BARE_JID.test(value) ? (value as BareJid) : parseBareJid(value, 'TM-8')
+  return isPlainBareJid(value) ? (value as BareJid) : parseBareJid(value, 'TM-8')
 }
 
 /** The effective caps: defaults overridden by the given members. */
