@@ -83,9 +83,10 @@ export const DEFAULT_ATM_POLICY: AtmPolicy = Object.freeze({
 })
 
 /**
- * Resource caps (X10). Trust messages and manual decisions over a cap are rejected with
- * `LimitExceededError` before anything is stored. The postponed store is bounded by the store's
- * own `maxPostponedPerSender` (evictions are reported).
+ * Resource caps (X10): the codec's. Trust messages and manual decisions over a cap are rejected
+ * with `LimitExceededError` before anything is stored. The postponed store is bounded by the
+ * store's own caps (`TrustStoreLimits`: per sender key, per sender JID, per account); its
+ * evictions are reported in `ReceiveResult.evicted` and as `postponed-evicted` events.
  */
 export type AtmLimits = TrustMessageLimits
 
