@@ -4,31 +4,37 @@
  * second delivery (`REPLAY`) for as long as the time check (`OX-TIME`) could still accept it.
  *
  * What is "the same message": SHA-256 over a domain tag, the fingerprint of the key that made the
- * signature and the signed plaintext (the literal data the signature covers). Not the ciphertext
- * (a co-recipient re-encrypts the signed message to us under a new session key; a `<sign/>`
- * message can be re-framed), nor the signature packet (its unhashed subpackets and framing can
- * be changed without breaking it): what the sender signed is what counts. The signer is part of
- * it, so nobody can pre-empt alice's message by signing the same plaintext with another key.
+ * signature and the signed plaintext (the literal data the signature covers). Not
+ * the ciphertext (a co-recipient can re-encrypt the signed message to us under a new session key;
+ * a `<sign/>` message can be re-framed), nor the signature packet (its unhashed subpackets and
+ * framing change without breaking it): what the sender signed is what counts. The signer is part
+ * of it, so nobody can pre-empt alice's message by signing the same plaintext with another key.
+ * The plaintext holds the signed `<time/>`, so a replay also has the same time.
  *
  * Layout, in the backend-state namespace {@link OX_REPLAY_STATE_NAMESPACE} of the account:
- * - one key per remembered message, `<T>:<D>` with an empty value: `T` the signed `<time/>` in
- *   milliseconds as 12 lower-case hex digits (so keys sort by time), `D` the digest in Base64url
- *   (43 characters). A check is one point read, remembering one write;
- * - `meta`: the floor and the number of entries per time bucket (the first 5 hex digits of `T`,
- *   2^28 ms ≈ 3.1 days; about 14 buckets in the default window), rewritten with every message
- *   (9 + 8 × buckets bytes). Buckets let whole expired buckets be listed and deleted without
- *   scanning the others, and the counts give the total for the cap without a scan.
+ * - shards `<B>:<S>` (`B` the time bucket of the signed `<time/>`, 2^26 ms ≈ 18.6 h, as 6 hex
+ *   digits, so keys sort by time; `S` the digest's first 6 bits, 2 hex digits: 64 shards per
+ *   bucket). A shard holds 38-byte records, the 32-byte digest then the 48-bit signed time in
+ *   milliseconds, sorted by digest (a binary search finds one);
+ * - `meta`: the floor and the number of records per bucket (9 + 8 × buckets bytes).
+ * Checking a message is two point reads (meta, its shard); remembering it rewrites that shard
+ * and meta. A shard holds on average `count / (64 × buckets)` records: with the default cap and
+ * window (100,000 over ≈ 50 buckets) ≈ 31 records, 1.2 KiB; at most `cap / 64` ≈ 1,560 records,
+ * 58 KiB, when every remembered message was signed within one bucket (a flood). Few keys (at most
+ * 64 per bucket) keep stores that copy or scan per transaction cheap; one key per message would
+ * cost them O(messages) per message.
  *
  * Bounds:
- * - by time: entries whose bucket lies wholly before `clock − retention` are deleted (retention =
- *   maxAge + maxReferenceAge + futureSkew: no bounded reference time can make such a message pass
+ * - by time: a bucket lying wholly before `clock − retention` is deleted (retention = maxAge +
+ *   maxReferenceAge + futureSkew: no bounded reference time can make such a message pass
  *   `OX-TIME` again);
- * - by count: beyond `maxEntries`, the oldest entries (by signed time) are evicted, 5% at a time;
- * - every deletion raises the persisted floor to the newest signed time deleted: a message signed
- *   at or before the floor is rejected as `REPLAY`, since it can no longer be told apart (fail
- *   closed; this also covers callers that widen the window per call beyond the retention).
+ * - by count: beyond `maxEntries`, the oldest records (by signed time) are evicted, 5% at a time;
+ * - every deletion raises the persisted floor to the newest signed time it may have deleted: a
+ *   message signed at or before the floor is rejected as `REPLAY`, since it can no longer be told
+ *   apart (fail closed; this also covers callers that widen the window per call beyond the
+ *   retention).
  */
-import { createHash } from 'node:crypto'
+import * as nodeCrypto from 'node:crypto'
 import type { AccountTrustStore } from '@vouch/tm-core'
 import { DecryptionError, StoreError } from '@vouch/tm-core'
 import { OX_REPLAY_STATE_NAMESPACE } from './constants.ts'
@@ -37,22 +43,21 @@ const NS = OX_REPLAY_STATE_NAMESPACE
 const META = 'meta'
 const META_VERSION = 1
 const TAG = new TextEncoder().encode('vouch/ox/replay/v1\0')
-/** signed times the key format can hold: 12 hex digits of milliseconds (until the year 10889) */
+/** signed times a record can hold: 48 bits of milliseconds (until the year 10889) */
 const MAX_TIME = 2 ** 48 - 1
-/** bucket = the first 5 of the 12 hex digits */
-const BUCKET_SHIFT = 2 ** 28
-const BUCKET_DIGITS = 5
-
-/** Digest length in Base64url characters (32 bytes). */
-export const REPLAY_DIGEST_CHARS = 43
+/** bucket span in ms (≈ 18.6 hours) */
+export const REPLAY_BUCKET_MS = 2 ** 26
+const DIGEST = 32
+/** one record: digest, then the signed time as a 48-bit big-endian integer */
+export const REPLAY_RECORD_BYTES = DIGEST + 6
 
 /** The limits of the replay memory for one call. */
 export interface ReplayLimits {
   /** the clock (`deps.now`), never the message's reference time */
   readonly clock: Date
-  /** entries signed before `clock − retentionMs` may be pruned */
+  /** records signed before `clock − retentionMs` may be pruned */
   readonly retentionMs: number
-  /** at most this many entries are kept */
+  /** at most this many records are kept */
   readonly maxEntries: number
 }
 
@@ -60,7 +65,7 @@ export interface ReplayLimits {
 export interface ReplayMeta {
   /** messages signed at or before this time (ms) are rejected; −Infinity when none was deleted */
   floor: number
-  /** bucket → number of entries, ascending by bucket */
+  /** bucket → number of records */
   readonly buckets: Map<number, number>
 }
 
@@ -68,28 +73,52 @@ export interface ReplayMeta {
  * The identities of a signed message: one per key that signed it (a message signed by two keys of
  * the sender is remembered under both, so stripping one signature does not make it new).
  */
-export function replayDigests(plaintext: Uint8Array, signerFingerprints: readonly string[]): string[] {
-  const content = createHash('sha256').update(plaintext).digest()
-  return signerFingerprints.map((fpr) =>
-    createHash('sha256').update(TAG).update(Buffer.from(fpr, 'hex')).update(content).digest('base64url'),
-  )
+export function replayDigests(plaintext: Uint8Array, signerFingerprints: readonly string[]): Uint8Array[] {
+  return signerFingerprints.map((fpr) => sha256([TAG, Buffer.from(fpr, 'hex'), plaintext]))
 }
 
-/** The state key of one remembered message. */
-export function replayEntryKey(time: number, digest: string): string {
-  return `${time.toString(16).padStart(12, '0')}:${digest}`
+/** SHA-256 of the concatenation: node:crypto's one-shot `hash` (Node ≥ 20.12), else `createHash`. */
+function sha256(parts: readonly Uint8Array[]): Uint8Array {
+  if (typeof nodeCrypto.hash === 'function') return nodeCrypto.hash('sha256', Buffer.concat(parts), 'buffer')
+  const h = nodeCrypto.createHash('sha256')
+  for (const p of parts) h.update(p)
+  return h.digest()
 }
 
-function entryTime(key: string): number {
-  return Number.parseInt(key.slice(0, 12), 16)
+const hex = (n: number, digits: number): string => n.toString(16).padStart(digits, '0')
+const bucketPrefix = (bucket: number): string => `${hex(bucket, 6)}:`
+
+/** The state key of the shard that holds `digest` signed at `time` (ms). */
+export function replayShardKey(time: number, digest: Uint8Array): string {
+  return `${bucketPrefix(Math.floor(time / REPLAY_BUCKET_MS))}${hex((digest[0] ?? 0) >> 2, 2)}`
 }
 
-function bucketOf(time: number): number {
-  return Math.floor(time / BUCKET_SHIFT)
+/** Index of `digest` in a shard, or `-(insertion point) - 1`. */
+function search(shard: Uint8Array, digest: Uint8Array): number {
+  const records = Buffer.from(shard.buffer, shard.byteOffset, shard.byteLength)
+  let lo = 0
+  let hi = shard.length / REPLAY_RECORD_BYTES - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1
+    const at = mid * REPLAY_RECORD_BYTES
+    const c = records.compare(digest, 0, DIGEST, at, at + DIGEST)
+    if (c === 0) return mid
+    if (c < 0) lo = mid + 1
+    else hi = mid - 1
+  }
+  return -lo - 1
 }
 
-function bucketPrefix(bucket: number): string {
-  return bucket.toString(16).padStart(BUCKET_DIGITS, '0')
+function recordTime(shard: Uint8Array, index: number): number {
+  const at = index * REPLAY_RECORD_BYTES + DIGEST
+  let t = 0
+  for (let i = 0; i < 6; i++) t = t * 256 + (shard[at + i] as number)
+  return t
+}
+
+function writeRecord(out: Uint8Array, at: number, digest: Uint8Array, time: number): void {
+  out.set(digest, at)
+  for (let i = 5, t = time; i >= 0; i--, t = Math.floor(t / 256)) out[at + DIGEST + i] = t % 256
 }
 
 export function encodeReplayMeta(meta: ReplayMeta): Uint8Array {
@@ -105,29 +134,40 @@ export function encodeReplayMeta(meta: ReplayMeta): Uint8Array {
   return out
 }
 
+const unreadable = (what: string, why: string): StoreError =>
+  new StoreError(`the OX replay memory's ${what} is unreadable (${why}): refusing to guess`)
+
 /** @throws StoreError  a record this code did not write (the memory cannot be trusted) */
 export function decodeReplayMeta(bytes: Uint8Array | undefined): ReplayMeta {
   if (bytes === undefined) return { floor: Number.NEGATIVE_INFINITY, buckets: new Map() }
-  const bad = (why: string): StoreError =>
-    new StoreError(`the OX replay memory's ${META} record is unreadable (${why}): refusing to guess`)
-  if (bytes.length < 9 || (bytes.length - 9) % 8 !== 0) throw bad(`${bytes.length} bytes`)
-  if (bytes[0] !== META_VERSION) throw bad(`version ${bytes[0]}`)
+  if (bytes.length < 9 || (bytes.length - 9) % 8 !== 0) throw unreadable(META, `${bytes.length} bytes`)
+  if (bytes[0] !== META_VERSION) throw unreadable(META, `version ${bytes[0]}`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const floor = view.getFloat64(1)
-  if (Number.isNaN(floor)) throw bad('floor is NaN')
+  if (Number.isNaN(floor)) throw unreadable(META, 'floor is NaN')
   const buckets = new Map<number, number>()
   let previous = -1
   for (let at = 9; at < bytes.length; at += 8) {
     const bucket = view.getUint32(at)
     const count = view.getUint32(at + 4)
-    if (bucket <= previous || count === 0) throw bad('buckets out of order or empty')
+    if (bucket <= previous || count === 0) throw unreadable(META, 'buckets out of order or empty')
     buckets.set(bucket, count)
     previous = bucket
   }
   return { floor, buckets }
 }
 
-/** Number of remembered entries. */
+function checkedShard(key: string, bytes: Uint8Array | undefined): Uint8Array {
+  const shard = bytes ?? new Uint8Array(0)
+  if (shard.length % REPLAY_RECORD_BYTES !== 0) throw unreadable(`shard ${key}`, `${shard.length} bytes`)
+  return shard
+}
+
+async function readShard(tx: AccountTrustStore, key: string): Promise<Uint8Array> {
+  return checkedShard(key, await tx.getState(NS, key))
+}
+
+/** Number of remembered records. */
 export function replayCount(meta: ReplayMeta): number {
   let n = 0
   for (const c of meta.buckets.values()) n += c
@@ -140,66 +180,118 @@ export function replayCount(meta: ReplayMeta): number {
  * `store` is the caller's transaction), so the memory commits or rolls back with the message.
  * Writes nothing when it rejects.
  * @throws DecryptionError  REPLAY; OX-TIME (a signed time outside what the memory can hold)
+ * @throws StoreError  the store failed, or holds records this code did not write
  */
 export async function rememberOnce(
   store: AccountTrustStore,
   signedTime: Date,
-  digests: readonly string[],
+  digests: readonly Uint8Array[],
   limits: ReplayLimits,
 ): Promise<void> {
   const time = signedTime.getTime()
   if (!(time >= 0 && time <= MAX_TIME))
     throw new DecryptionError('OX-TIME', `signed time ${time} ms is outside what the replay memory can hold`)
-  const keys = digests.map((d) => replayEntryKey(time, d))
+  const keys = digests.map((d) => replayShardKey(time, d))
+  const horizon = limits.clock.getTime() - limits.retentionMs
   await store.transaction(async (tx) => {
-    const meta = decodeReplayMeta(await tx.getState(NS, META))
+    // one round of reads: meta and the shard(s) of this message
+    const [metaBytes, ...read] = await Promise.all([
+      tx.getState(NS, META),
+      ...keys.map((k) => tx.getState(NS, k)),
+    ])
+    const meta = decodeReplayMeta(metaBytes)
     if (time <= meta.floor)
       throw new DecryptionError(
         'REPLAY',
         `signed at ${signedTime.toISOString()}, at or before the replay memory's floor ${new Date(meta.floor).toISOString()}: older messages can no longer be told apart from replays`,
       )
-    for (const key of keys)
-      if ((await tx.getState(NS, key)) !== undefined)
+    const shards = new Map<string, Uint8Array>()
+    for (const [j, digest] of digests.entries()) {
+      const key = keys[j] as string
+      const shard = shards.get(key) ?? checkedShard(key, read[j])
+      const at = search(shard, digest)
+      if (at >= 0)
         throw new DecryptionError(
           'REPLAY',
           `this signed message (signed at ${signedTime.toISOString()}) was already received`,
         )
-    const empty = new Uint8Array(0)
-    for (const key of keys) await tx.setState(NS, key, empty)
-    const bucket = bucketOf(time)
-    meta.buckets.set(bucket, (meta.buckets.get(bucket) ?? 0) + keys.length)
-    await prune(tx, meta, limits.clock.getTime() - limits.retentionMs)
-    await evict(tx, meta, limits.maxEntries)
-    await tx.setState(NS, META, encodeReplayMeta(meta))
+      const i = (-at - 1) * REPLAY_RECORD_BYTES
+      const grown = new Uint8Array(shard.length + REPLAY_RECORD_BYTES)
+      grown.set(shard.subarray(0, i))
+      writeRecord(grown, i, digest, time)
+      grown.set(shard.subarray(i), i + REPLAY_RECORD_BYTES)
+      shards.set(key, grown)
+    }
+    const bucket = Math.floor(time / REPLAY_BUCKET_MS)
+    meta.buckets.set(bucket, (meta.buckets.get(bucket) ?? 0) + digests.length)
+    const writes = [...shards].map(([key, shard]) => tx.setState(NS, key, shard))
+    if (oldestEnd(meta) <= horizon || replayCount(meta) > limits.maxEntries) {
+      // rare: whole buckets expired, or over the cap (both read shards: write this one first)
+      await Promise.all(writes)
+      await prune(tx, meta, horizon)
+      await evict(tx, meta, limits.maxEntries)
+      writes.length = 0
+    }
+    await Promise.all([...writes, tx.setState(NS, META, encodeReplayMeta(meta))])
   })
 }
 
-/** Deletes every bucket wholly before `horizon` (ms), raising the floor. */
+/** The end (exclusive, ms) of the oldest bucket; +Infinity when there is none. */
+function oldestEnd(meta: ReplayMeta): number {
+  let oldest = Number.POSITIVE_INFINITY
+  for (const bucket of meta.buckets.keys()) oldest = Math.min(oldest, bucket)
+  return (oldest + 1) * REPLAY_BUCKET_MS
+}
+
+/** Deletes every bucket lying wholly before `horizon` (ms), raising the floor to its end. */
 async function prune(tx: AccountTrustStore, meta: ReplayMeta, horizon: number): Promise<void> {
   for (const bucket of [...meta.buckets.keys()].sort((a, b) => a - b)) {
-    if ((bucket + 1) * BUCKET_SHIFT > horizon) break
-    const keys = await tx.listState(NS, bucketPrefix(bucket))
-    for (const key of keys) await tx.deleteState(NS, key)
-    const last = keys.at(-1)
-    if (last !== undefined) meta.floor = Math.max(meta.floor, entryTime(last))
+    const end = (bucket + 1) * REPLAY_BUCKET_MS
+    if (end > horizon) break
+    for (const key of await tx.listState(NS, bucketPrefix(bucket))) await tx.deleteState(NS, key)
+    meta.floor = Math.max(meta.floor, end - 1)
     meta.buckets.delete(bucket)
   }
 }
 
-/** Beyond `maxEntries`, deletes the oldest entries down to 95% of it, raising the floor. */
+/** Beyond `maxEntries`, deletes the oldest records down to 95% of it, raising the floor. */
 async function evict(tx: AccountTrustStore, meta: ReplayMeta, maxEntries: number): Promise<void> {
   let count = replayCount(meta)
   if (count <= maxEntries) return
   const target = maxEntries - Math.max(1, Math.ceil(maxEntries / 20))
   for (const bucket of [...meta.buckets.keys()].sort((a, b) => a - b)) {
     if (count <= target) break
-    const keys = await tx.listState(NS, bucketPrefix(bucket))
-    const n = Math.min(keys.length, count - target)
-    for (const key of keys.slice(0, n)) await tx.deleteState(NS, key)
-    const last = keys[n - 1]
-    if (last !== undefined) meta.floor = Math.max(meta.floor, entryTime(last))
+    const shards = new Map<string, Uint8Array>()
+    const records: Array<{ key: string; index: number; time: number }> = []
+    for (const key of await tx.listState(NS, bucketPrefix(bucket))) {
+      const shard = await readShard(tx, key)
+      shards.set(key, shard)
+      for (let index = 0; index < shard.length / REPLAY_RECORD_BYTES; index++)
+        records.push({ key, index, time: recordTime(shard, index) })
+    }
+    records.sort((a, b) => a.time - b.time)
+    const n = Math.min(records.length, count - target)
+    const gone = new Map<string, Set<number>>()
+    for (const r of records.slice(0, n)) {
+      const set = gone.get(r.key) ?? new Set<number>()
+      gone.set(r.key, set)
+      set.add(r.index)
+      meta.floor = Math.max(meta.floor, r.time)
+    }
+    for (const [key, indexes] of gone) {
+      const shard = shards.get(key) as Uint8Array
+      const kept = new Uint8Array(shard.length - indexes.size * REPLAY_RECORD_BYTES)
+      let w = 0
+      for (let index = 0; index < shard.length / REPLAY_RECORD_BYTES; index++) {
+        if (indexes.has(index)) continue
+        kept.set(shard.subarray(index * REPLAY_RECORD_BYTES, (index + 1) * REPLAY_RECORD_BYTES), w)
+        w += REPLAY_RECORD_BYTES
+      }
+      if (kept.length === 0) await tx.deleteState(NS, key)
+      else await tx.setState(NS, key, kept)
+    }
     count -= n
-    const left = keys.length - n
+    const left = records.length - n
     if (left > 0) meta.buckets.set(bucket, left)
     else meta.buckets.delete(bucket)
   }

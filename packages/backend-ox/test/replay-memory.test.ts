@@ -1,12 +1,13 @@
 /**
  * The replay memory's record format (src/replay.ts): the `meta` record round-trips, a record it
  * did not write is a `StoreError` (the memory fails closed: the message is refused and nothing is
- * written), and entry keys sort by signed time.
+ * written), and shard keys sort by signed time.
  */
 import { describe, expect, it } from 'vitest'
-import { OX_REPLAY_STATE_NAMESPACE } from '../src/index.ts'
-import { decodeReplayMeta, encodeReplayMeta, replayDigests, replayEntryKey } from '../src/replay.ts'
-import { ALICE, BOB, body, introduce, party, rejectionOf, stanza } from './helpers.ts'
+import { memoryStore } from '@vouch/store-memory'
+import { OX_REPLAY_STATE_NAMESPACE, oxBackend } from '../src/index.ts'
+import { decodeReplayMeta, encodeReplayMeta, replayDigests, replayShardKey } from '../src/replay.ts'
+import { ALICE, BOB, body, introduce, ownPrivate, party, rejectionOf, stanza } from './helpers.ts'
 
 describe('replay memory records', () => {
   it('meta round-trips (floor and per-bucket counts, ascending)', () => {
@@ -40,24 +41,38 @@ describe('replay memory records', () => {
       expect(() => decodeReplayMeta(bytes)).toThrowError(expect.objectContaining({ name: 'StoreError' }))
     })
 
-  it('a corrupt meta record refuses the message and writes nothing (fail closed)', async () => {
-    const [alice, bob] = await Promise.all([party(ALICE), party(BOB)])
-    await introduce(alice, bob)
-    await bob.store.setState(OX_REPLAY_STATE_NAMESPACE, 'meta', Uint8Array.from([9]))
-    const sent = await alice.ox.encrypt(body('hi'), [BOB])
-    expect(await rejectionOf(bob.ox.decrypt(sent.element, stanza(ALICE, BOB)))).toMatchObject({
-      name: 'StoreError',
+  for (const [what, key, bytes] of [
+    ['meta record', 'meta', Uint8Array.from([9])],
+    ['shard (not whole records)', 'shard', new Uint8Array(37)],
+  ] as const)
+    it(`a corrupt ${what} refuses the message and writes nothing (fail closed)`, async () => {
+      const [alice, bob] = await Promise.all([party(ALICE), party(BOB)])
+      await introduce(alice, bob)
+      const sent = await alice.ox.encrypt(body('hi'), [BOB])
+      // the shard this very message falls into: learnt from a receiver that accepted it
+      const probeStore = memoryStore().forAccount(BOB)
+      const probe = oxBackend()({ store: probeStore })
+      await probe.importOwnKey(await ownPrivate(bob))
+      await probe.importPublicKey(ALICE, await alice.ox.exportPublicKey())
+      await probe.decrypt(sent.element, stanza(ALICE, BOB))
+      const shard = (await probeStore.listState(OX_REPLAY_STATE_NAMESPACE)).find((k) => k !== 'meta')
+      const target = key === 'meta' ? 'meta' : (shard as string)
+      await bob.store.setState(OX_REPLAY_STATE_NAMESPACE, target, bytes)
+      expect(await rejectionOf(bob.ox.decrypt(sent.element, stanza(ALICE, BOB)))).toMatchObject({
+        name: 'StoreError',
+      })
+      expect(await bob.store.listState(OX_REPLAY_STATE_NAMESPACE)).toEqual([target])
+      expect(await bob.store.getState(OX_REPLAY_STATE_NAMESPACE, target)).toEqual(bytes)
     })
-    expect(await bob.store.listState(OX_REPLAY_STATE_NAMESPACE)).toEqual(['meta'])
-  })
 
-  it('entry keys sort by signed time; digests depend on the signer and on the plaintext', () => {
+  it('shard keys sort by signed time; digests depend on the signer and on the plaintext', () => {
     const fpr = 'A'.repeat(40)
-    const [d] = replayDigests(new Uint8Array([1]), [fpr])
-    expect(d).toMatch(/^[A-Za-z0-9_-]{43}$/)
-    expect(replayDigests(new Uint8Array([1]), ['B'.repeat(40)])[0]).not.toBe(d)
-    expect(replayDigests(new Uint8Array([2]), [fpr])[0]).not.toBe(d)
-    const keys = [9_999_999_999_999, 1_000, 1_700_000_000_000].map((t) => replayEntryKey(t, d as string))
+    const [d] = replayDigests(new Uint8Array([1]), [fpr]) as [Uint8Array]
+    expect(d.length).toBe(32)
+    expect(replayDigests(new Uint8Array([1]), ['B'.repeat(40)])[0]).not.toEqual(d)
+    expect(replayDigests(new Uint8Array([2]), [fpr])[0]).not.toEqual(d)
+    const keys = [9_999_999_999_999, 1_000, 1_700_000_000_000].map((t) => replayShardKey(t, d))
+    for (const k of keys) expect(k).toMatch(/^[0-9a-f]{6}:[0-9a-f]{2}$/)
     expect([...keys].sort()).toEqual([keys[1], keys[2], keys[0]])
   })
 })

@@ -52,8 +52,12 @@ async function signedAt(time: Date, text = `at ${time.toISOString()}`): Promise<
   return (await alice.encrypt(body(text), [BOB], { now: time })).element
 }
 
-async function entries(store: AccountTrustStore): Promise<string[]> {
-  return (await store.listState(OX_REPLAY_STATE_NAMESPACE)).filter((k) => k !== 'meta')
+/** Number of messages remembered (38-byte records in the shards). */
+async function remembered(store: AccountTrustStore): Promise<number> {
+  let n = 0
+  for (const k of await store.listState(OX_REPLAY_STATE_NAMESPACE))
+    if (k !== 'meta') n += ((await store.getState(OX_REPLAY_STATE_NAMESPACE, k))?.length ?? 0) / 38
+  return n
 }
 
 const second = (ms: number): Date => new Date(Math.floor(ms / 1000) * 1000)
@@ -69,7 +73,7 @@ describe('replay memory bound (cap and floor, pruning by the clock)', () => {
     // delivered out of order: eviction goes by signed time, not by arrival
     for (const i of [2, 0, 4, 1, 3]) await bob.decrypt(messages[i] as Element, stanza(ALICE, BOB))
     // the 5th entry went over the cap of 4: the oldest 5% (at least one) below the cap went: 2
-    expect(await entries(store.forAccount(BOB))).toHaveLength(3)
+    expect(await remembered(store.forAccount(BOB))).toBe(3)
     for (const m of messages)
       expect(await rejectionOf(bob.decrypt(m, stanza(ALICE, BOB)))).toMatchObject(REPLAY)
     // fail closed: a message never seen, signed at the newest evicted time (the floor), is refused
@@ -86,7 +90,7 @@ describe('replay memory bound (cap and floor, pruning by the clock)', () => {
       REPLAY,
     )
     expect(await rejectionOf(restarted.decrypt(atFloor, stanza(ALICE, BOB)))).toMatchObject(REPLAY)
-    expect((await entries(store.forAccount(BOB))).length).toBeLessThanOrEqual(4)
+    expect(await remembered(store.forAccount(BOB))).toBeLessThanOrEqual(4)
   })
 
   it('prunes by the clock, not by the reference time: an old archived message stays remembered while a late reference time passes', async () => {
@@ -101,17 +105,17 @@ describe('replay memory bound (cap and floor, pruning by the clock)', () => {
     // a caller passing a reference time a month ahead of the clock must not prune it
     const ahead = new Date(c.getTime() + 30 * DAY)
     await bob.decrypt(await signedAt(ahead), stanza(ALICE, BOB), { now: ahead })
-    expect(await entries(store.forAccount(BOB))).toHaveLength(2)
+    expect(await remembered(store.forAccount(BOB))).toBe(2)
     expect(await rejectionOf(bob.decrypt(archived, stanza(ALICE, BOB), { now: stamp }))).toMatchObject(REPLAY)
     // nothing was forgotten, so the floor did not rise: an older message, never seen, is accepted
     const older = await signedAt(new Date(c.getTime() - 36 * DAY - 3600 * 1000))
     await bob.decrypt(older, stanza(ALICE, BOB), { now: stamp })
-    expect(await entries(store.forAccount(BOB))).toHaveLength(3)
+    expect(await remembered(store.forAccount(BOB))).toBe(3)
 
     // 45 days on, the first two are past the window on the clock: the next message prunes them
     clock.now = new Date(c.getTime() + 45 * DAY)
     await bob.decrypt(await signedAt(clock.now), stanza(ALICE, BOB))
-    expect(await entries(store.forAccount(BOB))).toHaveLength(2)
+    expect(await remembered(store.forAccount(BOB))).toBe(2)
     // a replay of a pruned one: stale for any bounded reference time (OX-TIME) …
     const bounded = new Date(clock.now.getTime() - 30 * DAY)
     expect(await rejectionOf(bob.decrypt(archived, stanza(ALICE, BOB), { now: bounded }))).toMatchObject({
@@ -125,7 +129,7 @@ describe('replay memory bound (cap and floor, pruning by the clock)', () => {
     ).toMatchObject(REPLAY)
   })
 
-  it('remembers each message with one entry write and one meta write of a few bytes, whatever the count', async () => {
+  it('remembers each message by rewriting one small shard and the meta record, never a blob of every message', async () => {
     const store = memoryStore()
     const clock = { now: second(Date.now()) }
     const account = store.forAccount(BOB)
@@ -156,13 +160,24 @@ describe('replay memory bound (cap and floor, pruning by the clock)', () => {
     const bob = oxBackend()({ store: counting, now: () => clock.now })
     await bob.importOwnKey(bobKey)
     await bob.importPublicKey(ALICE, aliceKey.toPublic().write())
-    for (let i = 0; i < 20; i++) {
+    let largest = 0
+    for (let i = 0; i < 40; i++) {
       writes.length = 0
-      const t = new Date(clock.now.getTime() - (20 - i) * 3600 * 1000)
+      const t = new Date(clock.now.getTime() - (40 - i) * 3600 * 1000)
       await bob.decrypt(await signedAt(t), stanza(ALICE, BOB))
-      expect(writes.map((w) => (w.key === 'meta' ? 'meta' : 'entry'))).toEqual(['entry', 'meta'])
-      expect(writes.find((w) => w.key !== 'meta')?.bytes).toBe(0)
-      expect(writes.find((w) => w.key === 'meta')?.bytes).toBeLessThanOrEqual(9 + 8 * 2)
+      const [shard, meta, ...more] = writes
+      expect(more).toEqual([])
+      expect(shard?.key).toMatch(/^[0-9a-f]{6}:[0-9a-f]{2}$/)
+      expect(meta?.key).toBe('meta')
+      // the shard written holds exactly what is stored under its key: its own records, no others
+      const stored = await account.getState(OX_REPLAY_STATE_NAMESPACE, shard?.key as string)
+      expect(shard?.bytes).toBe(stored?.length)
+      expect((shard?.bytes ?? 0) % 38).toBe(0)
+      largest = Math.max(largest, shard?.bytes ?? 0)
+      expect(meta?.bytes).toBeLessThanOrEqual(9 + 8 * 3) // 40 hours: at most 3 buckets of 18.6 h
     }
+    expect(await remembered(account)).toBe(40)
+    // 40 messages spread over 64 shards per bucket: no write carried all of them
+    expect(largest).toBeLessThan(40 * 38)
   })
 })
