@@ -4,8 +4,7 @@
  * under the namespace `omemo2`, written in one `transaction()` per message. Which devices a
  * message is encrypted to comes from the trust store's levels under the policy (D-6, TM-15/TM-21).
  */
-import { openEnvelope } from '@vouch/sce'
-import { buildEnvelope } from '@vouch/sce'
+import { buildEnvelope, NS_SCE, openEnvelope } from '@vouch/sce'
 import type {
   AbortOptions,
   AccountTrustStore,
@@ -15,7 +14,6 @@ import type {
   BareJid,
   DecryptedContent,
   DecryptOptions,
-  Element,
   EncryptionBackend,
   EncryptOptions,
   EncryptResult,
@@ -30,6 +28,7 @@ import {
   ACCEPTED_FOR_ENCRYPTION,
   DecryptionError,
   InvalidKeyIdError,
+  Element,
   isVouchError,
   keyIdFromBytes,
   keyIdToBytes,
@@ -84,8 +83,11 @@ export const OMEMO_CAPABILITIES: BackendCapabilities = Object.freeze({
   encryptsToSelf: false,
   // the ratchet consumes each message key: a second delivery is rejected with rule REPLAY
   detectsReplay: true,
-  // the payload is an SCE envelope (XEP-0420): no fallback <body/> beside it
+  // the payload is an SCE envelope (XEP-0420): time, to and rpad are reported, and no
+  // fallback <body/> may stand beside it (XEP-0420 v0.5.0)
   protectsEnvelope: true,
+  fallbackBody: null,
+  displayName: 'OMEMO',
 })
 
 /** The OMEMO security policy (STYLE rule 9): typed, safe by default, overridable per call. */
@@ -750,12 +752,19 @@ class OmemoBackendImpl implements OmemoBackend {
     options: DecryptOptions = {},
   ): Promise<DecryptedContent> {
     const r = await this.decryptMessage(el, stanza, options)
-    if (r.kind === 'empty')
-      throw new DecryptionError(
-        'OMEMO-EMPTY',
-        'an empty OMEMO message (heartbeat or key exchange answer): nothing to read',
-      )
-    return r.content
+    if (r.kind === 'content') return r.content
+    // an empty message (heartbeat or key exchange answer) only advanced the session
+    return {
+      content: new Element('content', { xmlns: NS_SCE }),
+      payload: [],
+      senderJid: r.senderJid,
+      carrier: NS_OMEMO2,
+      encrypted: true,
+      mode: 'signcrypt',
+      signed: true,
+      senderKey: r.senderKey,
+      sessionOnly: true,
+    }
   }
 
   async decryptMessage(

@@ -176,6 +176,11 @@ export const OX_CAPABILITIES: BackendCapabilities = Object.freeze({
   encryptsToSelf: true,
   // a signed message is accepted once per account (replay.ts); unsigned `<crypt/>` is not remembered
   detectsReplay: true,
+  // <signcrypt/> protects <time/>, <to/> and <rpad/>
+  protectsEnvelope: true,
+  fallbackBody: 'This message is encrypted using OpenPGP for XMPP.',
+  displayName: 'OpenPGP for XMPP',
+  discoFeatures: ['urn:xmpp:openpgp:im:0'],
 })
 
 /**

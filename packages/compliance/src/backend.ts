@@ -199,7 +199,7 @@ export function defineBackendComplianceSuite(setup: BackendComplianceSetup): voi
           return
         }
         const second = await bob.backend.decrypt(sent.element, stanza(alice.jid, bob.jid))
-        expect(second.time.getTime()).toBe(first.time.getTime())
+        expect(second.time?.getTime()).toBe(first.time?.getTime())
         expect(second.senderKey).toBe(first.senderKey)
       })
     })

@@ -297,7 +297,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     ])
     for (const b of backends.values()) {
       features.add(b.namespace)
-      if (b.namespace === 'urn:xmpp:openpgp:0') features.add('urn:xmpp:openpgp:im:0')
+      for (const f of b.capabilities.discoFeatures ?? []) features.add(f)
     }
     for (const d of directories.values()) {
       for (const f of d.features ?? []) features.add(f)
@@ -450,14 +450,17 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     } catch (e) {
       if (isStoreFailure(e)) throw e
       // the sender may have a key we have not fetched yet: the caller refreshes once and retries
-      if (allowRetry && !sentByUs && e instanceof Error && e.name === 'DecryptionError' && !isEmptyMessage(e))
+      if (allowRetry && !sentByUs && e instanceof Error && e.name === 'DecryptionError')
         return { kind: 'retry' }
       markDone()
-      // an empty message (OMEMO key exchange answer, heartbeat) advanced the session: nothing to read
-      if (isEmptyMessage(e)) return { kind: 'done' }
       return { kind: 'rejected', from, error: toError(e) }
     }
     markDone()
+    // keys this message made known (a key exchange from a new device): ATM decides their level
+    if (decrypted.learnedKeys !== undefined && decrypted.learnedKeys.length > 0)
+      await atm.keysDiscovered(decrypted.carrier, decrypted.senderJid, decrypted.learnedKeys)
+    // an empty message (OMEMO key exchange answer, heartbeat) advanced the session: nothing to read
+    if (decrypted.sessionOnly === true) return { kind: 'done' }
 
     if (decrypted.payload.some((p) => p.name === 'trust-message')) {
       try {
@@ -477,7 +480,8 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
             carrier: decrypted.carrier,
             encrypted: decrypted.encrypted,
             signed: decrypted.signed,
-            sceTime: decrypted.time.getTime(),
+            // a protocol without a protected time (no envelope): our reference time (D-9 orders by arrival)
+            sceTime: (decrypted.time ?? time).getTime(),
           },
         }
       } catch (e) {
@@ -501,7 +505,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
         encryption: decrypted.carrier,
         senderKey,
         trustLevel: senderKey === undefined ? 'undecided' : await senderTrust(tx, decrypted, senderKey),
-        time: decrypted.time,
+        time: decrypted.time ?? time,
         source: inc.source,
       },
     }
@@ -718,18 +722,19 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
   }
 
   // ---- sending
+  /**
+   * The fallback `<body/>`: none where the protocol forbids one (`fallbackBody: null`, e.g.
+   * XEP-0420 v0.5.0 beside an SCE envelope), else the app's text, else the protocol's.
+   */
   function fallbackFor(backend: EncryptionBackend): string | undefined {
-    // XEP-0420 v0.5.0: no fallback <body/> beside an SCE envelope (<store/> and <encryption/> do its job)
-    if (init.fallbackBody === null || backend.capabilities.protectsEnvelope === true) return undefined
-    if (init.fallbackBody !== undefined) return init.fallbackBody
-    return backend.namespace === 'urn:xmpp:openpgp:0'
-      ? 'This message is encrypted using OpenPGP for XMPP.'
-      : `This message is encrypted (${init.encryptionNames?.[backend.namespace] ?? backend.namespace}).`
+    const own = backend.capabilities.fallbackBody
+    if (own === null || init.fallbackBody === null) return undefined
+    return init.fallbackBody ?? own
   }
 
   /** D-7: the one outer shape of every encrypted message. */
   function outerStanza(backend: EncryptionBackend, to: BareJid, id: string, encrypted: Element): Element {
-    const name = init.encryptionNames?.[backend.namespace] ?? defaultName(backend.namespace)
+    const name = init.encryptionNames?.[backend.namespace] ?? backend.capabilities.displayName
     const fallback = fallbackFor(backend)
     const stanza = encryptedMessageStanza({
       to,
@@ -961,20 +966,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
   }
 }
 
-/** `DecryptionError` rule `OMEMO-EMPTY`: a message without payload that only advanced a session. */
-function isEmptyMessage(e: unknown): boolean {
-  return (
-    e instanceof Error && e.name === 'DecryptionError' && (e as { rule?: unknown }).rule === 'OMEMO-EMPTY'
-  )
-}
-
 /** An IQ error `item-not-found` (xmpp.js `StanzaError`): e.g. a MAM `<after/>` id the server does not know. */
 function isItemNotFound(e: unknown): boolean {
   return e instanceof Error && (e as { condition?: unknown }).condition === 'item-not-found'
-}
-
-function defaultName(ns: string): string | undefined {
-  if (ns === 'urn:xmpp:openpgp:0') return 'OpenPGP for XMPP'
-  if (ns === 'urn:xmpp:omemo:2') return 'OMEMO'
-  return undefined
 }

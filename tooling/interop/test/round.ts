@@ -102,7 +102,7 @@ export async function deliver(
     carrier: decrypted.carrier,
     encrypted: decrypted.encrypted,
     signed: decrypted.signed,
-    sceTime: decrypted.time.getTime(),
+    sceTime: (decrypted.time ?? new Date()).getTime(),
   })
 }
 

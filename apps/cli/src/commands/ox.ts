@@ -251,7 +251,7 @@ export function registerOxCommands(
               : null,
             mode: r.mode,
             encrypted: r.encrypted,
-            affixes: { to: r.to, time: r.time.toISOString(), rpadLength: r.rpadLength },
+            affixes: { to: r.to, time: r.time?.toISOString(), rpadLength: r.rpadLength },
             payload: r.payload.map((p) => p.toString()),
           }
           // decrypt always prints JSON (--json accepted for symmetry)

@@ -30,11 +30,24 @@ export interface BackendCapabilities {
    */
   readonly detectsReplay?: boolean
   /**
-   * The protected content is an XEP-0420 SCE envelope (OMEMO 2). XEP-0420 v0.5.0
-   * forbids a fallback `<body/>` beside it: the unencrypted `<store/>` hint and the XEP-0380
-   * `<encryption/>` element take its place. Default false.
+   * Every decrypted message reports a protected sending time, protected recipients and the
+   * padding length (`time`, `to`, `rpadLength` of {@link DecryptedContent}): an SCE envelope
+   * (OMEMO 2) or OX's `<signcrypt/>`. A protocol without one (OMEMO 0.3) leaves it false: its
+   * messages carry none of the three, and the compliance suite skips those checks visibly.
+   * Default false.
    */
   readonly protectsEnvelope?: boolean
+  /**
+   * The fallback `<body/>` an encrypted stanza of this protocol carries for clients that cannot
+   * read it: a text (OX, OMEMO 0.3), or `null` when the protocol forbids one (XEP-0420 v0.5.0:
+   * none beside an SCE envelope; the `<store/>` hint and XEP-0380 `<encryption/>` take its
+   * place). Default: none, unless the app sets one.
+   */
+  readonly fallbackBody?: string | null
+  /** XEP-0380 human-readable name of the protocol (`OMEMO`, `OpenPGP for XMPP`). */
+  readonly displayName?: string
+  /** disco#info features beside the namespace itself (e.g. OX's `urn:xmpp:openpgp:im:0`). */
+  readonly discoFeatures?: readonly string[]
 }
 
 /**
@@ -128,12 +141,26 @@ interface DecryptedBase {
   readonly encrypted: boolean
   /** how the message was protected */
   readonly mode: ProtectionMode
-  /** the protected sending time (OX/SCE `<time/>`), checked against the window */
-  readonly time: Date
-  /** the protected recipients (OX/SCE `<to/>`), bare */
-  readonly to: readonly BareJid[]
-  /** length in characters of the random padding (`<rpad/>`), 0 when absent */
-  readonly rpadLength: number
+  /**
+   * the protected sending time (OX/SCE `<time/>`), checked against the window; reported only by
+   * a backend that {@link BackendCapabilities.protectsEnvelope}
+   */
+  readonly time?: Date
+  /** the protected recipients (OX/SCE `<to/>`), bare; only with `protectsEnvelope` */
+  readonly to?: readonly BareJid[]
+  /** length in characters of the random padding (`<rpad/>`), 0 when absent; only with `protectsEnvelope` */
+  readonly rpadLength?: number
+  /**
+   * The message only advanced the session (an OMEMO 2 empty message: a key exchange answer or a
+   * heartbeat): there is nothing to read (`payload` is empty). Default false.
+   */
+  readonly sessionOnly?: boolean
+  /**
+   * Key ids of the sender that this message made known to the backend (e.g. a key exchange from
+   * a device not fetched before). The backend stores their key material, never a trust level:
+   * the caller hands them to ATM (`keysDiscovered`) in the same transaction.
+   */
+  readonly learnedKeys?: readonly KeyId[]
 }
 
 /** What a backend reports for every message it decrypted (or verified). */

@@ -34,6 +34,14 @@ export type {
   ProtectionMode,
   StanzaAddressing,
 } from './backend.ts'
+export type {
+  DiscoveredKeys,
+  KeyDirectory,
+  PepAccess,
+  PepEvent,
+  PepItem,
+  PublishOptions,
+} from './key-directory.ts'
 export type { VouchErrorName } from './errors.ts'
 export {
   ConfirmationDeniedError,

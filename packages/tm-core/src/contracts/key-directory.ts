@@ -1,0 +1,64 @@
+import type { Element } from '@xmpp/xml'
+import type { BareJid, EncryptionNamespace, KeyId } from './ids.ts'
+
+/**
+ * The key-directory contract: how an encryption protocol announces its keys over PEP (XEP-0163)
+ * and fetches somebody's. Each backend package ships its own directory (e.g. its `./pep` export);
+ * the XMPP binding only hands it a {@link PepAccess} and never knows the protocol.
+ */
+
+/** One PEP item. */
+export interface PepItem {
+  readonly id: string
+  /** the payload element, `undefined` for a notification without payload */
+  readonly payload: Element | undefined
+}
+
+/** XEP-0060 node configuration fields sent as publish-options (`pubsub#access_model`, …). */
+export type PublishOptions = Readonly<Record<string, string>>
+
+/** A PEP notification (XEP-0060 §7.1.2.1). */
+export interface PepEvent {
+  readonly from: BareJid
+  readonly node: string
+  readonly items: readonly PepItem[]
+  readonly retracted: readonly string[]
+}
+
+/** PEP publish and fetch on the binding's connection. */
+export interface PepAccess {
+  publish(node: string, id: string, payload: Element, options?: PublishOptions): Promise<void>
+  fetch(
+    jid: BareJid,
+    node: string,
+    select?: { readonly id?: string; readonly max?: number },
+  ): Promise<PepItem[]>
+}
+
+/** Key ids a directory learned for an owner (the binding hands them to ATM's `keysDiscovered`). */
+export interface DiscoveredKeys {
+  readonly owner: BareJid
+  readonly keys: readonly KeyId[]
+}
+
+export interface KeyDirectory {
+  /** the encryption protocol whose keys this directory announces */
+  readonly namespace: EncryptionNamespace
+  /** PEP nodes we want notifications of (advertised as `node+notify` in disco/caps) */
+  readonly notifyNodes: readonly string[]
+  /** publishes our own keys (after every fresh session) */
+  publishOwn(pep: PepAccess): Promise<void>
+  /**
+   * Fetches and imports `owner`'s announced keys; resolves to the usable key ids. A directory
+   * stores key material only: which level a new key gets is ATM's decision (`keysDiscovered`).
+   */
+  refresh(owner: BareJid, pep: PepAccess): Promise<readonly KeyId[]>
+  /**
+   * Optional: called after received messages of this directory's protocol were processed (live,
+   * carbon or archive), with a way to send stanzas. OMEMO 2 sends the empty messages the backend
+   * owes (key exchange answers, heartbeats) and republishes its bundle once pre keys were used.
+   */
+  afterMessage?(pep: PepAccess, send: (stanza: Element) => Promise<void>): Promise<void>
+  /** a notification of one of {@link notifyNodes}: the owner whose keys changed, if any */
+  onNotification(event: PepEvent, pep: PepAccess): Promise<DiscoveredKeys | undefined>
+}
