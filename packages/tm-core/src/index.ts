@@ -51,5 +51,7 @@ export {
 export type { TrustMessageJson } from './xep0434/json.ts'
 export { trustMessageFromJson, trustMessageToJson } from './xep0434/json.ts'
 export { compareCodePoints, compareKeys, comparePostponed } from './store-order.ts'
+export type { TimeWindow } from './time-window.ts'
+export { outsideTimeWindow } from './time-window.ts'
 export type { DateTimeResult } from './xep0082.ts'
 export { formatDateTime, parseDateTime } from './xep0082.ts'
