@@ -51,6 +51,26 @@ export {
 export type { TrustMessageJson } from './xep0434/json.ts'
 export { trustMessageFromJson, trustMessageToJson } from './xep0434/json.ts'
 export { compareCodePoints, compareKeys, comparePostponed } from './store-order.ts'
+export type {
+  MergedPostponed,
+  PostponedCap,
+  PostponedGroup,
+  PostponedGroupKind,
+} from './store-postponed.ts'
+export {
+  copyPostponed,
+  inPostponedGroup,
+  mergeInOneCall,
+  oldestToEvict,
+  postponedCaps,
+  postponedGroupOf,
+  postponedIdentity,
+  postponedResult,
+  replacesStored,
+  resolveTrustStoreLimits,
+  touchedGroups,
+  winsInOneCall,
+} from './store-postponed.ts'
 export type { TimeWindow } from './time-window.ts'
 export { outsideTimeWindow } from './time-window.ts'
 export type { DateTimeResult } from './xep0082.ts'
