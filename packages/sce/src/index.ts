@@ -25,6 +25,8 @@ export {
   SCE_DIALECTS,
   serializeEnvelope,
 } from './xep0420.ts'
+/** The SCE-1 window (`OpenEnvelopeOptions.window`): tm-core's one freshness rule */
+export type { TimeWindow } from '@vouch/tm-core'
 /** XEP-0082 DateTime, implemented once in `@vouch/tm-core` and re-exported under the same names */
 export type { DateTimeResult } from '@vouch/tm-core'
 export { formatDateTime, parseDateTime } from '@vouch/tm-core'

@@ -7,12 +7,13 @@
  * the project decisions D-2 (time stamps) and D-3 (bare JIDs). The wire shapes we read are listed in
  * {@link SCE_DIALECTS}; the older `urn:xmpp:sce:0` shapes are read only with `legacy: true`.
  */
-import type { BareJid, XmlLimits } from '@vouch/tm-core'
+import type { BareJid, TimeWindow, XmlLimits } from '@vouch/tm-core'
 import {
   formatDateTime,
   InvalidEnvelopeError,
   isVouchError,
   LimitExceededError,
+  outsideTimeWindow,
   parseDateTime,
   parseXml,
   toBareJid,
@@ -90,7 +91,10 @@ const EMIT = SCE_DIALECTS[0] as SceDialect
 export const DEFAULT_RPAD = Object.freeze({ minLength: 0, maxLength: 200, minEnvelopeBytes: 1024 })
 /** Largest random part (`maxLength`) and largest `minEnvelopeBytes` {@link buildEnvelope} accepts. */
 export const MAX_RPAD_LENGTH = 1 << 16
-/** SCE-1 margin between `<time/>` and the stanza's sending time, in seconds. */
+/**
+ * SCE-1 margin between `<time/>` and the stanza's sending time, in seconds: the default window is
+ * this many seconds either side (`{ maxAgeSeconds: 300, futureSkewSeconds: 300 }`).
+ */
 export const DEFAULT_SCE_MARGIN_SECONDS = 300
 
 /** A source of cryptographically secure random bytes: `n` bytes per call. */
@@ -141,7 +145,14 @@ export interface OpenEnvelopeOptions {
   readonly now: Date
   /** XEP-0203 `<delay stamp>` when the stanza came from an archive or offline storage */
   readonly stanzaTime?: Date
-  /** SCE-1 margin in seconds, inclusive; default {@link DEFAULT_SCE_MARGIN_SECONDS} */
+  /**
+   * SCE-1 window, inclusive, in seconds: how far `<time/>` may lie before the sending time
+   * (`maxAgeSeconds`) and after it (`futureSkewSeconds`, clock skew). The rule is tm-core's
+   * `outsideTimeWindow`, shared with every protocol that protects a sending time. Default
+   * {@link DEFAULT_SCE_MARGIN_SECONDS} either side. Give either `window` or `marginSeconds`.
+   */
+  readonly window?: TimeWindow
+  /** SCE-1 symmetric margin in seconds: the window `{ maxAgeSeconds: m, futureSkewSeconds: m }` */
   readonly marginSeconds?: number
   /** also read the `urn:xmpp:sce:0` shapes of {@link SCE_DIALECTS}; default false */
   readonly legacy?: boolean
@@ -161,7 +172,7 @@ export interface OpenedEnvelope {
   readonly namespace: string
   /** true when a `urn:xmpp:sce:0` shape was read */
   readonly legacy: boolean
-  /** `<time stamp>`, already checked against the margin (SCE-1) */
+  /** `<time stamp>`, already checked against the window (SCE-1) */
   readonly time: Date | undefined
   /** bare JID of `<from jid>`, already checked against the stanza (SCE-3) */
   readonly from: BareJid | undefined
@@ -297,9 +308,7 @@ const STRUCTURE = 'SCE'
  * @throws InvalidEnvelopeError, LimitExceededError, MalformedXmlError
  */
 export function openEnvelope(input: Element | string, options: OpenEnvelopeOptions): OpenedEnvelope {
-  const margin = options.marginSeconds ?? DEFAULT_SCE_MARGIN_SECONDS
-  if (!Number.isFinite(margin) || margin < 0)
-    throw new InvalidEnvelopeError('OPTIONS', 'marginSeconds must be a finite number ≥ 0')
+  const window = timeWindow(options)
   const reference = options.stanzaTime ?? options.now
   if (!(reference instanceof Date) || !Number.isFinite(reference.getTime()))
     throw new InvalidEnvelopeError('OPTIONS', 'now (or stanzaTime) must be a valid Date')
@@ -385,7 +394,7 @@ export function openEnvelope(input: Element | string, options: OpenEnvelopeOptio
       throw new LimitExceededError('LIMIT', 'rpad characters', max, rpadLength)
   }
 
-  // SCE-1: a DateTime within the margin of the stanza's sending time
+  // SCE-1: a DateTime within the window around the stanza's sending time
   let sentAt: Date | undefined
   if (time !== undefined) {
     const stamp = time.attrs.stamp
@@ -396,13 +405,11 @@ export function openEnvelope(input: Element | string, options: OpenEnvelopeOptio
         'SCE-1',
         `stamp '${clip(stamp)}' is not an XEP-0082 DateTime: ${parsed.reason}`,
       )
-    const skew = parsed.date.getTime() - reference.getTime()
-    if (Math.abs(skew) > margin * 1000)
+    const outside = outsideTimeWindow(parsed.date, reference, window)
+    if (outside !== undefined)
       throw new InvalidEnvelopeError(
         'SCE-1',
-        `time ${parsed.date.toISOString()} is ${Math.round(Math.abs(skew) / 1000)} s ${
-          skew < 0 ? 'before' : 'after'
-        } the stanza's sending time, over the margin of ${margin} s`,
+        `time ${parsed.date.toISOString()} ${outside} (measured from the stanza's sending time)`,
       )
     sentAt = parsed.date
   }
@@ -422,6 +429,32 @@ export function openEnvelope(input: Element | string, options: OpenEnvelopeOptio
     rpadLength,
     content: copy,
   }
+}
+
+const DEFAULT_WINDOW: TimeWindow = Object.freeze({
+  maxAgeSeconds: DEFAULT_SCE_MARGIN_SECONDS,
+  futureSkewSeconds: DEFAULT_SCE_MARGIN_SECONDS,
+})
+
+const validSeconds = (n: unknown): boolean => typeof n === 'number' && Number.isFinite(n) && n >= 0
+
+/** The SCE-1 window of the options: `window`, or `marginSeconds` either side, or the default. */
+function timeWindow(options: OpenEnvelopeOptions): TimeWindow {
+  const { window, marginSeconds } = options
+  if (window !== undefined) {
+    if (marginSeconds !== undefined)
+      throw new InvalidEnvelopeError('OPTIONS', 'give either window or marginSeconds, not both')
+    if (!validSeconds(window.maxAgeSeconds) || !validSeconds(window.futureSkewSeconds))
+      throw new InvalidEnvelopeError(
+        'OPTIONS',
+        'window.maxAgeSeconds and window.futureSkewSeconds must be finite numbers ≥ 0',
+      )
+    return window
+  }
+  if (marginSeconds === undefined) return DEFAULT_WINDOW
+  if (!validSeconds(marginSeconds))
+    throw new InvalidEnvelopeError('OPTIONS', 'marginSeconds must be a finite number ≥ 0')
+  return { maxAgeSeconds: marginSeconds, futureSkewSeconds: marginSeconds }
 }
 
 function affixJid(affix: Element, stanzaJid: string, rule: string, what: 'from' | 'to'): BareJid {

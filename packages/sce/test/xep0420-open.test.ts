@@ -66,6 +66,45 @@ describe('XEP-0420 openEnvelope: receiver checks', () => {
       ).toEqual(at('2024-05-01T11:00:00Z'))
     })
 
+    it('SCE-1: an asymmetric window (maxAgeSeconds, futureSkewSeconds) is inclusive at both edges', () => {
+      const xml = envelopeXml({ time: '2024-05-01T12:00:00Z' })
+      const window = { maxAgeSeconds: 3600, futureSkewSeconds: 10 }
+      // now after the stamp: the envelope is old
+      expect(openEnvelope(xml, { ...STANZA, now: plus(T0, 3_600_000), window }).time).toEqual(T0)
+      expectRejected(
+        () => openEnvelope(xml, { ...STANZA, now: plus(T0, 3_600_001), window }),
+        'InvalidEnvelopeError',
+        'SCE-1',
+        'older than maxAgeSeconds by 1 ms',
+      )
+      // now before the stamp: the envelope is dated in the future
+      expect(openEnvelope(xml, { ...STANZA, now: plus(T0, -10_000), window }).time).toEqual(T0)
+      expectRejected(
+        () => openEnvelope(xml, { ...STANZA, now: plus(T0, -10_001), window }),
+        'InvalidEnvelopeError',
+        'SCE-1',
+        'beyond futureSkewSeconds by 1 ms',
+      )
+    })
+
+    it('SCE-1: marginSeconds m is the window { maxAgeSeconds: m, futureSkewSeconds: m }', () => {
+      for (const ms of [-60_001, -60_000, 0, 60_000, 60_001]) {
+        const xml = envelopeXml({ time: plus(T0, ms).toISOString() })
+        const outcome = (o: object): string => {
+          try {
+            openEnvelope(xml, { ...STANZA, ...o })
+            return 'ok'
+          } catch (e) {
+            return (e as { rule?: string }).rule ?? 'error'
+          }
+        }
+        expect(outcome({ marginSeconds: 60 }), String(ms)).toBe(
+          outcome({ window: { maxAgeSeconds: 60, futureSkewSeconds: 60 } }),
+        )
+        expect(outcome({ marginSeconds: 60 }), String(ms)).toBe(Math.abs(ms) > 60_000 ? 'SCE-1' : 'ok')
+      }
+    })
+
     it('SCE-1: compares with the XEP-0203 delay stamp when the stanza came from an archive', () => {
       const xml = envelopeXml({ time: '2024-01-01T08:00:00Z' })
       const late = { ...STANZA, now: at('2024-05-01T12:00:00Z') }
@@ -364,6 +403,28 @@ describe('XEP-0420 openEnvelope: receiver checks', () => {
         () => openEnvelope(envelopeXml(), { ...STANZA, marginSeconds: Number.NaN }),
         'InvalidEnvelopeError',
         'OPTIONS',
+      )
+      for (const window of [
+        { maxAgeSeconds: -1, futureSkewSeconds: 0 },
+        { maxAgeSeconds: 0, futureSkewSeconds: Number.NaN },
+        { maxAgeSeconds: Number.POSITIVE_INFINITY, futureSkewSeconds: 0 },
+      ])
+        expectRejected(
+          () => openEnvelope(envelopeXml(), { ...STANZA, window }),
+          'InvalidEnvelopeError',
+          'OPTIONS',
+          JSON.stringify(window),
+        )
+      expectRejected(
+        () =>
+          openEnvelope(envelopeXml(), {
+            ...STANZA,
+            marginSeconds: 60,
+            window: { maxAgeSeconds: 60, futureSkewSeconds: 60 },
+          }),
+        'InvalidEnvelopeError',
+        'OPTIONS',
+        'window and marginSeconds both',
       )
       expectRejected(
         () => openEnvelope(envelopeXml(), { ...STANZA, now: new Date('x') }),
