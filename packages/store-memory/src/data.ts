@@ -2,6 +2,11 @@
  * The state of one account and the pure operations on it. Every function here is synchronous;
  * `memory-store.ts` decides which copy of the state an operation runs on (the committed one, a
  * copy that replaces it on success, or a transaction's draft).
+ *
+ * Copies are copy-on-write per table: {@link cloneAccount} copies only the maps that name the
+ * tables (O(encryptions + state namespaces)), and a table (the keys of one encryption, its
+ * postponed decisions, one state namespace, …) is copied the first time a copy writes to it.
+ * A copy may change a table in place only if it is in its `owned` set.
  */
 import type {
   AddPostponedResult,
@@ -19,50 +24,79 @@ import type {
   TrustLevel,
   TrustStoreLimits,
 } from '@vouch/tm-core'
-import { compareCodePoints, compareKeys, comparePostponed } from '@vouch/tm-core'
+import type { PostponedGroup } from '@vouch/tm-core'
+import {
+  compareCodePoints,
+  compareKeys,
+  comparePostponed,
+  inPostponedGroup,
+  mergeInOneCall,
+  oldestToEvict,
+  postponedCaps,
+  postponedResult,
+  replacesStored,
+  touchedGroups,
+} from '@vouch/tm-core'
 
 /** Everything one account keeps about one encryption namespace. */
 interface EncryptionData {
   policy: SecurityPolicy | undefined
   ownKey: KeyId | undefined
   /** owners that had an authenticated key once (D-11) */
-  readonly authenticatedOnce: Set<BareJid>
+  authenticatedOnce: Set<BareJid>
   /** (owner, keyId) → record; records are frozen and replaced, never mutated */
-  readonly keys: Map<string, KeyRecord>
+  keys: Map<string, KeyRecord>
   /** D-8 key (senderKey, owner, keyId) → decision; frozen */
-  readonly postponed: Map<string, PostponedDecision>
+  postponed: Map<string, PostponedDecision>
   /** D-9 key (senderKey, owner, keyId) → SCE time */
-  readonly lastApplied: Map<string, number>
+  lastApplied: Map<string, number>
 }
 
 export interface AccountData {
   readonly encryptions: Map<EncryptionNamespace, EncryptionData>
   /** namespace → key → bytes; stored arrays are private copies, never handed out */
   readonly state: Map<string, Map<string, Uint8Array>>
+  /** the tables (maps and sets) this copy made itself, so may change in place */
+  owned: WeakSet<object>
 }
 
 export function emptyAccount(): AccountData {
-  return { encryptions: new Map(), state: new Map() }
+  return { encryptions: new Map(), state: new Map(), owned: new WeakSet() }
 }
 
 /**
- * A copy that can be changed without touching `data`. Records and byte arrays are shared: they
- * are never mutated in place (records are frozen, bytes are copied in and out).
+ * A copy that can be changed without touching `data`: it shares every table with `data` and
+ * copies one when it first writes to it. Records and byte arrays are shared too: they are never
+ * mutated in place (records are frozen, bytes are copied in and out).
  */
 export function cloneAccount(data: AccountData): AccountData {
   const encryptions = new Map<EncryptionNamespace, EncryptionData>()
-  for (const [ns, e] of data.encryptions)
-    encryptions.set(ns, {
-      policy: e.policy,
-      ownKey: e.ownKey,
-      authenticatedOnce: new Set(e.authenticatedOnce),
-      keys: new Map(e.keys),
-      postponed: new Map(e.postponed),
-      lastApplied: new Map(e.lastApplied),
-    })
-  const state = new Map<string, Map<string, Uint8Array>>()
-  for (const [ns, m] of data.state) state.set(ns, new Map(m))
-  return { encryptions, state }
+  for (const [ns, e] of data.encryptions) encryptions.set(ns, { ...e })
+  return { encryptions, state: new Map(data.state), owned: new WeakSet() }
+}
+
+/**
+ * Takes a snapshot of `data` (a savepoint) and keeps `data` usable: from now on `data` copies a
+ * table again before changing it, so the snapshot never sees a later write.
+ */
+export function snapshotAccount(data: AccountData): AccountData {
+  const snapshot = cloneAccount(data)
+  data.owned = new WeakSet()
+  return snapshot
+}
+
+/** `table` of `e`, copied first unless `data` owns it. */
+function own<K extends 'authenticatedOnce' | 'keys' | 'postponed' | 'lastApplied'>(
+  data: AccountData,
+  e: EncryptionData,
+  table: K,
+): EncryptionData[K] {
+  const t = e[table]
+  if (data.owned.has(t)) return t
+  const copy = (t instanceof Set ? new Set(t) : new Map(t as Map<string, unknown>)) as EncryptionData[K]
+  data.owned.add(copy)
+  e[table] = copy
+  return copy
 }
 
 const compositeKey = (...parts: readonly string[]): string => JSON.stringify(parts)
@@ -71,6 +105,7 @@ function read(data: AccountData, ns: EncryptionNamespace): EncryptionData | unde
   return data.encryptions.get(ns)
 }
 
+/** The data of `ns` to write to (created if missing); its tables are copied by {@link own}. */
 function write(data: AccountData, ns: EncryptionNamespace): EncryptionData {
   let e = data.encryptions.get(ns)
   if (e === undefined) {
@@ -82,6 +117,7 @@ function write(data: AccountData, ns: EncryptionNamespace): EncryptionData {
       postponed: new Map(),
       lastApplied: new Map(),
     }
+    for (const t of [e.authenticatedOnce, e.keys, e.postponed, e.lastApplied]) data.owned.add(t)
     data.encryptions.set(ns, e)
   }
   return e
@@ -98,19 +134,6 @@ function freezeProvenance(p: Provenance): Provenance {
     case 'policy':
       return Object.freeze({ kind: 'policy', policy: p.policy })
   }
-}
-
-function freezeDecision(d: PostponedDecision): PostponedDecision {
-  return Object.freeze({
-    encryption: d.encryption,
-    senderKey: d.senderKey,
-    senderJid: d.senderJid,
-    owner: d.owner,
-    keyId: d.keyId,
-    polarity: d.polarity,
-    sceTime: d.sceTime,
-    receivedAt: d.receivedAt,
-  })
 }
 
 const inList = <T>(list: readonly T[] | undefined, value: T): boolean =>
@@ -135,7 +158,8 @@ export function wasAuthenticatedOnce(data: AccountData, ns: EncryptionNamespace,
 }
 
 export function resetAuthenticatedOnce(data: AccountData, ns: EncryptionNamespace, owner: BareJid): void {
-  read(data, ns)?.authenticatedOnce.delete(owner)
+  const e = read(data, ns)
+  if (e?.authenticatedOnce.has(owner)) own(data, e, 'authenticatedOnce').delete(owner)
 }
 
 // ---- own key ----
@@ -186,10 +210,10 @@ export function addKeys(
     const k = compositeKey(owner, keyId)
     if (e.keys.has(k)) continue
     const r = newRecord(ns, owner, keyId, level, ctx)
-    e.keys.set(k, r)
+    own(data, e, 'keys').set(k, r)
     added.push(r)
   }
-  if (level === 'authenticated' && added.length > 0) e.authenticatedOnce.add(owner)
+  if (level === 'authenticated' && added.length > 0) own(data, e, 'authenticatedOnce').add(owner)
   return added.sort(compareKeys)
 }
 
@@ -244,9 +268,9 @@ export function setTrustLevels(
     if (old !== undefined && old.level === w.level) continue
     const r =
       old === undefined ? newRecord(ns, w.owner, w.keyId, w.level, ctx) : changedRecord(old, w.level, ctx)
-    e.keys.set(k, r)
+    own(data, e, 'keys').set(k, r)
     changed.push(r)
-    if (w.level === 'authenticated') e.authenticatedOnce.add(w.owner)
+    if (w.level === 'authenticated') own(data, e, 'authenticatedOnce').add(w.owner)
   }
   return changed.sort(compareKeys)
 }
@@ -265,9 +289,9 @@ export function changeTrustLevels(
   for (const [k, r] of e.keys) {
     if (r.level !== from || !owners.includes(r.owner)) continue
     const n = changedRecord(r, to, ctx)
-    e.keys.set(k, n)
     changed.push(n)
-    if (to === 'authenticated') e.authenticatedOnce.add(r.owner)
+    own(data, e, 'keys').set(k, n) // a copy (made before the loop reads it again) or owned
+    if (to === 'authenticated') own(data, e, 'authenticatedOnce').add(r.owner)
   }
   return changed.sort(compareKeys)
 }
@@ -280,13 +304,14 @@ export function removeKeys(
 ): void {
   const e = read(data, ns)
   if (e === undefined) return
-  for (const [k, r] of e.keys) if (r.owner === owner && inList(keyIds, r.keyId)) e.keys.delete(k)
+  for (const [k, r] of e.keys)
+    if (r.owner === owner && inList(keyIds, r.keyId)) own(data, e, 'keys').delete(k)
 }
 
 export function removeKeysById(data: AccountData, ns: EncryptionNamespace, keyIds: readonly KeyId[]): void {
   const e = read(data, ns)
   if (e === undefined) return
-  for (const [k, r] of e.keys) if (keyIds.includes(r.keyId)) e.keys.delete(k)
+  for (const [k, r] of e.keys) if (keyIds.includes(r.keyId)) own(data, e, 'keys').delete(k)
 }
 
 export function resetAll(data: AccountData, ns: EncryptionNamespace): void {
@@ -295,109 +320,64 @@ export function resetAll(data: AccountData, ns: EncryptionNamespace): void {
 
 // ---- postponed decisions ----
 
-/** True if `a` wins over `b` for the same D-8 key given in one call (distrust wins, then newer). */
-function winsInOneCall(a: PostponedDecision, b: PostponedDecision): boolean {
-  if (a.polarity !== b.polarity) return a.polarity === 'distrust'
-  if (a.sceTime !== b.sceTime) return a.sceTime > b.sceTime
-  return a.receivedAt >= b.receivedAt // equal: the later one in the call wins
+/** The account's decisions of `group` (all of them for the account cap). */
+function groupMembers(data: AccountData, group: PostponedGroup): PostponedDecision[] {
+  const members: PostponedDecision[] = []
+  if (group.kind === 'account') {
+    for (const e of data.encryptions.values()) for (const d of e.postponed.values()) members.push(d)
+    return members
+  }
+  const all = read(data, group.values[0] as string)?.postponed
+  if (all !== undefined) for (const d of all.values()) if (inPostponedGroup(group, d)) members.push(d)
+  return members
+}
+
+/** Decisions in the encryption of `group` (the account for the account cap): a group holds at most that many. */
+function upperBound(data: AccountData, group: PostponedGroup): number {
+  if (group.kind !== 'account') return read(data, group.values[0] as string)?.postponed.size ?? 0
+  let total = 0
+  for (const e of data.encryptions.values()) total += e.postponed.size
+  return total
 }
 
 /**
- * One cap of `addPostponed`: every (encryption, `field`) group of the `touched` decisions holding
- * more than `max` loses its oldest. A group is scanned only when its encryption holds more than
- * `max` decisions (it cannot be over otherwise), and collected and sorted only when it is over.
- */
-function capGroups(
-  data: AccountData,
-  touched: readonly PostponedDecision[],
-  field: 'senderKey' | 'senderJid',
-  max: number,
-  evicted: PostponedDecision[],
-): void {
-  const done = new Set<string>()
-  for (const t of touched) {
-    const all = read(data, t.encryption)?.postponed
-    if (all === undefined || all.size <= max) continue
-    const value = t[field]
-    const group = compositeKey(t.encryption, value)
-    if (done.has(group)) continue
-    done.add(group)
-    const members: PostponedDecision[] = []
-    for (const d of all.values()) if (d[field] === value) members.push(d)
-    evictOldest(data, members, max, evicted)
-  }
-}
-
-/** Deletes the oldest of `group` beyond `max` (contract order) and appends them to `evicted`. */
-function evictOldest(
-  data: AccountData,
-  group: PostponedDecision[],
-  max: number,
-  evicted: PostponedDecision[],
-): void {
-  if (group.length <= max) return
-  group.sort(comparePostponed)
-  for (const d of group.slice(0, group.length - max)) {
-    read(data, d.encryption)?.postponed.delete(compositeKey(d.senderKey, d.owner, d.keyId))
-    evicted.push(d)
-  }
-}
-
-/**
- * D-8 merge and replacement, then the caps of `limits` (per sender key, per sender JID, per
- * account, in that order): the contract's `addPostponed`.
+ * The contract's `addPostponed`, by the shared rules of `@vouch/tm-core` (store-postponed.ts):
+ * D-8 merge within the call, replacement across calls, then the caps in the contract's order,
+ * each on what the previous one left. A group is scanned only when its encryption (the account,
+ * for the account cap) holds more than the cap: it cannot be over otherwise.
  */
 export function addPostponed(
   data: AccountData,
   decisions: readonly PostponedDecision[],
   limits: Required<TrustStoreLimits>,
 ): AddPostponedResult {
-  const ignored: PostponedDecision[] = []
-  // 1. One winner per D-8 key within this call.
-  const winners = new Map<string, PostponedDecision>()
-  for (const given of decisions) {
-    const d = freezeDecision(given)
-    const k = compositeKey(d.encryption, d.senderKey, d.owner, d.keyId)
-    const current = winners.get(k)
-    if (current === undefined) winners.set(k, d)
-    else if (winsInOneCall(d, current)) {
-      ignored.push(current)
-      winners.set(k, d)
-    } else ignored.push(d)
-  }
-  // 2. Across calls: replace unless the stored decision is newer (equal time replaces).
-  const stored = new Map<string, PostponedDecision>() // by D-8 key, as `winners`
-  for (const [d8, d] of winners) {
+  const { winners, ignored } = mergeInOneCall(decisions)
+  const stored: PostponedDecision[] = []
+  for (const d of winners.values()) {
     const e = write(data, d.encryption)
     const k = compositeKey(d.senderKey, d.owner, d.keyId)
-    const old = e.postponed.get(k)
-    if (old !== undefined && old.sceTime > d.sceTime) {
+    if (!replacesStored(e.postponed.get(k), d)) {
       ignored.push(d)
       continue
     }
-    e.postponed.set(k, d)
-    stored.set(d8, d)
+    own(data, e, 'postponed').set(k, d)
+    stored.push(d)
   }
-  // 3. The caps, in the contract's order, each on what the previous one left.
   const evicted: PostponedDecision[] = []
-  if (stored.size > 0) {
-    const kept = [...stored.values()]
-    capGroups(data, kept, 'senderKey', limits.maxPostponedPerSender, evicted)
-    capGroups(data, kept, 'senderJid', limits.maxPostponedPerSenderJid, evicted)
-    let total = 0
-    for (const e of data.encryptions.values()) total += e.postponed.size
-    if (total > limits.maxPostponedPerAccount) {
-      const all: PostponedDecision[] = []
-      for (const e of data.encryptions.values()) for (const d of e.postponed.values()) all.push(d)
-      evictOldest(data, all, limits.maxPostponedPerAccount, evicted)
+  if (stored.length > 0) {
+    for (const cap of postponedCaps(limits)) {
+      for (const group of touchedGroups(cap.kind, stored)) {
+        if (upperBound(data, group) <= cap.max) continue
+        const members = groupMembers(data, group)
+        for (const d of oldestToEvict(members, members.length, cap.max)) {
+          const e = read(data, d.encryption)
+          if (e !== undefined) own(data, e, 'postponed').delete(compositeKey(d.senderKey, d.owner, d.keyId))
+          evicted.push(d)
+        }
+      }
     }
-    for (const d of evicted) stored.delete(compositeKey(d.encryption, d.senderKey, d.owner, d.keyId))
   }
-  return {
-    stored: [...stored.values()].sort(comparePostponed),
-    ignored: ignored.sort(comparePostponed),
-    evicted: evicted.sort(comparePostponed),
-  }
+  return postponedResult(stored, ignored, evicted)
 }
 
 export function getPostponed(
@@ -426,7 +406,8 @@ export function removePostponed(
   const e = read(data, ns)
   if (e === undefined) return
   for (const [k, d] of e.postponed)
-    if ((d.polarity === 'trust' ? ids.trust : ids.distrust)?.includes(d.keyId)) e.postponed.delete(k)
+    if ((d.polarity === 'trust' ? ids.trust : ids.distrust)?.includes(d.keyId))
+      own(data, e, 'postponed').delete(k)
 }
 
 export function removePostponedBySenders(
@@ -436,7 +417,7 @@ export function removePostponedBySenders(
 ): void {
   const e = read(data, ns)
   if (e === undefined) return
-  for (const [k, d] of e.postponed) if (inList(senderKeys, d.senderKey)) e.postponed.delete(k)
+  for (const [k, d] of e.postponed) if (inList(senderKeys, d.senderKey)) own(data, e, 'postponed').delete(k)
 }
 
 // ---- D-9 ----
@@ -459,7 +440,7 @@ export function setLastApplied(
   keyId: KeyId,
   sceTime: number,
 ): void {
-  write(data, ns).lastApplied.set(compositeKey(senderKey, owner, keyId), sceTime)
+  own(data, write(data, ns), 'lastApplied').set(compositeKey(senderKey, owner, keyId), sceTime)
 }
 
 // ---- backend state ----
@@ -469,18 +450,24 @@ export function getState(data: AccountData, namespace: string, key: string): Uin
   return v === undefined ? undefined : new Uint8Array(v)
 }
 
+/** The key → bytes map of `namespace` to write to: created, or copied unless `data` owns it. */
+function ownState(data: AccountData, namespace: string): Map<string, Uint8Array> {
+  const m = data.state.get(namespace)
+  if (m !== undefined && data.owned.has(m)) return m
+  const copy = new Map(m)
+  data.owned.add(copy)
+  data.state.set(namespace, copy)
+  return copy
+}
+
 export function setState(data: AccountData, namespace: string, key: string, value: Uint8Array): void {
-  let m = data.state.get(namespace)
-  if (m === undefined) {
-    m = new Map()
-    data.state.set(namespace, m)
-  }
-  m.set(key, new Uint8Array(value)) // a copy, even of a Node Buffer (whose slice() is a view)
+  // a copy, even of a Node Buffer (whose slice() is a view)
+  ownState(data, namespace).set(key, new Uint8Array(value))
 }
 
 export function deleteState(data: AccountData, namespace: string, key: string): void {
-  const m = data.state.get(namespace)
-  if (m === undefined) return
+  if (data.state.get(namespace)?.has(key) !== true) return
+  const m = ownState(data, namespace)
   m.delete(key)
   if (m.size === 0) data.state.delete(namespace)
 }

@@ -15,7 +15,7 @@ import type {
   TrustStore,
   TrustStoreLimits,
 } from '@vouch/tm-core'
-import { DEFAULT_TRUST_STORE_LIMITS, StoreError } from '@vouch/tm-core'
+import { resolveTrustStoreLimits, StoreError } from '@vouch/tm-core'
 import type { AccountData } from './data.ts'
 import * as op from './data.ts'
 
@@ -38,11 +38,7 @@ export interface MemoryStoreInit {
  * @throws RangeError when a member of `limits` is not a positive integer
  */
 export function memoryStore(init: MemoryStoreInit = {}): TrustStore {
-  const limits: Required<TrustStoreLimits> = Object.freeze({ ...DEFAULT_TRUST_STORE_LIMITS, ...init.limits })
-  for (const [name, value] of Object.entries(limits))
-    if (!Number.isSafeInteger(value) || value < 1)
-      throw new RangeError(`${name} must be a positive integer, got ${value}`)
-  return new MemoryTrustStore(limits)
+  return new MemoryTrustStore(resolveTrustStoreLimits(init.limits))
 }
 
 class MemoryTrustStore implements TrustStore {
@@ -125,7 +121,10 @@ class AccountView implements AccountTrustStore {
     })
   }
 
-  /** Runs a write: in the draft, or on a copy that replaces the committed state if `fn` returns. */
+  /**
+   * Runs a write: in the draft, or on a copy that replaces the committed state if `fn` returns
+   * (copy-on-write: only the tables `fn` writes to are copied, see data.ts).
+   */
   #write<T>(fn: (data: AccountData) => T): Promise<T> {
     if (this.#draft !== undefined) return this.#read(fn) // in a transaction, the draft is written in place
     return this.#slot.lock(async () => {
@@ -143,7 +142,7 @@ class AccountView implements AccountTrustStore {
       // Nested: joins the outer draft; a throw undoes the nested writes only (a savepoint).
       return (async () => {
         this.#check()
-        const savepoint = op.cloneAccount(outer.data)
+        const savepoint = op.snapshotAccount(outer.data)
         const inner: Draft = { data: outer.data, active: true }
         const tx = new AccountView(this.#store, this.account, this.#slot, inner)
         try {

@@ -58,4 +58,36 @@ describe('memoryStore', () => {
     await tx
     expect(await read).toBe(KEY)
   })
+
+  it('copy-on-write: a rolled-back write to a table never shows in the committed one or a savepoint', async () => {
+    const s = memoryStore().forAccount(ALICE)
+    const ctx = { provenance: { kind: 'manual' as const }, at: 1 }
+    const K2 = parseKeyIdBase64('AAAB')
+    const K3 = parseKeyIdBase64('AAAC')
+    await s.addKeys(OMEMO, ALICE, [KEY], ctx)
+    await s.setState('ns', 'a', new Uint8Array([1]))
+    await expect(
+      s.transaction(async (tx) => {
+        await tx.addKeys(OMEMO, ALICE, [K2], ctx)
+        await tx.setState('ns', 'b', new Uint8Array([2]))
+        throw new Error('rollback')
+      }),
+    ).rejects.toThrow('rollback')
+    expect((await s.getKeys(OMEMO)).map((r) => r.keyId)).toEqual([KEY])
+    expect(await s.listState('ns')).toEqual(['a'])
+    await s.transaction(async (tx) => {
+      await tx.addKeys(OMEMO, ALICE, [K2], ctx) // the draft owns its copy of the keys table now
+      await expect(
+        tx.transaction(async (inner) => {
+          await inner.addKeys(OMEMO, ALICE, [K3], ctx)
+          await inner.deleteState('ns', 'a')
+          throw new Error('undo inner')
+        }),
+      ).rejects.toThrow('undo inner')
+      expect((await tx.getKeys(OMEMO)).map((r) => r.keyId)).toEqual([KEY, K2])
+      expect(await tx.listState('ns')).toEqual(['a'])
+      await tx.addKeys(OMEMO, ALICE, [K3], ctx)
+    })
+    expect((await s.getKeys(OMEMO)).map((r) => r.keyId)).toEqual([KEY, K2, K3])
+  })
 })
