@@ -16,5 +16,5 @@ export type {
   PostponedTable,
   SecurityPoliciesTable,
   TrustDb,
-} from './schema.ts'
-export { DEFAULT_TABLE_PREFIX } from './schema.ts'
+} from './sql-core/schema.ts'
+export { DEFAULT_TABLE_PREFIX } from './sql-core/schema.ts'

@@ -1,7 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely'
 import { init } from './migrations/0001-init.ts'
 import { postponedCaps } from './migrations/0002-postponed-caps.ts'
-import { tableNames } from './schema.ts'
+import { tableNames } from './sql-core/schema.ts'
 
 /**
  * The migrations, in code (no migration files are read at run time). Their names sort in the

@@ -1,12 +1,14 @@
+import { resolveTrustStoreLimits } from '@vouch/tm-core'
 import type { TrustStore, TrustStoreLimits } from '@vouch/tm-core/contracts'
-import { DEFAULT_TRUST_STORE_LIMITS, StoreError } from '@vouch/tm-core/contracts'
+import { StoreError } from '@vouch/tm-core/contracts'
 import { Kysely, type SqliteDatabase as KyselySqliteDatabase, Migrator } from 'kysely'
-import { Templates } from './compiled.ts'
-import { CachingDatabase, VouchSqliteDialect } from './dialect.ts'
+import { CachingDatabase, VouchSqliteDialect } from './driver.ts'
 import { toStoreError } from './errors.ts'
 import { migrationTableNames, trustDbMigrationProvider } from './migrations.ts'
-import { DEFAULT_TABLE_PREFIX, type TrustDb, tableNames } from './schema.ts'
-import { SqliteTrustStore } from './store.ts'
+import { Templates } from './sql-core/compiled.ts'
+import { DEFAULT_TABLE_PREFIX, type TrustDb, tableNames } from './sql-core/schema.ts'
+import { SqlTrustStore } from './sql-core/store.ts'
+import { sqliteDialect } from './sqlite-dialect.ts'
 
 /**
  * The part of a better-sqlite3 `Database` this package uses (structurally typed, so this package
@@ -105,12 +107,7 @@ export async function sqliteStore(init: SqliteStoreInit): Promise<TrustStore> {
   if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     throw new RangeError(`busyTimeoutMs must be a non-negative integer, got ${busyTimeoutMs}`)
   }
-  const limits: Required<TrustStoreLimits> = Object.freeze({ ...DEFAULT_TRUST_STORE_LIMITS, ...init.limits })
-  for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isSafeInteger(value) || value < 1) {
-      throw new RangeError(`${name} must be a positive integer, got ${value}`)
-    }
-  }
+  const limits = resolveTrustStoreLimits(init.limits)
   const synchronous = init.synchronous ?? 'FULL'
   if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
     throw new TypeError(`synchronous must be 'FULL' or 'NORMAL'`)
@@ -145,5 +142,13 @@ export async function sqliteStore(init: SqliteStoreInit): Promise<TrustStore> {
     await destroy?.()
     throw toStoreError(error, 'sqliteStore: migrating the trust database')
   }
-  return new SqliteTrustStore({ db, t, limits, templates: new Templates(), destroy, closed: false })
+  return new SqlTrustStore({
+    db,
+    t,
+    dialect: sqliteDialect,
+    limits,
+    templates: new Templates(),
+    destroy,
+    closed: false,
+  })
 }

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3'
 import { Kysely } from 'kysely'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { SCHEMA_VERSION, sqliteStore, type TrustDb } from '../src/index.ts'
-import { VouchSqliteDialect } from '../src/dialect.ts'
+import { VouchSqliteDialect } from '../src/driver.ts'
 import type { BareJid, PostponedDecision } from '@vouch/tm-core/contracts'
 import { BOB, ctx, kid, ME, NS, tempDir } from './helpers.ts'
 

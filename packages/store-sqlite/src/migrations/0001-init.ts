@@ -1,5 +1,5 @@
 import { type Kysely, type Migration, sql } from 'kysely'
-import type { TableNames } from '../schema.ts'
+import type { TableNames } from '../sql-core/schema.ts'
 
 /**
  * Schema version 1: keys, own keys, security policies, authenticated-once flags (D-11),

@@ -1,5 +1,5 @@
 import type { Kysely, Migration } from 'kysely'
-import type { TableNames } from '../schema.ts'
+import type { TableNames } from '../sql-core/schema.ts'
 
 /**
  * Schema version 2: the indexes the per-sender-JID and per-account caps on postponed decisions

@@ -1,0 +1,61 @@
+import type { CompiledQuery, Expression, SqlBool } from 'kysely'
+
+/**
+ * What differs between SQL databases, and nothing else: the queries of the core (keys.ts,
+ * postponed.ts, settings.ts, last-applied.ts, state.ts) are written against kysely and call these
+ * where SQLite and PostgreSQL disagree. A store for another database provides one of these, its
+ * kysely `Dialect` (driver), its migrations and error mapping, and runs `@vouch/compliance`.
+ *
+ * Shared on purpose, so not here: upserts (kysely's `onConflict`: `INSERT … ON CONFLICT (…) DO
+ * UPDATE SET … = excluded.… WHERE …`, the same text in SQLite ≥ 3.24 and PostgreSQL),
+ * `RETURNING` (SQLite ≥ 3.35, PostgreSQL), row values `(a, b) <= (x, y)`, savepoints
+ * (`SAVEPOINT` / `RELEASE` / `ROLLBACK TO`), `count(*)` (read through `Number()`), parameters
+ * (kysely's compiler writes `?` or `$n`).
+ */
+export interface SqlDialect {
+  /** for messages */
+  readonly name: string
+  /**
+   * `column IN (list)` with the whole list bound as ONE parameter (made by {@link list}), so the
+   * SQL text, and with it the prepared statement, does not depend on the list's length.
+   * SQLite: `column in (select value from json_each(?))`; PostgreSQL: `column = any($n)`.
+   */
+  inList(column: string, list: unknown): Expression<SqlBool>
+  /** The parameter {@link inList} takes for `values` (SQLite: a JSON text; PostgreSQL: a `text[]`). */
+  list(values: readonly string[]): unknown
+  /**
+   * Null-safe "differs": SQLite `a IS NOT b`, standard SQL `a IS DISTINCT FROM b`. `a` and `b`
+   * are column references (`table.column`, `excluded.column`).
+   */
+  distinct(a: string, b: string): Expression<SqlBool>
+  /**
+   * `column` starts with `prefix`, byte for byte in UTF-8 (exactly `String#startsWith` on
+   * well-formed strings). The core adds the index range `[prefix, upper bound)` around it; this is
+   * the exact check. SQLite: `substr(cast(column as blob), …) = cast(? as blob)`; PostgreSQL (a
+   * `COLLATE "C"` column): `starts_with(column, $n)`.
+   */
+  startsWith(column: string, prefix: string): Expression<SqlBool>
+  /**
+   * True when text comparison (`<`, `>=`, ORDER BY) on the store's text columns is byte-wise on
+   * UTF-8, i.e. Unicode code point order (SQLite's BINARY collation; PostgreSQL's `COLLATE "C"`).
+   * Only then may the core bound a prefix scan by a range.
+   */
+  readonly bytewiseText: boolean
+  /** The value to bind for a blob column (SQLite: a Buffer view; PostgreSQL `bytea`: the same). */
+  toBlob(value: Uint8Array): unknown
+  /** A private `Uint8Array` copy of a blob column's value as the driver returns it. */
+  fromBlob(value: unknown): Uint8Array
+  /**
+   * Statement that serialises the transactions of one account, run first in every transaction
+   * the store opens, or undefined when opening the transaction already does. SQLite: undefined
+   * (the driver's `BEGIN IMMEDIATE` takes the database's write lock); PostgreSQL: e.g.
+   * `select pg_advisory_xact_lock(hashtext($1))`.
+   */
+  lockAccount(account: string): CompiledQuery | undefined
+  /**
+   * Maps a driver failure to a typed store error: lock timeouts / serialisation failures become a
+   * retryable `StoreBusyError`, anything else a `StoreError` with the driver error as `cause`;
+   * errors that are already typed pass through.
+   */
+  toStoreError(e: unknown, operation: string): Error
+}

@@ -1,0 +1,151 @@
+import { StoreError } from '@vouch/tm-core/contracts'
+import { CompiledQuery, type Transaction } from 'kysely'
+import type { Db, SqlStoreCore } from './context.ts'
+import type { TrustDb } from './schema.ts'
+
+/** One running database transaction, shared by the views of its (nested) transaction functions. */
+interface TxShared {
+  readonly trx: Transaction<TrustDb>
+  /** calls on the transaction run one after the other, even if `fn` does not await them */
+  queue: Promise<unknown>
+  /** counter for savepoint names of nested transactions */
+  savepoints: number
+}
+
+/** The part of a transaction handed to one transaction function: usable until that function settles. */
+interface TxState {
+  readonly shared: TxShared
+  active: boolean
+}
+
+/**
+ * How the calls of one account view reach the database: a plain call runs on its own (a
+ * transaction of its own when it has several statements), a call on a transaction's view is
+ * queued on that transaction's connection. Errors of the driver become typed store errors
+ * (`dialect.toStoreError`: busy → `StoreBusyError`).
+ */
+export class TxRunner {
+  readonly #core: SqlStoreCore
+  readonly #account: string
+  readonly #tx: TxState | undefined
+
+  constructor(core: SqlStoreCore, account: string, tx: TxState | undefined) {
+    this.#core = core
+    this.#account = account
+    this.#tx = tx
+  }
+
+  #check(operation: string): void {
+    if (this.#core.closed) throw new StoreError(`${operation}: the store is closed`)
+    if (this.#tx !== undefined && !this.#tx.active) {
+      throw new StoreError(`${operation}: the transaction is finished; use the store, not the old tx`)
+    }
+  }
+
+  /** One statement (or reads): runs on its own, or inside the current transaction. */
+  run<T>(operation: string, fn: (db: Db) => Promise<T>): Promise<T> {
+    return this.#exec(operation, fn, false)
+  }
+
+  /** Several statements that must commit together: a transaction of their own unless in one. */
+  atomic<T>(operation: string, fn: (db: Db) => Promise<T>): Promise<T> {
+    return this.#exec(operation, fn, true)
+  }
+
+  async #exec<T>(operation: string, fn: (db: Db) => Promise<T>, atomic: boolean): Promise<T> {
+    this.#check(operation)
+    const tx = this.#tx
+    if (tx !== undefined) return this.#enqueue(tx.shared, operation, fn)
+    const core = this.#core
+    try {
+      if (!atomic) return await fn(core.db)
+      return await core.db.transaction().execute(this.#locked(fn))
+    } catch (e) {
+      throw core.dialect.toStoreError(e, operation)
+    }
+  }
+
+  /** `fn`, after the dialect's account lock if opening a transaction does not take one already. */
+  #locked<D extends Db, T>(fn: (db: D) => Promise<T>): (db: D) => Promise<T> {
+    const lock = this.#core.dialect.lockAccount(this.#account)
+    if (lock === undefined) return fn
+    return async (trx) => {
+      await trx.executeQuery(lock)
+      return fn(trx)
+    }
+  }
+
+  /** Runs `fn` on the transaction's connection after every call queued before it. */
+  #enqueue<T>(shared: TxShared, operation: string, fn: (db: Db) => Promise<T>): Promise<T> {
+    const next = shared.queue.then(async () => {
+      this.#check(operation)
+      try {
+        return await fn(shared.trx)
+      } catch (e) {
+        throw this.#core.dialect.toStoreError(e, operation)
+      }
+    })
+    shared.queue = next.catch(() => {})
+    return next
+  }
+
+  /**
+   * The contract's `transaction`: `fn` gets a runner for the transaction. What `fn` throws is
+   * passed on as is; BEGIN/COMMIT failures become typed store errors.
+   */
+  async transaction<T>(fn: (tx: TxRunner) => Promise<T>): Promise<T> {
+    this.#check('transaction')
+    const outer = this.#tx
+    if (outer !== undefined) return this.#nested(outer.shared, fn)
+    let thrown: { readonly error: unknown } | undefined
+    try {
+      return await this.#core.db.transaction().execute(
+        this.#locked(async (trx) => {
+          const state: TxState = { shared: { trx, queue: Promise.resolve(), savepoints: 0 }, active: true }
+          try {
+            const result = await fn(new TxRunner(this.#core, this.#account, state))
+            await state.shared.queue
+            return result
+          } catch (error) {
+            thrown = { error }
+            throw error
+          } finally {
+            state.active = false
+          }
+        }),
+      )
+    } catch (e) {
+      if (thrown !== undefined && thrown.error === e) throw e
+      throw this.#core.dialect.toStoreError(e, 'transaction')
+    }
+  }
+
+  /**
+   * A nested transaction joins the outer one and commits with it; if its function throws, a
+   * savepoint undoes its own writes only (as the reference store does), and the error goes on.
+   */
+  async #nested<T>(shared: TxShared, fn: (tx: TxRunner) => Promise<T>): Promise<T> {
+    const name = `vouch_sp_${++shared.savepoints}`
+    await this.#enqueue(shared, 'transaction', (db) =>
+      db.executeQuery(CompiledQuery.raw(`savepoint ${name}`)),
+    )
+    const state: TxState = { shared, active: true }
+    try {
+      const result = await fn(new TxRunner(this.#core, this.#account, state))
+      await shared.queue
+      state.active = false
+      await this.#enqueue(shared, 'transaction', (db) =>
+        db.executeQuery(CompiledQuery.raw(`release ${name}`)),
+      )
+      return result
+    } catch (error) {
+      state.active = false
+      await shared.queue
+      await this.#enqueue(shared, 'transaction', async (db) => {
+        await db.executeQuery(CompiledQuery.raw(`rollback to ${name}`))
+        await db.executeQuery(CompiledQuery.raw(`release ${name}`))
+      })
+      throw error
+    }
+  }
+}
