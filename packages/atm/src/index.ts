@@ -6,6 +6,9 @@
  * the only keys they may be encrypted for.
  */
 export { createAtm } from './engine.ts'
+export type { LocalChange, PlanKey, PlannedTrustMessage, PlanState } from './plan.ts'
+export { allowedKeys, keysAfter, planDecision, planMessages } from './plan.ts'
+export { levelForNewKey, resolveSecurityPolicy } from './policy.ts'
 export type {
   ApplyUriOptions,
   Atm,
@@ -27,6 +30,7 @@ export type {
   ResolvedAtmPolicy,
   SkippedDecision,
   SkipReason,
+  TransactionOptions,
   TrustUri,
   UriDecisionSummary,
 } from './types.ts'

@@ -175,7 +175,22 @@ export interface UriDecisionSummary {
   readonly skippedOwnKeys: readonly KeyId[]
 }
 
-export interface ApplyUriOptions {
+/**
+ * The last argument of every engine call that touches the store (kysely's `trx` style).
+ */
+export interface TransactionOptions {
+  /**
+   * The caller's transaction (the `tx` its `AccountTrustStore.transaction` function was handed):
+   * the engine then does all its work through it, in a savepoint of its own
+   * (`store.transaction(...)` nested in the caller's), and commits or rolls back with the caller.
+   * Events are emitted once the engine's savepoint settled: before the caller commits, so a
+   * listener may see a change the caller then rolls back. Omitted: the engine runs its own
+   * transaction on the store given to `createAtm` and emits after it committed.
+   */
+  readonly store?: AccountTrustStore
+}
+
+export interface ApplyUriOptions extends TransactionOptions {
   readonly uriSource: UriSource
   /** URI-4: must resolve `true` before anything is stored or sent */
   readonly confirm: (summary: UriDecisionSummary) => Promise<boolean>
@@ -289,15 +304,20 @@ export interface Atm {
   /**
    * The security policy that applies to `encryption` now, with the engine's precedence: the
    * explicit `policy.securityPolicy`, else the store's `getSecurityPolicy(encryption)`, else
-   * `toakafa`. Reads the store (outside a transaction) only when no policy was given explicitly.
+   * `toakafa` ({@link resolveSecurityPolicy}). Reads the store (outside a transaction, or through
+   * `options.store`) only when no policy was given explicitly.
    */
-  effectiveSecurityPolicy(encryption: EncryptionNamespace): Promise<SecurityPolicy>
+  effectiveSecurityPolicy(
+    encryption: EncryptionNamespace,
+    options?: TransactionOptions,
+  ): Promise<SecurityPolicy>
   /** Manually (or by URI) authenticates keys of `owner`; sends ATM-S1 … S4. */
   authenticate(
     encryption: EncryptionNamespace,
     owner: BareJid,
     keyIds: readonly KeyId[],
     origin?: DecisionOrigin,
+    options?: TransactionOptions,
   ): Promise<DecisionResult>
   /** Manually (or by URI) distrusts keys of `owner`; sends ATM-S5, S6. */
   distrust(
@@ -305,29 +325,44 @@ export interface Atm {
     owner: BareJid,
     keyIds: readonly KeyId[],
     origin?: DecisionOrigin,
+    options?: TransactionOptions,
   ): Promise<DecisionResult>
   /** Both at once, in one transaction (distrust wins for a key listed in both, D-8). */
-  decide(input: DecisionInput, origin?: DecisionOrigin): Promise<DecisionResult>
-  /** URI-3, URI-4, X15: applies a Trust Message URI after `confirm` said yes. */
+  decide(input: DecisionInput, origin?: DecisionOrigin, options?: TransactionOptions): Promise<DecisionResult>
+  /**
+   * URI-3, URI-4, X15: applies a Trust Message URI after `confirm` said yes. With
+   * `options.store`, the reads shown to `confirm` and the decision go through the caller's
+   * transaction.
+   */
   applyUri(uri: TrustUri, options: ApplyUriOptions): Promise<DecisionResult>
   /** ATM-R1 … R6, ATM-P1: applies or postpones a received, decrypted trust message. */
-  handleTrustMessage(input: ReceivedTrustMessage): Promise<ReceiveResult>
+  handleTrustMessage(input: ReceivedTrustMessage, options?: TransactionOptions): Promise<ReceiveResult>
   /**
    * A batch (an archive catch-up page) in ONE store transaction, in order: the same results and
    * final state as `handleTrustMessage` once per message. A message that would make
    * `handleTrustMessage` reject gets `outcome: 'rejected'` (with `error`) and leaves nothing
    * stored (a savepoint); the others still apply. A `StoreError` rejects the whole batch and
-   * nothing of it is stored. Events fire after the batch committed, in message order.
+   * nothing of it is stored. Events fire after the batch committed, in message order. With
+   * `options.store` the batch is a savepoint of the caller's transaction, and a `StoreError`
+   * rejects the call with the caller's transaction still open (the caller decides).
    */
-  handleTrustMessages(inputs: readonly ReceivedTrustMessage[]): Promise<readonly ReceiveResult[]>
-  /** A device/key appeared (bundle fetch, key exchange): stores it per the security policy. */
+  handleTrustMessages(
+    inputs: readonly ReceivedTrustMessage[],
+    options?: TransactionOptions,
+  ): Promise<readonly ReceiveResult[]>
+  /**
+   * A device/key appeared (bundle fetch, key exchange, a decrypted message's `learnedKeys`):
+   * stores the keys not stored yet at the level {@link levelForNewKey} gives them. The only path
+   * by which a new key gets a level: backends report key ids and never set one.
+   */
   keysDiscovered(
     encryption: EncryptionNamespace,
     owner: BareJid,
     keyIds: readonly KeyId[],
+    options?: TransactionOptions,
   ): Promise<KeysDiscoveredResult>
   /** D-11: forgets that `owner` was ever authenticated, so TOAKAFA trusts its new keys again. */
-  resetToakafa(encryption: EncryptionNamespace, owner: BareJid): Promise<void>
+  resetToakafa(encryption: EncryptionNamespace, owner: BareJid, options?: TransactionOptions): Promise<void>
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends AtmEventName>(event: E, listener: (payload: AtmEvents[E]) => void): () => void
 }

@@ -1,0 +1,47 @@
+/**
+ * New keys (internal): `keysDiscovered`, the only path that stores a key ATM did not decide about.
+ * Its level is the policy's (policy.ts: explicit → store → default, then TOAKAFA / D-11).
+ */
+import type { BareJid, EncryptionNamespace, KeyId } from '@vouch/tm-core'
+import { record } from './apply.ts'
+import { checkOwner, type Engine, requireBackend, run, securityPolicyOf } from './context.ts'
+import { levelForNewKey } from './policy.ts'
+import type { KeysDiscoveredResult, TransactionOptions } from './types.ts'
+
+/**
+ * Stores the keys of `owner` not stored yet, at the level {@link levelForNewKey} gives them; keys
+ * already stored keep theirs (X12, ATM-P2). Our own key and, for a one-key-per-identity protocol,
+ * our own account's keys are never stored (X8, ATM-4).
+ */
+export async function keysDiscovered(
+  engine: Engine,
+  enc: EncryptionNamespace,
+  ownerIn: BareJid,
+  keyIds: readonly KeyId[],
+  options?: TransactionOptions,
+): Promise<KeysDiscoveredResult> {
+  const { account } = engine
+  const backend = requireBackend(engine, enc)
+  const { jid: owner, trust: discovered } = checkOwner(engine, enc, ownerIn, keyIds, [])
+  return run(engine, options, async (ctx) => {
+    const { tx, view, at } = ctx
+    if (owner === account && backend.capabilities.oneKeyPerIdentity) return { added: [] }
+    const ownKey = await view.ownKey(enc)
+    const ids = discovered.filter((id) => !(owner === account && id === ownKey))
+    if (ids.length === 0) return { added: [] }
+    const securityPolicy = await securityPolicyOf(engine, view, enc)
+    // TOAK-1 … TOAK-3, D-11 (sticky per owner): blind trust only before the first authentication.
+    const once = securityPolicy === 'toakafa' ? await tx.wasAuthenticatedOnce(enc, owner) : true
+    const level = levelForNewKey(securityPolicy, once)
+    const added = await tx.addKeys(
+      enc,
+      owner,
+      ids,
+      { provenance: { kind: 'policy', policy: securityPolicy }, at },
+      level,
+    )
+    view.remember(added)
+    record(engine, ctx, added, () => 'undecided')
+    return { added }
+  })
+}

@@ -1,0 +1,217 @@
+/**
+ * ATM-S1 … S6 (XEP-0450 §Use Cases, sending): which trust messages a local decision sends, to
+ * whom, and for which keys they may be encrypted. Pure functions over the state before the
+ * decision (read by the caller): no store, no clock, no I/O. The engine's `decide` reads that
+ * state in its transaction and calls {@link planMessages} and {@link allowedKeys}; the same
+ * pieces composed over the state before alone are {@link planDecision}.
+ */
+import type {
+  BareJid,
+  EncryptionNamespace,
+  KeyId,
+  KeyOwner,
+  KeyRef,
+  TrustLevel,
+  TrustMessage,
+} from '@vouch/tm-core'
+import type { OutgoingTrustMessage } from './types.ts'
+import { NS_ATM } from './types.ts'
+
+const AUTHENTICATED: TrustLevel = 'authenticated'
+const MANUALLY_DISTRUSTED: TrustLevel = 'manually-distrusted'
+const sorted = <T extends string>(xs: Iterable<T>): T[] => [...xs].sort()
+
+/** One stored key and its level (a `KeyRecord` will do). */
+export interface PlanKey {
+  readonly owner: BareJid
+  readonly keyId: KeyId
+  readonly level: TrustLevel
+}
+
+/** What planning needs to know about one account and encryption before a decision. */
+export interface PlanState {
+  /** our own bare JID */
+  readonly account: BareJid
+  readonly encryption: EncryptionNamespace
+  /** the backend's `oneKeyPerIdentity` (OX): ATM-4, X16 */
+  readonly oneKeyPerIdentity: boolean
+  /** this endpoint's own key: never listed, never a recipient (X8) */
+  readonly ownKey: KeyId | undefined
+  /**
+   * The stored keys of `encryption` before the decision. Only `authenticated` and
+   * `manually-distrusted` keys count; others are ignored, so the caller may pass just those.
+   */
+  readonly keys: readonly PlanKey[]
+}
+
+/**
+ * A local decision about one owner's keys, as it changes the store: the keys whose level becomes
+ * `authenticated` and those that become `manually-distrusted` (keys already at that level, our
+ * own key and, for D-8, keys listed in both are left out by the caller).
+ */
+export interface LocalChange {
+  readonly owner: BareJid
+  readonly authenticate: readonly KeyId[]
+  readonly distrust: readonly KeyId[]
+}
+
+/** A trust message to send, before its recipients' keys are known. */
+export interface PlannedTrustMessage {
+  /** bare JID to address the stanza to (own endpoints are reached by Carbons) */
+  readonly to: BareJid
+  readonly message: TrustMessage
+}
+
+/**
+ * ATM-S1 … S6 for one local decision, in sending order: the messages and where they go, from the
+ * state before the decision. Nothing when the change is empty (QXmpp 8, D-5: only decisions made
+ * on this endpoint are sent, by the caller's choice of calling this).
+ */
+export function planMessages(state: PlanState, change: LocalChange): PlannedTrustMessage[] {
+  const { account, encryption, ownKey } = state
+  const { owner, authenticate: toAuth, distrust: toDist } = change
+  if (toAuth.length === 0 && toDist.length === 0) return []
+  // State before the decision (QXmpp's manual algorithm, §3.3), our own key left out (X8).
+  const ownAuthPre: KeyId[] = []
+  const ownDistPre: KeyId[] = []
+  const contactsAuthPre = new Map<BareJid, KeyId[]>()
+  const contactsDistPre = new Map<BareJid, KeyId[]>()
+  for (const r of state.keys) {
+    const own = r.owner === account
+    if (own && r.keyId === ownKey) continue
+    if (r.level === AUTHENTICATED) {
+      if (own) ownAuthPre.push(r.keyId)
+      else push(contactsAuthPre, r.owner, r.keyId)
+    } else if (r.level === MANUALLY_DISTRUSTED) {
+      if (own) ownDistPre.push(r.keyId)
+      else push(contactsDistPre, r.owner, r.keyId)
+    }
+  }
+  const changedOwner: KeyOwner = { jid: owner, trust: sorted(toAuth), distrust: sorted(toDist) }
+
+  const plans: { to: BareJid; owners: KeyOwner[] }[] = []
+  const ownOwnerPre = (): KeyOwner | undefined => {
+    const trust = sorted(ownAuthPre.filter((id) => !(owner === account && toDist.includes(id))))
+    const distrust = sorted(ownDistPre)
+    return trust.length + distrust.length > 0 ? { jid: account, trust, distrust } : undefined
+  }
+
+  if (state.oneKeyPerIdentity) {
+    // ATM-4, ATM-S1/S6 (OOK): always to own endpoints, which share our key.
+    plans.push({ to: account, owners: [changedOwner] })
+  } else if (owner === account) {
+    // ATM-S3, ATM-S5: the changed own keys to every contact with authenticated keys (own
+    // endpoints get a Carbon copy), or to own bare JID when no contact has one.
+    for (const contact of sorted(contactsAuthPre.keys())) plans.push({ to: contact, owners: [changedOwner] })
+    if (contactsAuthPre.size === 0 && ownAuthPre.length > 0)
+      plans.push({ to: account, owners: [changedOwner] })
+  } else if (ownAuthPre.length > 0) {
+    // ATM-S1, ATM-S6: the changed contact keys to own endpoints with authenticated keys.
+    plans.push({ to: account, owners: [changedOwner] })
+  }
+
+  if (!state.oneKeyPerIdentity && toAuth.length > 0) {
+    if (owner === account) {
+      // ATM-S4: all authenticated (and, as QXmpp, manually distrusted) keys of all endpoints
+      // to the own endpoints whose keys were just authenticated.
+      const owners: KeyOwner[] = []
+      for (const contact of sorted(new Set([...contactsAuthPre.keys(), ...contactsDistPre.keys()]))) {
+        owners.push({
+          jid: contact,
+          trust: sorted(contactsAuthPre.get(contact) ?? []),
+          distrust: sorted(contactsDistPre.get(contact) ?? []),
+        })
+      }
+      const own = ownOwnerPre()
+      if (own !== undefined) owners.push(own)
+      if (owners.length > 0) plans.push({ to: account, owners })
+    } else {
+      // ATM-S2: own authenticated (and manually distrusted) keys to the contact.
+      const own = ownOwnerPre()
+      if (own !== undefined) plans.push({ to: owner, owners: [own] })
+    }
+  }
+  return plans.map((p) => ({ to: p.to, message: { usage: NS_ATM, encryption, keyOwners: p.owners } }))
+}
+
+/**
+ * The stored owners whose authenticated keys {@link allowedKeys} reads for a message to `to`
+ * (`undefined`: none are needed, a one-key-per-identity message to our own account).
+ */
+export function recipientOwners(state: Omit<PlanState, 'keys'>, to: BareJid): BareJid[] | undefined {
+  if (state.oneKeyPerIdentity && to === state.account) return undefined
+  return to === state.account ? [state.account] : [to, state.account]
+}
+
+/**
+ * TM-15, TM-21: the keys a trust message to `planned.to` may be encrypted for, given the keys in
+ * the state after the decision (`after`; only `authenticated` ones of `to` and of our account
+ * count): authenticated keys of `to` and our own other authenticated keys, minus our own key and
+ * minus the keys the message itself authenticates (a key is never told about itself, so ATM-S3
+ * reaches exactly the endpoints "with an already authenticated key" and ATM-S4 exactly the newly
+ * authenticated ones). ATM-4, X16: a one-key-per-identity message to our own account is for our
+ * own (shared) key. Order: that of `after`.
+ */
+export function allowedKeys(
+  state: Omit<PlanState, 'keys'>,
+  planned: PlannedTrustMessage,
+  after: readonly PlanKey[],
+): KeyRef[] {
+  const { account, encryption, ownKey } = state
+  const to = planned.to
+  if (state.oneKeyPerIdentity && to === account)
+    return ownKey === undefined ? [] : [{ encryption, owner: account, keyId: ownKey }]
+  const vouched = new Set(planned.message.keyOwners.flatMap((o) => o.trust.map((id) => `${o.jid} ${id}`)))
+  const out: KeyRef[] = []
+  for (const r of after) {
+    if (r.level !== AUTHENTICATED || !(r.owner === to || r.owner === account)) continue
+    if (r.owner === account && r.keyId === ownKey) continue
+    if (vouched.has(`${r.owner} ${r.keyId}`)) continue
+    out.push({ encryption, owner: r.owner, keyId: r.keyId })
+  }
+  return out
+}
+
+/** The keys of `state` once `change` is applied (levels of the changed keys replaced or added). */
+export function keysAfter(state: PlanState, change: LocalChange): PlanKey[] {
+  const level = new Map<KeyId, TrustLevel>()
+  for (const id of change.authenticate) level.set(id, AUTHENTICATED)
+  for (const id of change.distrust) level.set(id, MANUALLY_DISTRUSTED)
+  const out: PlanKey[] = []
+  for (const r of state.keys) {
+    const l = r.owner === change.owner ? level.get(r.keyId) : undefined
+    if (l === undefined) out.push(r)
+    else {
+      out.push({ owner: r.owner, keyId: r.keyId, level: l })
+      level.delete(r.keyId)
+    }
+  }
+  for (const [keyId, l] of level) out.push({ owner: change.owner, keyId, level: l })
+  return out
+}
+
+/**
+ * ATM-S1 … S6 with their keys, from the state before the decision alone: {@link planMessages},
+ * each with {@link allowedKeys} in the state after it (`after`, by default {@link keysAfter});
+ * messages nobody could read are left out. The engine passes the state after as the store holds
+ * it, which differs only when the decision also released postponed decisions (ATM-P1) that changed
+ * keys of a recipient.
+ */
+export function planDecision(
+  state: PlanState,
+  change: LocalChange,
+  after: readonly PlanKey[] = keysAfter(state, change),
+): OutgoingTrustMessage[] {
+  const out: OutgoingTrustMessage[] = []
+  for (const planned of planMessages(state, change)) {
+    const keys = allowedKeys(state, planned, after)
+    if (keys.length > 0) out.push({ to: planned.to, message: planned.message, allowedKeys: keys })
+  }
+  return out
+}
+
+function push(m: Map<BareJid, KeyId[]>, owner: BareJid, keyId: KeyId): void {
+  const list = m.get(owner)
+  if (list === undefined) m.set(owner, [keyId])
+  else list.push(keyId)
+}
