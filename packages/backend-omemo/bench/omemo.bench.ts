@@ -6,24 +6,21 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto'
 import { memoryStore } from '@vouch/store-memory'
-import type { BareJid, FullJid } from '@vouch/tm-core'
+import type { AccountTrustStore, BareJid, FullJid } from '@vouch/tm-core'
 import { Element } from '@vouch/tm-core'
 import { TwomemoHarness, twomemoUnavailable } from '../test/interop/harness.ts'
+import { type OmemoBackend, omemoBackend } from '../src/index.ts'
+import { decryptPayload, encryptPayload } from '../src/payload.ts'
+import { nodeCryptoProvider } from '../src/provider.ts'
 import {
   acceptKeyExchange,
   createActiveSession,
-  decryptPayload,
-  encryptPayload,
-  nodeCryptoProvider,
-  type OmemoBackend,
-  omemoBackend,
   parseKeyExchange,
   sessionDecrypt,
   sessionEncrypt,
-  signSignedPreKey,
-  identityFromSeed,
-  x25519KeyPair,
-} from '../src/index.ts'
+} from '../src/session.ts'
+import { identityFromSeed, signSignedPreKey, x25519KeyPair } from '../src/x3dh.ts'
+import { standInForAtm } from '../test/helpers.ts'
 
 const N = Number(process.env.BENCH_N ?? 400)
 const p = nodeCryptoProvider()
@@ -124,27 +121,36 @@ function roundTrip(
   decryptPayload(p, sealed.ciphertext, sessionDecrypt(p, to, k.bytes))
 }
 
-async function backendAccount(jid: BareJid): Promise<{ jid: BareJid; backend: OmemoBackend }> {
-  const backend = omemoBackend({ preKeyCount: 25 })({ store: memoryStore().forAccount(jid) })
-  await backend.createDevice()
-  return { jid, backend }
+interface Account {
+  readonly jid: BareJid
+  readonly backend: OmemoBackend
+  readonly store: AccountTrustStore
 }
 
-async function introduce(
-  x: { backend: OmemoBackend },
-  y: { jid: BareJid; backend: OmemoBackend }[],
-): Promise<void> {
-  const owner = (y[0] as { jid: BareJid }).jid
+async function backendAccount(jid: BareJid): Promise<Account> {
+  const store = memoryStore().forAccount(jid)
+  const backend = omemoBackend({ preKeyCount: 25 })({ store })
+  await backend.createDevice()
+  return { jid, backend, store }
+}
+
+/** `x` fetches `y`'s device list and bundles; ATM (stood in for) records the keys it learned. */
+async function introduce(x: Account, y: Account[]): Promise<void> {
+  const owner = (y[0] as Account).jid
   await x.backend.importDeviceList(
     owner,
     await Promise.all(y.map(async (d) => ({ id: (await d.backend.ownDeviceId()) as number }))),
   )
+  const keys = []
   for (const d of y)
-    await x.backend.importBundle(
-      owner,
-      (await d.backend.ownDeviceId()) as number,
-      await d.backend.ownBundle(),
+    keys.push(
+      await x.backend.importBundle(
+        owner,
+        (await d.backend.ownDeviceId()) as number,
+        await d.backend.ownBundle(),
+      ),
     )
+  await standInForAtm(x.store, owner, keys)
 }
 
 const body = new Element('body', { xmlns: 'jabber:client' }).t('a'.repeat(200))

@@ -4,6 +4,11 @@
  * on our own X3DH and Double Ratchet over `node:crypto` (with `@noble/curves` for the
  * Edwards→Montgomery conversion): the payload scheme, the protobufs, the `<encrypted/>` wire
  * format, bundles and device lists, and trust-based device selection from the store's levels.
+ *
+ * The root export is the public API. The key directory (PEP publish and fetch of devices and
+ * bundles) is the subpath `@vouch/backend-omemo/pep`. The primitives (X3DH, the Double Ratchet,
+ * sessions, the payload scheme, the protobuf codec) are internal: tests and benchmarks import them
+ * from their source files.
  */
 export type {
   OmemoBackend,
@@ -14,40 +19,10 @@ export type {
   OmemoPolicy,
 } from './backend.ts'
 export { DEFAULT_OMEMO_POLICY, OMEMO_CAPABILITIES, OMEMO_STATE_NAMESPACE, omemoBackend } from './backend.ts'
-export { decryptPayload, EMPTY_KEY_MATERIAL, encryptPayload } from './payload.ts'
-export type { OmemoAuthenticatedMessage, OmemoKeyExchange, OmemoMessage } from './proto.ts'
-export {
-  decodeOmemoAuthenticatedMessage,
-  decodeOmemoKeyExchange,
-  decodeOmemoMessage,
-  encodeOmemoAuthenticatedMessage,
-  encodeOmemoKeyExchange,
-  encodeOmemoMessage,
-  ProtobufError,
-} from './proto.ts'
 export type { CryptoProvider } from './provider.ts'
 export { nodeCryptoProvider } from './provider.ts'
-export type { RatchetLimits, RatchetState } from './ratchet.ts'
-export { DEFAULT_RATCHET_LIMITS, ratchetDecrypt, ratchetEncrypt } from './ratchet.ts'
-export type { EncryptedKey, KeyExchangeInfo, Session } from './session.ts'
-export {
-  acceptKeyExchange,
-  createActiveSession,
-  deserializeSession,
-  parseKeyExchange,
-  serializeSession,
-  sessionDecrypt,
-  sessionEncrypt,
-} from './session.ts'
-export type { IdentityKeyPair, PreKeyBundle, X25519KeyPair } from './x3dh.ts'
-export {
-  identityFromSeed,
-  signSignedPreKey,
-  verifySignedPreKey,
-  x3dhActive,
-  x3dhPassive,
-  x25519KeyPair,
-} from './x3dh.ts'
+export type { RatchetLimits } from './ratchet.ts'
+export { DEFAULT_RATCHET_LIMITS } from './ratchet.ts'
 export type {
   BundleData,
   DeviceListEntry,

@@ -1,11 +1,14 @@
 /**
  * The shared backend suite on OMEMO 2: three accounts with one device each, every bundle and
- * device list imported by every other account (as if fetched from PEP).
+ * device list imported by every other account (as if fetched from PEP), every key recorded at
+ * TOAKAFA's level for a new owner (`automatically-trusted`) as ATM's `keysDiscovered` would:
+ * the backend itself never writes a level.
  */
 import { defineBackendComplianceSuite } from '@vouch/compliance/backend'
 import { memoryStore } from '@vouch/store-memory'
 import type { BareJid } from '@vouch/tm-core'
 import { OMEMO_CAPABILITIES, type OmemoBackend, omemoBackend } from '../src/index.ts'
+import { introduce } from './helpers.ts'
 
 const ALICE = 'alice@example.org' as BareJid
 const BOB = 'bob@example.org' as BareJid
@@ -26,12 +29,7 @@ defineBackendComplianceSuite({
     for (const a of parties)
       for (const b of parties) {
         if (a === b) continue
-        await a.backend.importDeviceList(b.jid, await b.backend.ownDeviceList())
-        await a.backend.importBundle(
-          b.jid,
-          (await b.backend.ownDeviceId()) as number,
-          await b.backend.ownBundle(),
-        )
+        await introduce(a, b.jid, [b.backend])
       }
     const [alice, bob, mallory] = parties as [(typeof parties)[0], (typeof parties)[0], (typeof parties)[0]]
     return { alice, bob, mallory }

@@ -1,4 +1,7 @@
+import type { AccountTrustStore, BareJid, KeyId, TrustLevel } from '@vouch/tm-core'
+import type { OmemoBackend } from '../src/backend.ts'
 import { type CryptoProvider, nodeCryptoProvider } from '../src/provider.ts'
+import { NS_OMEMO2 } from '../src/xep0384.ts'
 import type { PreKeyBundle, X25519KeyPair } from '../src/x3dh.ts'
 import { identityFromSeed, signSignedPreKey, x25519KeyPair } from '../src/x3dh.ts'
 
@@ -41,4 +44,42 @@ export async function expectError(
   if (e.name !== name || (rule !== undefined && e.rule !== rule))
     throw new Error(`expected ${name} ${rule ?? ''}, got ${e.name} ${e.rule ?? ''}: ${e.message}`)
   return e
+}
+
+/**
+ * Stands in for ATM. The backend stores key material and reports the key ids it learned; it never
+ * writes a trust level (ARCHITECTURE item 2). In an application ATM's `keysDiscovered` records
+ * them under the security policy (TOAKAFA: `automatically-trusted` until the owner's first
+ * authentication); tests and benchmarks without ATM record them here, explicitly, at `level`.
+ */
+export async function standInForAtm(
+  store: AccountTrustStore,
+  owner: BareJid,
+  keyIds: readonly KeyId[],
+  level: TrustLevel = 'automatically-trusted',
+): Promise<void> {
+  await store.addKeys(
+    NS_OMEMO2,
+    owner,
+    keyIds,
+    { provenance: { kind: 'policy', policy: 'toakafa' }, at: Date.now() },
+    level,
+  )
+}
+
+/** `x` imports `owner`'s device list and bundles (as fetched from PEP); ATM (stood in for) records the keys. */
+export async function introduce(
+  x: { readonly backend: OmemoBackend; readonly store: AccountTrustStore },
+  owner: BareJid,
+  devices: readonly OmemoBackend[],
+  level: TrustLevel = 'automatically-trusted',
+): Promise<readonly KeyId[]> {
+  const list = []
+  for (const d of devices) list.push({ id: (await d.ownDeviceId()) as number })
+  await x.backend.importDeviceList(owner, list)
+  const keys: KeyId[] = []
+  for (const d of devices)
+    keys.push(await x.backend.importBundle(owner, (await d.ownDeviceId()) as number, await d.ownBundle()))
+  await standInForAtm(x.store, owner, keys, level)
+  return keys
 }

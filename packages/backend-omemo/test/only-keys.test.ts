@@ -4,11 +4,11 @@
  * (XEP-0450 Example 2: A1 → Bob about A2 must not be readable by A2).
  */
 import { memoryStore } from '@vouch/store-memory'
-import type { BareJid, Element, FullJid, KeyRef } from '@vouch/tm-core'
+import type { AccountTrustStore, BareJid, Element, FullJid, KeyRef } from '@vouch/tm-core'
 import { Element as XmlElement } from '@vouch/tm-core'
 import { describe, expect, it } from 'vitest'
 import { NS_OMEMO2, type OmemoBackend, omemoBackend, parseEncrypted } from '../src/index.ts'
-import { expectError } from './helpers.ts'
+import { expectError, standInForAtm } from './helpers.ts'
 
 const ALICE = 'alice@example.org' as BareJid
 const BOB = 'bob@example.org' as BareJid
@@ -16,17 +16,22 @@ const BOB = 'bob@example.org' as BareJid
 interface Device {
   readonly jid: BareJid
   readonly backend: OmemoBackend
+  readonly store: AccountTrustStore
   readonly deviceId: number
   readonly key: KeyRef
 }
 
 async function device(jid: BareJid): Promise<Device> {
-  const backend = omemoBackend({ preKeyCount: 25 })({ store: memoryStore().forAccount(jid) })
+  const store = memoryStore().forAccount(jid)
+  const backend = omemoBackend({ preKeyCount: 25 })({ store })
   const { deviceId, keyId } = await backend.createDevice()
-  return { jid, backend, deviceId, key: { encryption: NS_OMEMO2, owner: jid, keyId } }
+  return { jid, backend, store, deviceId, key: { encryption: NS_OMEMO2, owner: jid, keyId } }
 }
 
-/** A1, A2 (Alice) and B1 (Bob), every device list and bundle known everywhere, all authenticated. */
+/**
+ * A1, A2 (Alice) and B1 (Bob), every device list and bundle known everywhere, every key
+ * automatically trusted (recorded as ATM's keysDiscovered would: the backend writes no level).
+ */
 async function world(): Promise<{ a1: Device; a2: Device; b1: Device }> {
   const a1 = await device(ALICE)
   const a2 = await device(ALICE)
@@ -39,7 +44,8 @@ async function world(): Promise<{ a1: Device; a2: Device; b1: Device }> {
     }
     for (const o of all) {
       if (o === d) continue
-      await d.backend.importBundle(o.jid, o.deviceId, await o.backend.ownBundle())
+      const keyId = await d.backend.importBundle(o.jid, o.deviceId, await o.backend.ownBundle())
+      await standInForAtm(d.store, o.jid, [keyId])
     }
   }
   return { a1, a2, b1 }

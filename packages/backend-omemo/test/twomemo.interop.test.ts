@@ -6,7 +6,7 @@
  * skipped visibly.
  */
 import { memoryStore } from '@vouch/store-memory'
-import type { BareJid, Element, FullJid } from '@vouch/tm-core'
+import type { AccountTrustStore, BareJid, Element, FullJid } from '@vouch/tm-core'
 import { Element as XmlElement, parseXml } from '@vouch/tm-core'
 import { buildEnvelope } from '@vouch/sce'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -17,7 +17,7 @@ import {
   omemoBackend,
   parseEncrypted,
 } from '../src/index.ts'
-import { expectError } from './helpers.ts'
+import { expectError, standInForAtm } from './helpers.ts'
 import { TwomemoHarness, twomemoUnavailable } from './interop/harness.ts'
 
 const unavailable = twomemoUnavailable()
@@ -47,15 +47,17 @@ describe.skipIf(unavailable !== undefined)(
     interface Ts {
       jid: BareJid
       backend: OmemoBackend
+      store: AccountTrustStore
     }
 
     async function tsAccount(): Promise<Ts> {
       const jid = uniq('ts') as BareJid
-      const backend = omemoBackend({ preKeyCount: 25 })({ store: memoryStore().forAccount(jid) })
+      const store = memoryStore().forAccount(jid)
+      const backend = omemoBackend({ preKeyCount: 25 })({ store })
       const { deviceId } = await backend.createDevice()
       await h.putBundle(jid, deviceId, buildBundle(await backend.ownBundle()).toString())
       await h.putDevices(jid, buildDeviceList(await backend.ownDeviceList()).toString())
-      return { jid, backend }
+      return { jid, backend, store }
     }
 
     async function pyAccount(): Promise<{
@@ -73,10 +75,13 @@ describe.skipIf(unavailable !== undefined)(
     async function learn(ts: Ts, jid: BareJid): Promise<void> {
       const list = (await h.getDevices(jid)).xml as string
       await ts.backend.importDeviceList(jid, parseXml(list))
+      const keys = []
       for (const d of await ts.backend.devices(jid)) {
         const bundle = (await h.getBundle(jid, d.deviceId)).xml as string
-        await ts.backend.importBundle(jid, d.deviceId, parseXml(bundle))
+        keys.push(await ts.backend.importBundle(jid, d.deviceId, parseXml(bundle)))
       }
+      // ATM (stood in for) records the keys the backend learned: the backend writes no level
+      await standInForAtm(ts.store, jid, keys)
     }
 
     const body = (t: string): Element => new XmlElement('body', { xmlns: 'jabber:client' }).t(t)

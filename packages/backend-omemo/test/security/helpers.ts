@@ -9,7 +9,7 @@ import {
   sessionDecrypt,
   sessionEncrypt,
 } from '../../src/session.ts'
-import { makeDevice, provider as p } from '../helpers.ts'
+import { introduce, makeDevice, provider as p } from '../helpers.ts'
 
 /** An established pair of sessions (alice initiated, bob answered). */
 export function establishedPair() {
@@ -34,17 +34,9 @@ export async function backendPair(init: OmemoInit = {}) {
   }
   const alice = await make('alice@example.org' as BareJid)
   const bob = await make('bob@example.org' as BareJid)
-  for (const [x, y] of [
-    [alice, bob],
-    [bob, alice],
-  ] as const) {
-    await x.backend.importDeviceList(y.jid, await y.backend.ownDeviceList())
-    await x.backend.importBundle(
-      y.jid,
-      (await y.backend.ownDeviceId()) as number,
-      await y.backend.ownBundle(),
-    )
-  }
+  // each fetches the other's device list and bundle; ATM (stood in for) records the keys
+  await introduce(alice, bob.jid, [bob.backend])
+  await introduce(bob, alice.jid, [alice.backend])
   return { alice, bob }
 }
 
