@@ -1,13 +1,11 @@
 import { memoryStore } from '@vouch/store-memory'
 import type { BareJid } from '@vouch/tm-core'
-import xml from '@xmpp/xml'
 import { describe, expect, it } from 'vitest'
-import { isProcessed, markProcessed, processedCount } from '../src/state.ts'
-import { dedupKeys } from '../src/xep0359-ids.ts'
+import { isProcessed, markProcessed, processedCount } from '../src/processed.ts'
 
 const alice = 'alice@example.org' as BareJid
 
-describe('XEP-0359 processed ids', () => {
+describe('processed ids (dedup memory of the receive pipeline)', () => {
   it('keeps at most the bound, forgetting the oldest first', async () => {
     const store = memoryStore().forAccount(alice)
     for (let i = 0; i < 10; i++) await markProcessed(store, [`sid:${i}`], 4)
@@ -22,17 +20,5 @@ describe('XEP-0359 processed ids', () => {
     await markProcessed(store, ['oid:x', 'oid:x'], 10)
     await markProcessed(store, ['oid:x'], 10)
     expect(await processedCount(store)).toBe(1)
-  })
-
-  it("only trusts a stanza-id added by the own account's archive (§5), and scopes origin-id by sender", () => {
-    const m = xml(
-      'message',
-      { from: 'bob@example.org/B1' },
-      xml('stanza-id', { xmlns: 'urn:xmpp:sid:0', by: 'mallory@example.org', id: 'forged' }),
-      xml('stanza-id', { xmlns: 'urn:xmpp:sid:0', by: alice, id: 'real' }),
-      xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id: 'o1' }),
-    )
-    expect(dedupKeys(m, alice)).toEqual(['sid:real', 'oid:bob@example.org:o1'])
-    expect(dedupKeys(m, alice, 'archived')).toEqual(['sid:archived', 'oid:bob@example.org:o1'])
   })
 })

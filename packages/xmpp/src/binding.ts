@@ -15,8 +15,6 @@ import type {
   AtmPolicy,
   DecisionResult,
   OutgoingTrustMessage,
-  ReceivedTrustMessage,
-  ReceiveResult,
   TrustUri,
   UriDecisionSummary,
 } from '@vouch/atm'
@@ -24,35 +22,27 @@ import { createAtm } from '@vouch/atm'
 import type {
   AccountTrustStore,
   BareJid,
-  DecryptedContent,
   EncryptionBackend,
   EncryptionNamespace,
   EncryptOptions,
   FullJid,
+  KeyDirectory,
+  PepAccess,
   KeyId,
   KeyRef,
   TrustLevel,
   UriSource,
 } from '@vouch/tm-core'
-import {
-  DecryptionError,
-  encryptedMessageStanza,
-  findTrustMessage,
-  parseXml,
-  serializeTrustMessage,
-  UntrustedKeyError,
-} from '@vouch/tm-core'
+import { encryptedMessageStanza, parseXml, serializeTrustMessage, UntrustedKeyError } from '@vouch/tm-core'
 import type { Client } from '@xmpp/client'
 import xml, { type Element } from '@xmpp/xml'
-import { type AmbientStore, ambientStore } from './ambient-store.ts'
-import { type KeyDirectory, type PepAccess, pepAccess } from './key-directory.ts'
+import { type ReceiveOutcome, type ReceivedCopy, receivePipeline } from '@vouch/pipeline'
+import { pepAccess } from './key-directory.ts'
 import { DEFAULT_MAX_STAMP_AGE_SECONDS, referenceTime } from './reference-time.ts'
 import {
   addToOutbox,
   getLastArchiveId,
   getLastArchiveStamp,
-  isProcessed,
-  markProcessed,
   type OutboxEntry,
   readOutbox,
   removeFromOutbox,
@@ -91,7 +81,7 @@ export interface VouchXmppInit {
   readonly store: AccountTrustStore
   /** the encryption backends (built over {@link store}), the first one is the chat default */
   readonly backends: readonly EncryptionBackend[]
-  /** PEP key announcement per backend (e.g. {@link oxKeyDirectory}) */
+  /** PEP key announcement per backend: the directories the backend packages ship (`@vouch/backend-ox/pep`, `@vouch/backend-omemo/pep`) */
   readonly keyDirectories?: readonly KeyDirectory[]
   /** ATM policy (STYLE rule 9); default: the engine's safe defaults */
   readonly policy?: Partial<AtmPolicy>
@@ -245,7 +235,6 @@ const DEFAULT_CAPS_NODE = 'https://github.com/vouch/vouch'
 export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
   const account = init.store.account
   const now = init.now ?? (() => new Date())
-  const ambient: AmbientStore = ambientStore(init.store)
   const backends = new Map<EncryptionNamespace, EncryptionBackend>()
   for (const b of init.backends) backends.set(b.namespace, b)
   const directories = new Map<EncryptionNamespace, KeyDirectory>()
@@ -273,10 +262,10 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
   }
   const fail = (e: unknown): void => emit('error', e instanceof Error ? e : new Error(String(e)))
 
-  // ---- the engine, on the ambient view of the store
+  // ---- the engine and the receive pipeline (every call that must join a transaction takes it)
   const atm = createAtm({
     account,
-    store: ambient.view,
+    store: init.store,
     backends: init.backends.map((b) => ({ namespace: b.namespace, capabilities: b.capabilities })),
     ...(init.policy === undefined ? {} : { policy: init.policy }),
     now: () => now().getTime(),
@@ -285,6 +274,12 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
         if ((listeners.get('confirmation-needed')?.size ?? 0) === 0) return resolve(false)
         emit('confirmation-needed', { key: d.key, to: d.to, senderJid: d.senderJid, answer: resolve })
       }),
+  })
+  const pipeline = receivePipeline({
+    store: init.store,
+    atm,
+    backends: init.backends,
+    maxProcessedIds: maxProcessed,
   })
   const offAtm = atm.on('level-changed', (e) => emit('trust-changed', { key: e.key, from: e.from, to: e.to }))
 
@@ -300,7 +295,6 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
       for (const f of b.capabilities.discoFeatures ?? []) features.add(f)
     }
     for (const d of directories.values()) {
-      for (const f of d.features ?? []) features.add(f)
       for (const n of d.notifyNodes) features.add(notifyFeature(n))
     }
     return { identities: [{ category: 'client', type: 'pc', name: 'Vouch' }], features: [...features] }
@@ -387,143 +381,26 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     readonly stamp?: Date | undefined
   }
 
-  /**
-   * What receiving one copy came to, inside the transaction. Nothing is announced before the
-   * transaction committed: a rolled-back receive has no events.
-   */
-  type Received =
-    | { readonly kind: 'duplicate'; readonly keys: readonly string[] }
-    /** processed, nothing to report (plaintext, an empty OMEMO message) */
-    | { readonly kind: 'done' }
-    /** a decrypt failure a key refresh may cure: nothing of it was written */
-    | { readonly kind: 'retry' }
-    | { readonly kind: 'rejected'; readonly from: string; readonly error: Error }
-    | { readonly kind: 'chat'; readonly chat: ReceivedChat }
-    | { readonly kind: 'trust'; readonly from: string; readonly input: ReceivedTrustMessage }
-
-  const toError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)))
-
-  /**
-   * Dedup, decrypt (joining `tx`: the ratchet step commits with the rest or not at all), parse,
-   * and note the copy in `processed` (the batch records them all in `tx` at its end). Trust messages are returned for the caller
-   * to apply in the same transaction. Store failures propagate (the transaction then rolls back).
-   */
-  async function receiveInTx(
-    tx: AccountTrustStore,
-    inc: Incoming,
-    allowRetry: boolean,
-    processed: Set<string>,
-  ): Promise<Received> {
+  /** The pipeline's view of a copy: its encrypted element, addresses, dedup keys, our reference time. */
+  function copyOf(inc: Incoming): ReceivedCopy {
     const { message } = inc
-    const keys = dedupKeys(message, account, inc.archiveId)
-    if (keys.some((k) => processed.has(k)) || (keys.length > 0 && (await isProcessed(tx, keys))))
-      return { kind: 'duplicate', keys }
-    /** recorded as processed at the end of the batch, in its transaction */
-    const markDone = (): void => {
-      for (const k of keys) processed.add(k)
-    }
-    const enc = encryptedChild(message)
-    if (enc === undefined) {
-      // plaintext: never a trust message (X2); nothing for this package to do
-      markDone()
-      return { kind: 'done' }
-    }
-    const from = String(message.attrs.from ?? '')
-    const to = String(message.attrs.to ?? account)
-    const fromBare = bareOf(from) ?? account
-    const toBare = bareOf(to) ?? account
-    const sentByUs = fromBare === account
-    const time = referenceTime({
-      clock: now(),
-      account,
-      archiveStamp: inc.stamp,
-      message,
-      maxStampAgeSeconds,
-    })
-    let decrypted: DecryptedContent
-    try {
-      decrypted = await enc.backend.decrypt(
-        enc.el,
-        { from: from as FullJid, to: to as FullJid },
-        sentByUs ? { now: time, expectedTo: toBare, store: tx } : { now: time, store: tx },
-      )
-    } catch (e) {
-      if (isStoreFailure(e)) throw e
-      // the sender may have a key we have not fetched yet: the caller refreshes once and retries
-      if (allowRetry && !sentByUs && e instanceof Error && e.name === 'DecryptionError')
-        return { kind: 'retry' }
-      markDone()
-      return { kind: 'rejected', from, error: toError(e) }
-    }
-    markDone()
-    // keys this message made known (a key exchange from a new device): ATM decides their level
-    if (decrypted.learnedKeys !== undefined && decrypted.learnedKeys.length > 0)
-      await atm.keysDiscovered(decrypted.carrier, decrypted.senderJid, decrypted.learnedKeys)
-    // an empty message (OMEMO key exchange answer, heartbeat) advanced the session: nothing to read
-    if (decrypted.sessionOnly === true) return { kind: 'done' }
-
-    if (decrypted.payload.some((p) => p.name === 'trust-message')) {
-      try {
-        const container = xml('message', { xmlns: 'jabber:client' })
-        for (const p of decrypted.payload) container.cnode(p)
-        const parsed = findTrustMessage(container, {
-          keyIdLength: (e) => backends.get(e)?.capabilities.keyIdLength,
-        })
-        if (!decrypted.signed) throw new DecryptionError('TM-2', 'a trust message must be signed')
-        return {
-          kind: 'trust',
-          from,
-          input: {
-            message: parsed.message,
-            senderJid: from as FullJid,
-            senderKey: decrypted.senderKey,
-            carrier: decrypted.carrier,
-            encrypted: decrypted.encrypted,
-            signed: decrypted.signed,
-            // a protocol without a protected time (no envelope): our reference time (D-9 orders by arrival)
-            sceTime: (decrypted.time ?? time).getTime(),
-          },
-        }
-      } catch (e) {
-        if (isStoreFailure(e)) throw e
-        return { kind: 'rejected', from, error: toError(e) }
-      }
-    }
-
-    const body = decrypted.payload.find((p) => p.name === 'body')
-    if (body === undefined) return { kind: 'done' }
-    const senderKey = decrypted.signed ? decrypted.senderKey : undefined
+    const from = String(message.attrs.from ?? '') as FullJid
+    const to = String(message.attrs.to ?? account) as FullJid
+    const sentByUs = (bareOf(from) ?? account) === account
     return {
-      kind: 'chat',
-      chat: {
-        id: message.attrs.id as string | undefined,
-        from: from as FullJid,
-        to: to as FullJid,
-        peer: sentByUs ? toBare : fromBare,
-        direction: sentByUs ? 'outgoing' : 'incoming',
-        body: body.text(),
-        encryption: decrypted.carrier,
-        senderKey,
-        trustLevel: senderKey === undefined ? 'undecided' : await senderTrust(tx, decrypted, senderKey),
-        time: decrypted.time ?? time,
-        source: inc.source,
-      },
+      encrypted: encryptedChild(message)?.el,
+      from,
+      to,
+      dedupKeys: dedupKeys(message, account, inc.archiveId),
+      referenceTime: referenceTime({
+        clock: now(),
+        account,
+        archiveStamp: inc.stamp,
+        message,
+        maxStampAgeSeconds,
+      }),
+      ...(sentByUs ? { expectedTo: bareOf(to) ?? account } : {}),
     }
-  }
-
-  /**
-   * The trust of the key that sent a message, as the store holds it: for copies from our own
-   * account too (another own device is not trusted because it says it is ours), except our own
-   * key itself (OX: every own endpoint shares it), which is ours.
-   */
-  async function senderTrust(
-    tx: AccountTrustStore,
-    decrypted: DecryptedContent,
-    senderKey: KeyId,
-  ): Promise<TrustLevel> {
-    if (decrypted.senderJid === account && (await tx.getOwnKey(decrypted.carrier)) === senderKey)
-      return 'authenticated'
-    return tx.getTrustLevel(decrypted.carrier, decrypted.senderJid, senderKey)
   }
 
   /** Where the archive pointer moves when a batch commits. */
@@ -533,12 +410,11 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
   }
 
   /**
-   * Receives `batch` (one live copy, or one MAM page) in ONE transaction: every copy is
-   * decrypted, its trust message applied (`handleTrustMessages`, in order) and it is recorded as
-   * processed, and the archive pointer moves to `position`, all committed together or not at
-   * all. A store failure rolls the whole batch back and holds the archive pointer where it was,
-   * so the next catch-up reads it again. Copies whose decryption a key refresh may cure are
-   * received again one by one after the refresh (outside the transaction: it uses the network).
+   * Receives `batch` (one live copy, or one MAM page) through the receive pipeline, in ONE
+   * transaction together with the archive pointer's move to `position`. A store failure rolls
+   * the whole batch back and holds the archive pointer where it was, so the next catch-up reads
+   * it again. Copies whose decryption a key refresh may cure are received again one by one after
+   * the refresh (outside the transaction: it uses the network). Events go out after the commit.
    */
   async function receiveBatch(
     batch: readonly Incoming[],
@@ -554,57 +430,54 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     }
     for (const s of senders.values()) await ensureKeys(s.enc, s.owner).catch(() => undefined)
 
-    const retries: Incoming[] = []
-    let received: { readonly inc: Incoming; readonly r: Received }[]
-    let applied: readonly ReceiveResult[]
+    let outcomes: readonly ReceiveOutcome[]
     try {
-      ;({ received, applied } = await ambient.transaction(async (tx) => {
-        const out: { inc: Incoming; r: Received }[] = []
-        const processed = new Set<string>()
-        for (const inc of batch) out.push({ inc, r: await receiveInTx(tx, inc, allowRetry, processed) })
-        if (processed.size > 0) await markProcessed(tx, [...processed], maxProcessed)
-        const inputs = out.flatMap((x) => (x.r.kind === 'trust' ? [x.r.input] : []))
-        const results = inputs.length > 0 ? await atm.handleTrustMessages(inputs) : []
-        if (position !== undefined && !out.some((x) => x.r.kind === 'retry'))
-          await setArchivePosition(tx, position.id, position.stamp)
-        return { received: out, applied: results }
-      }))
+      outcomes = await pipeline.receive(batch.map(copyOf), {
+        allowRetry,
+        ...(position === undefined
+          ? {}
+          : { commit: (tx: AccountTrustStore) => setArchivePosition(tx, position.id, position.stamp) }),
+      })
     } catch (e) {
       if (isStoreFailure(e)) holdArchivePointer = true
       throw e
     }
 
-    let i = 0
-    for (const { inc, r } of received) {
+    const retries: Incoming[] = []
+    for (const [i, o] of outcomes.entries()) {
+      const inc = batch[i] as Incoming
       const source = inc.source
-      switch (r.kind) {
-        case 'duplicate':
-          emit('duplicate', { keys: r.keys, source })
-          break
-        case 'rejected':
-          emit('rejected', { from: r.from, error: r.error, source })
-          break
-        case 'chat':
-          emit('message', r.chat)
-          break
-        case 'trust': {
-          const result = applied[i++] as ReceiveResult
-          if (result.outcome === 'rejected')
-            emit('rejected', { from: r.from, error: result.error ?? new Error('rejected'), source })
-          else emit('trust-message', { from: r.from, outcome: result.outcome, reason: result.reason, source })
-          break
-        }
-        case 'retry':
-          retries.push(inc)
-          break
-        case 'done':
-          break
-      }
+      const from = String(inc.message.attrs.from ?? '')
+      if (o.kind === 'duplicate') emit('duplicate', { keys: o.keys, source })
+      else if (o.kind === 'rejected') emit('rejected', { from, error: o.error, source })
+      else if (o.kind === 'retry') retries.push(inc)
+      else if (o.kind === 'trust')
+        emit('trust-message', { from, outcome: o.result.outcome, reason: o.result.reason, source })
+      else if (o.kind === 'chat') emit('message', chatOf(inc, o))
     }
     for (const inc of retries) await receiveAfterRefresh(inc)
     if (retries.length > 0 && position !== undefined && !holdArchivePointer)
       await setArchivePosition(init.store, position.id, position.stamp)
     if (allowRetry) await afterMessages(batch)
+  }
+
+  function chatOf(inc: Incoming, o: Extract<ReceiveOutcome, { kind: 'chat' }>): ReceivedChat {
+    const from = String(inc.message.attrs.from ?? '')
+    const to = String(inc.message.attrs.to ?? account)
+    const sentByUs = (bareOf(from) ?? account) === account
+    return {
+      id: inc.message.attrs.id as string | undefined,
+      from: from as FullJid,
+      to: to as FullJid,
+      peer: sentByUs ? (bareOf(to) ?? account) : (bareOf(from) ?? account),
+      direction: sentByUs ? 'outgoing' : 'incoming',
+      body: o.body.text(),
+      encryption: o.content.carrier,
+      senderKey: o.content.signed ? o.content.senderKey : undefined,
+      trustLevel: o.trustLevel,
+      time: o.time,
+      source: inc.source,
+    }
   }
 
   /** A copy the sender's known keys could not decrypt: refresh them once, then receive it again. */
@@ -835,9 +708,12 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     return flushing
   }
 
-  async function queueOutgoing(outgoing: readonly OutgoingTrustMessage[]): Promise<void> {
+  async function queueOutgoing(
+    tx: AccountTrustStore,
+    outgoing: readonly OutgoingTrustMessage[],
+  ): Promise<void> {
     for (const o of outgoing) {
-      await addToOutbox(ambient.view, {
+      await addToOutbox(tx, {
         id: randomId(),
         to: o.to,
         xml: serializeTrustMessage(o.message).toString(),
@@ -848,10 +724,10 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
   }
 
   /** A local decision and its outbox entries commit together; then the outbox is flushed. */
-  async function decided(run: () => Promise<DecisionResult>): Promise<DecisionResult> {
-    const result = await ambient.transaction(async () => {
-      const r = await run()
-      await queueOutgoing(r.outgoing)
+  async function decided(run: (tx: AccountTrustStore) => Promise<DecisionResult>): Promise<DecisionResult> {
+    const result = await init.store.transaction(async (tx) => {
+      const r = await run(tx)
+      await queueOutgoing(tx, r.outgoing)
       return r
     })
     await flushOutbox().catch(fail)
@@ -927,11 +803,13 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     backends,
     discoInfo,
     sendChat,
-    authenticate: (enc, owner, keyIds) => decided(() => atm.authenticate(enc, owner, keyIds)),
-    distrust: (enc, owner, keyIds) => decided(() => atm.distrust(enc, owner, keyIds)),
+    authenticate: (enc, owner, keyIds) =>
+      decided((tx) => atm.authenticate(enc, owner, keyIds, undefined, { store: tx })),
+    distrust: (enc, owner, keyIds) =>
+      decided((tx) => atm.distrust(enc, owner, keyIds, undefined, { store: tx })),
     applyUri: async (uri, options) => {
       await refreshKeys(uri.jid, uri.encryption).catch(() => undefined)
-      return decided(() => atm.applyUri(uri, options))
+      return decided((tx) => atm.applyUri(uri, { ...options, store: tx }))
     },
     refreshKeys,
     publishKeys,

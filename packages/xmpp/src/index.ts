@@ -6,8 +6,6 @@
  * (XEP-0030/0115), deduplication by XEP-0359 ids, stream resumption (XEP-0198) without losing
  * or applying a decision twice.
  */
-export type { AmbientStore } from './ambient-store.ts'
-export { ambientStore } from './ambient-store.ts'
 export type {
   MessageSource,
   ReceivedChat,
@@ -28,7 +26,7 @@ export {
   startClient,
   stopClient,
 } from './connect.ts'
-export type { KeyDirectory, PepAccess } from './key-directory.ts'
+export type { KeyDirectory, PepAccess } from '@vouch/tm-core'
 export { pepAccess } from './key-directory.ts'
 export {
   NS_CAPS,
@@ -43,10 +41,11 @@ export {
   NS_SID,
 } from './namespaces.ts'
 export type { OutboxEntry } from './state.ts'
-export { getLastArchiveId, processedCount, readOutbox, XMPP_STATE_NAMESPACE } from './state.ts'
+export { processedCount } from '@vouch/pipeline'
+export { getLastArchiveId, readOutbox, XMPP_STATE_NAMESPACE } from './state.ts'
 export type { DiscoIdentity, DiscoInfo } from './xep0030-disco.ts'
 export { capsVerification, discoInfoElement, queryDiscoInfo } from './xep0030-disco.ts'
-export type { PepEvent, PepItem, PublishOptions } from './xep0060-pep.ts'
+export type { PepEvent, PepItem, PublishOptions } from '@vouch/tm-core'
 export { notifyFeature, pepFetch, pepPublish, publishOptionsElement, readPepEvent } from './xep0060-pep.ts'
 export { RegistrationError, registerInBand } from './xep0077-register.ts'
 export { fixStreamManagementCounter, NS_SM } from './xep0198-sm.ts'
@@ -56,5 +55,3 @@ export type { ArchivedMessage, MamClient, MamPage, MamQuery } from './xep0313-ma
 export { mamClient } from './xep0313-mam.ts'
 export { dedupKeys, originId, originIdElement, stanzaIdBy } from './xep0359-ids.ts'
 export { oxKeyDirectory } from './xep0373-directory.ts'
-export type { OmemoKeyDirectoryOptions } from './xep0384-directory.ts'
-export { emptyMessageStanza, omemoKeyDirectory } from './xep0384-directory.ts'

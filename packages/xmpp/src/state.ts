@@ -1,7 +1,8 @@
 /**
  * What the binding keeps in the store's backend state (namespace `vouch-xmpp`), so it survives
- * restarts: the last archive id seen (MAM catch-up starts after it), the processed stanza ids
- * (bounded: the oldest are forgotten first) and the outbox of trust messages not yet sent.
+ * restarts: the last archive id seen and its stamp (MAM catch-up starts after it) and the outbox
+ * of trust messages not yet sent. (The processed stanza ids are the receive pipeline's, under the
+ * same namespace: `@vouch/pipeline`.)
  */
 import type { AccountTrustStore } from '@vouch/tm-core'
 
@@ -30,45 +31,6 @@ export async function getLastArchiveStamp(s: AccountTrustStore): Promise<Date | 
 export async function setArchivePosition(s: AccountTrustStore, id: string, stamp: Date): Promise<void> {
   await setText(s, 'mam:last', id)
   await setText(s, 'mam:last-stamp', stamp.toISOString())
-}
-
-/** True when any of `keys` was recorded as processed. */
-export async function isProcessed(s: AccountTrustStore, keys: readonly string[]): Promise<boolean> {
-  for (const k of keys) if ((await s.getState(XMPP_STATE_NAMESPACE, `seen:${k}`)) !== undefined) return true
-  return false
-}
-
-/**
- * Records `keys` as processed. At most `max` keys are kept: beyond that the oldest are
- * forgotten (a copy older than that many messages may be processed again; the engine's replay
- * check (D-9) still refuses to apply a decision twice).
- */
-export async function markProcessed(
-  s: AccountTrustStore,
-  keys: readonly string[],
-  max: number,
-): Promise<void> {
-  let next = Number((await getText(s, 'seen-next')) ?? '0')
-  let low = Number((await getText(s, 'seen-low')) ?? '0')
-  for (const k of keys) {
-    if ((await s.getState(XMPP_STATE_NAMESPACE, `seen:${k}`)) !== undefined) continue
-    await setText(s, `seen:${k}`, String(next))
-    await setText(s, `seenq:${pad(next)}`, k)
-    next++
-    while (next - low > max) {
-      const old = await getText(s, `seenq:${pad(low)}`)
-      if (old !== undefined) await s.deleteState(XMPP_STATE_NAMESPACE, `seen:${old}`)
-      await s.deleteState(XMPP_STATE_NAMESPACE, `seenq:${pad(low)}`)
-      low++
-    }
-  }
-  await setText(s, 'seen-next', String(next))
-  await setText(s, 'seen-low', String(low))
-}
-
-/** Number of processed ids kept now. */
-export async function processedCount(s: AccountTrustStore): Promise<number> {
-  return (await s.listState(XMPP_STATE_NAMESPACE, 'seenq:')).length
 }
 
 /** An outgoing trust message waiting to be sent (written in the decision's transaction). */

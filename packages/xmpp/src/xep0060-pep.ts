@@ -4,21 +4,11 @@
  * XEP-0163: Personal Eventing Protocol — implements v1.2.2 (`+notify` filtered notifications §4).
  * https://xmpp.org/extensions/xep-0060.html  https://xmpp.org/extensions/xep-0163.html
  */
-import type { BareJid } from '@vouch/tm-core'
+import type { BareJid, PepEvent, PepItem, PublishOptions } from '@vouch/tm-core'
 import type { Client } from '@xmpp/client'
 import xml, { type Element } from '@xmpp/xml'
 import { NS_DATA_FORMS, NS_PUBSUB, NS_PUBSUB_EVENT, PUBLISH_OPTIONS_FORM_TYPE } from './namespaces.ts'
 import { child, childElements } from './util.ts'
-
-/** One PEP item. */
-export interface PepItem {
-  readonly id: string
-  /** the payload element, `undefined` for a notification without payload */
-  readonly payload: Element | undefined
-}
-
-/** XEP-0060 node configuration fields sent as publish-options (`pubsub#access_model`, …). */
-export type PublishOptions = Readonly<Record<string, string>>
 
 /** The `<publish-options/>` data form (XEP-0060 §7.1.5). */
 export function publishOptionsElement(options: PublishOptions): Element {
@@ -67,13 +57,6 @@ function readItems(items: Element): PepItem[] {
     out.push({ id: String(item.attrs.id ?? ''), payload: childElements(item)[0] })
   }
   return out
-}
-
-export interface PepEvent {
-  readonly from: BareJid
-  readonly node: string
-  readonly items: readonly PepItem[]
-  readonly retracted: readonly string[]
 }
 
 /** Reads a `<message/>` carrying a pubsub `<event/>` (§7.1.2.1), or `undefined`. */

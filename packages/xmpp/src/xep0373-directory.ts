@@ -17,14 +17,12 @@ import {
   chooseCurrentKeys,
   NODE_PUBLIC_KEYS,
   NS_OX,
-  NS_OX_IM,
   publicKeyDataNode,
   buildPublicKeysList,
   withOwnKey,
 } from '@vouch/backend-ox'
 import type { BareJid, KeyId } from '@vouch/tm-core'
-import type { KeyDirectory, PepAccess } from './key-directory.ts'
-import type { PepItem } from './xep0060-pep.ts'
+import type { KeyDirectory, PepAccess, PepItem } from '@vouch/tm-core'
 
 const OPEN = { 'pubsub#access_model': 'open' } as const
 
@@ -81,7 +79,6 @@ export function oxKeyDirectory(ox: OxBackend): KeyDirectory {
   return {
     namespace: NS_OX,
     notifyNodes: [NODE_PUBLIC_KEYS],
-    features: [NS_OX_IM],
     publishOwn,
     async refresh(owner, pep) {
       if (owner === account) return ox.ownKeys()

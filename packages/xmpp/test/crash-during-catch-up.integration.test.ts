@@ -19,7 +19,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { type VouchXmpp, vouchXmpp } from '../src/binding.ts'
 import { createClient, startClient, stopClient } from '../src/connect.ts'
 import { readOutbox } from '../src/state.ts'
-import { omemoKeyDirectory } from '../src/xep0384-directory.ts'
+import { omemoKeyDirectory } from '@vouch/backend-omemo/pep'
 import { eventually, jidOf, PASSWORD, SKIP_INTEGRATION, startTestServer } from './helpers.ts'
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url))

@@ -96,7 +96,7 @@ describe.skipIf(SKIP_INTEGRATION)(
       await again
       await a3.vouch.idle()
       // once: from offline storage (live, our server's <delay/>) or the archive, the other copy a duplicate
-    expect(later.map((m) => m.body)).toEqual(['while Alice was offline'])
+      expect(later.map((m) => m.body)).toEqual(['while Alice was offline'])
       expect(await getLastArchiveId(a3.store)).not.toBe(stale)
     })
   },

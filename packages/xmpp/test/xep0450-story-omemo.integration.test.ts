@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type VouchXmpp, type VouchXmppEvents, vouchXmpp } from '../src/binding.ts'
 import { createClient, startClient } from '../src/connect.ts'
 import { readOutbox } from '../src/state.ts'
-import { omemoKeyDirectory } from '../src/xep0384-directory.ts'
+import { omemoKeyDirectory } from '@vouch/backend-omemo/pep'
 import { eventually, jidOf, PASSWORD, SKIP_INTEGRATION, startTestServer } from './helpers.ts'
 
 type Name = 'A1' | 'A2' | 'A3' | 'B1'

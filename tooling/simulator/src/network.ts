@@ -11,14 +11,17 @@
  * - An endpoint that is offline receives nothing live; when it comes online it fetches the device
  *   lists again and catches up from its account's archive (every archived message since it was
  *   created that it has not received yet, deduplicated by stanza id as a client would).
- * - Stand-in encryption: a message is encrypted exactly for the `allowedKeys` the engine chose.
- *   An endpoint whose key is not among them cannot read it ("unreadable"); one whose key is among
- *   them decrypts it and hands it to `handleTrustMessage` (encrypted, with the sender's key and
- *   the SCE time). Every (message, reader) pair is recorded in {@link Network.reads}.
+ * - Receiving runs the production receive pipeline (`@vouch/pipeline`, the one `@vouch/xmpp`
+ *   runs): dedup by stanza id, decrypt, parse, ATM, in one transaction. Only the encryption is a
+ *   stand-in backend: a message is encrypted exactly for the `allowedKeys` the engine chose; an
+ *   endpoint whose key is not among them cannot decrypt it ("unreadable"); one whose key is among
+ *   them gets the trust message with the sender's key and the SCE time. Every (message, reader)
+ *   pair is recorded in {@link Network.reads}.
  * - Wire format: unless `wire: false`, every message goes through the XEP-0434 codec
  *   (`serializeTrustMessage` → string → `parseXml` → `parseTrustMessage`).
- * - Adversary (seeded): random delays (reordering), duplicated deliveries (replays, which bypass
- *   stanza-id deduplication), and lost live copies whose archived copy is delivered later.
+ * - Adversary (seeded): random delays (reordering), duplicated deliveries (replays under a new
+ *   stanza id, so they bypass stanza-id deduplication), and lost live copies whose archived copy
+ *   is delivered later.
  */
 import type {
   Atm,
@@ -29,10 +32,13 @@ import type {
   ReceiveResult,
 } from '@vouch/atm'
 import { createAtm } from '@vouch/atm'
+import { type ReceivePipeline, receivePipeline } from '@vouch/pipeline'
 import { memoryStore } from '@vouch/store-memory'
 import type {
   AccountTrustStore,
   BareJid,
+  DecryptedContent,
+  EncryptionBackend,
   EncryptionNamespace,
   FullJid,
   KeyId,
@@ -42,13 +48,15 @@ import type {
   TrustStore,
 } from '@vouch/tm-core'
 import {
+  DecryptionError,
+  Element,
   keyIdFromBytes,
   NS_OMEMO_2,
   parseBareJid,
   parseFullJid,
-  parseTrustMessage,
   parseXml,
   serializeTrustMessage,
+  toBareJid,
 } from '@vouch/tm-core'
 import { createRng, type Rng } from './prng.ts'
 
@@ -261,6 +269,8 @@ interface Queued {
 interface EndpointState {
   ep: SimEndpoint
   trustStore: TrustStore
+  /** the production receive pipeline over this endpoint's store, engine and stand-in backend */
+  pipeline: ReceivePipeline
   online: boolean
   epoch: number
   /** archive index at creation: catch-up starts there */
@@ -346,6 +356,7 @@ export async function createNetwork(init: NetworkInit = {}): Promise<Network> {
     const st: EndpointState = {
       ep: undefined as unknown as SimEndpoint,
       trustStore,
+      pipeline: undefined as unknown as ReceivePipeline,
       online: options.online ?? true,
       epoch: 0,
       archiveFrom: acc.archive.length,
@@ -367,6 +378,7 @@ export async function createNetwork(init: NetworkInit = {}): Promise<Network> {
       },
     }
     st.ep = ep
+    st.pipeline = receivePipeline({ store, atm, backends: [standInBackend(st)] })
     states.set(label, st)
     order.push(st)
     acc.endpoints.push(st)
@@ -524,6 +536,44 @@ export async function createNetwork(init: NetworkInit = {}): Promise<Network> {
 
   // ------------------------------------------------------------ receiving
 
+  /**
+   * The stand-in encryption of one endpoint: the "ciphertext" names the message; it decrypts only
+   * for an endpoint whose key is among the message's allowed keys (TM-15, TM-21).
+   */
+  function standInBackend(st: EndpointState): EncryptionBackend {
+    return {
+      namespace: encryption,
+      capabilities: { oneKeyPerIdentity: false, keyIdLength, protectsEnvelope: true },
+      ownKeys: async () => [st.ep.key],
+      keysOf: async (owner) => account(owner).endpoints.map((e) => e.ep.key),
+      encrypt: () => Promise.reject(new Error('the simulator sends through its network')),
+      async decrypt(el): Promise<DecryptedContent> {
+        const m = messageById.get(String(el.attrs.id))
+        if (m === undefined) throw new DecryptionError('SIM-CIPHERTEXT', 'no such message')
+        const readable = m.allowedKeys.some(
+          (k) => k.encryption === encryption && k.owner === st.ep.account && k.keyId === st.ep.key,
+        )
+        if (!readable)
+          throw new DecryptionError('SIM-NOT-FOR-US', `the key of ${st.ep.label} is not a recipient (TM-21)`)
+        const tm = m.wire === undefined ? serializeTrustMessage(m.message) : parseXml(m.wire)
+        return {
+          content: tm,
+          payload: [tm],
+          senderJid: toBareJid(m.fromJid),
+          senderFullJid: m.fromJid,
+          carrier: encryption,
+          encrypted: true,
+          mode: 'signcrypt',
+          time: new Date(m.sceTime),
+          to: [m.to],
+          rpadLength: 0,
+          signed: true,
+          senderKey: m.senderKey,
+        }
+      },
+    }
+  }
+
   async function deliver(q: Queued): Promise<void> {
     const st = state(q.to)
     const m = messageById.get(q.messageId)
@@ -533,15 +583,24 @@ export async function createNetwork(init: NetworkInit = {}): Promise<Network> {
       trace.push({ kind: 'lost', at: clock, messageId: m.id, to: st.ep.label })
       return
     }
-    if (q.via === 'archive' && st.received.has(m.id)) return // MAM result already seen (stanza id)
+    const [outcome] = await st.pipeline.receive([
+      {
+        encrypted: new Element('encrypted', { xmlns: encryption, id: m.id }),
+        from: m.fromJid,
+        to: m.to,
+        // live and archived copies carry the archive's stanza id; a replay comes under a new one
+        dedupKeys: q.via === 'replay' ? [] : [`sid:${m.id}`],
+        referenceTime: new Date(clock),
+      },
+    ])
+    if (outcome === undefined || outcome.kind === 'duplicate') return
     st.received.add(m.id)
     stats.deliveries++
-    const readable = m.allowedKeys.some(
-      (k) => k.encryption === encryption && k.owner === st.ep.account && k.keyId === st.ep.key,
-    )
-    if (!readable) {
+    const unreadable =
+      outcome.kind === 'rejected' && (outcome.error as { rule?: string }).rule === 'SIM-NOT-FOR-US'
+    if (unreadable) {
       stats.unreadable++
-      const rec: DeliveryRecord = { messageId: m.id, to: st.ep.label, via: q.via, at: clock, readable }
+      const rec: DeliveryRecord = { messageId: m.id, to: st.ep.label, via: q.via, at: clock, readable: false }
       deliveries.push(rec)
       trace.push({ kind: 'deliver', ...rec })
       return
@@ -554,31 +613,29 @@ export async function createNetwork(init: NetworkInit = {}): Promise<Network> {
       readerKey: st.ep.key,
       readerInjected: st.ep.injected,
     })
-    const message =
-      m.wire === undefined
-        ? m.message
-        : parseTrustMessage(parseXml(m.wire), { keyIdLength: () => keyIdLength }).message
-    const r = await st.ep.atm.handleTrustMessage({
-      message,
-      senderJid: m.fromJid,
-      senderKey: m.senderKey,
-      carrier: encryption,
-      encrypted: true,
-      sceTime: m.sceTime,
-    })
+    if (outcome.kind !== 'trust' && outcome.kind !== 'rejected')
+      throw new Error(`a trust message was received as ${outcome.kind}`)
     const rec: DeliveryRecord = {
       messageId: m.id,
       to: st.ep.label,
       via: q.via,
       at: clock,
-      readable,
-      outcome: r.outcome,
-      ...(r.reason === undefined ? {} : { reason: r.reason }),
+      readable: true,
+      ...(outcome.kind === 'trust'
+        ? {
+            outcome: outcome.result.outcome,
+            ...(outcome.result.reason === undefined ? {} : { reason: outcome.result.reason }),
+          }
+        : {
+            outcome: 'rejected' as const,
+            reason: (outcome.error as { rule?: string }).rule ?? outcome.error.name,
+          }),
     }
     deliveries.push(rec)
     trace.push({ kind: 'deliver', ...rec })
     // D-5: received decisions are never re-broadcast; the engine returns nothing to send
-    if (r.outgoing.length > 0) sendOutgoing(st.ep.label, r.outgoing)
+    if (outcome.kind === 'trust' && outcome.result.outgoing.length > 0)
+      sendOutgoing(st.ep.label, outcome.result.outgoing)
   }
 
   async function runUntil(limit: number, maxDeliveries: number): Promise<number> {

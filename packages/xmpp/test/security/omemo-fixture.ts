@@ -27,10 +27,24 @@ export async function device(jid: BareJid): Promise<Device> {
   return { jid, store, backend, key: (await backend.ownKeys())[0] as KeyId }
 }
 
-/** `x` learns `y`'s device (its device list and bundle). */
+/**
+ * `x` learns `y`'s device (its device list and bundle), registered at `automatically-trusted`
+ * (stands in for ATM `keysDiscovered` under TOAKAFA: the backend stores key material only).
+ */
 export async function introduce(x: Device, y: Device): Promise<void> {
   await x.backend.importDeviceList(y.jid, await y.backend.ownDeviceList())
-  await x.backend.importBundle(y.jid, (await y.backend.ownDeviceId()) as number, await y.backend.ownBundle())
+  const id = await x.backend.importBundle(
+    y.jid,
+    (await y.backend.ownDeviceId()) as number,
+    await y.backend.ownBundle(),
+  )
+  await x.store.addKeys(
+    NS_OMEMO2,
+    y.jid,
+    [id],
+    { provenance: { kind: 'manual' }, at: Date.now() },
+    'automatically-trusted',
+  )
 }
 
 export async function setLevel(d: Device, owner: BareJid, key: KeyId, level: TrustLevel): Promise<void> {
