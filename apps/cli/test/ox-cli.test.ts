@@ -67,3 +67,30 @@ describe('vouch ox restore: a Base64 backup', () => {
     }
   })
 })
+
+describe('vouch ox import: the level comes from ATM (keysDiscovered), not from the backend', () => {
+  it("registers a contact's new key under TOAKAFA (automatically trusted) and encrypts to it", async () => {
+    const bobData = freshData()
+    const aliceData = freshData()
+    const BOB = 'bob@example.org'
+    expect((await vouch(['ox', 'keygen', '--data', bobData, '--jid', BOB])).code).toBe(0)
+    expect((await vouch(['ox', 'keygen', '--data', aliceData, '--jid', JID])).code).toBe(0)
+    const exported = await vouch(['ox', 'export', '--data', bobData, '--jid', BOB])
+    const imported = await vouch(
+      ['ox', 'import', '-', '--owner', BOB, '--data', aliceData, '--jid', JID, '--json'],
+      exported.stdout,
+    )
+    expect(imported.code, imported.stderr).toBe(0)
+    expect(JSON.parse(imported.stdout)).toMatchObject([
+      { owner: BOB, change: 'added', usable: true, level: 'automatically-trusted' },
+    ])
+    const enc = await vouch(['ox', 'encrypt', '-', '--to', BOB, '--data', aliceData, '--jid', JID], 'hi')
+    expect(enc.code, enc.stderr).toBe(0)
+    // importing again changes nothing: the level stays
+    const again = await vouch(
+      ['ox', 'import', '-', '--owner', BOB, '--data', aliceData, '--jid', JID, '--json'],
+      exported.stdout,
+    )
+    expect(JSON.parse(again.stdout)).toMatchObject([{ change: 'unchanged', level: 'automatically-trusted' }])
+  })
+})

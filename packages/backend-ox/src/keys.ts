@@ -158,11 +158,21 @@ export async function keyStatus(key: Key, jid: BareJid, date: Date = new Date())
   try {
     await key.verifyPrimaryKey(date)
   } catch (e) {
+    // classified by the conditions OpenPGP.js checks, in its order, never by its wording
     const msg = (e as Error).message
-    if (/revoked/i.test(msg)) return { usable: false, reason: 'revoked', detail: msg }
-    if (/expired/i.test(msg)) return { usable: false, reason: 'expired', detail: msg }
-    // the primary user may be another user id; the xmpp: one is checked below
-    if (!/user/i.test(msg)) return { usable: false, reason: 'invalid', detail: msg }
+    if (await key.isRevoked(undefined, undefined, date).catch(() => false))
+      return { usable: false, reason: 'revoked', detail: msg }
+    const primaryUser = await key.getPrimaryUser(date).then(
+      () => true,
+      () => false,
+    )
+    // the primary user may be another user id, invalid at `date`: the xmpp: one is checked below
+    if (primaryUser) {
+      const expires = await key.getExpirationTime().catch(() => null)
+      if (expires instanceof Date && expires.getTime() <= date.getTime())
+        return { usable: false, reason: 'expired', detail: msg }
+      return { usable: false, reason: 'invalid', detail: msg }
+    }
   }
   const uid = xmppUserId(jid)
   const users = key.users.filter((u) => u.userID?.userID === uid)

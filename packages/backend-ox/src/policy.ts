@@ -1,7 +1,9 @@
 /**
  * The OX receiver and sender policy (STYLE rule 9): typed, safe by default, passed per call.
+ * Which level a new key gets is not here: ATM's `keysDiscovered` applies the security policy
+ * (`OxPolicy.securityPolicy` was removed with the backend's own copy of TOAKAFA).
  */
-import type { SecurityPolicy, TrustLevel } from '@vouch/tm-core'
+import type { TrustLevel } from '@vouch/tm-core'
 import { ACCEPTED_FOR_ENCRYPTION } from '@vouch/tm-core'
 
 export interface OxPolicy {
@@ -33,11 +35,6 @@ export interface OxPolicy {
   readonly maxDecompressedBytes: number
   /** Cap on the number of `<to/>` elements and `<pubkey-metadata/>` entries. Default 64. */
   readonly maxEntries: number
-  /**
-   * How new keys are registered in the trust store (D-11). `undefined`: the store's policy for
-   * `urn:xmpp:openpgp:0`, else the backend's default (`toakafa`).
-   */
-  readonly securityPolicy?: SecurityPolicy
 }
 
 export const DEFAULT_OX_POLICY: OxPolicy = Object.freeze({

@@ -6,11 +6,11 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { memoryStore } from '@vouch/store-memory'
-import type { BareJid } from '@vouch/tm-core'
+import type { AccountTrustStore, BareJid } from '@vouch/tm-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { OxBackend } from '../src/index.ts'
 import { fingerprintToKeyId, oxBackend, parseContent, readOpenpgpElement } from '../src/index.ts'
-import { ALICE, BOB, body, contentXml, MALLORY, rejectionOf, stanza } from './helpers.ts'
+import { ALICE, BOB, body, contentXml, importKey, MALLORY, rejectionOf, stanza } from './helpers.ts'
 import { Gpg, openpgpOf, skipWithout, toolAvailable, validSigFingerprints } from './interop/tools.ts'
 
 const CAROL = 'carol@example.org' as BareJid // revoked in gpg
@@ -20,6 +20,7 @@ const DAY = 24 * 3600_000
 describe.skipIf(skipWithout('gpg'))('GnuPG interop', () => {
   let gpg: Gpg
   let alice: OxBackend
+  let aliceStore: AccountTrustStore
   let bobFpr: string
   let impostorFpr: string
   let noUidFpr: string
@@ -36,14 +37,17 @@ describe.skipIf(skipWithout('gpg'))('GnuPG interop', () => {
     noUidFpr = gpg.genKey('Bob <bob@example.org>')
     carolFpr = gpg.genKey(`xmpp:${CAROL}`)
     daveFpr = gpg.genKey(`xmpp:${DAVE}`, ['--faked-system-time', '20200101T000000!'], '1d')
-    alice = oxBackend()({ store: memoryStore().forAccount(ALICE) })
+    aliceStore = memoryStore().forAccount(ALICE)
+    alice = oxBackend()({ store: aliceStore })
     await alice.generateOwnKey({ date: new Date(Date.now() - 365 * DAY) })
     gpg.ok(['--import'], await alice.exportPublicKey())
     for (const [jid, fpr] of [
       [BOB, bobFpr],
       [MALLORY, impostorFpr],
     ] as const)
-      await alice.importPublicKey(
+      await importKey(
+        alice,
+        aliceStore,
         jid,
         new Uint8Array(gpg.ok(['--export', '--export-options', 'export-minimal', fpr])),
       )
@@ -189,7 +193,7 @@ describe.skipIf(skipWithout('gpg'))('GnuPG interop', () => {
       })
     })
     it('revoked key: carol revokes in gpg; her messages are rejected (OX-KEY) and we stop encrypting to her', async () => {
-      await alice.importPublicKey(CAROL, new Uint8Array(gpg.ok(['--export', carolFpr])))
+      await importKey(alice, aliceStore, CAROL, new Uint8Array(gpg.ok(['--export', carolFpr])))
       const signed = gpgMessage(contentXml('signcrypt', [ALICE], new Date()), { sign: carolFpr })
       expect((await alice.decrypt(openpgpOf(signed), stanza(CAROL, ALICE))).signed).toBe(true)
       const revDir = join(gpg.home, 'openpgp-revocs.d')

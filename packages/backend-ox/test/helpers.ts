@@ -1,9 +1,16 @@
 /** Test parties: an account on a memory store with an OX backend and a key generated once. */
-import type { AccountTrustStore, BareJid, Element, FullJid, StanzaAddressing } from '@vouch/tm-core'
 import { memoryStore } from '@vouch/store-memory'
-import { parseXml } from '@vouch/tm-core'
+import type {
+  AccountTrustStore,
+  BareJid,
+  Element,
+  FullJid,
+  StanzaAddressing,
+  TrustLevel,
+} from '@vouch/tm-core'
+import { NS_OX, parseXml } from '@vouch/tm-core'
 import * as openpgp from 'openpgp'
-import type { OxBackend, OxInit } from '../src/index.ts'
+import type { KeyInput, OxBackend, OxImportResult, OxInit } from '../src/index.ts'
 import { openpgpElement, oxBackend } from '../src/index.ts'
 
 export const ALICE = 'alice@example.org' as BareJid
@@ -24,10 +31,13 @@ export async function party(jid: BareJid, init: OxInit = {}): Promise<Party> {
   return { jid, store, ox }
 }
 
-/** Makes every party hold every other party's public key (as if fetched from PEP). */
+/**
+ * Makes every party hold every other party's public key (as if fetched from PEP), registered as
+ * ATM's `keysDiscovered` would under TOAKAFA (see {@link discovered}).
+ */
 export async function introduce(...parties: readonly Party[]): Promise<void> {
   for (const a of parties)
-    for (const b of parties) if (a !== b) await a.ox.importPublicKey(b.jid, await b.ox.exportPublicKey())
+    for (const b of parties) if (a !== b) await importKey(a.ox, a.store, b.jid, await b.ox.exportPublicKey())
 }
 
 export function body(text: string): Element {
@@ -102,4 +112,38 @@ export async function ownPrivate(p: Party): Promise<openpgp.PrivateKey> {
   const bytes = await p.store.getState('ox', `secret:${info?.fingerprint}`)
   if (bytes === undefined) throw new Error('no own key')
   return openpgp.readPrivateKey({ binaryKey: bytes })
+}
+
+/**
+ * Stands in for ATM `keysDiscovered` (the only writer of trust levels): registers the usable keys
+ * an import reported at `level` — `automatically-trusted` is what TOAKAFA gives a key of an owner
+ * never authenticated. The backend itself writes no level.
+ */
+export async function discovered(
+  store: AccountTrustStore,
+  results: readonly OxImportResult[],
+  level: TrustLevel = 'automatically-trusted',
+): Promise<void> {
+  for (const r of results)
+    if (r.status.usable)
+      await store.addKeys(
+        NS_OX,
+        r.owner,
+        [r.info.keyId],
+        { provenance: { kind: 'policy', policy: 'toakafa' }, at: Date.now() },
+        level,
+      )
+}
+
+/** `importPublicKey`, then the stand-in for ATM `keysDiscovered` ({@link discovered}). */
+export async function importKey(
+  ox: OxBackend,
+  store: AccountTrustStore,
+  owner: BareJid,
+  input: KeyInput,
+  level?: TrustLevel,
+): Promise<OxImportResult[]> {
+  const results = await ox.importPublicKey(owner, input)
+  await discovered(store, results, level)
+  return results
 }

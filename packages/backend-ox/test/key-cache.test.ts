@@ -9,7 +9,18 @@ import type { BareJid } from '@vouch/tm-core'
 import * as openpgp from 'openpgp'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { generateOxKey, keyIdOf, oxBackend } from '../src/index.ts'
-import { ALICE, BOB, body, introduce, ownPrivate, type Party, party, rejectionOf, stanza } from './helpers.ts'
+import {
+  ALICE,
+  BOB,
+  body,
+  importKey,
+  introduce,
+  ownPrivate,
+  type Party,
+  party,
+  rejectionOf,
+  stanza,
+} from './helpers.ts'
 
 const CAROL = 'carol@example.org' as BareJid
 
@@ -25,7 +36,7 @@ async function twoInstancesOfBob() {
   const store = memoryStore().forAccount(BOB)
   const first = oxBackend()({ store })
   await first.importOwnKey(await ownPrivate(bob))
-  await first.importPublicKey(ALICE, await alice.ox.exportPublicKey())
+  await importKey(first, store, ALICE, await alice.ox.exportPublicKey())
   const second = oxBackend()({ store })
   return { store, first, second }
 }
@@ -86,13 +97,15 @@ describe('parsed-key cache', () => {
 
   it('keeps accounts apart on one store: a revocation in one account does not reach the other', async () => {
     const shared = memoryStore()
-    const aliceOx = oxBackend()({ store: shared.forAccount(ALICE) })
-    const bobOx = oxBackend()({ store: shared.forAccount(BOB) })
+    const aliceStore = shared.forAccount(ALICE)
+    const bobStore = shared.forAccount(BOB)
+    const aliceOx = oxBackend()({ store: aliceStore })
+    const bobOx = oxBackend()({ store: bobStore })
     await aliceOx.importOwnKey(await ownPrivate(alice))
     await bobOx.importOwnKey(await ownPrivate(bob))
     const carolKey = await generateOxKey(CAROL)
-    await aliceOx.importPublicKey(CAROL, carolKey.toPublic().write())
-    await bobOx.importPublicKey(CAROL, carolKey.toPublic().write())
+    await importKey(aliceOx, aliceStore, CAROL, carolKey.toPublic().write())
+    await importKey(bobOx, bobStore, CAROL, carolKey.toPublic().write())
     await aliceOx.encrypt(body('x'), [CAROL]) // both caches warm
     await bobOx.encrypt(body('x'), [CAROL])
     const { publicKey: revoked } = await openpgp.revokeKey({ key: carolKey, format: 'object' })

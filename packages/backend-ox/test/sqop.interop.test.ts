@@ -11,7 +11,7 @@ import * as openpgp from 'openpgp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { OxBackend } from '../src/index.ts'
 import { fingerprintToKeyId, oxBackend, parseContent, readOpenpgpElement } from '../src/index.ts'
-import { ALICE, BOB, body, contentXml, MALLORY, rejectionOf, stanza } from './helpers.ts'
+import { ALICE, BOB, body, contentXml, importKey, MALLORY, rejectionOf, stanza } from './helpers.ts'
 import { ok, openpgpOf, run, skipWithout, tempDir, toolAvailable } from './interop/tools.ts'
 
 const DAY = 24 * 3600_000
@@ -38,11 +38,12 @@ describe.skipIf(skipWithout('sqop'))('sqop interop', () => {
       writeFileSync(f(`${name}.key`), sqop(['generate-key', uid]))
       writeFileSync(f(`${name}.cert`), sqop(['extract-cert'], readFileSync(f(`${name}.key`))))
     }
-    alice = oxBackend()({ store: memoryStore().forAccount(ALICE) })
+    const aliceStore = memoryStore().forAccount(ALICE)
+    alice = oxBackend()({ store: aliceStore })
     await alice.generateOwnKey({ date: new Date(Date.now() - 365 * DAY) })
     writeFileSync(f('alice.cert'), await alice.exportArmoredPublicKey())
-    await alice.importPublicKey(BOB, readFileSync(f('bob.cert'), 'utf8'))
-    await alice.importPublicKey(MALLORY, readFileSync(f('mallory.cert'), 'utf8'))
+    await importKey(alice, aliceStore, BOB, readFileSync(f('bob.cert'), 'utf8'))
+    await importKey(alice, aliceStore, MALLORY, readFileSync(f('mallory.cert'), 'utf8'))
   }, 60_000)
   afterAll(() => dir?.cleanup())
 

@@ -1,10 +1,10 @@
 /**
  * XEP-0373 v0.7.0 §3.3/§4 and OX.md "Keys": generation profile, import forms, minimal export,
- * key ids (D-6), lookup rules, merged updates, and registration in the trust store (TOAKAFA).
+ * key ids (D-6), lookup rules, merged updates; imports write no trust level (ATM does).
  */
 import { memoryStore } from '@vouch/store-memory'
 import type { BareJid } from '@vouch/tm-core'
-import { keyIdByteLength, NS_OX } from '@vouch/tm-core'
+import { keyIdByteLength, NS_OX, parseXml } from '@vouch/tm-core'
 import * as openpgp from 'openpgp'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -226,14 +226,39 @@ describe('updates are merged (key.update): revocations stick', () => {
   })
 })
 
-describe('trust registration under urn:xmpp:openpgp:0 (TOAKAFA, D-11)', () => {
-  it('a new key of a never-authenticated owner is automatically trusted', async () => {
+describe('no trust level from the backend (ATM is the only writer of trust, D-11)', () => {
+  // TOAKAFA (automatically trusted until the owner's first authentication, then automatically
+  // distrusted; 'authenticated-only'; the store's per-encryption policy) lives in ATM's
+  // keysDiscovered: packages/atm/test/toakafa.test.ts
+  it('an import stores the key material and reports its id, and writes no trust record', async () => {
     const { ox, store } = backendFor(ALICE)
     const [r] = await ox.importPublicKey(BOB, bob.toPublic().write())
-    expect(r?.level).toBe('automatically-trusted')
-    expect(await store.getTrustLevel(NS_OX, BOB, keyIdOf(bob))).toBe('automatically-trusted')
+    expect(r).toMatchObject({ owner: BOB, change: 'added', status: { usable: true } })
+    expect(r?.info.keyId).toBe(keyIdOf(bob))
+    expect(r).not.toHaveProperty('level')
+    expect(await store.getKeys(NS_OX)).toEqual([])
+    expect(await store.getTrustLevel(NS_OX, BOB, keyIdOf(bob))).toBe('undecided')
+    // keysOf comes from the key material: the binding knows a key of bob's before ATM ran
+    expect(await ox.keysOf(BOB)).toEqual([keyIdOf(bob)])
   })
-  it('after the owner was authenticated once, a new key is automatically distrusted', async () => {
+  it('an unregistered key is never encrypted to (its level is undecided until ATM registers it)', async () => {
+    const { ox, store } = backendFor(ALICE)
+    await ox.importOwnKey(alice)
+    await ox.importPublicKey(BOB, bob.toPublic().write())
+    expect(await errorOf(ox.encrypt(parseXml("<body xmlns='jabber:client'>x</body>"), [BOB]))).toMatchObject({
+      name: 'UntrustedKeyError',
+    })
+    await store.addKeys(
+      NS_OX,
+      BOB,
+      [keyIdOf(bob)],
+      { provenance: { kind: 'policy', policy: 'toakafa' }, at: Date.now() },
+      'automatically-trusted',
+    )
+    const sent = await ox.encrypt(parseXml("<body xmlns='jabber:client'>x</body>"), [BOB])
+    expect(sent.recipients.map((k) => k.keyId)).toContain(keyIdOf(bob))
+  })
+  it('re-importing leaves every level as it is (an authenticated key stays authenticated)', async () => {
     const { ox, store } = backendFor(ALICE)
     await ox.importPublicKey(BOB, bob.toPublic().write())
     await store.setTrustLevels(NS_OX, [{ owner: BOB, keyIds: [keyIdOf(bob)], level: 'authenticated' }], {
@@ -241,30 +266,18 @@ describe('trust registration under urn:xmpp:openpgp:0 (TOAKAFA, D-11)', () => {
       at: Date.now(),
     })
     const second = await generateOxKey(BOB)
-    const [r] = await ox.importPublicKey(BOB, second.toPublic().write())
-    expect(r?.level).toBe('automatically-distrusted')
-    // the authenticated key stays authenticated when re-imported
-    const [again] = await ox.importPublicKey(BOB, bob.toPublic().write())
-    expect(again?.level).toBe('authenticated')
+    await ox.importPublicKey(BOB, second.toPublic().write())
+    await ox.importPublicKey(BOB, bob.toPublic().write())
+    expect(await store.getTrustLevel(NS_OX, BOB, keyIdOf(bob))).toBe('authenticated')
+    expect(await store.getTrustLevel(NS_OX, BOB, keyIdOf(second))).toBe('undecided')
+    expect([...(await ox.keysOf(BOB))].sort()).toEqual([keyIdOf(bob), keyIdOf(second)].sort())
   })
-  it("with the 'authenticated-only' policy new keys are automatically distrusted", async () => {
-    const { ox } = backendFor(ALICE)
-    const [r] = await ox.importPublicKey(BOB, bob.toPublic().write(), {
-      policy: { securityPolicy: 'authenticated-only' },
-    })
-    expect(r?.level).toBe('automatically-distrusted')
-  })
-  it("the store's per-encryption policy applies when the call gives none", async () => {
-    const { ox, store } = backendFor(ALICE)
-    await store.setSecurityPolicy(NS_OX, 'authenticated-only')
-    const [r] = await ox.importPublicKey(BOB, bob.toPublic().write())
-    expect(r?.level).toBe('automatically-distrusted')
-  })
-  it('an unusable (revoked) key is not registered', async () => {
+  it('an unusable (revoked) key is reported unusable and left out of keysOf', async () => {
     const { ox } = backendFor(ALICE)
     const { publicKey } = await openpgp.revokeKey({ key: bob, format: 'object' })
     const [r] = await ox.importPublicKey(BOB, publicKey.write())
-    expect(r?.level).toBe('undecided')
+    expect(r?.status).toMatchObject({ usable: false, reason: 'revoked' })
+    expect(await ox.keysOf(BOB)).toEqual([])
   })
   it('our own key is the store own key, and never needs a trust level', async () => {
     const { ox, store } = backendFor(ALICE)

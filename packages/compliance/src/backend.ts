@@ -40,8 +40,11 @@ export interface BackendParty {
 
 /**
  * Three parties that already know each other's keys (a shared key directory, fetched bundles,
- * …), each key registered in every other party's store at the default policy's level (TOAKAFA:
- * `automatically-trusted`). `mallory` is the attacker: a legitimate user of the same network.
+ * …): each party's backend holds the key material of the others (`keysOf` lists them). Trust
+ * levels need not be set: backends write none (ATM is the only writer of trust), so before every
+ * test the suite registers each listed key that has no record yet at `automatically-trusted`,
+ * standing in for ATM `keysDiscovered` under TOAKAFA (a key already recorded keeps its level).
+ * `mallory` is the attacker: a legitimate user of the same network.
  */
 export interface BackendWorld {
   readonly alice: BackendParty
@@ -124,6 +127,27 @@ async function expectRejected(
 }
 
 /**
+ * Stands in for ATM `keysDiscovered` (TOAKAFA, no authentication yet): every key a party's backend
+ * lists for another party is stored at `automatically-trusted` unless the store holds it already.
+ */
+async function standInForKeysDiscovered(world: BackendWorld): Promise<void> {
+  const parties = [world.alice, world.bob, world.mallory]
+  for (const a of parties)
+    for (const b of parties) {
+      if (a.jid === b.jid) continue
+      const ids = await a.backend.keysOf(b.jid)
+      if (ids.length > 0)
+        await a.store.addKeys(
+          a.backend.namespace,
+          b.jid,
+          ids,
+          { provenance: { kind: 'policy', policy: 'toakafa' }, at: Date.now() },
+          'automatically-trusted',
+        )
+    }
+}
+
+/**
  * Defines the backend suite (one `describe`, a fresh world per test from `setup.create()`,
  * given to `setup.destroy` afterwards). Call it at the top level of a test file.
  */
@@ -137,6 +161,7 @@ export function defineBackendComplianceSuite(setup: BackendComplianceSetup): voi
     }
     beforeEach(async () => {
       world = await setup.create()
+      await standInForKeysDiscovered(world)
     })
     afterEach(async () => {
       if (world !== undefined) await setup.destroy?.(world)
@@ -275,6 +300,17 @@ export function defineBackendComplianceSuite(setup: BackendComplianceSetup): voi
         expect(known.length).toBeGreaterThan(0)
         for (const id of bobs) expect(known).toContain(id)
         for (const id of known) expect(keyIdByteLength(id)).toBe(caps.keyIdLength)
+      })
+
+      it("keysOf(contact) comes from the backend's key material, whatever the trust level", async () => {
+        const { alice, bob } = w()
+        const known = await alice.backend.keysOf(bob.jid)
+        await alice.store.setTrustLevels(
+          alice.backend.namespace,
+          [{ owner: bob.jid, keyIds: known, level: 'manually-distrusted' }],
+          { provenance: { kind: 'manual' }, at: Date.now() },
+        )
+        expect([...(await alice.backend.keysOf(bob.jid))].sort()).toEqual([...known].sort())
       })
 
       it('the reported sender key has the same format', async () => {

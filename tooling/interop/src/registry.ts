@@ -10,6 +10,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createAtm } from '@vouch/atm'
 import { OMEMO_CAPABILITIES, type OmemoBackend, omemoBackend } from '@vouch/backend-omemo'
 import type { OxBackend } from '@vouch/backend-ox'
 import { generateOxKey, OX_CAPABILITIES, oxBackend } from '@vouch/backend-ox'
@@ -105,8 +106,8 @@ export interface Opened<T> {
 export interface BackendKit {
   /**
    * Endpoints on fresh stores from `open` (one store each) that already know each other, as if
-   * every key had been fetched from PEP: every key of another account is in every store at the
-   * policy's level (TOAKAFA: `automatically-trusted`). Endpoints of one account share the
+   * every key had been fetched from PEP and handed to ATM's `keysDiscovered`: every key of another
+   * account is in every store at the policy's level (TOAKAFA: `automatically-trusted`). Endpoints of one account share the
    * account's key when the backend has one key per identity (OX); otherwise each endpoint has
    * its own device key, known to the account's other endpoints like a contact's.
    */
@@ -175,10 +176,28 @@ export async function openEndpoints<E extends Endpoint>(
       endpoints.push(await build(spec, s.store))
     }
     await introduce(endpoints)
+    await keysDiscovered(endpoints)
     return { value: endpoints, dispose }
   } catch (e) {
     await dispose()
     throw e
+  }
+}
+
+/**
+ * Backends store key material only (ATM is the only writer of trust): every endpoint hands the
+ * keys its backend now knows of every account, its own included, to ATM's `keysDiscovered`, which
+ * registers them under the store's security policy (TOAKAFA: `automatically-trusted`), as the
+ * XMPP binding does after a key directory refresh.
+ */
+async function keysDiscovered(endpoints: readonly Endpoint[]): Promise<void> {
+  const accounts = [...new Set(endpoints.map((e) => e.jid))]
+  for (const e of endpoints) {
+    const atm = createAtm({ account: e.jid, store: e.store, backends: [e.backend], now: () => Date.now() })
+    for (const owner of accounts) {
+      const ids = await e.backend.keysOf(owner)
+      if (ids.length > 0) await atm.keysDiscovered(e.backend.namespace, owner, ids)
+    }
   }
 }
 

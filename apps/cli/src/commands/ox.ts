@@ -8,6 +8,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { createAtm } from '@vouch/atm'
 import type { OxBackend } from '@vouch/backend-ox'
 import {
   decodeBase64,
@@ -19,7 +20,7 @@ import {
   oxMessage,
 } from '@vouch/backend-ox'
 import { sqliteStore } from '@vouch/store-sqlite'
-import type { BareJid, Element, FullJid, ProtectionMode, TrustLevel } from '@vouch/tm-core'
+import type { AccountTrustStore, BareJid, Element, FullJid, ProtectionMode, TrustLevel } from '@vouch/tm-core'
 import {
   DecryptionError,
   Element as XmlElement,
@@ -47,12 +48,16 @@ interface Common {
 const MODES: readonly ProtectionMode[] = ['signcrypt', 'sign', 'crypt']
 
 /** Opens the account's backend on `<data>/vouch.sqlite`, runs `fn`, closes the store. */
-async function withBackend<T>(opts: Common, fn: (ox: OxBackend, account: BareJid) => Promise<T>): Promise<T> {
+async function withBackend<T>(
+  opts: Common,
+  fn: (ox: OxBackend, account: BareJid, store: AccountTrustStore) => Promise<T>,
+): Promise<T> {
   const account = parseBareJid(opts.jid, 'JID')
   mkdirSync(opts.data, { recursive: true })
   const store = await sqliteStore({ database: join(opts.data, 'vouch.sqlite') })
   try {
-    return await fn(oxBackend()({ store: store.forAccount(account) }), account)
+    const accountStore = store.forAccount(account)
+    return await fn(oxBackend()({ store: accountStore }), account, accountStore)
   } finally {
     await store.close()
   }
@@ -120,17 +125,29 @@ export function registerOxCommands(
     .action(async (file: string, opts: Common & { owner: string }) => {
       const text = await readInput(file, io.stdin)
       const owner = parseBareJid(opts.owner, 'JID')
-      await withBackend(opts, async (backend) => {
+      await withBackend(opts, async (backend, account, store) => {
         const input = text.trim().startsWith('<') ? parseXml(text.trim()) : text
+        // the backend stores the key material; ATM gives new usable keys their level (TOAKAFA by
+        // default, or the store's security policy)
         const results = await backend.importPublicKey(owner, input)
-        const json = results.map((r) => ({
+        const usable = results.filter((r) => r.status.usable).map((r) => r.info.keyId)
+        if (usable.length > 0)
+          await createAtm({ account, store, backends: [backend], now: () => Date.now() }).keysDiscovered(
+            backend.namespace,
+            owner,
+            usable,
+          )
+        const levels = await Promise.all(
+          results.map((r) => store.getTrustLevel(backend.namespace, owner, r.info.keyId)),
+        )
+        const json = results.map((r, i) => ({
           owner: r.owner,
           fingerprint: r.info.fingerprint,
           keyId: r.info.keyId,
           change: r.change,
           usable: r.status.usable,
           ...(r.status.usable ? {} : { reason: r.status.reason }),
-          level: r.level,
+          level: levels[i] as TrustLevel,
         }))
         out(opts.json, json, json.map((r) => `${r.fingerprint} ${r.change} ${r.level}`).join('\n'))
       })

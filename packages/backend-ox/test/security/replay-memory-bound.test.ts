@@ -16,7 +16,7 @@ import type * as openpgp from 'openpgp'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { OxBackend, OxPolicy } from '../../src/index.ts'
 import { generateOxKey, OX_REPLAY_STATE_NAMESPACE, oxBackend } from '../../src/index.ts'
-import { ALICE, BOB, body, rejectionOf, stanza } from '../helpers.ts'
+import { ALICE, BOB, body, importKey, rejectionOf, stanza } from '../helpers.ts'
 
 const DAY = 24 * 3600 * 1000
 const YEAR_AGO = new Date(Date.now() - 365 * DAY)
@@ -28,9 +28,10 @@ let alice: OxBackend
 beforeAll(async () => {
   aliceKey = await generateOxKey(ALICE, { date: YEAR_AGO })
   bobKey = await generateOxKey(BOB, { date: YEAR_AGO })
-  alice = oxBackend()({ store: memoryStore().forAccount(ALICE) })
+  const aliceStore = memoryStore().forAccount(ALICE)
+  alice = oxBackend()({ store: aliceStore })
   await alice.importOwnKey(aliceKey)
-  await alice.importPublicKey(BOB, bobKey.toPublic().write())
+  await importKey(alice, aliceStore, BOB, bobKey.toPublic().write())
 })
 
 /** bob on `store`, with a clock the test moves. */

@@ -27,7 +27,7 @@ import {
   oxBackend,
   readOpenpgpElement,
 } from '../../src/index.ts'
-import { ALICE, BOB, body, MALLORY, rejectionOf, stanza } from '../helpers.ts'
+import { ALICE, BOB, body, importKey, MALLORY, rejectionOf, stanza } from '../helpers.ts'
 
 const YEAR_AGO = new Date(Date.now() - 365 * 24 * 3600 * 1000)
 const keys = new Map<BareJid, openpgp.PrivateKey>()
@@ -83,7 +83,7 @@ async function account(jid: BareJid, store: AccountTrustStore): Promise<OxBacken
   const ox = oxBackend()({ store })
   await ox.importOwnKey(key(jid))
   for (const other of [ALICE, BOB, MALLORY])
-    if (other !== jid) await ox.importPublicKey(other, key(other).toPublic().write())
+    if (other !== jid) await importKey(ox, store, other, key(other).toPublic().write())
   return ox
 }
 

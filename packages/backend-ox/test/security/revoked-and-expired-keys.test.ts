@@ -11,6 +11,7 @@ import {
   ALICE,
   BOB,
   body,
+  importKey,
   introduce,
   ownPrivate,
   type Party,
@@ -47,7 +48,8 @@ describe('revoked and expired keys', () => {
     const a2 = oxBackend()({ store })
     await a2.importOwnKey(await ownPrivate(alice))
     const bobKey = await ownPrivate(bob)
-    await a2.importPublicKey(BOB, bobKey.toPublic().write())
+    // registered while usable (as ATM would): the level stays, the revocation alone stops it
+    await importKey(a2, store, BOB, bobKey.toPublic().write())
     const { publicKey: revoked } = await openpgp.revokeKey({ key: bobKey, format: 'object' })
     await a2.importPublicKey(BOB, revoked.write())
     await a2.importPublicKey(BOB, bobKey.toPublic().write()) // an old copy from a cache
@@ -67,7 +69,7 @@ describe('revoked and expired keys', () => {
       date: new Date(Date.now() - 3600_000),
       format: 'object',
     })
-    const [r] = await a2.importPublicKey(BOB, shortLived.toPublic().write())
+    const [r] = await importKey(a2, store, BOB, shortLived.toPublic().write())
     expect(r?.status).toMatchObject({ usable: false, reason: 'expired' })
     expect(await rejectionOf(a2.encrypt(body('x'), [BOB]))).toMatchObject({ name: 'UntrustedKeyError' })
   })
@@ -77,8 +79,8 @@ describe('revoked and expired keys', () => {
     const a2 = oxBackend()({ store })
     await a2.importOwnKey(await ownPrivate(alice))
     const second = await generateOxKey(BOB)
-    await a2.importPublicKey(BOB, (await ownPrivate(bob)).toPublic().write())
-    await a2.importPublicKey(BOB, second.toPublic().write())
+    await importKey(a2, store, BOB, (await ownPrivate(bob)).toPublic().write())
+    await importKey(a2, store, BOB, second.toPublic().write())
     const sent = await a2.encrypt(body('x'), [BOB])
     expect(sent.recipients.map((r) => r.keyId).sort()).toEqual(
       [keyIdOf(second), keyIdOf(await ownPrivate(bob)), keyIdOf(await ownPrivate(alice))].sort(),

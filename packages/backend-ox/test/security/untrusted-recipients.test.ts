@@ -5,11 +5,12 @@
 import * as openpgp from 'openpgp'
 import { NS_OX } from '@vouch/tm-core'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { generateOxKey, readOpenpgpElement } from '../../src/index.ts'
+import { generateOxKey, keyIdOf, readOpenpgpElement } from '../../src/index.ts'
 import {
   ALICE,
   BOB,
   body,
+  importKey,
   introduce,
   MALLORY,
   ownPrivate,
@@ -52,8 +53,9 @@ describe('recipient selection from trust levels', () => {
       at: Date.now(),
     })
     const planted = await generateOxKey(BOB)
-    const [r] = await alice.ox.importPublicKey(BOB, planted.toPublic().write())
-    expect(r?.level).toBe('automatically-distrusted')
+    // ATM keysDiscovered (TOAKAFA after bob's first authentication) registers it distrusted
+    await importKey(alice.ox, alice.store, BOB, planted.toPublic().write(), 'automatically-distrusted')
+    expect(await alice.store.getTrustLevel(NS_OX, BOB, keyIdOf(planted))).toBe('automatically-distrusted')
     const sent = await alice.ox.encrypt(body('x'), [BOB])
     const ids = await pkeskKeyIds(sent.element)
     expect(ids).not.toContain((await planted.getEncryptionKey()).getKeyID().toHex())
