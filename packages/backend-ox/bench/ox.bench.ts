@@ -26,8 +26,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { memoryStore } from '@vouch/store-memory'
-import type { BareJid, FullJid } from '@vouch/tm-core'
-import { Element } from '@vouch/tm-core'
+import type { AccountTrustStore, BareJid, FullJid } from '@vouch/tm-core'
+import { Element, NS_OX } from '@vouch/tm-core'
 import * as openpgp from 'openpgp'
 import type { OxBackend } from '../src/index.ts'
 import { buildContent, generateOxKey, oxBackend } from '../src/index.ts'
@@ -83,18 +83,37 @@ function ratios(a: readonly number[], b: readonly number[]): { ofMedians: number
   return { ofMedians: median(a) / median(b), paired: median(a.map((x, i) => x / (b[i] as number))) }
 }
 
+const stores = new Map<BareJid, AccountTrustStore>()
+
 async function account(jid: BareJid, key: openpgp.PrivateKey): Promise<OxBackend> {
-  const ox = oxBackend()({ store: memoryStore().forAccount(jid) })
+  const store = memoryStore().forAccount(jid)
+  stores.set(jid, store)
+  const ox = oxBackend()({ store })
   await ox.importOwnKey(key)
   return ox
+}
+
+/** Imports `owner`'s key and registers it as ATM's keysDiscovered would (TOAKAFA). */
+async function importKey(ox: OxBackend, owner: BareJid, bytes: Uint8Array): Promise<void> {
+  const results = await ox.importPublicKey(owner, bytes)
+  const store = stores.get(ox.account) as AccountTrustStore
+  for (const r of results)
+    if (r.status.usable)
+      await store.addKeys(
+        NS_OX,
+        owner,
+        [r.info.keyId],
+        { provenance: { kind: 'policy', policy: 'toakafa' }, at: Date.now() },
+        'automatically-trusted',
+      )
 }
 
 const aliceKey = await generateOxKey(ALICE)
 const bobKey = await generateOxKey(BOB)
 const alice = await account(ALICE, aliceKey)
 const bob = await account(BOB, bobKey)
-await alice.importPublicKey(BOB, await bob.exportPublicKey())
-await bob.importPublicKey(ALICE, await alice.exportPublicKey())
+await importKey(alice, BOB, await bob.exportPublicKey())
+await importKey(bob, ALICE, await alice.exportPublicKey())
 const body = new Element('body', { xmlns: 'jabber:client' }).t(PAYLOAD)
 const stanza = { from: `${ALICE}/bench` as FullJid, to: BOB }
 const content = (to: readonly BareJid[]): Uint8Array =>
@@ -260,7 +279,7 @@ const contactKeys: openpgp.PublicKey[] = []
 for (let i = 0; i < 20; i++) {
   const jid = `contact${i}@example.org` as BareJid
   const key = await generateOxKey(jid)
-  await alice.importPublicKey(jid, key.toPublic().write())
+  await importKey(alice, jid, key.toPublic().write())
   contacts.push(jid)
   contactKeys.push(key.toPublic())
 }

@@ -43,7 +43,7 @@ import {
   minimalPublicKey,
   readOxKeys,
 } from './keys.ts'
-import { buildPubkey, buildSecretKey, parseSecretKey } from './pep.ts'
+import { buildPubkey, buildSecretKey, parseSecretKey } from './xep0373-pep.ts'
 import type { OxPolicy } from './policy.ts'
 import { resolvePolicy } from './policy.ts'
 import type { OxKnownKey } from './state.ts'

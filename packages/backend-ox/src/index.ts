@@ -58,7 +58,7 @@ export {
   readOpenpgpElement,
   shouldUseOx,
 } from './message.ts'
-export type { AccessModel, MetadataItem, PubkeyMetadata } from './pep.ts'
+export type { AccessModel, MetadataItem, PubkeyMetadata } from './xep0373-pep.ts'
 export {
   buildPubkey,
   buildPublicKeysList,
@@ -74,7 +74,7 @@ export {
   publishRequest,
   publishSecretKeyRequest,
   withOwnKey,
-} from './pep.ts'
+} from './xep0373-pep.ts'
 export type { OxPolicy } from './policy.ts'
 export { DEFAULT_OX_POLICY, resolvePolicy } from './policy.ts'
 export { decodeBase64 } from './util.ts'

@@ -1,228 +1,104 @@
 /**
- * XEP-0373 v0.7.0 §4 and §5: the PEP payloads, as pure XML builders and parsers (no network).
+ * XEP-0373: OpenPGP for XMPP — implements v0.7.0 §4 (public keys in PEP): the key directory of
+ * the OX backend, the subpath `@vouch/backend-ox/pep`. It implements tm-core's `KeyDirectory`
+ * over a `PepAccess` the binding hands it, so the binding never knows the protocol.
+ * https://xmpp.org/extensions/xep-0373.html
  *
- * - metadata node `urn:xmpp:openpgp:0:public-keys`, item `current`:
- *   `<public-keys-list><pubkey-metadata v4-fingerprint='UPPERHEX' date='…'/>…</public-keys-list>`;
- * - data node `urn:xmpp:openpgp:0:public-keys:<FINGERPRINT>`: `<pubkey><data>B64</data></pubkey>`;
- * - secret key node `urn:xmpp:openpgp:0:secret-key`: `<secretkey>B64</secretkey>`;
- * - publish options (XEP-0060 §7.1.5): access model `open` for public keys, `whitelist` for the
- *   secret key.
+ * - our key: data node `urn:xmpp:openpgp:0:public-keys:<FPR>` (item id = the key's creation
+ *   DateTime), then the metadata node `urn:xmpp:openpgp:0:public-keys` (item `current`), both
+ *   with access model `open` (publish-options); the metadata is republished when our key is
+ *   missing from it;
+ * - somebody's keys: the metadata list, then the data node of every announced key we do not
+ *   hold yet; imported through the backend, which checks the `xmpp:` user id and stores the key
+ *   material. `refresh` and `onNotification` resolve to the usable key ids (D-6: the 20
+ *   fingerprint bytes); which level a new key gets is ATM's decision (`keysDiscovered`, called by
+ *   the binding), never the directory's;
+ * - notifications (`+notify` on the metadata node), with or without payload.
  */
-import type { Element } from '@vouch/tm-core'
-import {
-  DecryptionError,
-  InvalidKeyIdError,
-  LimitExceededError,
-  parseDateTime,
-  Element as XmlElement,
-} from '@vouch/tm-core'
-import {
-  NODE_PUBLIC_KEYS,
-  NODE_SECRET_KEY,
-  NS_DATA_FORMS,
-  NS_OX,
-  NS_PUBSUB,
-  PUBLISH_OPTIONS_FORM_TYPE,
-  publicKeyDataNode,
-} from './constants.ts'
-import { childElements, cloneElement, dateTimeOf, decodeBase64, encodeBase64, nsOf, textOf } from './util.ts'
+import type { BareJid, KeyDirectory, KeyId, PepAccess, PepItem } from '@vouch/tm-core'
+import type { OxBackend } from './backend.ts'
+import { NODE_PUBLIC_KEYS, NS_OX, publicKeyDataNode } from './constants.ts'
+import type { PubkeyMetadata } from './xep0373-pep.ts'
+import { buildPublicKeysList, chooseCurrentKeys, withOwnKey } from './xep0373-pep.ts'
 
-/** One `<pubkey-metadata/>` entry. */
-export interface PubkeyMetadata {
-  /** upper-case hex v4 fingerprint */
-  readonly fingerprint: string
-  /** when the key was (last) published */
-  readonly date: Date
-}
+const OPEN = { 'pubsub#access_model': 'open' } as const
 
-const FPR = /^[0-9A-Fa-f]{40}$/
+/** The OX key directory over `ox`: hand it to the binding (`keyDirectories`). */
+export function oxKeyDirectory(ox: OxBackend): KeyDirectory {
+  const account = ox.account
 
-/**
- * Builds `<public-keys-list/>`. A fingerprint appears once (the latest date is kept).
- * @throws InvalidKeyIdError  OX-FPR: not a v4 fingerprint
- * @throws DecryptionError  OX-PEP: a date XEP-0082 cannot write (invalid, or outside 0001–9999)
- */
-export function buildPublicKeysList(entries: readonly PubkeyMetadata[]): Element {
-  const root = new XmlElement('public-keys-list', { xmlns: NS_OX })
-  for (const e of dedupe(entries)) {
-    root.c('pubkey-metadata', {
-      'v4-fingerprint': e.fingerprint,
-      date: dateTimeOf(e.date, 'OX-PEP', `the date of ${e.fingerprint}`),
-    })
-  }
-  return root
-}
-
-/**
- * Parses `<public-keys-list/>` (strict on what matters: fingerprints and dates; a fingerprint
- * listed twice counts once, with its latest date).
- * @throws DecryptionError  OX-PEP (wrong element, bad fingerprint or date), LimitExceededError
- */
-export function parsePublicKeysList(el: Element, maxEntries = 64): PubkeyMetadata[] {
-  if (el.name !== 'public-keys-list' || nsOf(el) !== NS_OX)
-    throw new DecryptionError(
-      'OX-PEP',
-      `expected <public-keys-list xmlns='${NS_OX}'/>, got <${el.name.slice(0, 40)}/>`,
+  async function publishOwn(pep: PepAccess): Promise<void> {
+    const info = await ox.ownKeyInfo()
+    if (info === undefined) return
+    await pep.publish(
+      publicKeyDataNode(info.fingerprint),
+      info.created.toISOString(),
+      await ox.publicKeyElement(),
+      OPEN,
     )
-  const out: PubkeyMetadata[] = []
-  for (const child of childElements(el)) {
-    if (child.name !== 'pubkey-metadata' || nsOf(child, NS_OX) !== NS_OX) continue
-    if (out.length >= maxEntries)
-      throw new LimitExceededError('OX-SIZE', '<pubkey-metadata/> entries', maxEntries, out.length + 1)
-    const fpr = child.attrs['v4-fingerprint']
-    const date = typeof child.attrs.date === 'string' ? parseDateTime(child.attrs.date) : undefined
-    if (typeof fpr !== 'string' || !FPR.test(fpr))
-      throw new DecryptionError('OX-PEP', '<pubkey-metadata/> without a valid v4-fingerprint')
-    if (date?.ok !== true)
-      throw new DecryptionError('OX-PEP', `<pubkey-metadata/> of ${fpr} without a valid date`)
-    out.push({ fingerprint: fpr.toUpperCase(), date: date.date })
+    const current = await announced(pep, account).catch(() => [] as PubkeyMetadata[])
+    if (current.some((e) => e.fingerprint === info.fingerprint)) return
+    const list = withOwnKey(current, { fingerprint: info.fingerprint, date: info.created })
+    await pep.publish(NODE_PUBLIC_KEYS, 'current', buildPublicKeysList(list), OPEN)
   }
-  return dedupe(out)
-}
 
-function dedupe(entries: readonly PubkeyMetadata[]): PubkeyMetadata[] {
-  const byFpr = new Map<string, PubkeyMetadata>()
-  for (const e of entries) {
-    if (!FPR.test(e.fingerprint))
-      throw new InvalidKeyIdError('OX-FPR', `"${e.fingerprint.slice(0, 48)}" is not a v4 fingerprint`)
-    const fingerprint = e.fingerprint.toUpperCase()
-    const seen = byFpr.get(fingerprint)
-    if (seen === undefined || seen.date < e.date) byFpr.set(fingerprint, { fingerprint, date: e.date })
+  async function announced(pep: PepAccess, owner: BareJid): Promise<PubkeyMetadata[]> {
+    return fromItems(await pep.fetch(owner, NODE_PUBLIC_KEYS))
   }
-  return [...byFpr.values()]
-}
 
-/** One item of the metadata node as fetched (id and payload). */
-export interface MetadataItem {
-  readonly id: string
-  readonly payload: Element
-}
-
-/**
- * XEP-0373 §4.3 / XEP-0374 §2.3.1: the keys to use for a contact. Only the most recent item
- * counts: the item with id `current` if there is one, else the last one given (services return
- * items oldest first). All its keys are used.
- */
-export function chooseCurrentKeys(items: readonly MetadataItem[], maxEntries = 64): PubkeyMetadata[] {
-  const item = items.find((i) => i.id === 'current') ?? items[items.length - 1]
-  return item === undefined ? [] : parsePublicKeysList(item.payload, maxEntries)
-}
-
-/**
- * Which announced keys to fetch from their data nodes: those we do not have, and those announced
- * with a newer date than the copy we have (a revocation or new subkey).
- */
-export function keysToFetch(
-  announced: readonly PubkeyMetadata[],
-  known: ReadonlyMap<string, Date | undefined>,
-): string[] {
-  return announced
-    .filter((a) => {
-      const have = known.get(a.fingerprint)
-      return !known.has(a.fingerprint) || (have !== undefined && have < a.date)
-    })
-    .map((a) => a.fingerprint)
-}
-
-/**
- * True when our own key is missing from a received metadata list (of our own account): the
- * binding republishes it (XEP-0373 §4.2; OX.md "If our own key disappears from the list").
- */
-export function isOwnKeyMissing(list: readonly PubkeyMetadata[], ownFingerprint: string): boolean {
-  const own = ownFingerprint.toUpperCase()
-  return !list.some((e) => e.fingerprint === own)
-}
-
-/** Adds (or refreshes) our key in a metadata list for republishing; other keys are kept. */
-export function withOwnKey(list: readonly PubkeyMetadata[], own: PubkeyMetadata): PubkeyMetadata[] {
-  return dedupe([...list.filter((e) => e.fingerprint !== own.fingerprint.toUpperCase()), own])
-}
-
-/** `<pubkey xmlns='urn:xmpp:openpgp:0'><data>B64</data></pubkey>` of binary key bytes. */
-export function buildPubkey(keyBytes: Uint8Array): Element {
-  const root = new XmlElement('pubkey', { xmlns: NS_OX })
-  root.c('data').t(encodeBase64(keyBytes))
-  return root
-}
-
-/** `<secretkey xmlns='urn:xmpp:openpgp:0'>B64</secretkey>` of an encrypted backup. */
-export function buildSecretKey(backup: Uint8Array): Element {
-  return new XmlElement('secretkey', { xmlns: NS_OX }).t(encodeBase64(backup))
-}
-
-/**
- * The backup bytes of a `<secretkey/>` element.
- * @throws DecryptionError  OX-PEP
- */
-export function parseSecretKey(el: Element): Uint8Array {
-  if (el.name !== 'secretkey' || nsOf(el) !== NS_OX)
-    throw new DecryptionError(
-      'OX-PEP',
-      `expected <secretkey xmlns='${NS_OX}'/>, got <${el.name.slice(0, 40)}/>`,
+  function fromItems(items: readonly PepItem[]): PubkeyMetadata[] {
+    const withPayload = items.flatMap((i) =>
+      i.payload === undefined ? [] : [{ id: i.id, payload: i.payload }],
     )
-  const bytes = decodeBase64(textOf(el))
-  if (bytes === undefined || bytes.length === 0)
-    throw new DecryptionError('OX-PEP', '<secretkey/> is not Base64')
-  return bytes
-}
+    return chooseCurrentKeys(withPayload)
+  }
 
-/** XEP-0060 access models we publish with. */
-export type AccessModel = 'open' | 'whitelist'
+  async function importAnnounced(
+    pep: PepAccess,
+    owner: BareJid,
+    list: readonly PubkeyMetadata[],
+  ): Promise<readonly KeyId[]> {
+    const known = new Set((await ox.knownKeys(owner)).map((k) => k.info.fingerprint))
+    for (const entry of list) {
+      if (known.has(entry.fingerprint)) continue
+      const items = await pep.fetch(owner, publicKeyDataNode(entry.fingerprint), { max: 1 })
+      const payload = items.at(-1)?.payload
+      if (payload === undefined) continue
+      try {
+        await ox.importPublicKey(owner, payload)
+      } catch {
+        // a key without `xmpp:<owner>`, not v4, or not a key: never used (OX.md key lookup)
+      }
+    }
+    // the usable keys from the key material, whatever their level: ATM registers the new ones
+    return ox.keysOf(owner)
+  }
 
-/**
- * `<publish-options xmlns='http://jabber.org/protocol/pubsub'>` with a submitted data form
- * setting `pubsub#access_model` (XEP-0060 §7.1.5, XEP-0223).
- */
-export function publishOptions(accessModel: AccessModel): Element {
-  const opts = new XmlElement('publish-options', { xmlns: NS_PUBSUB })
-  const form = opts.c('x', { xmlns: NS_DATA_FORMS, type: 'submit' })
-  form.c('field', { var: 'FORM_TYPE', type: 'hidden' }).c('value').t(PUBLISH_OPTIONS_FORM_TYPE)
-  form.c('field', { var: 'pubsub#access_model' }).c('value').t(accessModel)
-  return opts
-}
-
-/** A whole `<pubsub/>` publish request: node, item id, payload and publish options. */
-export function publishRequest(init: {
-  readonly node: string
-  readonly itemId: string
-  readonly payload: Element
-  readonly accessModel: AccessModel
-}): Element {
-  const pubsub = new XmlElement('pubsub', { xmlns: NS_PUBSUB })
-  pubsub.c('publish', { node: init.node }).c('item', { id: init.itemId }).cnode(cloneElement(init.payload))
-  pubsub.cnode(publishOptions(init.accessModel))
-  return pubsub
-}
-
-/**
- * Publishing our public key: the data node item (id = publish DateTime), access model open.
- * @throws DecryptionError  OX-PEP: a date XEP-0082 cannot write (invalid, or outside 0001–9999)
- */
-export function publishPublicKeyRequest(fingerprint: string, keyBytes: Uint8Array, date: Date): Element {
-  return publishRequest({
-    node: publicKeyDataNode(fingerprint),
-    itemId: dateTimeOf(date, 'OX-PEP', 'the publish date'),
-    payload: buildPubkey(keyBytes),
-    accessModel: 'open',
-  })
-}
-
-/** Publishing the metadata list: item `current`, access model open. */
-export function publishPublicKeysListRequest(list: readonly PubkeyMetadata[]): Element {
-  return publishRequest({
-    node: NODE_PUBLIC_KEYS,
-    itemId: 'current',
-    payload: buildPublicKeysList(list),
-    accessModel: 'open',
-  })
-}
-
-/** Publishing the secret key backup: access model whitelist. */
-export function publishSecretKeyRequest(backup: Uint8Array): Element {
-  return publishRequest({
-    node: NODE_SECRET_KEY,
-    itemId: 'current',
-    payload: buildSecretKey(backup),
-    accessModel: 'whitelist',
-  })
+  return {
+    namespace: NS_OX,
+    notifyNodes: [NODE_PUBLIC_KEYS],
+    publishOwn,
+    async refresh(owner, pep) {
+      if (owner === account) return ox.ownKeys()
+      return importAnnounced(pep, owner, await announced(pep, owner))
+    },
+    async onNotification(event, pep) {
+      if (event.node !== NODE_PUBLIC_KEYS) return undefined
+      let list: PubkeyMetadata[]
+      try {
+        list = event.items.some((i) => i.payload !== undefined)
+          ? fromItems(event.items)
+          : await announced(pep, event.from)
+      } catch {
+        return undefined
+      }
+      if (event.from === account) {
+        // XEP-0373 §4.2: republish when our own key disappeared from the list
+        const own = await ox.ownKeyInfo()
+        if (own !== undefined && !list.some((e) => e.fingerprint === own.fingerprint)) await publishOwn(pep)
+        return undefined
+      }
+      return { owner: event.from, keys: await importAnnounced(pep, event.from, list) }
+    },
+  }
 }
