@@ -6,7 +6,8 @@
  * Copies are copy-on-write per table: {@link cloneAccount} copies only the maps that name the
  * tables (O(encryptions + state namespaces)), and a table (the keys of one encryption, its
  * postponed decisions, one state namespace, …) is copied the first time a copy writes to it.
- * A copy may change a table in place only if it is in its `owned` set.
+ * A copy may change a table in place only if it made it (the `owned` bits of an encryption's
+ * data, `ownedState` for backend state).
  */
 import type {
   AddPostponedResult,
@@ -50,18 +51,23 @@ interface EncryptionData {
   postponed: Map<string, PostponedDecision>
   /** D-9 key (senderKey, owner, keyId) → SCE time */
   lastApplied: Map<string, number>
+  /** bits ({@link TABLE_BIT}) of the tables above this copy made itself, so may change in place */
+  owned: number
 }
+
+const TABLE_BIT = { authenticatedOnce: 1, keys: 2, postponed: 4, lastApplied: 8 } as const
+const ALL_TABLES = 15
 
 export interface AccountData {
   readonly encryptions: Map<EncryptionNamespace, EncryptionData>
   /** namespace → key → bytes; stored arrays are private copies, never handed out */
   readonly state: Map<string, Map<string, Uint8Array>>
-  /** the tables (maps and sets) this copy made itself, so may change in place */
-  owned: WeakSet<object>
+  /** the state namespaces whose map this copy made itself, so may change in place */
+  ownedState: Set<string>
 }
 
 export function emptyAccount(): AccountData {
-  return { encryptions: new Map(), state: new Map(), owned: new WeakSet() }
+  return { encryptions: new Map(), state: new Map(), ownedState: new Set() }
 }
 
 /**
@@ -71,8 +77,8 @@ export function emptyAccount(): AccountData {
  */
 export function cloneAccount(data: AccountData): AccountData {
   const encryptions = new Map<EncryptionNamespace, EncryptionData>()
-  for (const [ns, e] of data.encryptions) encryptions.set(ns, { ...e })
-  return { encryptions, state: new Map(data.state), owned: new WeakSet() }
+  for (const [ns, e] of data.encryptions) encryptions.set(ns, { ...e, owned: 0 })
+  return { encryptions, state: new Map(data.state), ownedState: new Set() }
 }
 
 /**
@@ -81,20 +87,20 @@ export function cloneAccount(data: AccountData): AccountData {
  */
 export function snapshotAccount(data: AccountData): AccountData {
   const snapshot = cloneAccount(data)
-  data.owned = new WeakSet()
+  for (const e of data.encryptions.values()) e.owned = 0
+  data.ownedState = new Set()
   return snapshot
 }
 
-/** `table` of `e`, copied first unless `data` owns it. */
+/** `table` of `e`, copied first unless this copy made it. */
 function own<K extends 'authenticatedOnce' | 'keys' | 'postponed' | 'lastApplied'>(
-  data: AccountData,
   e: EncryptionData,
   table: K,
 ): EncryptionData[K] {
+  if ((e.owned & TABLE_BIT[table]) !== 0) return e[table]
   const t = e[table]
-  if (data.owned.has(t)) return t
   const copy = (t instanceof Set ? new Set(t) : new Map(t as Map<string, unknown>)) as EncryptionData[K]
-  data.owned.add(copy)
+  e.owned |= TABLE_BIT[table]
   e[table] = copy
   return copy
 }
@@ -116,8 +122,8 @@ function write(data: AccountData, ns: EncryptionNamespace): EncryptionData {
       keys: new Map(),
       postponed: new Map(),
       lastApplied: new Map(),
+      owned: ALL_TABLES,
     }
-    for (const t of [e.authenticatedOnce, e.keys, e.postponed, e.lastApplied]) data.owned.add(t)
     data.encryptions.set(ns, e)
   }
   return e
@@ -159,7 +165,7 @@ export function wasAuthenticatedOnce(data: AccountData, ns: EncryptionNamespace,
 
 export function resetAuthenticatedOnce(data: AccountData, ns: EncryptionNamespace, owner: BareJid): void {
   const e = read(data, ns)
-  if (e?.authenticatedOnce.has(owner)) own(data, e, 'authenticatedOnce').delete(owner)
+  if (e?.authenticatedOnce.has(owner)) own(e, 'authenticatedOnce').delete(owner)
 }
 
 // ---- own key ----
@@ -210,10 +216,10 @@ export function addKeys(
     const k = compositeKey(owner, keyId)
     if (e.keys.has(k)) continue
     const r = newRecord(ns, owner, keyId, level, ctx)
-    own(data, e, 'keys').set(k, r)
+    own(e, 'keys').set(k, r)
     added.push(r)
   }
-  if (level === 'authenticated' && added.length > 0) own(data, e, 'authenticatedOnce').add(owner)
+  if (level === 'authenticated' && added.length > 0) own(e, 'authenticatedOnce').add(owner)
   return added.sort(compareKeys)
 }
 
@@ -268,9 +274,9 @@ export function setTrustLevels(
     if (old !== undefined && old.level === w.level) continue
     const r =
       old === undefined ? newRecord(ns, w.owner, w.keyId, w.level, ctx) : changedRecord(old, w.level, ctx)
-    own(data, e, 'keys').set(k, r)
+    own(e, 'keys').set(k, r)
     changed.push(r)
-    if (w.level === 'authenticated') own(data, e, 'authenticatedOnce').add(w.owner)
+    if (w.level === 'authenticated') own(e, 'authenticatedOnce').add(w.owner)
   }
   return changed.sort(compareKeys)
 }
@@ -290,8 +296,8 @@ export function changeTrustLevels(
     if (r.level !== from || !owners.includes(r.owner)) continue
     const n = changedRecord(r, to, ctx)
     changed.push(n)
-    own(data, e, 'keys').set(k, n) // a copy (made before the loop reads it again) or owned
-    if (to === 'authenticated') own(data, e, 'authenticatedOnce').add(r.owner)
+    own(e, 'keys').set(k, n) // a copy (made before the loop reads it again) or owned
+    if (to === 'authenticated') own(e, 'authenticatedOnce').add(r.owner)
   }
   return changed.sort(compareKeys)
 }
@@ -304,14 +310,13 @@ export function removeKeys(
 ): void {
   const e = read(data, ns)
   if (e === undefined) return
-  for (const [k, r] of e.keys)
-    if (r.owner === owner && inList(keyIds, r.keyId)) own(data, e, 'keys').delete(k)
+  for (const [k, r] of e.keys) if (r.owner === owner && inList(keyIds, r.keyId)) own(e, 'keys').delete(k)
 }
 
 export function removeKeysById(data: AccountData, ns: EncryptionNamespace, keyIds: readonly KeyId[]): void {
   const e = read(data, ns)
   if (e === undefined) return
-  for (const [k, r] of e.keys) if (keyIds.includes(r.keyId)) own(data, e, 'keys').delete(k)
+  for (const [k, r] of e.keys) if (keyIds.includes(r.keyId)) own(e, 'keys').delete(k)
 }
 
 export function resetAll(data: AccountData, ns: EncryptionNamespace): void {
@@ -340,6 +345,14 @@ function upperBound(data: AccountData, group: PostponedGroup): number {
   return total
 }
 
+/** The most decisions a group of `kind` can hold: its largest encryption's (the account's, for the account cap). */
+function largest(data: AccountData, kind: PostponedGroup['kind']): number {
+  let n = 0
+  for (const e of data.encryptions.values())
+    n = kind === 'account' ? n + e.postponed.size : Math.max(n, e.postponed.size)
+  return n
+}
+
 /**
  * The contract's `addPostponed`, by the shared rules of `@vouch/tm-core` (store-postponed.ts):
  * D-8 merge within the call, replacement across calls, then the caps in the contract's order,
@@ -360,18 +373,19 @@ export function addPostponed(
       ignored.push(d)
       continue
     }
-    own(data, e, 'postponed').set(k, d)
+    own(e, 'postponed').set(k, d)
     stored.push(d)
   }
   const evicted: PostponedDecision[] = []
   if (stored.length > 0) {
     for (const cap of postponedCaps(limits)) {
+      if (largest(data, cap.kind) <= cap.max) continue // no group can be over: skip the grouping
       for (const group of touchedGroups(cap.kind, stored)) {
         if (upperBound(data, group) <= cap.max) continue
         const members = groupMembers(data, group)
         for (const d of oldestToEvict(members, members.length, cap.max)) {
           const e = read(data, d.encryption)
-          if (e !== undefined) own(data, e, 'postponed').delete(compositeKey(d.senderKey, d.owner, d.keyId))
+          if (e !== undefined) own(e, 'postponed').delete(compositeKey(d.senderKey, d.owner, d.keyId))
           evicted.push(d)
         }
       }
@@ -406,8 +420,7 @@ export function removePostponed(
   const e = read(data, ns)
   if (e === undefined) return
   for (const [k, d] of e.postponed)
-    if ((d.polarity === 'trust' ? ids.trust : ids.distrust)?.includes(d.keyId))
-      own(data, e, 'postponed').delete(k)
+    if ((d.polarity === 'trust' ? ids.trust : ids.distrust)?.includes(d.keyId)) own(e, 'postponed').delete(k)
 }
 
 export function removePostponedBySenders(
@@ -417,7 +430,7 @@ export function removePostponedBySenders(
 ): void {
   const e = read(data, ns)
   if (e === undefined) return
-  for (const [k, d] of e.postponed) if (inList(senderKeys, d.senderKey)) own(data, e, 'postponed').delete(k)
+  for (const [k, d] of e.postponed) if (inList(senderKeys, d.senderKey)) own(e, 'postponed').delete(k)
 }
 
 // ---- D-9 ----
@@ -440,7 +453,7 @@ export function setLastApplied(
   keyId: KeyId,
   sceTime: number,
 ): void {
-  own(data, write(data, ns), 'lastApplied').set(compositeKey(senderKey, owner, keyId), sceTime)
+  own(write(data, ns), 'lastApplied').set(compositeKey(senderKey, owner, keyId), sceTime)
 }
 
 // ---- backend state ----
@@ -453,9 +466,9 @@ export function getState(data: AccountData, namespace: string, key: string): Uin
 /** The key → bytes map of `namespace` to write to: created, or copied unless `data` owns it. */
 function ownState(data: AccountData, namespace: string): Map<string, Uint8Array> {
   const m = data.state.get(namespace)
-  if (m !== undefined && data.owned.has(m)) return m
+  if (m !== undefined && data.ownedState.has(namespace)) return m
   const copy = new Map(m)
-  data.owned.add(copy)
+  data.ownedState.add(namespace)
   data.state.set(namespace, copy)
   return copy
 }

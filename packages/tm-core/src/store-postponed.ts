@@ -179,9 +179,13 @@ export function postponedResult(
   ignored: PostponedDecision[],
   evicted: PostponedDecision[],
 ): AddPostponedResult {
-  const gone = new Set(evicted.map(postponedIdentity))
-  const kept: PostponedDecision[] = []
-  for (const d of stored) if (!gone.has(postponedIdentity(d))) kept.push(d)
+  let kept: PostponedDecision[]
+  if (evicted.length === 0) kept = [...stored]
+  else {
+    const gone = new Set(evicted.map(postponedIdentity))
+    kept = []
+    for (const d of stored) if (!gone.has(postponedIdentity(d))) kept.push(d)
+  }
   return {
     stored: kept.sort(comparePostponed),
     ignored: ignored.sort(comparePostponed),
