@@ -160,11 +160,11 @@ async function run(instrumented: boolean): Promise<Shares> {
   })
   const handle = vouch.atm.handleTrustMessages.bind(vouch.atm)
   if (instrumented)
-    (vouch.atm as { handleTrustMessages: typeof handle }).handleTrustMessages = async (inputs) => {
+    (vouch.atm as { handleTrustMessages: typeof handle }).handleTrustMessages = async (inputs, options) => {
       const storeBefore = shares.store
       const s = performance.now()
       try {
-        return await handle(inputs)
+        return await handle(inputs, options)
       } finally {
         shares.atm += performance.now() - s - (shares.store - storeBefore)
       }
