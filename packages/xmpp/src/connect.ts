@@ -1,11 +1,15 @@
 /**
  * Creating and starting an `@xmpp/client` connection the way Vouch needs it: always with an
  * explicit `service` (no SRV or well-known lookups), optional XEP-0077 registration on the same
- * stream, and typed, one-line errors for "cannot reach the server" and "the server refused".
+ * stream, typed, one-line errors for "cannot reach the server" and "the server refused", and
+ * the server's stream read by a strict XML parser (`stream-parser.ts`): a stanza with duplicate
+ * attributes, characters outside XML 1.0, unbound prefixes or other bad XML fails the stream
+ * (`MalformedXmlError`, rule `XML`, on the client's `error` event) and is never delivered.
  */
 import type { BareJid } from '@vouch/tm-core'
 import { type Client, client } from '@xmpp/client'
 import xml from '@xmpp/xml'
+import { installStrictParser } from './stream-parser.ts'
 import { registerInBand } from './xep0077-register.ts'
 import { fixStreamManagementCounter } from './xep0198-sm.ts'
 
@@ -69,6 +73,7 @@ export function createClient(init: ConnectInit): Client {
   // errors surface as rejections (start, send, iq) and as the binding's `error` event; an
   // `error` event without a listener would crash the process
   xmpp.on('error', () => undefined)
+  installStrictParser(xmpp)
   fixStreamManagementCounter(xmpp)
   // a stopped client never answers: pending IQs reject now instead of holding a 30 s timer each
   xmpp.on('offline', () => rejectPendingIqs(xmpp))
