@@ -63,11 +63,10 @@ export function createAtm(init: AtmInit): Atm {
   return {
     account: e.account,
     policy,
+    // explicit → store → default (policy.ts); the store is read only when none was given
     effectiveSecurityPolicy: async (encryption, options) =>
-      resolveSecurityPolicy(
-        explicitSecurityPolicy,
-        explicitSecurityPolicy ?? (await storeOf(e, options).getSecurityPolicy(encryption)),
-      ),
+      explicitSecurityPolicy ??
+      resolveSecurityPolicy(undefined, await storeOf(e, options).getSecurityPolicy(encryption)),
     decide: (input, origin, options) => decide(e, input, origin, options),
     authenticate: (encryption, owner, keyIds, origin, options) =>
       decide(e, { encryption, owner, trust: keyIds }, origin, options),
