@@ -33,7 +33,6 @@ export {
   NS_CARBONS,
   NS_DISCO_INFO,
   NS_MAM,
-  NS_OX_IM,
   NS_PUBSUB,
   NS_PUBSUB_EVENT,
   NS_REGISTER,
@@ -54,4 +53,3 @@ export { enableCarbons, unwrapCarbon } from './xep0280-carbons.ts'
 export type { ArchivedMessage, MamClient, MamPage, MamQuery } from './xep0313-mam.ts'
 export { mamClient } from './xep0313-mam.ts'
 export { dedupKeys, originId, originIdElement, stanzaIdBy } from './xep0359-ids.ts'
-export { oxKeyDirectory } from './xep0373-directory.ts'

@@ -32,5 +32,3 @@ export const NS_HINTS = 'urn:xmpp:hints'
 export const NS_EME = 'urn:xmpp:eme:0'
 /** RFC 6120 stanza error conditions */
 export const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas'
-/** XEP-0374: OpenPGP for XMPP Instant Messaging — v0.2.0 disco feature */
-export const NS_OX_IM = 'urn:xmpp:openpgp:im:0'

@@ -10,7 +10,7 @@ import type { AccountTrustStore, BareJid, TrustStore } from '@vouch/tm-core'
 import type { Client } from '@xmpp/client'
 import { createClient, startClient } from '../src/connect.ts'
 import { type VouchXmpp, type VouchXmppInit, vouchXmpp } from '../src/binding.ts'
-import { oxKeyDirectory } from '../src/xep0373-directory.ts'
+import { oxKeyDirectory } from '@vouch/backend-ox/pep'
 
 /**
  * Integration tests need Prosody. Outside CI they are skipped visibly when it is missing; in CI

@@ -12,7 +12,7 @@ import { oxBackend } from '@vouch/backend-ox'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { vouchXmpp } from '../src/binding.ts'
 import { createClient, startClient, stopClient } from '../src/connect.ts'
-import { oxKeyDirectory } from '../src/xep0373-directory.ts'
+import { oxKeyDirectory } from '@vouch/backend-ox/pep'
 import { eventually, PASSWORD, SKIP_INTEGRATION, startTestServer } from './helpers.ts'
 
 const CYCLES = 20

@@ -184,7 +184,7 @@ describe.skipIf(SKIP_INTEGRATION)('XMPP building blocks over Prosody', { timeout
     const { oxBackend } = await import('@vouch/backend-ox')
     const store = memoryStore().forAccount(jidOf(server, 'carol'))
     const ox = oxBackend()({ store })
-    const { oxKeyDirectory } = await import('../src/xep0373-directory.ts')
+    const { oxKeyDirectory } = await import('@vouch/backend-ox/pep')
     const binding = vouchXmpp(watcher, { store, backends: [ox], keyDirectories: [oxKeyDirectory(ox)] })
     const synced = binding.synced()
     await startClient(watcher)
