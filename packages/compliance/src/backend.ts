@@ -193,8 +193,31 @@ export function defineBackendComplianceSuite(setup: BackendComplianceSetup): voi
         expect(r.signed).toBe(true)
         expect(r.senderKey).toBeDefined()
         expect(await alice.backend.ownKeys()).toContain(r.senderKey)
-        expect(r.to).toContain(bob.jid)
       })
+
+      it.skipIf(caps.protectsEnvelope !== true)(
+        'protectsEnvelope: reports the protected sending time, recipients and padding length',
+        async () => {
+          const { alice, bob } = w()
+          const before = Date.now()
+          const sent = await alice.backend.encrypt(body('affixes'), [bob.jid])
+          const r = await bob.backend.decrypt(sent.element, stanza(alice.jid, bob.jid))
+          expect(r.to).toContain(bob.jid)
+          expect(r.time).toBeInstanceOf(Date)
+          expect(Math.abs((r.time as Date).getTime() - before)).toBeLessThan(60_000)
+          expect(r.rpadLength).toBeGreaterThanOrEqual(0)
+        },
+      )
+
+      it.skipIf(caps.protectsEnvelope === true)(
+        'without protectsEnvelope: no protected time, recipients or padding length is claimed',
+        async () => {
+          const { alice, bob } = w()
+          const sent = await alice.backend.encrypt(body('no envelope'), [bob.jid])
+          const r = await bob.backend.decrypt(sent.element, stanza(alice.jid, bob.jid))
+          expect([r.time, r.to, r.rpadLength]).toEqual([undefined, undefined, undefined])
+        },
+      )
 
       it('reports the keys it encrypted to: the recipient key and the sender key', async () => {
         const { alice, bob } = w()
@@ -260,26 +283,32 @@ export function defineBackendComplianceSuite(setup: BackendComplianceSetup): voi
         await expectRejected(mallory.backend.decrypt(sent.element, stanza(alice.jid, mallory.jid)))
       })
 
-      it('rejects a replayed message older than the receiver window', async () => {
-        const { alice, bob } = w()
-        const sent = await alice.backend.encrypt(body('old'), [bob.jid])
-        const later = new Date(Date.now() + 30 * 24 * 3600 * 1000)
-        await expectRejected(bob.backend.decrypt(sent.element, stanza(alice.jid, bob.jid), { now: later }))
-        // and the window is configurable per call
-        const r = await bob.backend.decrypt(sent.element, stanza(alice.jid, bob.jid), {
-          now: later,
-          maxAgeSeconds: 31 * 24 * 3600,
-        })
-        expect(bodyText(r)).toBe('old')
-      })
+      it.skipIf(caps.protectsEnvelope !== true)(
+        'rejects a replayed message older than the receiver window (protectsEnvelope)',
+        async () => {
+          const { alice, bob } = w()
+          const sent = await alice.backend.encrypt(body('old'), [bob.jid])
+          const later = new Date(Date.now() + 30 * 24 * 3600 * 1000)
+          await expectRejected(bob.backend.decrypt(sent.element, stanza(alice.jid, bob.jid), { now: later }))
+          // and the window is configurable per call
+          const r = await bob.backend.decrypt(sent.element, stanza(alice.jid, bob.jid), {
+            now: later,
+            maxAgeSeconds: 31 * 24 * 3600,
+          })
+          expect(bodyText(r)).toBe('old')
+        },
+      )
 
-      it('rejects a message dated in the future beyond the clock skew tolerance', async () => {
-        const { alice, bob } = w()
-        const sent = await alice.backend.encrypt(body('future'), [bob.jid], {
-          now: new Date(Date.now() + 24 * 3600 * 1000),
-        })
-        await expectRejected(bob.backend.decrypt(sent.element, stanza(alice.jid, bob.jid)))
-      })
+      it.skipIf(caps.protectsEnvelope !== true)(
+        'rejects a message dated in the future beyond the clock skew tolerance (protectsEnvelope)',
+        async () => {
+          const { alice, bob } = w()
+          const sent = await alice.backend.encrypt(body('future'), [bob.jid], {
+            now: new Date(Date.now() + 24 * 3600 * 1000),
+          })
+          await expectRejected(bob.backend.decrypt(sent.element, stanza(alice.jid, bob.jid)))
+        },
+      )
     })
 
     describe('key ids', () => {

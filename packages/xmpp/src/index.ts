@@ -47,7 +47,7 @@ export { capsVerification, discoInfoElement, queryDiscoInfo } from './xep0030-di
 export type { PepEvent, PepItem, PublishOptions } from '@vouch/tm-core'
 export { notifyFeature, pepFetch, pepPublish, publishOptionsElement, readPepEvent } from './xep0060-pep.ts'
 export { RegistrationError, registerInBand } from './xep0077-register.ts'
-export { fixStreamManagementCounter, NS_SM } from './xep0198-sm.ts'
+export { NS_SM } from './xep0198-sm.ts'
 export type { UnwrappedCarbon } from './xep0280-carbons.ts'
 export { enableCarbons, unwrapCarbon } from './xep0280-carbons.ts'
 export type { ArchivedMessage, MamClient, MamPage, MamQuery } from './xep0313-mam.ts'
