@@ -792,7 +792,12 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
   const resumed = (): void => {
     flushOutbox().catch(fail)
   }
+  /** a stream that failed strict XML parsing (the connection closes it with bad-format) */
+  const streamError = (e: unknown): void => {
+    if (e instanceof Error && e.name === 'MalformedXmlError') fail(e)
+  }
   xmpp.on('online', online)
+  xmpp.on('error', streamError)
   xmpp.on('disconnect', disconnected)
   xmpp.on('offline', disconnected)
   sm.on?.('resumed', resumed as unknown as (s: Element) => void)
@@ -833,6 +838,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     close() {
       offAtm()
       xmpp.removeListener('online', online)
+      xmpp.removeListener('error', streamError)
       xmpp.removeListener('disconnect', disconnected)
       xmpp.removeListener('offline', disconnected)
       session++
