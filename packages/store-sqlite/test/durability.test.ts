@@ -155,10 +155,23 @@ describe('durability: two processes writing one database file', { timeout: 60_00
   afterEach(() => tmp.cleanup())
 
   async function race(path: string, writes: number, busyTimeoutMs: number, mode: 'tx' | 'plain') {
-    const writers = ['w1', 'w2'].map((id) =>
-      start('concurrent-writer.ts', [path, id, String(writes), String(busyTimeoutMs), mode]),
-    )
-    await Promise.all(writers.map((w) => w.waitFor((l) => l === 'READY')))
+    const writer = (id: string) =>
+      start('concurrent-writer.ts', [path, id, String(writes), String(busyTimeoutMs), mode])
+    let writers: ReturnType<typeof writer>[]
+    if (busyTimeoutMs > 0) {
+      // both open (and migrate) at the same moment too
+      writers = ['w1', 'w2'].map(writer)
+      await Promise.all(writers.map((w) => w.waitFor((l) => l === 'READY')))
+    } else {
+      // without a busy timeout, opening at the same moment may itself lose the migration lock:
+      // open one after the other, so only the writes race
+      writers = []
+      for (const id of ['w1', 'w2']) {
+        const w = writer(id)
+        await w.waitFor((l) => l === 'READY')
+        writers.push(w)
+      }
+    }
     for (const w of writers) w.child.stdin.write('GO\n')
     await Promise.all(writers.map((w) => w.waitFor((l) => l === 'DONE')))
     await Promise.all(writers.map((w) => w.exited))
