@@ -77,7 +77,18 @@ export function emptyAccount(): AccountData {
  */
 export function cloneAccount(data: AccountData): AccountData {
   const encryptions = new Map<EncryptionNamespace, EncryptionData>()
-  for (const [ns, e] of data.encryptions) encryptions.set(ns, { ...e, owned: 0 })
+  // a literal of the same shape as `write`'s (a spread makes another hidden class: every read
+  // of a table would then see two)
+  for (const [ns, e] of data.encryptions)
+    encryptions.set(ns, {
+      policy: e.policy,
+      ownKey: e.ownKey,
+      authenticatedOnce: e.authenticatedOnce,
+      keys: e.keys,
+      postponed: e.postponed,
+      lastApplied: e.lastApplied,
+      owned: 0,
+    })
   return { encryptions, state: new Map(data.state), ownedState: new Set() }
 }
 
