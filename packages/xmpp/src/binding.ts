@@ -81,7 +81,7 @@ export interface VouchXmppInit {
   readonly store: AccountTrustStore
   /** the encryption backends (built over {@link store}), the first one is the chat default */
   readonly backends: readonly EncryptionBackend[]
-  /** PEP key announcement per backend: the directories the backend packages ship (`@vouch/backend-ox/pep`, `@vouch/backend-omemo/pep`) */
+  /** PEP key announcement per backend: the directories the backend packages ship (their `./pep` export) */
   readonly keyDirectories?: readonly KeyDirectory[]
   /** ATM policy (STYLE rule 9); default: the engine's safe defaults */
   readonly policy?: Partial<AtmPolicy>

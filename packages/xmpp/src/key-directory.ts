@@ -1,5 +1,5 @@
 /**
- * PEP access for the key directories the backends ship (`@vouch/backend-ox/pep`, `@vouch/backend-omemo/pep`): the binding
+ * PEP access for the key directories the backend packages ship (their `./pep` export): the binding
  * hands every directory a {@link PepAccess} over its connection and never knows the protocol.
  * The contract itself (`KeyDirectory`, `PepAccess`) lives in `@vouch/tm-core`.
  */
