@@ -184,7 +184,10 @@ export interface BackendDeps {
   readonly random?: (n: number) => Uint8Array
   /** the clock; default `() => new Date()` */
   readonly now?: () => Date
-  /** the security policy for new keys when the store holds none; default `toakafa` */
+  /**
+   * @deprecated Backends store key material only and never choose a trust level: the level of a
+   * new key is ATM's (`keysDiscovered`, with its policy). Ignored by the bundled backends.
+   */
   readonly securityPolicy?: SecurityPolicy
 }
 
