@@ -140,7 +140,5 @@ export function senderNamespaces(engine: Engine, enc: EncryptionNamespace): Encr
   return unique([enc, ...engine.backends.keys()])
 }
 
-/** `StoreError` or `StoreBusyError`, checked by name (a package may be installed twice). */
-export function isStoreError(e: unknown): boolean {
-  return e instanceof Error && (e.name === 'StoreError' || e.name === 'StoreBusyError')
-}
+/** `StoreError` or `StoreBusyError` (tm-core's one check). */
+export { isStoreFailure as isStoreError } from '@vouch/tm-core'

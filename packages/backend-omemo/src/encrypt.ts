@@ -14,7 +14,7 @@ import type {
   KeyRef,
   TrustLevel,
 } from '@vouch/tm-core'
-import { type Element, keyIdFromBytes, toBareJid, UntrustedKeyError } from '@vouch/tm-core'
+import { type Element, keyIdFromBytes, onlyKeysOf, toBareJid, UntrustedKeyError } from '@vouch/tm-core'
 import { EMPTY_KEY_MATERIAL, encryptPayload } from './payload.ts'
 import { createActiveSession, sessionEncrypt } from './session.ts'
 import { bytesEqual, type OmemoState, utf8 } from './state.ts'
@@ -42,14 +42,7 @@ export async function encryptMessage(
     throw new RangeError(`OMEMO 2 only offers 'signcrypt' (authenticated encryption), not '${options.mode}'`)
   const accepted = new Set(options.acceptedLevels ?? acceptedLevels)
   // TM-15/TM-21: with an explicit key list, no other device (own ones included) is encrypted to
-  const only =
-    options.onlyKeys === undefined
-      ? undefined
-      : new Set(
-          options.onlyKeys
-            .filter((k) => k.encryption === NS_OMEMO2)
-            .map((k) => `${toBareJid(k.owner, 'OMEMO-TO')} ${k.keyId}`),
-        )
+  const only = onlyKeysOf(options.onlyKeys, NS_OMEMO2, 'OMEMO-TO')
   const now = options.now ?? clock()
   const recipients = [...new Set(to.map((j) => toBareJid(j, 'OMEMO-TO')))]
   if (recipients.length === 0) throw new RangeError('no recipient')
@@ -76,7 +69,7 @@ export async function encryptMessage(
         const keyId = keyIdFromBytes(dev.ik)
         firstKnown ??= keyId
         if (!accepted.has(levels.get(keyId) ?? 'undecided')) continue
-        if (only !== undefined && !only.has(`${owner} ${keyId}`)) continue
+        if (only !== undefined && !only.has(owner, keyId)) continue
         let session = await state.session(tx, owner, id)
         if (session === undefined || !bytesEqual(session.peerIk, dev.ik)) {
           if (dev.bundle === undefined || dev.bundle.preKeys.length === 0) continue

@@ -12,7 +12,7 @@ import type {
   ProtectionMode,
   TrustLevel,
 } from '@vouch/tm-core'
-import { toBareJid, UntrustedKeyError } from '@vouch/tm-core'
+import { type OnlyKeys, onlyKeysOf, toBareJid, UntrustedKeyError } from '@vouch/tm-core'
 import * as openpgp from 'openpgp'
 import type { Key, PrivateKey } from 'openpgp'
 import { NS_OX } from './constants.ts'
@@ -69,14 +69,7 @@ export async function encryptContent(state: OxState, req: EncryptRequest): Promi
     })
     return { element: openpgpElement(signed), recipients: [] }
   }
-  const only =
-    req.onlyKeys === undefined
-      ? undefined
-      : new Set(
-          req.onlyKeys
-            .filter((k) => k.encryption === NS_OX)
-            .map((k) => `${toBareJid(k.owner, 'OX-TO')} ${k.keyId}`),
-        )
+  const only = onlyKeysOf(req.onlyKeys, NS_OX, 'OX-TO')
   const selected = await selectRecipients(state, own, recipients, req.acceptedLevels, now, only)
   const encrypted = await openpgp.encrypt({
     message,
@@ -101,7 +94,7 @@ async function selectRecipients(
   accepted: readonly TrustLevel[],
   date: Date,
   /** `EncryptOptions.onlyKeys` as `owner keyId` (our own key, shared by our endpoints, stays) */
-  only?: ReadonlySet<string>,
+  only?: OnlyKeys,
 ): Promise<{ keys: Key[]; refs: KeyRef[] }> {
   const ownId = own.keyId
   const keys: Key[] = [own.publicKey]
@@ -115,7 +108,7 @@ async function selectRecipients(
     const chosen = usable.filter(
       (k) =>
         acceptedSet.has(levels.get(k.keyId) ?? 'undecided') &&
-        (only === undefined || only.has(`${owner} ${k.keyId}`)),
+        (only === undefined || only.has(owner, k.keyId)),
     )
     if (chosen.length === 0 && owner !== state.account) {
       const known = usable[0]?.keyId ?? [...levels.keys()][0] ?? ('' as KeyId)

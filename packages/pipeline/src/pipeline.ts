@@ -26,7 +26,7 @@ import type {
   KeyId,
   TrustLevel,
 } from '@vouch/tm-core'
-import { DecryptionError, findTrustMessage } from '@vouch/tm-core'
+import { DecryptionError, findTrustMessage, isStoreFailure } from '@vouch/tm-core'
 import xml, { type Element } from '@xmpp/xml'
 import { isProcessed, markProcessed } from './processed.ts'
 
@@ -96,8 +96,6 @@ export function receivePipeline(init: ReceivePipelineInit): ReceivePipeline {
   const backends = new Map<string, EncryptionBackend>()
   for (const b of init.backends) backends.set(b.namespace, b)
 
-  const isStoreFailure = (e: unknown): boolean =>
-    e instanceof Error && (e.name === 'StoreError' || e.name === 'StoreBusyError')
   const toError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)))
 
   /** a copy's outcome before ATM ran (a trust message still to apply) */

@@ -71,6 +71,8 @@ export {
   touchedGroups,
   winsInOneCall,
 } from './store-postponed.ts'
+export type { OnlyKeys } from './only-keys.ts'
+export { onlyKeysOf } from './only-keys.ts'
 export type { TimeWindow } from './time-window.ts'
 export { outsideTimeWindow } from './time-window.ts'
 export type { DateTimeResult } from './xep0082.ts'

@@ -33,7 +33,13 @@ import type {
   TrustLevel,
   UriSource,
 } from '@vouch/tm-core'
-import { encryptedMessageStanza, parseXml, serializeTrustMessage, UntrustedKeyError } from '@vouch/tm-core'
+import {
+  encryptedMessageStanza,
+  isStoreFailure,
+  parseXml,
+  serializeTrustMessage,
+  UntrustedKeyError,
+} from '@vouch/tm-core'
 import type { Client } from '@xmpp/client'
 import xml, { type Element } from '@xmpp/xml'
 import { type ReceiveOutcome, type ReceivedCopy, receivePipeline } from '@vouch/pipeline'
@@ -365,10 +371,6 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     if (backend === undefined) return
     if ((await backend.keysOf(owner)).length > 0) return
     await refreshKeys(owner, enc)
-  }
-
-  function isStoreFailure(e: unknown): boolean {
-    return e instanceof Error && (e.name === 'StoreError' || e.name === 'StoreBusyError')
   }
 
   /** One received copy of a message, and where it came from. */

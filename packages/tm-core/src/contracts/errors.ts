@@ -138,6 +138,14 @@ export function isVouchError(e: unknown): e is VouchError {
   return e instanceof Error && NAMES.has(e.name) && 'rule' in e
 }
 
+/**
+ * True for a store failure (`StoreError` or `StoreBusyError`), checked by name: the one test of
+ * "the store failed, roll back and keep the input" (as opposed to bad input, which is recorded).
+ */
+export function isStoreFailure(e: unknown): boolean {
+  return e instanceof Error && (e.name === 'StoreError' || e.name === 'StoreBusyError')
+}
+
 /** True for a Vouch error of the given name. */
 export function isVouchErrorNamed<N extends VouchErrorName>(
   e: unknown,

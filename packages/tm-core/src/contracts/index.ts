@@ -51,6 +51,7 @@ export {
   InvalidKeyIdError,
   InvalidTrustMessageError,
   InvalidUriError,
+  isStoreFailure,
   isVouchError,
   isVouchErrorNamed,
   LimitExceededError,
