@@ -4,9 +4,11 @@
  * of trust messages not yet sent. (The processed stanza ids are the receive pipeline's, under the
  * same namespace: `@vouch/pipeline`.)
  */
+import { PROCESSED_STATE_NAMESPACE } from '@vouch/pipeline'
 import type { AccountTrustStore } from '@vouch/tm-core'
 
-export const XMPP_STATE_NAMESPACE = 'vouch-xmpp'
+/** the pipeline's namespace: one name for everything the binding keeps (as before the split) */
+export const XMPP_STATE_NAMESPACE = PROCESSED_STATE_NAMESPACE
 const enc = new TextEncoder()
 const dec = new TextDecoder()
 const pad = (n: number): string => String(n).padStart(15, '0')
