@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { keyIdToHex, parseKeyIdBase64, parseKeyIdHex } from '../src/index.ts'
+import type { KeyId } from '../src/index.ts'
+import {
+  keyIdByteLength,
+  keyIdFromBytes,
+  keyIdToBytes,
+  keyIdToHex,
+  parseKeyIdBase64,
+  parseKeyIdHex,
+} from '../src/index.ts'
 
 // TM-ATM.md §2.6: the same bytes in the hex (URI, old drafts) and Base64 (v0.6.0) examples
 const VECTORS: readonly [string, string, string][] = [
@@ -55,5 +63,25 @@ describe('key ids (TM-10, URI-8, §2.6 vectors)', () => {
       expect.objectContaining({ name: 'InvalidKeyIdError', rule: 'URI-8' }),
     )
     expect(() => parseKeyIdHex('zz')).toThrowError(expect.objectContaining({ rule: 'URI-8' }))
+  })
+  it('TM-10: bytes, Base64 and length agree for every padding (1, 2, 3 and 32 bytes)', () => {
+    for (const n of [1, 2, 3, 32]) {
+      const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 37 + 11) & 0xff)
+      const id = keyIdFromBytes(bytes)
+      expect(parseKeyIdBase64(id)).toBe(id)
+      expect(keyIdByteLength(id)).toBe(n)
+      expect(keyIdToBytes(id)).toEqual(bytes)
+    }
+  })
+  it('TM-10: a malformed key id made by a cast is an InvalidKeyIdError, not a crash or a guess', () => {
+    // non-zero padding bits; missing padding
+    for (const bad of ['QR==', 'QUJ'] as KeyId[]) {
+      expect(() => keyIdToBytes(bad)).toThrowError(
+        expect.objectContaining({ name: 'InvalidKeyIdError', rule: 'TM-10' }),
+      )
+    }
+    expect(() => keyIdByteLength('QUJ' as KeyId)).toThrowError(
+      expect.objectContaining({ name: 'InvalidKeyIdError' }),
+    )
   })
 })

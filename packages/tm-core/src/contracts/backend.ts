@@ -180,7 +180,7 @@ export type DecryptedContent =
 export interface BackendDeps {
   /** the local account's trust store: trust levels, own key, backend state */
   readonly store: AccountTrustStore
-  /** CSPRNG bytes; default `node:crypto` `randomBytes` */
+  /** CSPRNG bytes; default `globalThis.crypto.getRandomValues` (Web Crypto, in browsers and Node) */
   readonly random?: (n: number) => Uint8Array
   /** the clock; default `() => new Date()` */
   readonly now?: () => Date
