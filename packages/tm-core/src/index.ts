@@ -71,6 +71,7 @@ export {
   touchedGroups,
   winsInOneCall,
 } from './store-postponed.ts'
+export { randomBytes } from './random.ts'
 export type { OnlyKeys } from './only-keys.ts'
 export { onlyKeysOf } from './only-keys.ts'
 export type { TimeWindow } from './time-window.ts'
