@@ -66,7 +66,7 @@ export class InvalidKeyIdError extends VouchError {
 
 /** A store failure. `retryable` is true for transient conditions (busy/locked database). */
 export class StoreError extends VouchError {
-  override readonly name: 'StoreError' | 'StoreBusyError' = 'StoreError'
+  override readonly name: StoreErrorName = 'StoreError'
   readonly retryable: boolean
   constructor(message: string, options?: ErrorOptions & { retryable?: boolean }) {
     super(undefined, message, options)
@@ -79,6 +79,50 @@ export class StoreBusyError extends StoreError {
   override readonly name = 'StoreBusyError'
   constructor(message: string, options?: ErrorOptions) {
     super(message, { ...options, retryable: true })
+  }
+}
+
+/**
+ * The connection to the database server failed or was lost (refused, reset, terminated by the
+ * server, pool exhausted). The transaction it carried was rolled back by the server, unless the
+ * connection was lost while committing: then its outcome is unknown. Retryable.
+ */
+export class StoreConnectionError extends StoreError {
+  override readonly name = 'StoreConnectionError'
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, { ...options, retryable: true })
+  }
+}
+
+/**
+ * The database aborted a transaction because it could not be serialised with concurrent ones
+ * (PostgreSQL SQLSTATE 40001 serialization_failure, 40P01 deadlock_detected), and the store's
+ * own bounded retries ran out. Nothing of it was applied. Retryable.
+ */
+export class StoreSerializationError extends StoreError {
+  override readonly name = 'StoreSerializationError'
+  /** how many times the store ran the transaction */
+  readonly attempts: number
+  constructor(message: string, attempts: number, options?: ErrorOptions) {
+    super(message, { ...options, retryable: true })
+    this.attempts = attempts
+  }
+}
+
+/**
+ * The database was migrated by a newer version of the store (its schema version, or a migration
+ * this code does not know, is recorded); the store refuses to open it. Not retryable: upgrade.
+ */
+export class StoreSchemaTooNewError extends StoreError {
+  override readonly name = 'StoreSchemaTooNewError'
+  /** the newest migration recorded in the database, as a schema version (its number) */
+  readonly schemaVersion: number
+  /** the newest schema version this code writes */
+  readonly supportedVersion: number
+  constructor(message: string, schemaVersion: number, supportedVersion: number, options?: ErrorOptions) {
+    super(message, options)
+    this.schemaVersion = schemaVersion
+    this.supportedVersion = supportedVersion
   }
 }
 
@@ -104,6 +148,22 @@ export class DecryptionError extends VouchError {
   override readonly name = 'DecryptionError'
 }
 
+/** Names of the store failures: {@link StoreError} and its subclasses. */
+export type StoreErrorName =
+  | 'StoreError'
+  | 'StoreBusyError'
+  | 'StoreConnectionError'
+  | 'StoreSerializationError'
+  | 'StoreSchemaTooNewError'
+
+const STORE_NAMES: ReadonlySet<string> = new Set<StoreErrorName>([
+  'StoreError',
+  'StoreBusyError',
+  'StoreConnectionError',
+  'StoreSerializationError',
+  'StoreSchemaTooNewError',
+])
+
 export type VouchErrorName =
   | 'MalformedXmlError'
   | 'InvalidTrustMessageError'
@@ -112,8 +172,7 @@ export type VouchErrorName =
   | 'InvalidUriError'
   | 'InvalidJidError'
   | 'InvalidKeyIdError'
-  | 'StoreError'
-  | 'StoreBusyError'
+  | StoreErrorName
   | 'UntrustedKeyError'
   | 'ConfirmationDeniedError'
   | 'DecryptionError'
@@ -126,8 +185,7 @@ const NAMES: ReadonlySet<string> = new Set<VouchErrorName>([
   'InvalidUriError',
   'InvalidJidError',
   'InvalidKeyIdError',
-  'StoreError',
-  'StoreBusyError',
+  ...STORE_NAMES,
   'UntrustedKeyError',
   'ConfirmationDeniedError',
   'DecryptionError',
@@ -139,11 +197,13 @@ export function isVouchError(e: unknown): e is VouchError {
 }
 
 /**
- * True for a store failure (`StoreError` or `StoreBusyError`), checked by name: the one test of
- * "the store failed, roll back and keep the input" (as opposed to bad input, which is recorded).
+ * True for a store failure ({@link StoreError} or a subclass: `StoreBusyError`,
+ * `StoreConnectionError`, `StoreSerializationError`, `StoreSchemaTooNewError`), checked by name:
+ * the one test of "the store failed, roll back and keep the input" (as opposed to bad input,
+ * which is recorded).
  */
 export function isStoreFailure(e: unknown): boolean {
-  return e instanceof Error && (e.name === 'StoreError' || e.name === 'StoreBusyError')
+  return e instanceof Error && STORE_NAMES.has(e.name)
 }
 
 /** True for a Vouch error of the given name. */

@@ -42,7 +42,7 @@ export type {
   PepItem,
   PublishOptions,
 } from './key-directory.ts'
-export type { VouchErrorName } from './errors.ts'
+export type { StoreErrorName, VouchErrorName } from './errors.ts'
 export {
   ConfirmationDeniedError,
   DecryptionError,
@@ -57,7 +57,10 @@ export {
   LimitExceededError,
   MalformedXmlError,
   StoreBusyError,
+  StoreConnectionError,
   StoreError,
+  StoreSchemaTooNewError,
+  StoreSerializationError,
   UntrustedKeyError,
   VouchError,
 } from './errors.ts'
