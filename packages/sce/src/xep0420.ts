@@ -16,10 +16,11 @@ import {
   outsideTimeWindow,
   parseDateTime,
   parseXml,
+  randomBytes,
   toBareJid,
 } from '@vouch/tm-core'
+import { base64nopad } from '@scure/base'
 import { Element } from '@xmpp/xml'
-import { randomBytes } from 'node:crypto'
 
 /** Current namespace (XEP-0420 ≥ 0.4.0): root `<envelope/>`, payload in `<content/>`. */
 export const NS_SCE = 'urn:xmpp:sce:1'
@@ -120,7 +121,7 @@ export interface BuildEnvelopeInit {
     readonly maxLength?: number
     readonly minEnvelopeBytes?: number
   }
-  /** CSPRNG; default `crypto.randomBytes`. Inject only for deterministic tests. */
+  /** CSPRNG; default tm-core's `randomBytes` (Web Crypto). Inject only for deterministic tests. */
   readonly random?: RandomSource
 }
 
@@ -244,9 +245,7 @@ export function buildEnvelope(init: BuildEnvelopeInit): Element {
   // D-7 step 1: measure what is encrypted, the UTF-8 bytes of the serialized envelope, with an
   // empty rpad. rpad characters are Base64 (ASCII, never escaped): one character, one byte.
   const fill =
-    minEnvelopeBytes === 0
-      ? 0
-      : Math.max(0, minEnvelopeBytes - Buffer.byteLength(envelope.toString(), 'utf8'))
+    minEnvelopeBytes === 0 ? 0 : Math.max(0, minEnvelopeBytes - utf8.encode(envelope.toString()).length)
   rpad.children.length = 0
   rpad.t(randomText(fill + length, random))
   return envelope
@@ -257,7 +256,8 @@ export function serializeEnvelope(envelope: Element): string {
   return envelope.toString()
 }
 
-const defaultRandom: RandomSource = (n) => randomBytes(n)
+const defaultRandom: RandomSource = randomBytes
+const utf8 = new TextEncoder()
 
 function takeBytes(n: number, random: RandomSource): Uint8Array {
   const bytes = random(n)
@@ -282,9 +282,7 @@ function uniformBelow(range: number, random: RandomSource): number {
 function randomText(length: number, random: RandomSource): string {
   if (length === 0) return ''
   const bytes = takeBytes(Math.ceil(length / 4) * 3, random)
-  return Buffer.from(bytes.buffer, bytes.byteOffset, Math.ceil(length / 4) * 3)
-    .toString('base64')
-    .slice(0, length)
+  return base64nopad.encode(bytes.subarray(0, Math.ceil(length / 4) * 3)).slice(0, length)
 }
 
 function cloneElement(el: Element): Element {
