@@ -13,6 +13,13 @@ export type {
   RandomSource,
   SceDialect,
 } from './xep0420.ts'
+export type { AffixProfile, SceAffixes } from './profiles.ts'
+export {
+  OMEMO2_CHAT_PROFILE,
+  OMEMO2_GROUPCHAT_PROFILE,
+  requireAffixes,
+  TRUST_MESSAGE_PROFILE,
+} from './profiles.ts'
 export {
   buildEnvelope,
   DEFAULT_RPAD,
