@@ -21,6 +21,7 @@ import {
 } from '@vouch/tm-core'
 import { base64nopad } from '@scure/base'
 import { Element } from '@xmpp/xml'
+import { type AffixProfile, requireAffixes, type SceAffixes, TRUST_MESSAGE_PROFILE } from './profiles.ts'
 
 /** Current namespace (XEP-0420 ≥ 0.4.0): root `<envelope/>`, payload in `<content/>`. */
 export const NS_SCE = 'urn:xmpp:sce:1'
@@ -157,8 +158,17 @@ export interface OpenEnvelopeOptions {
   readonly marginSeconds?: number
   /** also read the `urn:xmpp:sce:0` shapes of {@link SCE_DIALECTS}; default false */
   readonly legacy?: boolean
-  /** which affixes must be present; every one defaults to true (TM-17 … TM-20) */
+  /**
+   * which affixes must be present; every one defaults to true (TM-17 … TM-20). Ignored when
+   * {@link profile} is given.
+   */
   readonly require?: EnvelopeRequirements
+  /**
+   * The affix profile of the message kind (see `profiles.ts`): e.g. `OMEMO2_CHAT_PROFILE` for
+   * OMEMO 2 chat (only `<rpad/>` required). Default: the trust-message profile, narrowed by
+   * {@link require}. An affix that is present is checked whatever the profile.
+   */
+  readonly profile?: AffixProfile
   /**
    * Optional cap on rpad characters. Unset by default: SCE-4 forbids rejecting a long rpad, so
    * only the XML size cap applies. Setting it is a deliberate departure from SCE-4.
@@ -181,6 +191,8 @@ export interface OpenedEnvelope {
   readonly to: BareJid | undefined
   /** characters of `<rpad/>` text (0 when absent) */
   readonly rpadLength: number
+  /** which affixes the envelope carried (for a profile check after opening, and for the app) */
+  readonly affixes: SceAffixes
   /** a detached copy of `<content/>` (`<payload/>` for legacy), with its `xmlns` set */
   readonly content: Element
 }
@@ -299,10 +311,12 @@ const STRUCTURE = 'SCE'
  * Parses (when given text) and checks an SCE envelope received in a stanza.
  *
  * Rule ids in errors: `SCE` structure (root, namespace, content count, duplicated affixes, stray
- * text), `SCE-LEGACY` a `urn:xmpp:sce:0` envelope without `legacy: true`, `TM-17`…`TM-20` a
- * required affix is missing, `SCE-1` time, `SCE-2` to, `SCE-3` from (a malformed JID in an affix
+ * text), `SCE-LEGACY` a `urn:xmpp:sce:0` envelope without `legacy: true`, a required affix is
+ * missing: the profile's rule (`TM-17`…`TM-20` by default, see `profiles.ts`), `SCE-1` time, `SCE-2` to, `SCE-3` from (a malformed JID in an affix
  * or in the stanza addresses is reported under the same rule, with the InvalidJidError as
- * `cause`), `LIMIT` size caps, `OPTIONS` invalid options.
+ * `cause`), `LIMIT` size caps, `OPTIONS` invalid options. Affix elements may repeat the envelope's
+ * namespace (`<from xmlns='urn:xmpp:sce:1' jid='…'/>`, as Converse.js writes them); elements of
+ * another namespace are profile-defined affixes and are ignored.
  * @throws InvalidEnvelopeError, LimitExceededError, MalformedXmlError
  */
 export function openEnvelope(input: Element | string, options: OpenEnvelopeOptions): OpenedEnvelope {
@@ -310,12 +324,7 @@ export function openEnvelope(input: Element | string, options: OpenEnvelopeOptio
   const reference = options.stanzaTime ?? options.now
   if (!(reference instanceof Date) || !Number.isFinite(reference.getTime()))
     throw new InvalidEnvelopeError('OPTIONS', 'now (or stanzaTime) must be a valid Date')
-  const require = {
-    rpad: options.require?.rpad ?? true,
-    time: options.require?.time ?? true,
-    from: options.require?.from ?? true,
-    to: options.require?.to ?? true,
-  }
+  const profile = options.profile ?? profileOf(options.require)
 
   const root = typeof input === 'string' ? parseXml(input, options.xmlLimits) : input
   if (!isElementLike(root))
@@ -374,11 +383,14 @@ export function openEnvelope(input: Element | string, options: OpenEnvelopeOptio
     if (typeof c === 'string' && c.trim() !== '')
       throw new InvalidEnvelopeError(STRUCTURE, `text directly inside <${dialect.content}/>`)
 
-  // TM-17 … TM-20: presence
-  if (rpad === undefined && require.rpad) throw new InvalidEnvelopeError('TM-17', 'no <rpad/> affix')
-  if (time === undefined && require.time) throw new InvalidEnvelopeError('TM-18', 'no <time/> affix')
-  if (from === undefined && require.from) throw new InvalidEnvelopeError('TM-19', 'no <from/> affix')
-  if (to === undefined && require.to) throw new InvalidEnvelopeError('TM-20', 'no <to/> affix')
+  // presence, by the profile (trust messages: TM-17 … TM-20)
+  const affixes: SceAffixes = {
+    rpad: rpad !== undefined,
+    time: time !== undefined,
+    from: from !== undefined,
+    to: to !== undefined,
+  }
+  requireAffixes(affixes, profile)
 
   // SCE-4: any rpad length is fine; only an explicit cap (or the XML size cap) applies
   let rpadLength = 0
@@ -425,7 +437,21 @@ export function openEnvelope(input: Element | string, options: OpenEnvelopeOptio
     from: fromJid,
     to: toJid,
     rpadLength,
+    affixes,
     content: copy,
+  }
+}
+
+/** The trust-message profile with the affixes `require` turns off made optional. */
+function profileOf(require: EnvelopeRequirements | undefined): AffixProfile {
+  if (require === undefined) return TRUST_MESSAGE_PROFILE
+  const p = TRUST_MESSAGE_PROFILE
+  return {
+    ...p,
+    rpad: require.rpad === false ? null : p.rpad,
+    time: require.time === false ? null : p.time,
+    from: require.from === false ? null : p.from,
+    to: require.to === false ? null : p.to,
   }
 }
 
