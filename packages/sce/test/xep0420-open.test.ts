@@ -159,7 +159,8 @@ describe('XEP-0420 openEnvelope: receiver checks', () => {
         '2024-05-01T12:60:00Z',
         '2024-05-01T12:00:60Z',
         '2024-05-01T12:00:00.Z',
-        '2024-05-01T12:00:00+0200',
+        '2024-05-01T12:00:00+020',
+        '2024-05-01T12:00:00+02',
         '2024-05-01T12:00:00+15:00',
         '2024-05-01T12:00:00+14:01',
         '2024-05-01T12:00:00+02:60',
@@ -196,6 +197,17 @@ describe('XEP-0420 openEnvelope: receiver checks', () => {
         () => openEnvelope(envelopeXml({ time: '2024-05-01T11:54:59' }), STANZA),
         'InvalidEnvelopeError',
         'SCE-1',
+      )
+    })
+
+    it('D-2a: a ±hhmm offset (as Profanity writes it) is the same instant, under the same window', () => {
+      expect(openEnvelope(envelopeXml({ time: '2024-05-01T14:00:00+0200' }), STANZA).time).toEqual(T0)
+      expect(openEnvelope(envelopeXml({ time: '2024-05-01T12:00:00+0000' }), STANZA).time).toEqual(T0)
+      expectRejected(
+        () => openEnvelope(envelopeXml({ time: '2024-05-01T13:54:59+0200' }), STANZA),
+        'InvalidEnvelopeError',
+        'SCE-1',
+        '301 s old',
       )
     })
 

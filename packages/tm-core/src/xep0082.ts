@@ -5,12 +5,16 @@
  * The one implementation in Vouch: `@vouch/sce` re-exports it, `@vouch/backend-ox` uses it.
  *
  * `CCYY-MM-DDThh:mm:ss[.sss]TZD`, TZD = `Z` | `±hh:mm`. Project decision D-2: we emit `Z`, and
- * read a stamp without a zone as UTC. Everything else is strict: four-digit years from 0001,
+ * read a stamp without a zone as UTC. Leniency D-2a, next to it: we also read an offset without
+ * the colon, `±hhmm`, as deployed clients write it (Profanity 0.13 writes
+ * `2026-12-04T15:49:13+0000` in OX `<time/>`, from strftime's `%z`); it is never emitted, and the
+ * instant it names goes through the same time window as any other. Everything else is strict:
+ * four-digit years from 0001,
  * real calendar dates (leap years), no leap second, no `24:00`, upper-case `T` and `Z`, no
  * surrounding whitespace, offsets up to ±14:00 (XML Schema `dateTime`).
  */
 
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,32}))?(Z|[+-]\d{2}:\d{2})?$/
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,32}))?(Z|[+-]\d{2}:?\d{2})?$/
 
 /** The outcome of {@link parseDateTime}: the instant, or why the text is not a DateTime. */
 export type DateTimeResult =
@@ -45,7 +49,7 @@ export function parseDateTime(text: string): DateTimeResult {
   let offsetMinutes = 0
   if (zone !== undefined && zone !== 'Z') {
     const oh = Number(zone.slice(1, 3))
-    const om = Number(zone.slice(4, 6))
+    const om = Number(zone.slice(-2)) // `±hh:mm`, or `±hhmm` (D-2a)
     if (om > 59 || oh > 14 || (oh === 14 && om > 0))
       return { ok: false, reason: `zone offset ${zone} out of range` }
     offsetMinutes = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om)

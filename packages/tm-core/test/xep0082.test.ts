@@ -17,6 +17,20 @@ describe('XEP-0082 DateTime (used by SCE-1 and D-2)', () => {
     expect(parseDateTime('2020-01-01T00:00:00Z')).toMatchObject({ ok: true, zoned: true })
   })
 
+  it('D-2a: an offset without the colon (±hhmm, as Profanity 0.13.1 writes it) names the same instant', () => {
+    // Profanity 0.13.1's OX <time/>, as it sent it over Prosody (tooling/profanity test)
+    expect(parseDateTime('2026-12-04T15:49:13+0000')).toEqual({
+      ok: true,
+      date: new Date('2026-12-04T15:49:13Z'),
+      zoned: true,
+    })
+    expect(iso('2024-01-01T00:30:00+0100')).toBe(iso('2024-01-01T00:30:00+01:00'))
+    expect(iso('2023-12-31T23:30:00-0130')).toBe('2024-01-01T01:00:00.000Z')
+    expect(iso('2024-01-01T00:00:00+1400')).toBe('2023-12-31T10:00:00.000Z')
+    // never written that way
+    expect(formatDateTime(new Date('2026-12-04T15:49:13Z'))).toBe('2026-12-04T15:49:13Z')
+  })
+
   it('SCE-1: leap years follow the Gregorian rules', () => {
     expect(iso('2000-02-29T00:00:00Z')).toBe('2000-02-29T00:00:00.000Z')
     expect(iso('2024-02-29T00:00:00Z')).toBe('2024-02-29T00:00:00.000Z')
@@ -63,7 +77,11 @@ describe('XEP-0082 DateTime (used by SCE-1 and D-2)', () => {
       '+2024-01-01T00:00:00Z',
       '2024-01-01T00:00:00.Z',
       '2024-01-01T00:00Z',
-      '2024-01-01T00:00:00+0100',
+      '2024-01-01T00:00:00+010',
+      '2024-01-01T00:00:00+01',
+      '2024-01-01T00:00:00+01:0',
+      '2024-01-01T00:00:00+0160',
+      '2024-01-01T00:00:00+1401',
       '0000-01-01T00:00:00Z',
       '2024-00-01T00:00:00Z',
       '2024-13-01T00:00:00Z',
