@@ -2,11 +2,15 @@
  * XEP-0434: Trust Messages — implements v0.6.0, §9.1.1: "Such a URI MAY be encoded as a QR code
  * and used if only a QR code scan is available as a trusted channel." (URI-2)
  *
- * Rendering is done by `qrcode` (ISO/IEC 18004, byte mode, UTF-8). This module only picks the
- * renderer and its options, checks the URI first and maps size overflows to a typed error.
+ * The symbol is made by `qrcode` (ISO/IEC 18004, byte mode, UTF-8), SVG too. Text and PNG are
+ * drawn here from qrcode's module matrix, because qrcode's browser build has neither renderer
+ * (its `toString` there is SVG only, and its PNG path needs pngjs and Node streams): the same code
+ * then runs in Node and in browsers. This module also checks the URI first and maps size
+ * overflows to a typed error.
  */
 import { LimitExceededError } from '@vouch/tm-core'
 import QRCode from 'qrcode'
+import { encodeBilevelPng } from './png.ts'
 import { type ParseTrustMessageUriOptions, parseTrustMessageUri } from './xep0434-uri.ts'
 
 export type QrFormat = 'text' | 'svg' | 'png'
@@ -50,8 +54,8 @@ const ANSI_RESET = '\u001b[0m'
 /**
  * Renders a Trust Message URI as a QR code (URI-2).
  *
- * `text` uses qrcode's `utf8` renderer (half blocks `▀▄█`, 4-module quiet zone) rather than its
- * `terminal` renderer: the `terminal` renderer's `small` form leaves only a 1-module quiet zone,
+ * `text` is the layout of qrcode's `utf8` renderer (half blocks `▀▄█`, 4-module quiet zone), not
+ * its `terminal` renderer: the `terminal` renderer's `small` form leaves only a 1-module quiet zone,
  * and its large form uses two character cells per module (134 columns for the spec example).
  * Colours are then forced to black on white with ANSI SGR codes, because common scanners
  * (ZXing-based ones by default) do not read the inverted code a dark theme would show.
@@ -85,18 +89,19 @@ export async function trustMessageUriQr(
 
   switch (options.format) {
     case 'png': {
-      const png = await QRCode.toBuffer(uri, {
-        type: 'png',
-        errorCorrectionLevel,
-        margin: MARGIN,
-        scale: PNG_SCALE,
+      const { size, data } = QRCode.create(uri, { errorCorrectionLevel }).modules
+      const side = (size + 2 * MARGIN) * PNG_SCALE
+      const at = (p: number) => Math.floor(p / PNG_SCALE) - MARGIN
+      return encodeBilevelPng(side, side, (x, y) => {
+        const col = at(x)
+        const row = at(y)
+        return row >= 0 && row < size && col >= 0 && col < size && data[row * size + col] === 1
       })
-      return new Uint8Array(png.buffer, png.byteOffset, png.byteLength)
     }
     case 'svg':
       return QRCode.toString(uri, { type: 'svg', errorCorrectionLevel, margin: MARGIN })
     case 'text': {
-      const text = await QRCode.toString(uri, { type: 'utf8', errorCorrectionLevel, margin: MARGIN })
+      const text = halfBlocks(QRCode.create(uri, { errorCorrectionLevel }).modules)
       if (options.ansi === false) return text
       return text
         .split('\n')
@@ -106,4 +111,28 @@ export async function trustMessageUriQr(
     default:
       throw new RangeError(`unknown QR format "${String(options.format satisfies never)}"`)
   }
+}
+
+/**
+ * Two module rows per text line (`█` both dark, `▀` top, `▄` bottom, space neither) inside a
+ * `MARGIN`-module quiet zone: the layout of qrcode's `utf8` renderer (checked equal in the tests).
+ */
+function halfBlocks(modules: { readonly size: number; readonly data: Uint8Array }): string {
+  const { size, data } = modules
+  const dark = (row: number, col: number) => row < size && data[row * size + col] === 1
+  const blank = ' '.repeat(size + 2 * MARGIN)
+  const side = ' '.repeat(MARGIN)
+  const lines: string[] = []
+  for (let i = 0; i < MARGIN / 2; i++) lines.push(blank)
+  for (let row = 0; row < size; row += 2) {
+    let line = side
+    for (let col = 0; col < size; col++) {
+      const top = dark(row, col)
+      const bottom = dark(row + 1, col)
+      line += top ? (bottom ? '█' : '▀') : bottom ? '▄' : ' '
+    }
+    lines.push(line + side)
+  }
+  for (let i = 0; i < MARGIN / 2; i++) lines.push(blank)
+  return lines.join('\n')
 }

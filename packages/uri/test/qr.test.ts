@@ -1,6 +1,7 @@
 import { parseXml } from '@vouch/tm-core'
 import jsqr from 'jsqr'
 import { PNG } from 'pngjs'
+import QRCode from 'qrcode'
 import { describe, expect, it } from 'vitest'
 import { formatTrustMessageUri, parseTrustMessageUri, trustMessageUriQr } from '../src/index.ts'
 import { BOB_URI } from './spec-vectors.ts'
@@ -105,6 +106,24 @@ describe('URI-2 Trust Message URI as a QR code (XEP-0434 §9.1.1)', () => {
     expect(lines.every((l) => /^[ ▀▄█]+$/u.test(l))).toBe(true)
     const { rgba, width, height } = rasterise(text)
     expect(scan(rgba, width, height)).toBe(BOB_URI)
+  })
+
+  it('URI-2: text and PNG draw the same modules as qrcode’s own Node renderers (utf8, png)', async () => {
+    for (const level of ['L', 'H'] as const) {
+      const options = { errorCorrectionLevel: level, margin: 4 }
+      const text = await trustMessageUriQr(BOB_URI, {
+        format: 'text',
+        ansi: false,
+        errorCorrectionLevel: level,
+      })
+      expect(text).toBe(await QRCode.toString(BOB_URI, { ...options, type: 'utf8' }))
+      const ours = PNG.sync.read(
+        Buffer.from(await trustMessageUriQr(BOB_URI, { format: 'png', errorCorrectionLevel: level })),
+      )
+      const theirs = PNG.sync.read(await QRCode.toBuffer(BOB_URI, { ...options, type: 'png', scale: 8 }))
+      expect([ours.width, ours.height]).toEqual([theirs.width, theirs.height])
+      expect(Buffer.compare(ours.data, theirs.data)).toBe(0)
+    }
   })
 
   it('URI-2: text lines are wrapped in ANSI black-on-white, unless ansi is false', async () => {
