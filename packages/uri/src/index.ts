@@ -5,6 +5,18 @@
  * codes (text, SVG, PNG). Applying a URI (URI-3 source, URI-4 confirmation) is the ATM engine's job.
  */
 export type { UriSource } from '@vouch/tm-core'
+export type {
+  FingerprintUri,
+  FingerprintUriDevice,
+  ParseFingerprintUriOptions,
+  ScannedUri,
+} from './fingerprint-uri.ts'
+export {
+  fingerprintUriToTrustUri,
+  OMEMO_SID_PARAM,
+  parseFingerprintUri,
+  parseScannedUri,
+} from './fingerprint-uri.ts'
 export type { QrErrorCorrectionLevel, QrFormat, TrustMessageUriQrOptions } from './qr.ts'
 export { trustMessageUriQr } from './qr.ts'
 export type {

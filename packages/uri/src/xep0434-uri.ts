@@ -121,7 +121,7 @@ interface Resolved {
   readonly maxKeyIdBytes: number
 }
 
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+export function positiveInteger(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback
   // A bad option is a programming error, not bad input: a RangeError, not a Vouch error.
   if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`)
@@ -164,12 +164,12 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u
  */
 const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%\u00a0-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]*$/u
 /** XEP-0147 `querytype` and `key`: unreserved / pct-encoded. */
-const KEY_CHARS = /^[A-Za-z0-9\-._~%]*$/
+export const KEY_CHARS = /^[A-Za-z0-9\-._~%]*$/
 /**
  * XEP-0147 `value` is unreserved / pct-encoded; we also accept raw `:` (the XEP-0434 example
  * writes `encryption=urn:xmpp:omemo:2`), `@` and `/` (RFC 3986 query characters).
  */
-const VALUE_CHARS = /^[A-Za-z0-9\-._~%:@/]*$/
+export const VALUE_CHARS = /^[A-Za-z0-9\-._~%:@/]*$/
 const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/
 /**
  * Unicode format characters (bidi overrides and isolates, zero-width characters, soft hyphen):
@@ -178,7 +178,7 @@ const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/
  */
 const FORMAT_CHAR = /\p{Cf}/u
 
-function pctDecode(text: string, rule: string, what: string): string {
+export function pctDecode(text: string, rule: string, what: string): string {
   if (!text.includes('%')) return text
   if (BAD_PERCENT.test(text)) throw new InvalidUriError(rule, `malformed percent-encoding in ${what}`)
   try {
@@ -209,7 +209,7 @@ const KEEP_JID = /^[A-Za-z0-9\-._~]$/
 /** Unreserved plus `:` (kept in namespaces, as in the XEP example). */
 const KEEP_VALUE = /^[A-Za-z0-9\-._~:]$/
 
-function clip(s: string): string {
+export function clip(s: string): string {
   return s.length > 40 ? `${s.slice(0, 40)}…` : s
 }
 
@@ -231,7 +231,7 @@ function checkEncryption(encryption: string): string {
 }
 
 /** `parseBareJid` plus a ban on Unicode format characters (see {@link FORMAT_CHAR}). */
-function ownerJid(text: string): BareJid {
+export function ownerJid(text: string): BareJid {
   if (FORMAT_CHAR.test(text))
     throw new InvalidJidError('URI-5', 'bidi control or zero-width character in the key owner JID')
   return parseBareJid(text, 'URI-5')
@@ -298,6 +298,67 @@ function build(parts: RawParts, o: Resolved): TrustMessageUri {
 // ---------------------------------------------------------------------------------------------
 // Parse
 
+/** What every `xmpp:` URI this package reads shares: scheme, path (the bare JID) and the raw query. */
+export interface XmppUriHead {
+  readonly jid: BareJid
+  /** the query component after `?`, still percent-encoded */
+  readonly query: string
+}
+
+/** The caps and strictness {@link readXmppUri} needs. */
+export interface XmppUriHeadOptions {
+  readonly strict: boolean
+  readonly maxLength: number
+}
+
+/**
+ * Reads the parts of an RFC 5122 URI that Trust Message URIs and deployed clients' fingerprint
+ * URIs share (internal, not exported from the package): length cap, Unicode and whitespace
+ * checks, fragment, the `xmpp:` scheme, no authority, the path as a bare JID, a query.
+ *
+ * @throws LimitExceededError, InvalidUriError (`URI-1`, `URI-5`), InvalidJidError (`URI-5`)
+ */
+export function readXmppUri(uri: string, o: XmppUriHeadOptions): XmppUriHead {
+  if (typeof uri !== 'string') throw new InvalidUriError('URI-1', 'an xmpp: URI must be a string')
+  if (uri.length > o.maxLength) throw new LimitExceededError('LIMIT', 'URI length', o.maxLength, uri.length)
+  if (LONE_SURROGATE.test(uri)) throw new InvalidUriError('URI-1', 'URI is not well-formed Unicode')
+
+  let text = uri.replace(OUTER_WS, '')
+  if (HAS_WS.test(text)) {
+    if (o.strict) throw new InvalidUriError('URI-1', 'whitespace inside the URI')
+    text = text.replace(INNER_WS, '')
+  }
+  if (CONTROL.test(text)) throw new InvalidUriError('URI-1', 'control character in the URI')
+
+  const hash = text.indexOf('#')
+  if (hash !== -1) {
+    if (o.strict) throw new InvalidUriError('URI-1', 'this URI has no fragment (#…)')
+    text = text.slice(0, hash)
+  }
+
+  const colon = text.indexOf(':')
+  if (colon === -1 || text.slice(0, colon).toLowerCase() !== 'xmpp')
+    throw new InvalidUriError('URI-1', 'the scheme must be "xmpp:" (RFC 5122)')
+  const rest = text.slice(colon + 1)
+  const question = rest.indexOf('?')
+  if (question === -1) throw new InvalidUriError('URI-1', 'no query component (?…)')
+  const path = rest.slice(0, question)
+  const query = rest.slice(question + 1)
+
+  // RFC 5122 §2.3: an authority names the account to act as, never the target. A trust message
+  // URI has no use for it, and accepting it would let `xmpp://mallory@…/bob@…` look like Bob's.
+  if (path.startsWith('//'))
+    throw new InvalidUriError(
+      'URI-5',
+      'an authority component (xmpp://) is not allowed; the path is the key owner',
+    )
+  if (o.strict && !PATH_CHARS.test(path))
+    throw new InvalidUriError('URI-5', 'character not allowed unencoded in the path (RFC 5122 §2.7.2)')
+  const jid = ownerJid(pctDecode(path, 'URI-5', 'the path'))
+
+  return { jid, query }
+}
+
 /**
  * Parses a Trust Message URI (`xmpp:<bare-jid>?trust-message;encryption=<ns>;trust=<hex>;…`).
  *
@@ -318,44 +379,7 @@ export function parseTrustMessageUri(
   options: ParseTrustMessageUriOptions = {},
 ): TrustMessageUri {
   const o = resolve(options)
-  if (typeof uri !== 'string') throw new InvalidUriError('URI-1', 'a Trust Message URI must be a string')
-  if (uri.length > o.maxLength) throw new LimitExceededError('LIMIT', 'URI length', o.maxLength, uri.length)
-  if (LONE_SURROGATE.test(uri)) throw new InvalidUriError('URI-1', 'URI is not well-formed Unicode')
-
-  let text = uri.replace(OUTER_WS, '')
-  if (HAS_WS.test(text)) {
-    if (o.strict) throw new InvalidUriError('URI-1', 'whitespace inside the URI')
-    text = text.replace(INNER_WS, '')
-  }
-  if (CONTROL.test(text)) throw new InvalidUriError('URI-1', 'control character in the URI')
-
-  const hash = text.indexOf('#')
-  if (hash !== -1) {
-    if (o.strict) throw new InvalidUriError('URI-1', 'a Trust Message URI has no fragment (#…)')
-    text = text.slice(0, hash)
-  }
-
-  const colon = text.indexOf(':')
-  if (colon === -1 || text.slice(0, colon).toLowerCase() !== 'xmpp')
-    throw new InvalidUriError('URI-1', 'the scheme must be "xmpp:" (RFC 5122)')
-  const rest = text.slice(colon + 1)
-  const question = rest.indexOf('?')
-  if (question === -1)
-    throw new InvalidUriError('URI-1', `no query component: not a "${QUERY_TYPE_TRUST_MESSAGE}" URI`)
-  const path = rest.slice(0, question)
-  const query = rest.slice(question + 1)
-
-  // RFC 5122 §2.3: an authority names the account to act as, never the target. A trust message
-  // URI has no use for it, and accepting it would let `xmpp://mallory@…/bob@…` look like Bob's.
-  if (path.startsWith('//'))
-    throw new InvalidUriError(
-      'URI-5',
-      'an authority component (xmpp://) is not allowed; the path is the key owner',
-    )
-  if (o.strict && !PATH_CHARS.test(path))
-    throw new InvalidUriError('URI-5', 'character not allowed unencoded in the path (RFC 5122 §2.7.2)')
-  const jid = ownerJid(pctDecode(path, 'URI-5', 'the path'))
-
+  const { jid, query } = readXmppUri(uri, o)
   const segments = query.split(';')
   const rawType = segments[0] ?? ''
   if (o.strict && !KEY_CHARS.test(rawType))
