@@ -11,7 +11,7 @@ import { Element } from '@vouch/tm-core'
 import { TwomemoHarness, twomemoUnavailable } from '../test/interop/harness.ts'
 import { type OmemoBackend, omemoBackend } from '../src/index.ts'
 import { decryptPayload, encryptPayload } from '../src/payload.ts'
-import { nodeCryptoProvider } from '../src/provider.ts'
+import { nodeCryptoProvider } from '../src/provider-node.ts'
 import {
   acceptKeyExchange,
   createActiveSession,

@@ -32,7 +32,8 @@ import {
 } from '@vouch/tm-core'
 import { decryptContent, decryptMessage, type OmemoDecryptResult } from './decrypt.ts'
 import { encryptMessage, type OmemoEncryptOptions, takeEmptyMessages } from './encrypt.ts'
-import { type CryptoProvider, nodeCryptoProvider } from './provider.ts'
+import { defaultCryptoProvider } from '@vouch/backend-omemo/provider'
+import type { CryptoProvider } from './provider.ts'
 import { DEFAULT_RATCHET_LIMITS, type RatchetLimits } from './ratchet.ts'
 import { bytesEqual, OmemoState, type OwnRecord, type PreKeys } from './state.ts'
 import {
@@ -83,7 +84,7 @@ export const DEFAULT_OMEMO_POLICY: OmemoPolicy = Object.freeze({
 
 export interface OmemoInit {
   readonly policy?: Partial<OmemoPolicy>
-  /** the crypto provider; default {@link nodeCryptoProvider} over `deps.random` */
+  /** the crypto provider; default the runtime's (`@vouch/backend-omemo/provider`) over `deps.random` */
   readonly crypto?: CryptoProvider
   readonly ratchetLimits?: Partial<RatchetLimits>
   readonly xmlLimits?: Partial<OmemoXmlLimits>
@@ -185,7 +186,8 @@ class OmemoBackendImpl implements OmemoBackend {
   }
 
   constructor(deps: BackendDeps, init: OmemoInit) {
-    this.crypto = init.crypto ?? nodeCryptoProvider(deps.random === undefined ? {} : { random: deps.random })
+    this.crypto =
+      init.crypto ?? defaultCryptoProvider(deps.random === undefined ? {} : { random: deps.random })
     this.#policy = { ...DEFAULT_OMEMO_POLICY, ...stripUndefined(init.policy) }
     const preKeyCount = init.preKeyCount ?? 100
     if (preKeyCount < 25 || preKeyCount > 1000) throw new RangeError('preKeyCount must be 25 … 1000')

@@ -1,12 +1,14 @@
 /**
  * @packageDocumentation
  * `@vouch/backend-omemo`: the OMEMO 2 encryption backend (XEP-0384 v0.9.1, `urn:xmpp:omemo:2`)
- * on our own X3DH and Double Ratchet over `node:crypto` (with `@noble/curves` for the
- * Edwards→Montgomery conversion): the payload scheme, the protobufs, the `<encrypted/>` wire
+ * on our own X3DH and Double Ratchet over a crypto provider (`node:crypto` in Node, `@noble/*` in
+ * the browser, chosen by the `exports` conditions of `@vouch/backend-omemo/provider`): the payload scheme, the protobufs, the `<encrypted/>` wire
  * format, bundles and device lists, and trust-based device selection from the store's levels.
  *
  * The root export is the public API. The key directory (PEP publish and fetch of devices and
- * bundles) is the subpath `@vouch/backend-omemo/pep`. The primitives (X3DH, the Double Ratchet,
+ * bundles) is the subpath `@vouch/backend-omemo/pep`; the crypto provider of the runtime is
+ * `@vouch/backend-omemo/provider` (`defaultCryptoProvider`, and `nodeCryptoProvider` under the
+ * `node` condition). The primitives (X3DH, the Double Ratchet,
  * sessions, the payload scheme, the protobuf codec) are internal: tests and benchmarks import them
  * from their source files.
  */
@@ -19,8 +21,9 @@ export type {
   OmemoPolicy,
 } from './backend.ts'
 export { DEFAULT_OMEMO_POLICY, OMEMO_CAPABILITIES, OMEMO_STATE_NAMESPACE, omemoBackend } from './backend.ts'
-export type { CryptoProvider } from './provider.ts'
-export { nodeCryptoProvider } from './provider.ts'
+export { defaultCryptoProvider } from '@vouch/backend-omemo/provider'
+export type { CryptoProvider, CryptoProviderInit } from './provider.ts'
+export { browserCryptoProvider } from './provider-browser.ts'
 export type { RatchetLimits } from './ratchet.ts'
 export { DEFAULT_RATCHET_LIMITS } from './ratchet.ts'
 export type {

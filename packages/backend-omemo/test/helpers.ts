@@ -1,14 +1,38 @@
 import type { AccountTrustStore, BareJid, KeyId, TrustLevel } from '@vouch/tm-core'
 import type { OmemoBackend } from '../src/backend.ts'
-import { type CryptoProvider, nodeCryptoProvider } from '../src/provider.ts'
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
+import { defaultCryptoProvider } from '@vouch/backend-omemo/provider'
+import type { CryptoProvider } from '../src/provider.ts'
+import { browserCryptoProvider } from '../src/provider-browser.ts'
 import { NS_OMEMO2 } from '../src/xep0384.ts'
 import type { PreKeyBundle, X25519KeyPair } from '../src/x3dh.ts'
 import { identityFromSeed, signSignedPreKey, x25519KeyPair } from '../src/x3dh.ts'
 
-export const provider: CryptoProvider = nodeCryptoProvider()
+/** The runtime's provider: `node:crypto` in Node, `@noble/*` in the browser (exports conditions). */
+export const provider: CryptoProvider = defaultCryptoProvider()
 
-export const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'))
-export const toHex = (u: Uint8Array): string => Buffer.from(u).toString('hex')
+/** Every provider this runtime can run: both in Node, the noble one in the browser. */
+export const providers: readonly CryptoProvider[] = [provider, browserCryptoProvider()].filter(
+  (p, i, all) => all.findIndex((q) => q.name === p.name) === i,
+)
+
+// platform-neutral codecs (these helpers also run in Chromium, tooling/browser-tests)
+export const hex = (s: string): Uint8Array => hexToBytes(s)
+export const toHex = (u: Uint8Array): string => bytesToHex(u)
+export const unb64 = (s: string): Uint8Array => Uint8Array.from(atob(s), (c) => c.charCodeAt(0))
+export const b64 = (u: Uint8Array): string => btoa(String.fromCharCode(...u))
+
+/** A vector file of test/vectors: read from disk in Node, fetched from the dev server in a browser. */
+export async function loadVectors<T>(name: string): Promise<T> {
+  const url = new URL(`./vectors/${name}`, import.meta.url)
+  if (url.protocol === 'file:') {
+    const { readFile } = await import('node:fs/promises')
+    return JSON.parse(await readFile(url, 'utf8')) as T
+  }
+  const res = await fetch(url)
+  if (!res.ok) throw new Error(`${name}: HTTP ${res.status}`)
+  return (await res.json()) as T
+}
 
 /** A device's private material and public bundle, made with the provider. */
 export function makeDevice(p: CryptoProvider = provider, preKeys = 3) {
