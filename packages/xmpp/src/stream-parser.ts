@@ -27,9 +27,10 @@
  * line ends inside attribute values as spaces (§2.11, §3.3.3). Whitespace between stanzas is
  * not appended to the stream element (ltx kept every keepalive there for the session's life).
  */
-import { EventEmitter } from 'node:events'
 import { MalformedXmlError } from '@vouch/tm-core'
 import type { Client } from '@xmpp/client'
+// the emitter @xmpp/connection's own parser has: Node's `events`, the `events` package in browsers
+import { EventEmitter } from '@xmpp/events'
 import { Element } from '@xmpp/xml'
 import { type SaxesOptions, SaxesParser, type SaxesTagNS } from 'saxes'
 

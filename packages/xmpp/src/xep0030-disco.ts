@@ -6,7 +6,8 @@
  * The server learns our `+notify` features (XEP-0163 §4: filtered notifications) from the caps
  * hash in our presence; it then asks disco#info on `node#ver`, which this responder answers.
  */
-import { createHash } from 'node:crypto'
+import { sha1 } from '@noble/hashes/legacy.js'
+import { base64 } from '@scure/base'
 import type { Client } from '@xmpp/client'
 import xml, { type Element } from '@xmpp/xml'
 import { NS_CAPS, NS_DISCO_INFO } from './namespaces.ts'
@@ -23,12 +24,14 @@ export interface DiscoInfo {
   readonly features: readonly string[]
 }
 
+const utf8 = new TextEncoder()
+
 /** XEP-0115 §5.1 verification string (no extended forms), Base64 of SHA-1. */
 export function capsVerification(info: DiscoInfo): string {
   const ids = info.identities.map((i) => `${i.category}/${i.type}//${i.name ?? ''}`).sort()
   const features = [...new Set(info.features)].sort()
   const s = `${[...ids, ...features].join('<')}<`
-  return createHash('sha1').update(s, 'utf8').digest('base64')
+  return base64.encode(sha1(utf8.encode(s)))
 }
 
 /** The `<query xmlns='disco#info'/>` answer. */
