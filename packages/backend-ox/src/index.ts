@@ -48,6 +48,7 @@ export {
   minimalPublicKey,
   readOxKeys,
   readPubkeyElement,
+  armoredPublicKey,
 } from './keys.ts'
 export type { OxMessageInit } from './message.ts'
 export {

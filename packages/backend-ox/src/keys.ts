@@ -35,7 +35,10 @@ export type KeyStatus =
   | { readonly usable: true }
   | { readonly usable: false; readonly reason: KeyUnusableReason; readonly detail: string }
 
-/** A key in any form: binary, ASCII armor, bare Base64, or an XEP-0373 `<pubkey/>` element. */
+/**
+ * A key in any form: binary, ASCII armor, bare Base64, or an XEP-0373 `<pubkey/>` element (whose
+ * `<data/>` holds the binary key, or its armor: leniency OX-ARMOR).
+ */
 export type KeyInput = Uint8Array | string | Element
 
 /**
@@ -119,7 +122,15 @@ export async function readOxKeys(input: KeyInput): Promise<Key[]> {
         if (bytes === undefined) throw new Error('neither ASCII armor nor Base64')
         keys = await openpgp.readKeys({ binaryKeys: bytes })
       }
-    } else keys = await openpgp.readKeys({ binaryKeys: readPubkeyElement(input) })
+    } else {
+      const bytes = readPubkeyElement(input)
+      const armor = armoredPublicKey(bytes)
+      // the same keys either way: every check after reading is the binary key's
+      keys =
+        armor === undefined
+          ? await openpgp.readKeys({ binaryKeys: bytes })
+          : await openpgp.readKeys({ armoredKeys: armor })
+    }
   } catch (e) {
     if (e instanceof Error && e.name === 'InvalidKeyIdError') throw e
     throw new InvalidKeyIdError('OX-KEY', `not an OpenPGP key: ${(e as Error).message}`, { cause: e })
@@ -128,8 +139,33 @@ export async function readOxKeys(input: KeyInput): Promise<Key[]> {
   return keys
 }
 
+const ARMOR_HEADER = '-----BEGIN PGP PUBLIC KEY BLOCK-----'
+
 /**
- * The key bytes of a `<pubkey xmlns='urn:xmpp:openpgp:0'><data>B64</data></pubkey>` element.
+ * Leniency OX-ARMOR: the ASCII armor of a public key where XEP-0373 §4.1 has the binary key, as
+ * deployed clients publish it (Profanity 0.13.1's `/ox announce` Base64-encodes the file it is
+ * given, and users give it `gpg --armor --export`). GnuPG reads both. The armored text when
+ * `bytes` is one (ASCII, starting with the public-key armor header after optional whitespace),
+ * else `undefined` (binary, read as such). Never written: we publish the binary key.
+ */
+export function armoredPublicKey(bytes: Uint8Array): string | undefined {
+  let i = 0
+  while (
+    i < bytes.length &&
+    (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)
+  )
+    i++
+  if (bytes.length - i < ARMOR_HEADER.length) return undefined
+  for (let j = 0; j < ARMOR_HEADER.length; j++)
+    if (bytes[i + j] !== ARMOR_HEADER.charCodeAt(j)) return undefined
+  for (const b of bytes)
+    if (b > 0x7e || (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d)) return undefined
+  return new TextDecoder('ascii').decode(bytes)
+}
+
+/**
+ * The key bytes of a `<pubkey xmlns='urn:xmpp:openpgp:0'><data>B64</data></pubkey>` element (the
+ * binary key, or the armored text of leniency OX-ARMOR: {@link readOxKeys} reads both).
  * @throws InvalidKeyIdError  OX-KEY
  */
 export function readPubkeyElement(el: Element): Uint8Array {

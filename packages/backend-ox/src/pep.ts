@@ -13,10 +13,23 @@
  *   material. `refresh` and `onNotification` resolve to the usable key ids (D-6: the 20
  *   fingerprint bytes); which level a new key gets is ATM's decision (`keysDiscovered`, called by
  *   the binding), never the directory's;
- * - notifications (`+notify` on the metadata node), with or without payload.
+ * - notifications (`+notify` on the metadata node), with or without payload;
+ * - an announced key that cannot be used (not a key, no `xmpp:<owner>` user id, expired, revoked,
+ *   no encryption subkey, an empty data node) is reported through `onUnusableKey`, never dropped
+ *   silently; a key whose `<data/>` holds the ASCII armor instead of the binary key (Profanity's
+ *   `/ox announce` of an armored export) is read (leniency OX-ARMOR) and checked like any other.
+ *   Our own key is always published binary.
  */
-import type { BareJid, KeyDirectory, KeyId, PepAccess, PepItem } from '@vouch/tm-core'
-import type { OxBackend } from './backend.ts'
+import type {
+  BareJid,
+  KeyDirectory,
+  KeyDirectoryCallOptions,
+  KeyId,
+  PepAccess,
+  PepItem,
+} from '@vouch/tm-core'
+import { isStoreFailure } from '@vouch/tm-core'
+import type { OxBackend, OxImportResult } from './backend.ts'
 import { NODE_PUBLIC_KEYS, NS_OX, publicKeyDataNode } from './constants.ts'
 import type { PubkeyMetadata } from './xep0373-pep.ts'
 import { buildPublicKeysList, chooseCurrentKeys, withOwnKey } from './xep0373-pep.ts'
@@ -57,17 +70,32 @@ export function oxKeyDirectory(ox: OxBackend): KeyDirectory {
     pep: PepAccess,
     owner: BareJid,
     list: readonly PubkeyMetadata[],
+    options: KeyDirectoryCallOptions = {},
   ): Promise<readonly KeyId[]> {
+    const unusable = (key: string, reason: string): void => options.onUnusableKey?.({ owner, key, reason })
     const known = new Set((await ox.knownKeys(owner)).map((k) => k.info.fingerprint))
     for (const entry of list) {
       if (known.has(entry.fingerprint)) continue
       const items = await pep.fetch(owner, publicKeyDataNode(entry.fingerprint), { max: 1 })
       const payload = items.at(-1)?.payload
-      if (payload === undefined) continue
+      if (payload === undefined) {
+        unusable(entry.fingerprint, 'OX-KEY: announced, but its data node holds no <pubkey/>')
+        continue
+      }
+      let results: OxImportResult[]
       try {
-        await ox.importPublicKey(owner, payload)
-      } catch {
+        // the binary key, or its armor (leniency OX-ARMOR): the same checks either way
+        results = await ox.importPublicKey(owner, payload)
+      } catch (e) {
+        if (isStoreFailure(e)) throw e
         // a key without `xmpp:<owner>`, not v4, or not a key: never used (OX.md key lookup)
+        unusable(entry.fingerprint, e instanceof Error ? e.message : String(e))
+        continue
+      }
+      for (const r of results) {
+        if (!r.status.usable) unusable(r.info.fingerprint, `OX-KEY: ${r.status.reason} (${r.status.detail})`)
+        else if (r.info.fingerprint !== entry.fingerprint)
+          unusable(entry.fingerprint, `OX-KEY: its data node holds another key (${r.info.fingerprint})`)
       }
     }
     // the usable keys from the key material, whatever their level: ATM registers the new ones
@@ -78,11 +106,11 @@ export function oxKeyDirectory(ox: OxBackend): KeyDirectory {
     namespace: NS_OX,
     notifyNodes: [NODE_PUBLIC_KEYS],
     publishOwn,
-    async refresh(owner, pep) {
+    async refresh(owner, pep, options) {
       if (owner === account) return ox.ownKeys()
-      return importAnnounced(pep, owner, await announced(pep, owner))
+      return importAnnounced(pep, owner, await announced(pep, owner), options)
     },
-    async onNotification(event, pep) {
+    async onNotification(event, pep, options) {
       if (event.node !== NODE_PUBLIC_KEYS) return undefined
       let list: PubkeyMetadata[]
       try {
@@ -98,7 +126,7 @@ export function oxKeyDirectory(ox: OxBackend): KeyDirectory {
         if (own !== undefined && !list.some((e) => e.fingerprint === own.fingerprint)) await publishOwn(pep)
         return undefined
       }
-      return { owner: event.from, keys: await importAnnounced(pep, event.from, list) }
+      return { owner: event.from, keys: await importAnnounced(pep, event.from, list, options) }
     },
   }
 }

@@ -37,10 +37,12 @@ export type {
 export type {
   DiscoveredKeys,
   KeyDirectory,
+  KeyDirectoryCallOptions,
   PepAccess,
   PepEvent,
   PepItem,
   PublishOptions,
+  UnusableKey,
 } from './key-directory.ts'
 export type { StoreErrorName, VouchErrorName } from './errors.ts'
 export {

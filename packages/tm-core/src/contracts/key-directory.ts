@@ -41,6 +41,24 @@ export interface DiscoveredKeys {
   readonly keys: readonly KeyId[]
 }
 
+/**
+ * A key a directory found announced but cannot use, and why: reported to the caller, never
+ * dropped silently (e.g. an OX key without the `xmpp:` user id, expired, or not a key at all).
+ */
+export interface UnusableKey {
+  readonly owner: BareJid
+  /** the key as its protocol names it (OX: the upper-case v4 fingerprint) */
+  readonly key: string
+  /** why, starting with the rule id (`OX-UID: the key has no user id "xmpp:carol@localhost"`) */
+  readonly reason: string
+}
+
+/** What a caller of {@link KeyDirectory.refresh} / `onNotification` wants to hear about. */
+export interface KeyDirectoryCallOptions {
+  /** called once per announced key that cannot be used */
+  readonly onUnusableKey?: (key: UnusableKey) => void
+}
+
 export interface KeyDirectory {
   /** the encryption protocol whose keys this directory announces */
   readonly namespace: EncryptionNamespace
@@ -52,7 +70,7 @@ export interface KeyDirectory {
    * Fetches and imports `owner`'s announced keys; resolves to the usable key ids. A directory
    * stores key material only: which level a new key gets is ATM's decision (`keysDiscovered`).
    */
-  refresh(owner: BareJid, pep: PepAccess): Promise<readonly KeyId[]>
+  refresh(owner: BareJid, pep: PepAccess, options?: KeyDirectoryCallOptions): Promise<readonly KeyId[]>
   /**
    * Optional: called after received messages of this directory's protocol were processed (live,
    * carbon or archive), with a way to send stanzas. OMEMO 2 sends the empty messages the backend
@@ -60,5 +78,9 @@ export interface KeyDirectory {
    */
   afterMessage?(pep: PepAccess, send: (stanza: Element) => Promise<void>): Promise<void>
   /** a notification of one of {@link notifyNodes}: the owner whose keys changed, if any */
-  onNotification(event: PepEvent, pep: PepAccess): Promise<DiscoveredKeys | undefined>
+  onNotification(
+    event: PepEvent,
+    pep: PepAccess,
+    options?: KeyDirectoryCallOptions,
+  ): Promise<DiscoveredKeys | undefined>
 }
