@@ -37,6 +37,11 @@ export interface ParsedTrustMessage {
   /** true when read from a legacy namespace */
   readonly legacy: boolean
   readonly message: TrustMessage
+  /**
+   * `true` when the element had no `usage` and the namespace table supplied the one its draft
+   * implies (`urn:xmpp:trust-messages:0` → `urn:xmpp:atm:0`); absent otherwise.
+   */
+  readonly usageImplied?: true
 }
 
 /**

@@ -56,6 +56,13 @@ export interface TrustMessageNamespace {
    * @throws InvalidKeyIdError (rule TM-10)
    */
   readonly decodeKeyId: (text: string) => KeyId
+  /**
+   * TM-5 for a draft that predates the `usage` attribute: the usage a `<trust-message/>` of this
+   * namespace means when it has none. Only `urn:xmpp:trust-messages:0` has one (XEP-0434 v0.1.x,
+   * before v0.2.0 added `usage`, was written for automatic trust: `urn:xmpp:atm:0`, the usage
+   * XEP-0450 v0.1.0 pairs with this namespace). A `usage` attribute that is present always wins.
+   */
+  readonly impliedUsage?: string
 }
 
 // RFC 4648 §4 padded Base64, the grammar of keyid.ts, checked with a linear (non-backtracking)
@@ -107,6 +114,7 @@ const TM_ENTRIES: readonly TrustMessageNamespace[] = [
     keyIdEncoding: 'hex',
     encodedLength: hexLength,
     decodeKeyId: fromHex,
+    impliedUsage: NS_ATM_0,
   },
 ]
 

@@ -50,7 +50,11 @@ export function parseTrustMessage(el: Element, options: TrustMessageOptions = {}
     throw new InvalidTrustMessageError('TM-1', `expected <trust-message/>, got <${clip(el.name)}/>`)
   const ns = nsOf(el)
   const entry = trustMessageNamespace(ns, options.legacy === true)
-  const usage = readNamespaceName(el.attrs.usage, 'TM-5', 'usage')
+  // TM-5; a draft without the attribute gets the usage its namespace entry implies
+  const usageImplied = el.attrs.usage === undefined && entry.impliedUsage !== undefined
+  const usage = usageImplied
+    ? (entry.impliedUsage as string)
+    : readNamespaceName(el.attrs.usage, 'TM-5', 'usage')
   const encryption = readNamespaceName(el.attrs.encryption, 'TM-6', 'encryption')
   const limits = resolveLimits(options.limits)
 
@@ -68,7 +72,10 @@ export function parseTrustMessage(el: Element, options: TrustMessageOptions = {}
   const seenOwners = uniqueList<BareJid>()
   const owners: KeyOwner[] = []
   for (const ownerEl of ownerEls) owners.push(readOwner(ownerEl, ns, rules, limits, seenOwners))
-  return { namespace: entry.namespace, legacy: entry.legacy, message: makeMessage(usage, encryption, owners) }
+  const message = makeMessage(usage, encryption, owners)
+  return usageImplied
+    ? { namespace: entry.namespace, legacy: entry.legacy, message, usageImplied: true as const }
+    : { namespace: entry.namespace, legacy: entry.legacy, message }
 }
 
 function readOwner(
