@@ -4,7 +4,13 @@ import { StoreError } from '@vouch/tm-core/contracts'
 import { Kysely, type SqliteDatabase as KyselySqliteDatabase, Migrator } from 'kysely'
 import { CachingDatabase, VouchSqliteDialect } from './driver.ts'
 import { toStoreError } from './errors.ts'
-import { migrationTableNames, trustDbMigrationProvider } from './migrations.ts'
+import {
+  migrationTableNames,
+  SCHEMA_VERSION,
+  trustDbMigrationProvider,
+  trustDbMigrations,
+} from './migrations.ts'
+import { assertSchemaNotNewer } from './sql-core/schema-version.ts'
 import { Templates } from './sql-core/compiled.ts'
 import { DEFAULT_TABLE_PREFIX, type TrustDb, tableNames } from './sql-core/schema.ts'
 import { SqlTrustStore } from './sql-core/store.ts'
@@ -96,7 +102,9 @@ function isRawDatabase(d: unknown): d is SqliteDatabase {
  * and returns the store.
  *
  * Rejects with `StoreError` (the driver error as `cause`) if the database cannot be opened or
- * migrated, `StoreBusyError` if another connection holds the lock past the busy timeout, and
+ * migrated, `StoreSchemaTooNewError` if a newer version of this package migrated it (a migration
+ * this code does not know is recorded), `StoreBusyError` if another connection holds the lock
+ * past the busy timeout, and
  * `TypeError` for a bad `tablePrefix` or `synchronous`, `RangeError` for a bad `busyTimeoutMs` or
  * `limits`.
  */
@@ -132,10 +140,23 @@ export async function sqliteStore(init: SqliteStoreInit): Promise<TrustStore> {
     destroy = undefined
   }
 
+  const tables = migrationTableNames(prefix)
+  try {
+    await assertSchemaNotNewer(
+      db,
+      tables.migrationTableName,
+      Object.keys(trustDbMigrations(prefix)),
+      SCHEMA_VERSION,
+      'sqliteStore',
+    )
+  } catch (e) {
+    await destroy?.()
+    throw toStoreError(e, 'sqliteStore: reading the schema version')
+  }
   const migrator = new Migrator({
     db,
     provider: trustDbMigrationProvider(prefix),
-    ...migrationTableNames(prefix),
+    ...tables,
   })
   const { error } = await migrator.migrateToLatest()
   if (error !== undefined) {

@@ -110,13 +110,22 @@ describe('sqliteStore: opening, pragmas and migrations', () => {
     db.close()
   })
 
-  it('refuses a database migrated by a newer version (unknown migration) with a StoreError', async () => {
+  it('refuses a database migrated by a newer version (unknown migration) with a StoreSchemaTooNewError', async () => {
     const db = new Database(':memory:')
     await (await sqliteStore({ database: db })).close()
-    db.prepare(`insert into vouch_schema_migration (name, timestamp) values ('9999-future', 'x')`).run()
-    const error = await sqliteStore({ database: db }).catch((e: unknown) => e)
-    expect((error as Error).name).toBe('StoreError')
-    expect((error as Error).message).toMatch(/9999-future|missing|corrupt/i)
+    db.prepare(`insert into vouch_schema_migration (name, timestamp) values ('0003-future', 'x')`).run()
+    const error = (await sqliteStore({ database: db }).catch((e: unknown) => e)) as Error & {
+      schemaVersion?: number
+      supportedVersion?: number
+      retryable?: boolean
+    }
+    expect(error.name).toBe('StoreSchemaTooNewError')
+    expect(error.message).toMatch(/0003-future/)
+    expect([error.schemaVersion, error.supportedVersion, error.retryable]).toEqual([3, SCHEMA_VERSION, false])
+    // nothing was changed: the newer schema's bookkeeping is still there
+    expect(db.prepare('select count(*) as n from vouch_schema_migration').get()).toEqual({
+      n: SCHEMA_VERSION + 1,
+    })
     db.close()
   })
 

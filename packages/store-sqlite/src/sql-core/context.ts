@@ -6,6 +6,18 @@ import type { KeysTable, PostponedTable, TableNames, TrustDb } from './schema.ts
 
 export type Db = Kysely<TrustDb>
 
+/**
+ * Retries of a transaction the database aborted as not serialisable (a `StoreSerializationError`
+ * from `dialect.toStoreError`: PostgreSQL 40001, 40P01): the transaction function runs again, up
+ * to `maxAttempts` runs in all, after `delayMs(attempt)` ms.
+ */
+export interface TransactionRetry {
+  /** runs in all, ≥ 1 (1: no retry) */
+  readonly maxAttempts: number
+  /** pause before run `attempt + 1` */
+  delayMs(attempt: number): number
+}
+
 /** Shared by every account view and transaction of one store. */
 export interface SqlStoreCore {
   readonly db: Db
@@ -14,6 +26,8 @@ export interface SqlStoreCore {
   readonly limits: Required<TrustStoreLimits>
   /** fixed-shape statements compiled once (see compiled.ts) */
   readonly templates: Templates
+  /** retries of serialisation failures in `transaction()` and multi-statement calls; none when undefined */
+  readonly retry?: TransactionRetry | undefined
   /** closes what we opened; undefined when the caller owns the Kysely instance */
   readonly destroy: (() => Promise<void>) | undefined
   closed: boolean
@@ -71,8 +85,9 @@ export function toKeyRecord(row: Selectable<KeysTable>): KeyRecord {
     keyId: row.key_id as KeyId,
     level: row.level,
     provenance: JSON.parse(row.provenance),
-    firstSeen: row.first_seen,
-    changedAt: row.changed_at,
+    // Number(): a 64-bit integer column may come back as a string (PostgreSQL bigint through pg)
+    firstSeen: Number(row.first_seen),
+    changedAt: Number(row.changed_at),
   }
 }
 
@@ -84,7 +99,7 @@ export function toPostponed(row: Selectable<PostponedTable>): PostponedDecision 
     owner: row.owner as BareJid,
     keyId: row.key_id as KeyId,
     polarity: row.polarity,
-    sceTime: row.sce_time,
-    receivedAt: row.received_at,
+    sceTime: Number(row.sce_time),
+    receivedAt: Number(row.received_at),
   }
 }

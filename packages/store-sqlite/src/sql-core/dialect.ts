@@ -1,4 +1,4 @@
-import type { CompiledQuery, Expression, SqlBool } from 'kysely'
+import type { CompiledQuery, Expression, IsolationLevel, SqlBool } from 'kysely'
 
 /**
  * What differs between SQL databases, and nothing else: the queries of the core (keys.ts,
@@ -53,9 +53,25 @@ export interface SqlDialect {
    */
   lockAccount(account: string): CompiledQuery | undefined
   /**
-   * Maps a driver failure to a typed store error: lock timeouts / serialisation failures become a
-   * retryable `StoreBusyError`, anything else a `StoreError` with the driver error as `cause`;
-   * errors that are already typed pass through.
+   * Isolation level of the transactions the store opens (`START TRANSACTION ISOLATION LEVEL …`),
+   * or undefined for the connection's default (SQLite: undefined, its transactions are
+   * serialisable). PostgreSQL with account locks: `'read committed'`, so that every statement after
+   * the lock sees what the previous holder of the lock committed.
+   */
+  readonly isolationLevel?: IsolationLevel
+  /**
+   * True when a plain (non-transaction) call that writes must run in a transaction of its own,
+   * after {@link lockAccount}, so that it waits for the account's running transactions (as in
+   * store-memory) instead of landing between their statements. SQLite: false (one connection per
+   * store, and every write takes the database's write lock anyway); PostgreSQL: true.
+   */
+  readonly plainWritesInTransaction?: boolean
+  /**
+   * Maps a driver failure to a typed store error: lock timeouts become a retryable
+   * `StoreBusyError`, serialisation failures and deadlocks a retryable `StoreSerializationError`
+   * (which the store's `transaction()` retries, see `SqlStoreCore.retry`), a lost or refused
+   * connection a `StoreConnectionError`, anything else a `StoreError` with the driver error as
+   * `cause`; errors that are already typed pass through.
    */
   toStoreError(e: unknown, operation: string): Error
 }

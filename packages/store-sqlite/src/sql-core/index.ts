@@ -7,7 +7,7 @@
  */
 export type { Template } from './compiled.ts'
 export { arg, bind, compileTemplate, Templates } from './compiled.ts'
-export type { Db, Scope, SqlStoreCore } from './context.ts'
+export type { Db, Scope, SqlStoreCore, TransactionRetry } from './context.ts'
 export type { SqlDialect } from './dialect.ts'
 export type {
   AuthenticatedOnceTable,
@@ -22,5 +22,7 @@ export type {
   TrustDb,
 } from './schema.ts'
 export { DEFAULT_TABLE_PREFIX, tableNames } from './schema.ts'
+export type { SchemaState } from './schema-version.ts'
+export { assertSchemaNotNewer, readSchemaState } from './schema-version.ts'
 export { prefixUpperBound } from './state.ts'
 export { SqlTrustStore } from './store.ts'

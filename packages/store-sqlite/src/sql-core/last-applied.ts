@@ -26,7 +26,7 @@ export async function getLastApplied(
         .where('key_id', '=', arg(4)),
     [s.account, encryption, senderKey, owner, keyId],
   )
-  return row?.sce_time
+  return row === undefined ? undefined : Number(row.sce_time)
 }
 
 export async function setLastApplied(

@@ -72,12 +72,14 @@ class SqlAccountStore implements AccountTrustStore {
     return this.#tx.run('getSecurityPolicy', (db) => settings.getSecurityPolicy(this.#s, db, encryption))
   }
   setSecurityPolicy(encryption: EncryptionNamespace, policy: SecurityPolicy): Promise<void> {
-    return this.#tx.run('setSecurityPolicy', (db) =>
+    return this.#tx.write('setSecurityPolicy', (db) =>
       settings.setSecurityPolicy(this.#s, db, encryption, policy),
     )
   }
   resetSecurityPolicy(encryption: EncryptionNamespace): Promise<void> {
-    return this.#tx.run('resetSecurityPolicy', (db) => settings.resetSecurityPolicy(this.#s, db, encryption))
+    return this.#tx.write('resetSecurityPolicy', (db) =>
+      settings.resetSecurityPolicy(this.#s, db, encryption),
+    )
   }
   wasAuthenticatedOnce(encryption: EncryptionNamespace, owner: BareJid): Promise<boolean> {
     return this.#tx.run('wasAuthenticatedOnce', (db) =>
@@ -85,7 +87,7 @@ class SqlAccountStore implements AccountTrustStore {
     )
   }
   resetAuthenticatedOnce(encryption: EncryptionNamespace, owner: BareJid): Promise<void> {
-    return this.#tx.run('resetAuthenticatedOnce', (db) =>
+    return this.#tx.write('resetAuthenticatedOnce', (db) =>
       settings.resetAuthenticatedOnce(this.#s, db, encryption, owner),
     )
   }
@@ -96,10 +98,10 @@ class SqlAccountStore implements AccountTrustStore {
     return this.#tx.run('getOwnKey', (db) => settings.getOwnKey(this.#s, db, encryption))
   }
   setOwnKey(encryption: EncryptionNamespace, keyId: KeyId): Promise<void> {
-    return this.#tx.run('setOwnKey', (db) => settings.setOwnKey(this.#s, db, encryption, keyId))
+    return this.#tx.write('setOwnKey', (db) => settings.setOwnKey(this.#s, db, encryption, keyId))
   }
   resetOwnKey(encryption: EncryptionNamespace): Promise<void> {
-    return this.#tx.run('resetOwnKey', (db) => settings.resetOwnKey(this.#s, db, encryption))
+    return this.#tx.write('resetOwnKey', (db) => settings.resetOwnKey(this.#s, db, encryption))
   }
 
   // ---- keys and trust levels ----
@@ -152,10 +154,10 @@ class SqlAccountStore implements AccountTrustStore {
     )
   }
   removeKeys(encryption: EncryptionNamespace, owner: BareJid, keyIds?: readonly KeyId[]): Promise<void> {
-    return this.#tx.run('removeKeys', (db) => keys.removeKeys(this.#s, db, encryption, owner, keyIds))
+    return this.#tx.write('removeKeys', (db) => keys.removeKeys(this.#s, db, encryption, owner, keyIds))
   }
   removeKeysById(encryption: EncryptionNamespace, keyIds: readonly KeyId[]): Promise<void> {
-    return this.#tx.run('removeKeysById', (db) => keys.removeKeysById(this.#s, db, encryption, keyIds))
+    return this.#tx.write('removeKeysById', (db) => keys.removeKeysById(this.#s, db, encryption, keyIds))
   }
   resetAll(encryption: EncryptionNamespace): Promise<void> {
     return this.#tx.atomic('resetAll', (db) => settings.resetAll(this.#s, db, encryption))
@@ -184,7 +186,7 @@ class SqlAccountStore implements AccountTrustStore {
     )
   }
   removePostponedBySenders(encryption: EncryptionNamespace, senderKeys?: readonly KeyId[]): Promise<void> {
-    return this.#tx.run('removePostponedBySenders', (db) =>
+    return this.#tx.write('removePostponedBySenders', (db) =>
       postponed.removePostponedBySenders(this.#s, db, encryption, senderKeys),
     )
   }
@@ -208,7 +210,7 @@ class SqlAccountStore implements AccountTrustStore {
     keyId: KeyId,
     sceTime: number,
   ): Promise<void> {
-    return this.#tx.run('setLastApplied', (db) =>
+    return this.#tx.write('setLastApplied', (db) =>
       lastApplied.setLastApplied(this.#s, db, encryption, senderKey, owner, keyId, sceTime),
     )
   }
@@ -220,10 +222,10 @@ class SqlAccountStore implements AccountTrustStore {
   }
   setState(namespace: string, key: string, value: Uint8Array): Promise<void> {
     const blob = this.#core.dialect.toBlob(value)
-    return this.#tx.run('setState', (db) => state.setState(this.#s, db, namespace, key, blob))
+    return this.#tx.write('setState', (db) => state.setState(this.#s, db, namespace, key, blob))
   }
   deleteState(namespace: string, key: string): Promise<void> {
-    return this.#tx.run('deleteState', (db) => state.deleteState(this.#s, db, namespace, key))
+    return this.#tx.write('deleteState', (db) => state.deleteState(this.#s, db, namespace, key))
   }
   listState(namespace: string, prefix?: string): Promise<readonly string[]> {
     return this.#tx.run('listState', (db) => state.listState(this.#s, db, namespace, prefix))

@@ -1,5 +1,5 @@
-import { StoreError } from '@vouch/tm-core/contracts'
-import { CompiledQuery, type Transaction } from 'kysely'
+import { StoreError, StoreSerializationError } from '@vouch/tm-core/contracts'
+import { CompiledQuery, type Transaction, type TransactionBuilder } from 'kysely'
 import type { Db, SqlStoreCore } from './context.ts'
 import type { TrustDb } from './schema.ts'
 
@@ -52,16 +52,61 @@ export class TxRunner {
     return this.#exec(operation, fn, true)
   }
 
+  /**
+   * One statement that writes: as {@link run}, or as {@link atomic} when the dialect wants plain
+   * writes to wait for the account's transactions (`SqlDialect.plainWritesInTransaction`).
+   */
+  write<T>(operation: string, fn: (db: Db) => Promise<T>): Promise<T> {
+    return this.#exec(operation, fn, this.#core.dialect.plainWritesInTransaction === true)
+  }
+
   async #exec<T>(operation: string, fn: (db: Db) => Promise<T>, atomic: boolean): Promise<T> {
     this.#check(operation)
     const tx = this.#tx
     if (tx !== undefined) return this.#enqueue(tx.shared, operation, fn)
     const core = this.#core
-    try {
-      if (!atomic) return await fn(core.db)
-      return await core.db.transaction().execute(this.#locked(fn))
-    } catch (e) {
-      throw core.dialect.toStoreError(e, operation)
+    if (!atomic) {
+      try {
+        return await fn(core.db)
+      } catch (e) {
+        throw core.dialect.toStoreError(e, operation)
+      }
+    }
+    return this.#retrying(async () => {
+      try {
+        return await this.#begin().execute(this.#locked(fn))
+      } catch (e) {
+        throw core.dialect.toStoreError(e, operation)
+      }
+    })
+  }
+
+  /** A transaction of the store's database, at the dialect's isolation level. */
+  #begin(): TransactionBuilder<TrustDb> {
+    const level = this.#core.dialect.isolationLevel
+    const builder = this.#core.db.transaction()
+    return level === undefined ? builder : builder.setIsolationLevel(level)
+  }
+
+  /**
+   * Runs `attempt` again while it fails with a `StoreSerializationError` (the database aborted it
+   * as not serialisable: nothing of it was applied), up to `core.retry.maxAttempts` runs.
+   */
+  async #retrying<T>(attempt: () => Promise<T>): Promise<T> {
+    const retry = this.#core.retry
+    for (let n = 1; ; n++) {
+      try {
+        return await attempt()
+      } catch (e) {
+        if (retry === undefined || !(e instanceof Error) || e.name !== 'StoreSerializationError') throw e
+        if (n >= retry.maxAttempts || this.#core.closed) {
+          if (n === 1) throw e
+          throw new StoreSerializationError(`${e.message} (gave up after ${n} attempts)`, n, {
+            cause: e.cause ?? e,
+          })
+        }
+        await new Promise((resolve) => setTimeout(resolve, retry.delayMs(n)))
+      }
     }
   }
 
@@ -91,15 +136,20 @@ export class TxRunner {
 
   /**
    * The contract's `transaction`: `fn` gets a runner for the transaction. What `fn` throws is
-   * passed on as is; BEGIN/COMMIT failures become typed store errors.
+   * passed on as is; BEGIN/COMMIT failures become typed store errors. A top-level transaction that
+   * the database aborts as not serialisable runs `fn` again (see `SqlStoreCore.retry`).
    */
   async transaction<T>(fn: (tx: TxRunner) => Promise<T>): Promise<T> {
     this.#check('transaction')
     const outer = this.#tx
     if (outer !== undefined) return this.#nested(outer.shared, fn)
+    return this.#retrying(() => this.#transactionOnce(fn))
+  }
+
+  async #transactionOnce<T>(fn: (tx: TxRunner) => Promise<T>): Promise<T> {
     let thrown: { readonly error: unknown } | undefined
     try {
-      return await this.#core.db.transaction().execute(
+      return await this.#begin().execute(
         this.#locked(async (trx) => {
           const state: TxState = { shared: { trx, queue: Promise.resolve(), savepoints: 0 }, active: true }
           try {
