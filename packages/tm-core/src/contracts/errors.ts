@@ -156,7 +156,7 @@ export type StoreErrorName =
   | 'StoreSerializationError'
   | 'StoreSchemaTooNewError'
 
-const STORE_NAMES: ReadonlySet<string> = new Set<StoreErrorName>([
+const STORE_NAMES: ReadonlySet<StoreErrorName> = new Set<StoreErrorName>([
   'StoreError',
   'StoreBusyError',
   'StoreConnectionError',
@@ -203,7 +203,7 @@ export function isVouchError(e: unknown): e is VouchError {
  * which is recorded).
  */
 export function isStoreFailure(e: unknown): boolean {
-  return e instanceof Error && STORE_NAMES.has(e.name)
+  return e instanceof Error && (STORE_NAMES as ReadonlySet<string>).has(e.name)
 }
 
 /** True for a Vouch error of the given name. */
