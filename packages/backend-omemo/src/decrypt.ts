@@ -7,7 +7,13 @@
  * The key of a device whose key exchange we accepted is stored as key material and reported in
  * `learnedKeys`: its trust level is ATM's decision (`keysDiscovered`), never the backend's.
  */
-import { NS_SCE, openEnvelope } from '@vouch/sce'
+import {
+  NS_SCE,
+  OMEMO2_CHAT_PROFILE,
+  OMEMO2_GROUPCHAT_PROFILE,
+  openEnvelope,
+  TRUST_MESSAGE_PROFILE,
+} from '@vouch/sce'
 import type {
   BareJid,
   DecryptedContent,
@@ -167,11 +173,20 @@ export async function decryptMessage(
     const plaintext = decryptPayload(crypto, m.payload, keyMaterial)
     let opened: ReturnType<typeof openEnvelope>
     try {
+      // XEP-0384 v0.9.1's SCE profile for chat (<rpad/> MUST; <time/>, <from/>, <to/> checked
+      // when present; <to/> MUST in group chats), then, for a trust message, every affix
+      // XEP-0434/0450 require (TM-17 … TM-20; D-9: a trust message without <time/> has no order)
       opened = openEnvelope(parseXml(td.decode(plaintext)), {
         stanzaFrom: sender,
         stanzaTo: expectedTo,
         now,
         window: sceWindow,
+        profile: (content) =>
+          holdsTrustMessage(content)
+            ? TRUST_MESSAGE_PROFILE
+            : options.groupChat === true
+              ? OMEMO2_GROUPCHAT_PROFILE
+              : OMEMO2_CHAT_PROFILE,
       })
     } catch (e) {
       if (isVouchError(e) && e.name !== 'LimitExceededError')
@@ -188,15 +203,25 @@ export async function decryptMessage(
       carrier: NS_OMEMO2,
       encrypted: true,
       mode: 'signcrypt' as const,
-      time: opened.time as Date,
+      ...(opened.time === undefined ? {} : { time: opened.time }),
       to: opened.to === undefined ? [] : [opened.to],
       rpadLength: opened.rpadLength,
+      affixes: opened.affixes,
       signed: true as const,
       senderKey,
       ...(learnedKeys === undefined ? {} : { learnedKeys }),
     }
     return { kind: 'content', content, senderDeviceId: m.sid, keyExchange: key.kex, bundleChanged }
   }, options.store)
+}
+
+/**
+ * A `<trust-message/>` anywhere among the content's children, whatever its namespace: the
+ * receive pipeline treats every element of that name as one (and parses it strictly), so the
+ * strict profile applies to exactly what it would apply.
+ */
+function holdsTrustMessage(content: Element): boolean {
+  return content.children.some((c) => typeof c !== 'string' && c.name === 'trust-message')
 }
 
 /** {@link decryptMessage} as `EncryptionBackend.decrypt`: an empty message is `sessionOnly`. */

@@ -32,8 +32,13 @@ import { isProcessed, markProcessed } from './processed.ts'
 
 /** One received copy of an encrypted message, as the transport saw it. */
 export interface ReceivedCopy {
-  /** the encrypted element (OMEMO `<encrypted/>`, OX `<openpgp/>`); `undefined`: plaintext */
-  readonly encrypted: Element | undefined
+  /**
+   * the encrypted element (OMEMO `<encrypted/>`, OX `<openpgp/>`); `undefined`: plaintext. A
+   * stanza may carry several, of different protocols (Converse.js puts an OMEMO 2 and an OMEMO 0.3
+   * `<encrypted/>` into one message): pass them all, in any order, and the pipeline decrypts
+   * exactly one of them (see {@link ReceivePipelineInit.backends}).
+   */
+  readonly encrypted: Element | readonly Element[] | undefined
   /** stanza `from` and `to` */
   readonly from: FullJid | BareJid
   readonly to: FullJid | BareJid
@@ -43,6 +48,8 @@ export interface ReceivedCopy {
   readonly referenceTime: Date
   /** for our own sent copies: the partner the protected `<to/>` must name */
   readonly expectedTo?: BareJid
+  /** a `type='groupchat'` message: the backend applies its group chat profile (OMEMO 2: SCE `<to/>` MUST) */
+  readonly groupChat?: boolean
 }
 
 /** What became of one copy. */
@@ -84,6 +91,14 @@ export interface ReceivePipelineInit {
   /** the account's store (transactions are opened on it) */
   readonly store: AccountTrustStore
   readonly atm: Atm
+  /**
+   * The backends, most preferred first. When a stanza carries encrypted elements of several of
+   * them, the most preferred one's is decrypted; only when that one fails (no key for our
+   * device, no session, any rejection) is the next one's tried, and the first that decrypts is
+   * the message: never two of them, and never none when one of them is readable. Every failed
+   * attempt is rolled back (the backend decrypts in a nested transaction), so it changes no
+   * state.
+   */
   readonly backends: readonly EncryptionBackend[]
   /** processed dedup keys kept; default 5000 */
   readonly maxProcessedIds?: number
@@ -97,6 +112,25 @@ export function receivePipeline(init: ReceivePipelineInit): ReceivePipeline {
   for (const b of init.backends) backends.set(b.namespace, b)
 
   const toError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)))
+
+  const preference = new Map<string, number>()
+  for (const [i, b] of init.backends.entries())
+    if (!preference.has(b.namespace)) preference.set(b.namespace, i)
+
+  /** The encrypted elements we have a backend for, the most preferred backend first. */
+  function ours(
+    encrypted: ReceivedCopy['encrypted'],
+  ): Array<{ readonly el: Element; readonly backend: EncryptionBackend }> {
+    const all: readonly Element[] =
+      encrypted === undefined ? [] : Array.isArray(encrypted) ? encrypted : [encrypted as Element]
+    const out: Array<{ el: Element; backend: EncryptionBackend }> = []
+    for (const el of all) {
+      const backend = backends.get(String(el.attrs.xmlns))
+      if (backend !== undefined) out.push({ el, backend })
+    }
+    const rank = (b: EncryptionBackend): number => preference.get(b.namespace) ?? 0
+    return out.sort((a, b) => rank(a.backend) - rank(b.backend))
+  }
 
   /** a copy's outcome before ATM ran (a trust message still to apply) */
   type Pending =
@@ -115,27 +149,34 @@ export function receivePipeline(init: ReceivePipelineInit): ReceivePipeline {
     const done = (): void => {
       for (const k of keys) processed.add(k)
     }
-    const backend =
-      copy.encrypted === undefined ? undefined : backends.get(String(copy.encrypted.attrs.xmlns))
-    if (copy.encrypted === undefined || backend === undefined) {
+    const candidates = ours(copy.encrypted)
+    if (candidates.length === 0) {
       // plaintext (or a protocol we do not run): never a trust message (X2)
       done()
       return { kind: 'done' }
     }
-    let content: DecryptedContent
-    try {
-      content = await backend.decrypt(
-        copy.encrypted,
-        { from: copy.from, to: copy.to },
-        copy.expectedTo === undefined
-          ? { now: copy.referenceTime, store: tx }
-          : { now: copy.referenceTime, expectedTo: copy.expectedTo, store: tx },
-      )
-    } catch (e) {
-      if (isStoreFailure(e)) throw e
-      if (allowRetry && e instanceof Error && e.name === 'DecryptionError') return { kind: 'retry', error: e }
+    const options = {
+      now: copy.referenceTime,
+      store: tx,
+      ...(copy.expectedTo === undefined ? {} : { expectedTo: copy.expectedTo }),
+      ...(copy.groupChat === true ? { groupChat: true } : {}),
+    }
+    let content: DecryptedContent | undefined
+    let firstError: unknown
+    for (const { el, backend } of candidates) {
+      try {
+        content = await backend.decrypt(el, { from: copy.from, to: copy.to }, options)
+        break
+      } catch (e) {
+        if (isStoreFailure(e)) throw e
+        firstError ??= e
+      }
+    }
+    if (content === undefined) {
+      if (allowRetry && firstError instanceof Error && firstError.name === 'DecryptionError')
+        return { kind: 'retry', error: firstError }
       done()
-      return { kind: 'rejected', error: toError(e) }
+      return { kind: 'rejected', error: toError(firstError) }
     }
     done()
     // keys this message made known (a key exchange from a new device): ATM decides their level
@@ -146,6 +187,16 @@ export function receivePipeline(init: ReceivePipelineInit): ReceivePipeline {
 
     if (content.payload.some((p) => p.name === 'trust-message')) {
       try {
+        // D-9: a protocol that protects a sending time must have protected this one; the reference
+        // time stands in only for protocols without an envelope (OMEMO 0.3)
+        if (
+          content.time === undefined &&
+          backends.get(content.carrier)?.capabilities.protectsEnvelope === true
+        )
+          throw new DecryptionError(
+            'TM-18',
+            'a trust message without a protected <time/> cannot be ordered (D-9)',
+          )
         const container = xml('message', { xmlns: 'jabber:client' })
         for (const p of content.payload) container.cnode(p)
         const parsed = findTrustMessage(container, {

@@ -165,10 +165,12 @@ export interface OpenEnvelopeOptions {
   readonly require?: EnvelopeRequirements
   /**
    * The affix profile of the message kind (see `profiles.ts`): e.g. `OMEMO2_CHAT_PROFILE` for
-   * OMEMO 2 chat (only `<rpad/>` required). Default: the trust-message profile, narrowed by
-   * {@link require}. An affix that is present is checked whatever the profile.
+   * OMEMO 2 chat (only `<rpad/>` required), or a function that picks it from the envelope's
+   * `<content/>` (e.g. the trust-message profile when it holds a `<trust-message/>`). Default:
+   * the trust-message profile, narrowed by {@link require}. An affix that is present is checked
+   * whatever the profile.
    */
-  readonly profile?: AffixProfile
+  readonly profile?: AffixProfile | ((content: Element) => AffixProfile)
   /**
    * Optional cap on rpad characters. Unset by default: SCE-4 forbids rejecting a long rpad, so
    * only the XML size cap applies. Setting it is a deliberate departure from SCE-4.
@@ -324,7 +326,6 @@ export function openEnvelope(input: Element | string, options: OpenEnvelopeOptio
   const reference = options.stanzaTime ?? options.now
   if (!(reference instanceof Date) || !Number.isFinite(reference.getTime()))
     throw new InvalidEnvelopeError('OPTIONS', 'now (or stanzaTime) must be a valid Date')
-  const profile = options.profile ?? profileOf(options.require)
 
   const root = typeof input === 'string' ? parseXml(input, options.xmlLimits) : input
   if (!isElementLike(root))
@@ -384,6 +385,10 @@ export function openEnvelope(input: Element | string, options: OpenEnvelopeOptio
       throw new InvalidEnvelopeError(STRUCTURE, `text directly inside <${dialect.content}/>`)
 
   // presence, by the profile (trust messages: TM-17 … TM-20)
+  const profile =
+    typeof options.profile === 'function'
+      ? options.profile(content)
+      : (options.profile ?? profileOf(options.require))
   const affixes: SceAffixes = {
     rpad: rpad !== undefined,
     time: time !== undefined,

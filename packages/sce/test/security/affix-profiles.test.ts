@@ -137,6 +137,21 @@ describe('trust messages keep every affix (TM-17 … TM-20)', () => {
     ).not.toThrow()
   })
 
+  it('a profile chosen by content: a <trust-message/> gets every affix required, a chat only <rpad/>', () => {
+    const pick = (content: { children: readonly unknown[] }) =>
+      content.children.some((c) => typeof c !== 'string' && (c as { name: string }).name === 'trust-message')
+        ? TRUST_MESSAGE_PROFILE
+        : OMEMO2_CHAT_PROFILE
+    for (const [rule, parts] of cases)
+      expectRejected(
+        () => openEnvelope(envelopeXml(parts), { ...STANZA, profile: pick }),
+        'InvalidEnvelopeError',
+        rule,
+      )
+    const opened = openEnvelope(chat({ time: null, to: null, from: null }), { ...STANZA, profile: pick })
+    expect(opened.affixes).toEqual({ rpad: true, time: false, from: false, to: false })
+  })
+
   it('require: { time: false } still narrows the default profile (backward compatible)', () => {
     const opened = openEnvelope(envelopeXml({ time: null }), { ...STANZA, require: { time: false } })
     expect(opened.affixes.time).toBe(false)

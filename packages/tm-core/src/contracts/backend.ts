@@ -113,6 +113,11 @@ export interface DecryptOptions extends AbortOptions {
    * copies (Carbons, MAM) whose outer `to` is not the conversation partner, pass the partner.
    */
   readonly expectedTo?: BareJid
+  /**
+   * The stanza is a group chat message (`type='groupchat'`): protocols whose chat profile makes a
+   * protected recipient mandatory there (OMEMO 2's SCE `<to/>`) require it. Default false.
+   */
+  readonly groupChat?: boolean
   /** Accept a signed but unencrypted message (TM-14, trust messages only). Default false. */
   readonly allowSignedOnly?: boolean
   /** Accept an encrypted but unsigned message (never for chat). Default false. */
@@ -150,6 +155,17 @@ interface DecryptedBase {
   readonly to?: readonly BareJid[]
   /** length in characters of the random padding (`<rpad/>`), 0 when absent; only with `protectsEnvelope` */
   readonly rpadLength?: number
+  /**
+   * Which affixes the protected envelope carried (SCE: `<rpad/>`, `<time/>`, `<from/>`, `<to/>`),
+   * for the app: a chat message may lack the optional ones (XEP-0384 v0.9.1's SCE profile), a
+   * trust message never does (TM-17 … TM-20). Only with `protectsEnvelope`; optional.
+   */
+  readonly affixes?: {
+    readonly rpad: boolean
+    readonly time: boolean
+    readonly from: boolean
+    readonly to: boolean
+  }
   /**
    * The message only advanced the session (an OMEMO 2 empty message: a key exchange answer or a
    * heartbeat): there is nothing to read (`payload` is empty). Default false.
