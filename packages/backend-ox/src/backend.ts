@@ -10,7 +10,6 @@
  * `keysDiscovered`, which applies the security policy (TOAKAFA). The replay memory lives in its
  * own namespace, `ox-replay` (see `replay.ts`).
  */
-import { randomBytes } from 'node:crypto'
 import type {
   AbortOptions,
   BackendCapabilities,
@@ -26,7 +25,7 @@ import type {
   KeyId,
   StanzaAddressing,
 } from '@vouch/tm-core'
-import { InvalidKeyIdError, toBareJid } from '@vouch/tm-core'
+import { InvalidKeyIdError, randomBytes, toBareJid } from '@vouch/tm-core'
 import type { Key, PrivateKey, PublicKey } from 'openpgp'
 import { decryptBackup, encryptBackup, generateBackupCode } from './backup.ts'
 import { NS_OX, OX_STATE_NAMESPACE, xmppUserId } from './constants.ts'

@@ -7,8 +7,8 @@
  * groups of four joined by dashes, drawn from a CSPRNG; the password is the code exactly as
  * shown, dashes included, and is never normalised.
  */
-import { randomBytes } from 'node:crypto'
-import { DecryptionError, InvalidKeyIdError } from '@vouch/tm-core'
+import { concatBytes } from '@noble/hashes/utils.js'
+import { DecryptionError, InvalidKeyIdError, randomBytes } from '@vouch/tm-core'
 import * as openpgp from 'openpgp'
 import type { PrivateKey } from 'openpgp'
 
@@ -51,7 +51,7 @@ export async function encryptBackup(keys: readonly PrivateKey[], code: string): 
       throw new InvalidKeyIdError('OX-BACKUP', 'a backup holds unprotected secret keys (S2K usage 0)')
     parts.push(k.write())
   }
-  const message = await openpgp.createMessage({ binary: Buffer.concat(parts) })
+  const message = await openpgp.createMessage({ binary: concatBytes(...parts) })
   return openpgp.encrypt({ message, passwords: [code], format: 'binary', config: { aeadProtect: false } })
 }
 

@@ -5,6 +5,7 @@
 import type { BareJid, KeyId } from '@vouch/tm-core'
 import { InvalidKeyIdError, keyIdFromBytes, keyIdToBytes } from '@vouch/tm-core'
 import type { Element } from '@vouch/tm-core'
+import { hex } from '@scure/base'
 import * as openpgp from 'openpgp'
 import type { Key, PrivateKey, PublicKey } from 'openpgp'
 import { NS_OX, xmppUserId } from './constants.ts'
@@ -77,7 +78,7 @@ export function fingerprintToKeyId(fingerprint: string): KeyId {
       'OX-FPR',
       `"${fingerprint.slice(0, 48)}" is not a v4 fingerprint (40 hex digits)`,
     )
-  return keyIdFromBytes(Buffer.from(fingerprint, 'hex'))
+  return keyIdFromBytes(hex.decode(fingerprint.toLowerCase()))
 }
 
 /**
@@ -88,7 +89,7 @@ export function keyIdToFingerprint(keyId: KeyId): string {
   const bytes = keyIdToBytes(keyId)
   if (bytes.length !== 20)
     throw new InvalidKeyIdError('TM-11', `an OX key id holds 20 bytes (v4 fingerprint), got ${bytes.length}`)
-  return Buffer.from(bytes).toString('hex').toUpperCase()
+  return hex.encode(bytes).toUpperCase()
 }
 
 /** The key id of a key (D-6). */

@@ -34,7 +34,8 @@
  *   apart (fail closed; this also covers callers that widen the window per call beyond the
  *   retention).
  */
-import * as nodeCrypto from 'node:crypto'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { hex as base16 } from '@scure/base'
 import type { AccountTrustStore } from '@vouch/tm-core'
 import { DecryptionError, StoreError } from '@vouch/tm-core'
 import { OX_REPLAY_STATE_NAMESPACE } from './constants.ts'
@@ -74,15 +75,10 @@ export interface ReplayMeta {
  * the sender is remembered under both, so stripping one signature does not make it new).
  */
 export function replayDigests(plaintext: Uint8Array, signerFingerprints: readonly string[]): Uint8Array[] {
-  return signerFingerprints.map((fpr) => sha256([TAG, Buffer.from(fpr, 'hex'), plaintext]))
-}
-
-/** SHA-256 of the concatenation: node:crypto's one-shot `hash` (Node ≥ 20.12), else `createHash`. */
-function sha256(parts: readonly Uint8Array[]): Uint8Array {
-  if (typeof nodeCrypto.hash === 'function') return nodeCrypto.hash('sha256', Buffer.concat(parts), 'buffer')
-  const h = nodeCrypto.createHash('sha256')
-  for (const p of parts) h.update(p)
-  return h.digest()
+  return signerFingerprints.map((fpr) => {
+    const h = sha256.create().update(TAG)
+    return h.update(base16.decode(fpr.toLowerCase())).update(plaintext).digest()
+  })
 }
 
 const hex = (n: number, digits: number): string => n.toString(16).padStart(digits, '0')
@@ -95,18 +91,26 @@ export function replayShardKey(time: number, digest: Uint8Array): string {
 
 /** Index of `digest` in a shard, or `-(insertion point) - 1`. */
 function search(shard: Uint8Array, digest: Uint8Array): number {
-  const records = Buffer.from(shard.buffer, shard.byteOffset, shard.byteLength)
   let lo = 0
   let hi = shard.length / REPLAY_RECORD_BYTES - 1
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1
     const at = mid * REPLAY_RECORD_BYTES
-    const c = records.compare(digest, 0, DIGEST, at, at + DIGEST)
+    const c = compareRecord(shard, at, digest)
     if (c === 0) return mid
     if (c < 0) lo = mid + 1
     else hi = mid - 1
   }
   return -lo - 1
+}
+
+/** The digest of the record at `at` against `digest`, bytewise: negative, zero or positive. */
+function compareRecord(shard: Uint8Array, at: number, digest: Uint8Array): number {
+  for (let i = 0; i < DIGEST; i++) {
+    const d = (shard[at + i] as number) - (digest[i] as number)
+    if (d !== 0) return d
+  }
+  return 0
 }
 
 function recordTime(shard: Uint8Array, index: number): number {

@@ -43,7 +43,9 @@ export interface CachedKey {
 export const OPENPGP_CONFIG = { aeadProtect: false, v6Keys: false } as const
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 const decoder = new TextDecoder()

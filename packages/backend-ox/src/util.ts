@@ -1,4 +1,5 @@
 /** Small helpers shared by the OX modules: namespaces, strict Base64, writing XEP-0082 stamps. */
+import { base64 } from '@scure/base'
 import { DecryptionError, Element, formatDateTime } from '@vouch/tm-core'
 
 /** The namespace of `el`: its own `xmlns`, else the one inherited from `parentNs`. */
@@ -26,18 +27,31 @@ const WHITESPACE = /\s/
 
 /**
  * Decodes RFC 4648 Base64 strictly (the alphabet `A–Z a–z 0–9 + /`, at most two `=` of padding,
- * a length that is a multiple of 4), unlike `Buffer.from(text, 'base64')`, which drops what it
- * cannot read; whitespace (line breaks some senders insert) is ignored. Returns `undefined` when
- * the text is not Base64.
+ * a length that is a multiple of 4), unlike Node's `Buffer.from(text, 'base64')`, which drops what
+ * it cannot read; whitespace (line breaks some senders insert) is ignored. Returns `undefined`
+ * when the text is not Base64. Non-zero padding bits are ignored, as decoders commonly do
+ * (RFC 4648 §3.5 lets a decoder reject them; a sender's sloppy encoder is not an attack here).
  */
 export function decodeBase64(text: string): Uint8Array | undefined {
   const s = WHITESPACE.test(text) ? text.replace(/\s+/g, '') : text
   if (s.length % 4 !== 0 || !BASE64.test(s)) return undefined
-  return new Uint8Array(Buffer.from(s, 'base64'))
+  return base64.decode(clearPadBits(s))
+}
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+
+/** Zeroes the padding bits of the last character before `=` (the strict decoder refuses them). */
+function clearPadBits(s: string): string {
+  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0
+  if (pad === 0) return s
+  const at = s.length - pad - 1
+  const value = ALPHABET.indexOf(s.charAt(at))
+  const canonical = value & (pad === 2 ? 0b110000 : 0b111100)
+  return canonical === value ? s : `${s.slice(0, at)}${ALPHABET.charAt(canonical)}${s.slice(at + 1)}`
 }
 
 export function encodeBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+  return base64.encode(bytes)
 }
 
 /**

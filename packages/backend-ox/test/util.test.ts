@@ -35,6 +35,17 @@ describe('decodeBase64', () => {
     )
   })
 
+  it('decodes the same bytes as Node’s Buffer wherever it accepts (padding bits ignored alike)', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[A-Za-z0-9+/= \n]{0,16}$/), (s) => {
+        const bytes = decodeBase64(s)
+        if (bytes !== undefined) expect(bytes).toEqual(new Uint8Array(Buffer.from(s, 'base64')))
+      }),
+      { numRuns: 2000 },
+    )
+    expect(decodeBase64('QR==')).toEqual(new Uint8Array([0x41]))
+  })
+
   it('decodes', () => {
     expect(decodeBase64('aGk=\n')).toEqual(new Uint8Array([104, 105]))
   })
