@@ -40,7 +40,7 @@ import {
 } from '@vouch/tm-core'
 
 /** Everything one account keeps about one encryption namespace. */
-interface EncryptionData {
+export interface EncryptionData {
   policy: SecurityPolicy | undefined
   ownKey: KeyId | undefined
   /** owners that had an authenticated key once (D-11) */
@@ -123,7 +123,7 @@ function read(data: AccountData, ns: EncryptionNamespace): EncryptionData | unde
 }
 
 /** The data of `ns` to write to (created if missing); its tables are copied by {@link own}. */
-function write(data: AccountData, ns: EncryptionNamespace): EncryptionData {
+export function write(data: AccountData, ns: EncryptionNamespace): EncryptionData {
   let e = data.encryptions.get(ns)
   if (e === undefined) {
     e = {
@@ -140,7 +140,7 @@ function write(data: AccountData, ns: EncryptionNamespace): EncryptionData {
   return e
 }
 
-function freezeProvenance(p: Provenance): Provenance {
+export function freezeProvenance(p: Provenance): Provenance {
   switch (p.kind) {
     case 'manual':
       return Object.freeze({ kind: 'manual' })

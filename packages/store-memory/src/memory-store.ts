@@ -18,11 +18,39 @@ import type {
 import { resolveTrustStoreLimits, StoreError } from '@vouch/tm-core'
 import type { AccountData } from './data.ts'
 import * as op from './data.ts'
+import { accountFromRows, diffAccounts, type RowChanges, type RowKey } from './rows.ts'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreInit {
   /** Overrides of {@link DEFAULT_TRUST_STORE_LIMITS}. */
   readonly limits?: Partial<TrustStoreLimits>
+  /**
+   * Where a persistent store built on this engine keeps the state (`@vouch/store-indexeddb`);
+   * none for the plain memory store.
+   */
+  readonly persistence?: MemoryPersistence
+}
+
+/**
+ * The persistence of a store built on this engine: the engine keeps each account's committed state
+ * in memory and hands every commit's changed rows (rows.ts) to {@link commit} before it makes
+ * them visible.
+ */
+export interface MemoryPersistence {
+  /**
+   * Called under the account's lock before every call and transaction on it: the account's rows
+   * when its committed state must be (re)loaded (its first use, or another writer committed since),
+   * else `undefined`.
+   */
+  load(account: BareJid): Promise<Iterable<readonly [RowKey, unknown]> | undefined>
+  /**
+   * Called under the lock when a plain write or an outermost transaction commits, with the rows it
+   * changed. The new state becomes the committed one only once this resolves; if it rejects, the
+   * call (or transaction) rejects with that error and the committed state stays as it was.
+   */
+  commit(account: BareJid, changes: RowChanges): Promise<void>
+  /** Called once by the store's `close()`. */
+  close?(): Promise<void>
 }
 
 /**
@@ -38,22 +66,24 @@ export interface MemoryStoreInit {
  * @throws RangeError when a member of `limits` is not a positive integer
  */
 export function memoryStore(init: MemoryStoreInit = {}): TrustStore {
-  return new MemoryTrustStore(resolveTrustStoreLimits(init.limits))
+  return new MemoryTrustStore(resolveTrustStoreLimits(init.limits), init.persistence)
 }
 
 class MemoryTrustStore implements TrustStore {
   readonly limits: Required<TrustStoreLimits>
   readonly #accounts = new Map<BareJid, AccountSlot>()
+  readonly #persistence: MemoryPersistence | undefined
   #closed = false
 
-  constructor(limits: Required<TrustStoreLimits>) {
+  constructor(limits: Required<TrustStoreLimits>, persistence: MemoryPersistence | undefined) {
     this.limits = limits
+    this.#persistence = persistence
   }
 
   forAccount(account: BareJid): AccountTrustStore {
     let slot = this.#accounts.get(account)
     if (slot === undefined) {
-      slot = new AccountSlot()
+      slot = new AccountSlot(account, this.#persistence)
       this.#accounts.set(account, slot)
     }
     return new AccountView(this, account, slot, undefined)
@@ -64,7 +94,9 @@ class MemoryTrustStore implements TrustStore {
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return
     this.#closed = true
+    await this.#persistence?.close?.()
   }
 }
 
@@ -72,12 +104,46 @@ class MemoryTrustStore implements TrustStore {
 class AccountSlot {
   data: AccountData = op.emptyAccount()
   #tail: Promise<unknown> = Promise.resolve()
+  readonly #account: BareJid
+  readonly #persistence: MemoryPersistence | undefined
 
-  /** Runs `fn` after every call queued before it has settled. */
+  constructor(account: BareJid, persistence: MemoryPersistence | undefined) {
+    this.#account = account
+    this.#persistence = persistence
+  }
+
+  /**
+   * Runs `fn` after every call queued before it has settled (with a persistence: on the committed
+   * state it loads first, if it changed).
+   */
   lock<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#tail.then(fn)
+    const p = this.#persistence
+    const run = this.#tail.then(
+      p === undefined
+        ? fn
+        : async () => {
+            const rows = await p.load(this.#account)
+            if (rows !== undefined) this.data = accountFromRows(rows)
+            return fn()
+          },
+    )
     this.#tail = run.catch(() => undefined)
     return run
+  }
+
+  /**
+   * Makes `next` (a changed copy of the committed state) the committed state; under the lock.
+   * Synchronous (returns `undefined`) without a persistence, so the memory store pays no await.
+   */
+  commit(next: AccountData): Promise<void> | undefined {
+    const p = this.#persistence
+    if (p === undefined) {
+      this.data = next
+      return undefined
+    }
+    return p.commit(this.#account, diffAccounts(this.data, next)).then(() => {
+      this.data = next
+    })
   }
 }
 
@@ -131,7 +197,8 @@ class AccountView implements AccountTrustStore {
       this.#check()
       const copy = op.cloneAccount(this.#slot.data)
       const result = fn(copy)
-      this.#slot.data = copy
+      const pending = this.#slot.commit(copy)
+      if (pending !== undefined) await pending
       return result
     })
   }
@@ -162,7 +229,8 @@ class AccountView implements AccountTrustStore {
       const draft: Draft = { data: op.cloneAccount(this.#slot.data), active: true }
       try {
         const result = await fn(new AccountView(this.#store, this.account, this.#slot, draft))
-        this.#slot.data = draft.data
+        const pending = this.#slot.commit(draft.data)
+        if (pending !== undefined) await pending
         return result
       } finally {
         draft.active = false
