@@ -1,6 +1,7 @@
 import type { Element } from '@xmpp/xml'
 import type { AbortOptions } from './common.ts'
 import type { BareJid, EncryptionNamespace, FullJid, KeyId } from './ids.ts'
+import type { KeyLink } from './key-link.ts'
 import type { AccountTrustStore } from './store.ts'
 import type { KeyRef, SecurityPolicy, TrustLevel } from './trust.ts'
 
@@ -48,6 +49,12 @@ export interface BackendCapabilities {
   readonly displayName?: string
   /** disco#info features beside the namespace itself (e.g. OX's `urn:xmpp:openpgp:im:0`). */
   readonly discoFeatures?: readonly string[]
+  /**
+   * The protocol carries a body text only (OMEMO 0.3: no envelope, the plaintext is the
+   * `<body/>` text), so it cannot carry a `<trust-message/>`: ATM sends trust messages about its
+   * keys over another protocol the recipients are authenticated in (D-12). Default false.
+   */
+  readonly bodyOnly?: boolean
 }
 
 /**
@@ -237,4 +244,10 @@ export interface EncryptionBackend {
   ): Promise<EncryptResult>
   /** Decrypts (or verifies) an element received in a stanza, with every receiver check. */
   decrypt(el: Element, stanza: StanzaAddressing, options?: DecryptOptions): Promise<DecryptedContent>
+  /**
+   * Identity linking (D-12): for each other protocol whose key ids can name the same key pair as
+   * this backend's, how they correspond. ATM gives both ids of one key pair the same decision.
+   * Optional: most backends have none.
+   */
+  readonly keyLinks?: readonly KeyLink[]
 }

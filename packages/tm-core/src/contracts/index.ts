@@ -34,6 +34,7 @@ export type {
   ProtectionMode,
   StanzaAddressing,
 } from './backend.ts'
+export type { KeyLink } from './key-link.ts'
 export type {
   DiscoveredKeys,
   KeyDirectory,
