@@ -3,6 +3,7 @@
  * rides on every message until the peer answered (XEP-0384 v0.9 §"Key exchange"), and a compact
  * serialization for the store.
  */
+import { base64 } from '@scure/base'
 import { DecryptionError } from '@vouch/tm-core'
 import type { CryptoProvider } from './provider.ts'
 import { decodeOmemoKeyExchange, encodeOmemoKeyExchange, type OmemoKeyExchange } from './proto.ts'
@@ -126,7 +127,9 @@ export function sameKeyExchange(a: KeyExchangeInfo, b: KeyExchangeInfo): boolean
 }
 
 function eq(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.compare(a, b) === 0
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 /**
@@ -155,10 +158,10 @@ export function acceptKeyExchange(
 
 // ——— serialization (JSON, Base64 for bytes; versioned) ———
 
-const b64 = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64')
+const b64 = (u: Uint8Array): string => base64.encode(u)
 const unb64 = (s: unknown): Uint8Array => {
   if (typeof s !== 'string') throw new TypeError('bad session record')
-  return new Uint8Array(Buffer.from(s, 'base64'))
+  return base64.decode(s)
 }
 const opt = (s: unknown): Uint8Array | undefined => (s === null || s === undefined ? undefined : unb64(s))
 const num = (v: unknown): number => {

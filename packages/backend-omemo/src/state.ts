@@ -7,6 +7,7 @@
  *
  * Key material only: trust levels are ATM's (the backend reads them, never writes them).
  */
+import { base64 } from '@scure/base'
 import type { AccountTrustStore, BareJid } from '@vouch/tm-core'
 import { InvalidKeyIdError } from '@vouch/tm-core'
 import type { CryptoProvider } from './provider.ts'
@@ -64,13 +65,15 @@ export interface OmemoConfig {
 const te = new TextEncoder()
 export const td = new TextDecoder()
 export const utf8 = (s: string): Uint8Array => te.encode(s)
-const b64 = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64')
-const unb64 = (s: unknown): Uint8Array => new Uint8Array(Buffer.from(String(s), 'base64'))
+const b64 = (u: Uint8Array): string => base64.encode(u)
+const unb64 = (s: unknown): Uint8Array => base64.decode(String(s))
 const json = (v: unknown): Uint8Array => te.encode(JSON.stringify(v))
 const unjson = (u: Uint8Array): Record<string, unknown> => JSON.parse(td.decode(u)) as Record<string, unknown>
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 function spkToJson(s: SpkRecord): unknown {

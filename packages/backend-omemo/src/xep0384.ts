@@ -7,6 +7,7 @@
  * `max_items=max`). python-twomemo 1.0.3 reads `kex='false'` as true, rejects `labelsig` and
  * empty device lists: we never emit `kex='false'`, and emit labels only when asked.
  */
+import { base64 } from '@scure/base'
 import type { BareJid, Element } from '@vouch/tm-core'
 import { DecryptionError, LimitExceededError, toBareJid, Element as XmlElement } from '@vouch/tm-core'
 
@@ -45,7 +46,7 @@ export const DEFAULT_OMEMO_XML_LIMITS: OmemoXmlLimits = Object.freeze({
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/
 
 function b64(u: Uint8Array): string {
-  return Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64')
+  return base64.encode(u)
 }
 
 function text(el: Element): string {
@@ -60,7 +61,12 @@ export function decodeBase64(value: string, what: string, maxBytes: number, rule
   if (s.length % 4 !== 0 || !B64.test(s)) throw new DecryptionError(rule, `${what} is not Base64`)
   if ((s.length / 4) * 3 > maxBytes + 2)
     throw new LimitExceededError('LIMIT', `${what} bytes`, maxBytes, Math.floor((s.length / 4) * 3))
-  return new Uint8Array(Buffer.from(s, 'base64'))
+  try {
+    return base64.decode(s)
+  } catch (cause) {
+    // the shape is checked above: only non-zero padding bits are left (RFC 4648 §3.5)
+    throw new DecryptionError(rule, `${what} is not canonical Base64`, { cause })
+  }
 }
 
 export function parseDeviceId(value: string | undefined, what: string, rule = 'OMEMO-XML'): number {
