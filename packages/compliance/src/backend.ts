@@ -26,6 +26,7 @@ import type {
   KeyRef,
   StanzaAddressing,
 } from '@vouch/tm-core'
+import { base64 } from '@scure/base'
 import { Element as XmlElement, keyIdByteLength, parseKeyIdBase64 } from '@vouch/tm-core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ComplianceSetup } from './setup.ts'
@@ -102,10 +103,10 @@ function tamper(el: Element, at: number): Element {
   const copy = cloneTree(el)
   const target = longestText(copy)
   const text = target.children.filter((c): c is string => typeof c === 'string').join('')
-  const bytes = Buffer.from(text.replace(/\s+/g, ''), 'base64')
+  const bytes = base64.decode(text.replace(/\s+/g, ''))
   const i = Math.min(bytes.length - 1, Math.max(0, Math.floor(bytes.length * at)))
   bytes[i] = (bytes[i] ?? 0) ^ 0x01
-  target.children = [bytes.toString('base64')]
+  target.children = [base64.encode(bytes)]
   return copy
 }
 
