@@ -46,7 +46,7 @@ import {
   parseBundle,
   parseDeviceList,
 } from './xep0384.ts'
-import { identityFromSeed, verifySignedPreKey } from './x3dh.ts'
+import { generateIdentity, verifySignedPreKey, xeddsaCompatible } from './x3dh.ts'
 
 export type { OmemoDecryptResult } from './decrypt.ts'
 export type { OmemoEncryptOptions } from './encrypt.ts'
@@ -129,6 +129,14 @@ export interface OmemoBackend extends EncryptionBackend {
   }): Promise<{ readonly deviceId: number; readonly keyId: KeyId }>
   /** Our device id, or undefined before {@link createDevice}. */
   ownDeviceId(): Promise<number | undefined>
+  /**
+   * Whether clients that verify with XEdDSA (libsignal-based ones, Converse.js's libomemo.js) can
+   * start sessions with our device: the sign bit of our Ed25519 identity key is clear. Every
+   * device made by this version is; `false` flags a device made before (about half of them):
+   * rotate it with `createDevice({ replace: true })` (see the README, "Sign bit"). Undefined
+   * before {@link createDevice}.
+   */
+  ownDeviceXeddsaCompatible(): Promise<boolean | undefined>
   /** Our bundle, to publish (see `publishBundleRequest`). */
   ownBundle(): Promise<BundleData>
   /** Our account's device list with our device added (to publish with `publishDeviceListRequest`). */
@@ -215,7 +223,8 @@ class OmemoBackendImpl implements OmemoBackend {
     const state = this.#state
     const { account, crypto, random } = state.config
     return state.tx(async (tx) => {
-      if (options.replace !== true && (await state.own(tx)) !== undefined)
+      const previous = await state.own(tx)
+      if (options.replace !== true && previous !== undefined)
         throw new InvalidKeyIdError('OMEMO-OWN-DEVICE', `${account} already has an OMEMO 2 device`)
       const taken = new Set((await state.deviceList(tx, account))?.map((d) => d.id) ?? [])
       let deviceId = options.deviceId
@@ -228,7 +237,8 @@ class OmemoBackendImpl implements OmemoBackend {
           MAX_DEVICE_ID
         deviceId = v === 0 ? undefined : v
       }
-      const identity = identityFromSeed(crypto, random(32))
+      // sign bit clear: reachable from XEdDSA verifiers (libsignal, libomemo.js); see generateIdentity
+      const identity = generateIdentity(crypto, random)
       const spk = state.newSpk(identity, 1)
       const pks: PreKeys = new Map()
       const next = state.fillPreKeys(pks, 1)
@@ -237,12 +247,27 @@ class OmemoBackendImpl implements OmemoBackend {
       await state.savePreKeys(tx, pks)
       const keyId = keyIdFromBytes(identity.edPub)
       await tx.setOwnKey(NS_OMEMO2, keyId)
+      // a rotation: the replaced device leaves our device list (published next by the key directory)
+      if (previous !== undefined && previous.deviceId !== deviceId) {
+        const list = await state.deviceList(tx, account)
+        if (list !== undefined)
+          await state.saveDeviceList(
+            tx,
+            account,
+            list.filter((d) => d.id !== previous.deviceId),
+          )
+      }
       return { deviceId, keyId }
     })
   }
 
   async ownDeviceId(): Promise<number | undefined> {
     return (await this.#state.own(this.#state.store))?.deviceId
+  }
+
+  async ownDeviceXeddsaCompatible(): Promise<boolean | undefined> {
+    const own = await this.#state.own(this.#state.store)
+    return own === undefined ? undefined : xeddsaCompatible(own.identity.edPub)
   }
 
   async ownKeys(_options?: AbortOptions): Promise<readonly KeyId[]> {

@@ -25,6 +25,8 @@ export { defaultCryptoProvider } from '@vouch/backend-omemo/provider'
 export type { CryptoProvider, CryptoProviderInit } from './provider.ts'
 export { browserCryptoProvider } from './provider-browser.ts'
 export type { RatchetLimits } from './ratchet.ts'
+/** whether XEdDSA verifiers (libsignal, libomemo.js) can use an Ed25519 identity key: its sign bit is clear */
+export { MAX_IDENTITY_DRAWS, xeddsaCompatible } from './x3dh.ts'
 export { DEFAULT_RATCHET_LIMITS } from './ratchet.ts'
 export type {
   BundleData,

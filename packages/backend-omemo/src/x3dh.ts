@@ -5,7 +5,7 @@
  * `AD = IK_A ‖ IK_B` (Ed25519, initiator first). The signed pre key signature is plain Ed25519
  * over the raw 32-byte Curve25519 signed pre key.
  */
-import { DecryptionError } from '@vouch/tm-core'
+import { DecryptionError, LimitExceededError } from '@vouch/tm-core'
 import type { CryptoProvider } from './provider.ts'
 
 const INFO = new TextEncoder().encode('OMEMO X3DH')
@@ -24,6 +24,45 @@ export interface IdentityKeyPair {
 
 export function identityFromSeed(p: CryptoProvider, seed: Uint8Array): IdentityKeyPair {
   return { seed, edPub: p.ed25519PublicKey(seed), xPriv: p.edwardsToMontgomeryPrivate(seed) }
+}
+
+/**
+ * Whether implementations that verify with XEdDSA can use this Ed25519 identity key: its sign
+ * bit (the top bit of the last byte, the sign of x) is clear. libsignal-based libraries and
+ * libomemo.js (Converse.js) keep the identity as a Curve25519 key and verify signatures through
+ * it; the Montgomery form u = (1+y)/(1−y) has no sign of x, so they rebuild the Edwards key with
+ * the sign bit 0 (XEdDSA's convention). For a key whose sign bit is set that is the negated key,
+ * and a valid Ed25519 signature made with it never verifies for them. XEP-0384 transfers the
+ * Ed25519 form, so such a key is valid, but unreachable from those clients.
+ */
+export function xeddsaCompatible(edPub: Uint8Array): boolean {
+  return edPub.length === 32 && ((edPub[31] as number) & 0x80) === 0
+}
+
+/** How many seeds {@link generateIdentity} draws at most (each has a clear sign bit with probability ½). */
+export const MAX_IDENTITY_DRAWS = 128
+
+/**
+ * A new identity whose Ed25519 public key has its sign bit clear ({@link xeddsaCompatible}): a
+ * standard EdDSA key pair (RFC 8032 key generation from a random 32-byte seed), drawn again
+ * until the sign bit is clear — two draws on average. The seed is kept as it is (no negation of
+ * the private scalar, no XEdDSA signing): signatures stay plain Ed25519, verifiable by every
+ * OMEMO 2 implementation, and XEdDSA verifiers read the key through its Curve25519 form unharmed.
+ * Keys of others are accepted with either sign.
+ * @throws LimitExceededError `OMEMO-SIGN-BIT` when {@link MAX_IDENTITY_DRAWS} draws all had the
+ *   sign bit set (probability 2⁻¹²⁸: a broken random source)
+ */
+export function generateIdentity(p: CryptoProvider, random: (n: number) => Uint8Array): IdentityKeyPair {
+  for (let i = 0; i < MAX_IDENTITY_DRAWS; i++) {
+    const identity = identityFromSeed(p, random(32))
+    if (xeddsaCompatible(identity.edPub)) return identity
+  }
+  throw new LimitExceededError(
+    'OMEMO-SIGN-BIT',
+    'identity key draws with the sign bit set (is the random source broken?)',
+    MAX_IDENTITY_DRAWS,
+    MAX_IDENTITY_DRAWS,
+  )
 }
 
 /** A key pair on Curve25519 (signed pre key, pre key, ephemeral, ratchet). */
