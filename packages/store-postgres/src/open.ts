@@ -1,0 +1,313 @@
+import {
+  assertSchemaNotNewer,
+  DEFAULT_TABLE_PREFIX,
+  SqlTrustStore,
+  type TableNames,
+  Templates,
+  type TransactionRetry,
+  type TrustDb,
+  tableNames,
+} from '@vouch/store-sqlite/sql-core'
+import { resolveTrustStoreLimits } from '@vouch/tm-core'
+import type { TrustStore, TrustStoreLimits } from '@vouch/tm-core/contracts'
+import { StoreError } from '@vouch/tm-core/contracts'
+import { Kysely, Migrator, PostgresDialect, type PostgresPool } from 'kysely'
+import { type PostgresConcurrency, postgresDialect } from './dialect.ts'
+import { toStoreError } from './errors.ts'
+import {
+  migrationTableNames,
+  postgresMigrationProvider,
+  postgresMigrations,
+  SCHEMA_VERSION,
+} from './migrations.ts'
+
+/** The part of a `pg.Pool` the store uses (kysely's `PostgresPool`, structurally typed). */
+export type PgPool = PostgresPool
+
+export interface PostgresRetryOptions {
+  /** runs of a transaction in all, including the first; default 5 (1: no retry) */
+  readonly maxAttempts?: number
+  /** pause before the second run, doubled for each further run, with jitter (50–100 %); default 2 ms */
+  readonly baseDelayMs?: number
+  /** cap of the pause; default 100 ms */
+  readonly maxDelayMs?: number
+}
+
+export interface PostgresStoreInit {
+  /**
+   * - a connection string (`postgres://user@host:5432/db`): the store makes a `pg.Pool` (`pg` is a
+   *   peer dependency, loaded only then) and ends it in `close()`;
+   * - your `pg.Pool` (structurally typed): used as is, never ended by the store;
+   * - a ready `Kysely<TrustDb>` on PostgreSQL: used as is, not destroyed by `close()`.
+   */
+  readonly database: string | PgPool | Kysely<TrustDb>
+  readonly limits?: Partial<TrustStoreLimits>
+  /**
+   * Prefix of every table, index, and the migration bookkeeping tables. Default `'vouch_'`.
+   * Letters, digits, `_`, ≤ 32 characters, or `''`.
+   */
+  readonly tablePrefix?: string
+  /** How concurrent transactions of one account are kept apart; default `'account-lock'` (README, Concurrency). */
+  readonly concurrency?: PostgresConcurrency
+  /** Retries of transactions PostgreSQL aborts as not serialisable (40001) or deadlocked (40P01). */
+  readonly retry?: PostgresRetryOptions
+  /**
+   * `statement_timeout`: a statement running longer is cancelled (`StoreBusyError`). Default
+   * 30,000 ms on a pool the store makes (a connection setting); with your pool or Kysely, only if
+   * given, and then inside the store's transactions (`set_config(…, true)`).
+   */
+  readonly statementTimeoutMs?: number
+  /**
+   * `lock_timeout`: how long a transaction waits for its account's lock (or a row lock) before
+   * `StoreBusyError`. Default 10,000 ms on a pool the store makes; with yours as above.
+   */
+  readonly lockTimeoutMs?: number
+  /**
+   * `true` (default): migrate to the latest schema when the store opens (concurrent openers wait
+   * for each other: kysely's migration lock is a PostgreSQL advisory lock). `false`: migrate at
+   * deploy time with {@link migratePostgres}; opening then rejects a database whose schema is
+   * older than this code.
+   */
+  readonly migrate?: boolean
+  /** `max` of a pool the store makes; default 10 */
+  readonly poolSize?: number
+}
+
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
+export const DEFAULT_LOCK_TIMEOUT_MS = 10_000
+export const DEFAULT_RETRY = Object.freeze({ maxAttempts: 5, baseDelayMs: 2, maxDelayMs: 100 })
+
+function nonNegativeInteger(name: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0))
+    throw new RangeError(`${name} must be a non-negative integer, got ${value}`)
+}
+
+function positiveInteger(name: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
+    throw new RangeError(`${name} must be a positive integer, got ${value}`)
+}
+
+function retryPolicy(options: PostgresRetryOptions = {}): TransactionRetry {
+  const maxAttempts = options.maxAttempts ?? DEFAULT_RETRY.maxAttempts
+  const base = options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs
+  const cap = options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs
+  positiveInteger('retry.maxAttempts', maxAttempts)
+  nonNegativeInteger('retry.baseDelayMs', base)
+  nonNegativeInteger('retry.maxDelayMs', cap)
+  return {
+    maxAttempts,
+    // Exponential with jitter, so that the transactions that collided do not collide again.
+    delayMs: (attempt: number) => Math.min(cap, base * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2),
+  }
+}
+
+function isKysely(d: unknown): d is Kysely<TrustDb> {
+  return (
+    typeof d === 'object' && d !== null && typeof (d as { selectFrom?: unknown }).selectFrom === 'function'
+  )
+}
+
+function isPool(d: unknown): d is PgPool {
+  return typeof d === 'object' && d !== null && typeof (d as { connect?: unknown }).connect === 'function'
+}
+
+interface PgModule {
+  Pool: new (
+    config: Record<string, unknown>,
+  ) => PgPool & { on(event: 'error', listener: (e: Error) => void): unknown }
+}
+
+async function loadPg(): Promise<PgModule> {
+  // A variable specifier: `pg` is a peer dependency, needed only when we make the pool.
+  const specifier = 'pg'
+  try {
+    const mod = (await import(specifier)) as { default?: PgModule } & PgModule
+    return mod.default ?? mod
+  } catch (e) {
+    throw new StoreError('postgresStore: a connection string needs the peer dependency pg', { cause: e })
+  }
+}
+
+interface Opened {
+  readonly db: Kysely<TrustDb>
+  /** closes what we opened; undefined when the caller owns the Kysely */
+  readonly destroy: (() => Promise<void>) | undefined
+  /** true when the connections carry the timeouts (a pool we made) */
+  readonly ownPool: boolean
+}
+
+async function openDatabase(
+  database: PostgresStoreInit['database'],
+  init: Pick<PostgresStoreInit, 'statementTimeoutMs' | 'lockTimeoutMs' | 'poolSize'>,
+): Promise<Opened> {
+  if (typeof database === 'string') {
+    const pg = await loadPg()
+    const pool = new pg.Pool({
+      connectionString: database,
+      max: init.poolSize ?? 10,
+      statement_timeout: init.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+      lock_timeout: init.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      application_name: 'vouch',
+    })
+    // An idle connection that breaks (server restart, network) is dropped by the pool; without a
+    // listener its 'error' event would end the process. The next query reports it, typed.
+    pool.on('error', () => {})
+    const db = new Kysely<TrustDb>({ dialect: new PostgresDialect({ pool }) })
+    return { db, destroy: () => db.destroy(), ownPool: true }
+  }
+  if (isKysely(database)) return { db: database, destroy: undefined, ownPool: false }
+  if (isPool(database)) {
+    // Your pool: kysely's destroy() would end it, so it gets a view whose end() does nothing.
+    const view: PgPool = { connect: () => database.connect(), end: async () => {} }
+    const db = new Kysely<TrustDb>({ dialect: new PostgresDialect({ pool: view }) })
+    return { db, destroy: () => db.destroy(), ownPool: false }
+  }
+  throw new TypeError('postgresStore: database must be a connection string, a pg.Pool or a Kysely<TrustDb>')
+}
+
+function checkInit(init: PostgresStoreInit): { prefix: string; t: TableNames } {
+  const prefix = init.tablePrefix ?? DEFAULT_TABLE_PREFIX
+  const t = tableNames(prefix)
+  nonNegativeInteger('statementTimeoutMs', init.statementTimeoutMs)
+  nonNegativeInteger('lockTimeoutMs', init.lockTimeoutMs)
+  positiveInteger('poolSize', init.poolSize)
+  const concurrency = init.concurrency ?? 'account-lock'
+  if (concurrency !== 'account-lock' && concurrency !== 'serializable')
+    throw new TypeError(
+      `concurrency must be 'account-lock' or 'serializable', got ${JSON.stringify(concurrency)}`,
+    )
+  return { prefix, t }
+}
+
+/**
+ * Migrates the database to {@link SCHEMA_VERSION} if it is older; returns the versions before
+ * and after. Several processes may call it at once (kysely's migration lock is a PostgreSQL
+ * advisory lock). Run it at deploy time, then open the stores with `migrate: false`.
+ *
+ * Rejects with `StoreSchemaTooNewError` if a newer version of this package migrated the
+ * database, `StoreConnectionError` if it cannot be reached, `StoreError` if a migration fails.
+ */
+export async function migratePostgres(init: {
+  readonly database: PostgresStoreInit['database']
+  readonly tablePrefix?: string
+}): Promise<{ readonly from: number; readonly to: number }> {
+  const { prefix } = checkInit(init)
+  const opened = await openDatabase(init.database, {})
+  try {
+    return await migrate(opened.db, prefix, 'migratePostgres')
+  } finally {
+    await opened.destroy?.()
+  }
+}
+
+async function migrate(
+  db: Kysely<TrustDb>,
+  prefix: string,
+  who: string,
+): Promise<{ from: number; to: number }> {
+  const tables = migrationTableNames(prefix)
+  let from: number
+  try {
+    from = (
+      await assertSchemaNotNewer(
+        db,
+        tables.migrationTableName,
+        Object.keys(postgresMigrations(prefix)),
+        SCHEMA_VERSION,
+        who,
+      )
+    ).version
+  } catch (e) {
+    throw toStoreError(e, `${who}: reading the schema version`)
+  }
+  const migrator = new Migrator({ db, provider: postgresMigrationProvider(prefix), ...tables })
+  const { error } = await migrator.migrateToLatest()
+  if (error !== undefined) throw toStoreError(error, `${who}: migrating the trust database`)
+  return { from, to: SCHEMA_VERSION }
+}
+
+/**
+ * Opens a PostgreSQL trust store: connects (or takes your pool or Kysely), migrates to the
+ * latest schema (unless `migrate: false`), and returns the store.
+ *
+ * Rejects with `StoreConnectionError` if the database cannot be reached, `StoreSchemaTooNewError`
+ * if a newer version of this package migrated it, `StoreError` if a migration fails, the peer
+ * `pg` is missing (connection string) or (`migrate: false`) the schema is older than this code;
+ * `TypeError` for a bad `database`, `tablePrefix` or `concurrency`, `RangeError` for a bad
+ * number.
+ */
+export async function postgresStore(init: PostgresStoreInit): Promise<TrustStore> {
+  const { prefix, t } = checkInit(init)
+  const limits = resolveTrustStoreLimits(init.limits)
+  const retry = retryPolicy(init.retry)
+  const opened = await openDatabase(init.database, init)
+  const { db, destroy } = opened
+  try {
+    if (init.migrate === false) {
+      const state = await assertSchemaNotNewer(
+        db,
+        migrationTableNames(prefix).migrationTableName,
+        Object.keys(postgresMigrations(prefix)),
+        SCHEMA_VERSION,
+        'postgresStore',
+      ).catch((e: unknown) => {
+        throw toStoreError(e, 'postgresStore: reading the schema version')
+      })
+      if (state.version < SCHEMA_VERSION) {
+        throw new StoreError(
+          `postgresStore: the database has schema version ${state.version}, this code needs ${SCHEMA_VERSION}: ` +
+            'run migratePostgres() (deploy time) or open with migrate: true',
+        )
+      }
+    } else {
+      await migrate(db, prefix, 'postgresStore')
+    }
+  } catch (e) {
+    await destroy?.()
+    throw e
+  }
+  const given = init.statementTimeoutMs !== undefined || init.lockTimeoutMs !== undefined
+  const dialect = postgresDialect({
+    tablePrefix: prefix,
+    concurrency: init.concurrency ?? 'account-lock',
+    ...(!opened.ownPool && given
+      ? {
+          transactionTimeouts: {
+            statementTimeoutMs: init.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+            lockTimeoutMs: init.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+          },
+        }
+      : {}),
+  })
+  return new SqlTrustStore({
+    db,
+    t,
+    dialect,
+    limits,
+    templates: new Templates(),
+    retry,
+    destroy,
+    closed: false,
+  })
+}
+
+/**
+ * Drops the store's tables and its migration bookkeeping (for tests, simulations and
+ * uninstalling): every table of `tablePrefix`, if present. Not undoable.
+ */
+export async function dropTrustTables(init: {
+  readonly database: PostgresStoreInit['database']
+  readonly tablePrefix?: string
+}): Promise<void> {
+  const { prefix, t } = checkInit(init)
+  const opened = await openDatabase(init.database, {})
+  try {
+    const tables = migrationTableNames(prefix)
+    for (const table of [...Object.values(t), tables.migrationTableName, tables.migrationLockTableName])
+      await opened.db.schema.dropTable(table).ifExists().execute()
+  } catch (e) {
+    throw toStoreError(e, 'dropTrustTables')
+  } finally {
+    await opened.destroy?.()
+  }
+}
