@@ -1,0 +1,111 @@
+/**
+ * The `StorageType` libsignal-protocol-typescript reads and writes, over one transaction of our
+ * {@link LegacyState}. One adapter serves one operation (an encryption to a device, a decryption
+ * from one): it records what the library did (the identity it saw, the pre key it consumed), so
+ * the backend can check and report it, and every session record it stores is pruned first
+ * ({@link pruneSessionRecord}: the library never drops old receiving chains).
+ *
+ * Trust is not the library's business here: `isTrustedIdentity` answers true, and the backend
+ * checks identity keys against the key material it holds before the library runs (a device whose
+ * identity key changed is a new key for ATM, never a silent session replacement).
+ */
+import type {
+  KeyPairType,
+  SessionRecordType,
+  StorageType,
+} from '@privacyresearch/libsignal-protocol-typescript'
+import type { AccountTrustStore, BareJid } from '@vouch/tm-core'
+import { pruneSessionRecord } from './prune.ts'
+import type { LegacyState, OwnRecord } from './state.ts'
+
+export function ab(u: Uint8Array): ArrayBuffer {
+  return u.buffer.slice(u.byteOffset, u.byteOffset + u.byteLength) as ArrayBuffer
+}
+
+/** `name.deviceId` (the library's SignalProtocolAddress string) → owner and device id. */
+function parseAddress(address: string): { owner: BareJid; id: number } {
+  const dot = address.lastIndexOf('.')
+  return { owner: address.slice(0, dot) as BareJid, id: Number(address.slice(dot + 1)) }
+}
+
+export class SignalStore implements StorageType {
+  readonly #state: LegacyState
+  readonly #tx: AccountTrustStore
+  readonly #own: OwnRecord
+  /** the receive counter to store with the next session record (0 after a send) */
+  receivedSinceSend: number
+  /** the remote identity key the library last handled (33 bytes) */
+  seenIdentity: Uint8Array | undefined
+  /** the pre key id the library removed (consumed by a key exchange) */
+  consumedPreKey: number | undefined
+  /** set when storeSession ran */
+  stored = false
+
+  constructor(state: LegacyState, tx: AccountTrustStore, own: OwnRecord, receivedSinceSend: number) {
+    this.#state = state
+    this.#tx = tx
+    this.#own = own
+    this.receivedSinceSend = receivedSinceSend
+  }
+
+  async getIdentityKeyPair(): Promise<KeyPairType> {
+    return { pubKey: ab(this.#own.identity.pub), privKey: ab(this.#own.identity.priv) }
+  }
+
+  async getLocalRegistrationId(): Promise<number> {
+    // Conversations' device id is its libsignal registration id; so is ours
+    return this.#own.deviceId
+  }
+
+  async isTrustedIdentity(): Promise<boolean> {
+    return true
+  }
+
+  async saveIdentity(_address: string, publicKey: ArrayBuffer): Promise<boolean> {
+    this.seenIdentity = new Uint8Array(publicKey.slice(0))
+    return false
+  }
+
+  async loadPreKey(keyId: string | number): Promise<KeyPairType | undefined> {
+    const pk = (await this.#state.preKeys(this.#tx)).get(Number(keyId))
+    return pk === undefined ? undefined : { pubKey: ab(pk.pub), privKey: ab(pk.priv) }
+  }
+
+  async storePreKey(): Promise<void> {
+    throw new Error('pre keys are created by the backend, not the library')
+  }
+
+  async removePreKey(keyId: string | number): Promise<void> {
+    // the backend removes it (and refills) in the same transaction, once the message decrypted
+    this.consumedPreKey = Number(keyId)
+  }
+
+  async loadSignedPreKey(keyId: string | number): Promise<KeyPairType | undefined> {
+    const id = Number(keyId)
+    const own = this.#own
+    const spk = own.spk.id === id ? own.spk : own.oldSpk?.id === id ? own.oldSpk : undefined
+    return spk === undefined ? undefined : { pubKey: ab(spk.pub), privKey: ab(spk.priv) }
+  }
+
+  async storeSignedPreKey(): Promise<void> {
+    throw new Error('signed pre keys are created by the backend, not the library')
+  }
+
+  async removeSignedPreKey(): Promise<void> {
+    throw new Error('signed pre keys are rotated by the backend, not the library')
+  }
+
+  async loadSession(address: string): Promise<SessionRecordType | undefined> {
+    const { owner, id } = parseAddress(address)
+    return (await this.#state.session(this.#tx, owner, id))?.record
+  }
+
+  async storeSession(address: string, record: SessionRecordType): Promise<void> {
+    const { owner, id } = parseAddress(address)
+    this.stored = true
+    await this.#state.saveSession(this.#tx, owner, id, {
+      record: pruneSessionRecord(record),
+      receivedSinceSend: this.receivedSinceSend,
+    })
+  }
+}

@@ -1,0 +1,99 @@
+import { memoryStore } from '@vouch/store-memory'
+import type { AccountTrustStore, BareJid, FullJid, StanzaAddressing, TrustLevel } from '@vouch/tm-core'
+import { Element } from '@vouch/tm-core'
+import { type LegacyOmemoBackend, legacyOmemoBackend } from '../src/backend.ts'
+import { nodeCurve } from '../src/node-curve.ts'
+import { NS_AXOLOTL } from '../src/wire.ts'
+
+/** One fast curve for the whole test process (libsignal's setCurve is global). */
+export const curve = nodeCurve()
+
+export interface Party {
+  readonly jid: BareJid
+  readonly store: AccountTrustStore
+  readonly backend: LegacyOmemoBackend
+  readonly deviceId: number
+}
+
+export async function party(
+  jid: string,
+  init: Parameters<typeof legacyOmemoBackend>[0] = {},
+): Promise<Party> {
+  const store = memoryStore().forAccount(jid as BareJid)
+  const backend = legacyOmemoBackend({ curve, preKeyCount: 20, ...init })({ store })
+  const { deviceId } = await backend.createDevice()
+  await backend.importDeviceList(jid as BareJid, [deviceId])
+  return { jid: jid as BareJid, store, backend, deviceId }
+}
+
+/**
+ * `a` learns `b`'s device list and bundle (as if fetched from PEP) and records b's key at
+ * `level` (standing in for ATM `keysDiscovered`; the backend writes no level).
+ */
+export async function introduce(
+  a: Party,
+  b: Party,
+  level: TrustLevel = 'automatically-trusted',
+): Promise<void> {
+  await a.backend.importDeviceList(b.jid, await b.backend.ownDeviceList())
+  const keyId = await a.backend.importBundle(b.jid, b.deviceId, await b.backend.ownBundle())
+  await a.store.addKeys(
+    NS_AXOLOTL,
+    b.jid,
+    [keyId],
+    { provenance: { kind: 'policy', policy: 'toakafa' }, at: Date.now() },
+    level,
+  )
+}
+
+export async function pair(a = 'alice@example.org', b = 'bob@example.org'): Promise<[Party, Party]> {
+  const alice = await party(a)
+  const bob = await party(b)
+  await introduce(alice, bob)
+  await introduce(bob, alice)
+  return [alice, bob]
+}
+
+export const body = (text: string): Element => new Element('body', { xmlns: 'jabber:client' }).t(text)
+
+export const addressing = (from: Party, to: Party): StanzaAddressing => ({
+  from: `${from.jid}/res` as FullJid,
+  to: to.jid,
+})
+
+export function bodyText(payload: readonly Element[]): string | undefined {
+  const b = payload.find((e) => e.name === 'body')
+  return b?.children.filter((c): c is string => typeof c === 'string').join('')
+}
+
+/** Delivers every empty message `from` owes (key exchange answers, heartbeats) to `to`. */
+export async function flushEmpty(from: Party, to: Party): Promise<number> {
+  let n = 0
+  for (const m of await from.backend.takeEmptyMessages()) {
+    if (m.to !== to.jid) continue
+    const r = await to.backend.decrypt(m.element, addressing(from, to))
+    if (r.sessionOnly !== true) throw new Error('an empty message decrypted to content')
+    n++
+  }
+  return n
+}
+
+/** Asserts that `p` rejects with an error of `name` and `rule`; returns it. */
+export async function expectError(
+  p: Promise<unknown>,
+  name: string,
+  rule?: string,
+): Promise<Error & { rule?: string }> {
+  let caught: unknown
+  try {
+    await p
+  } catch (e) {
+    caught = e
+  }
+  if (!(caught instanceof Error))
+    throw new Error(`expected ${name}${rule ? ` (${rule})` : ''}, nothing was thrown`)
+  const e = caught as Error & { rule?: string }
+  if (e.name !== name || (rule !== undefined && e.rule !== rule))
+    throw new Error(`expected ${name} ${rule ?? ''}, got ${e.name} ${e.rule ?? ''}: ${e.message}`)
+  return e
+}
