@@ -21,6 +21,7 @@ import {
   securityPolicyOf,
   senderNamespaces,
 } from './context.ts'
+import { linkedKeys } from './link.ts'
 import type { PendingAutomaticDecision, SkippedDecision, SkipReason } from './types.ts'
 
 /**
@@ -36,6 +37,43 @@ export async function setLevel(
   keyIds: readonly KeyId[],
   level: TrustLevel,
   provenance: Provenance,
+  auto?: AutoDecision,
+): Promise<readonly KeyRecord[]> {
+  const changed = await setLevelOnly(engine, ctx, enc, owner, keyIds, level, provenance, undefined)
+  if (changed.length === 0 || !engine.policy.linkIdentities) return changed
+  if (level !== AUTHENTICATED && level !== MANUALLY_DISTRUSTED) return changed
+  // D-12 identity linking: the same key pair in another protocol gets the same decision (one
+  // level deep: a twin's twin is the key itself). An automatic trust does not pass a twin's
+  // distrust that D-10 or D-9 across senders would keep (the checks applyAutomatic made for the
+  // key itself).
+  const all: KeyRecord[] = [...changed]
+  for (const r of changed) {
+    const from: KeyRef = { encryption: r.encryption, owner: r.owner, keyId: r.keyId }
+    for (const twin of await linkedKeys(engine, ctx, from)) {
+      const existing = await ctx.view.key(twin.encryption, twin.owner, twin.keyId)
+      if (existing?.level === level) continue
+      if (auto !== undefined && level === AUTHENTICATED && existing?.level === MANUALLY_DISTRUSTED) {
+        if (engine.policy.manualDecisionsFinal && isManualDistrust(existing)) continue
+        if (isStaleTrust(existing, auto)) continue
+      }
+      all.push(
+        ...(await setLevelOnly(engine, ctx, twin.encryption, owner, [twin.keyId], level, provenance, from)),
+      )
+    }
+  }
+  return all
+}
+
+/** {@link setLevel} for one protocol, without identity linking. */
+async function setLevelOnly(
+  engine: Engine,
+  ctx: OpContext,
+  enc: EncryptionNamespace,
+  owner: BareJid,
+  keyIds: readonly KeyId[],
+  level: TrustLevel,
+  provenance: Provenance,
+  linkedFrom: KeyRef | undefined,
 ): Promise<readonly KeyRecord[]> {
   if (keyIds.length === 0) return []
   const { tx, view, at } = ctx
@@ -43,7 +81,7 @@ export async function setLevel(
   for (const id of keyIds) before.set(id, (await view.key(enc, owner, id))?.level ?? 'undecided')
   const changed = await tx.setTrustLevels(enc, [{ owner, keyIds, level }], { provenance, at })
   view.remember(changed)
-  record(engine, ctx, changed, (r) => before.get(r.keyId) ?? 'undecided')
+  record(engine, ctx, changed, (r) => before.get(r.keyId) ?? 'undecided', linkedFrom)
   // TOAK-2; skipped when the owner is known to have no automatically trusted key left
   if (level === AUTHENTICATED && changed.length > 0 && !view.hasNoAutoTrusted(enc, owner)) {
     if ((await securityPolicyOf(engine, view, enc)) === 'toakafa') {
@@ -73,6 +111,7 @@ export function record(
   ctx: OpContext,
   records: readonly KeyRecord[],
   from: (r: KeyRecord) => TrustLevel,
+  linkedFrom?: KeyRef,
 ): void {
   for (const r of records) {
     ctx.changes.push(r)
@@ -82,6 +121,7 @@ export function record(
       to: r.level,
       provenance: r.provenance,
       at: ctx.at,
+      ...(linkedFrom === undefined ? {} : { linkedFrom }),
     }
     ctx.emits.push(() => engine.emitter.emit('level-changed', payload))
   }
@@ -147,8 +187,11 @@ export async function applyAutomatic(
         }
       }
       const provenance: Provenance = { kind: 'atm', senderJid: d.senderJid, senderKey: d.senderKey }
-      const changed = await setLevel(engine, ctx, enc, owner, [keyId], to, provenance)
-      if (to === AUTHENTICATED && changed.length > 0) authenticated.push(d.key)
+      const changed = await setLevel(engine, ctx, enc, owner, [keyId], to, provenance, d)
+      // the key and, with identity linking, its twins in other protocols (D-12)
+      if (to === AUTHENTICATED)
+        for (const r of changed)
+          authenticated.push({ encryption: r.encryption, owner: r.owner, keyId: r.keyId })
     }
     await view.setLastApplied(enc, d.senderKey, owner, keyId, d.sceTime)
     applied.push(d)

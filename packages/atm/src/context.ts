@@ -140,5 +140,20 @@ export function senderNamespaces(engine: Engine, enc: EncryptionNamespace): Encr
   return unique([enc, ...engine.backends.keys()])
 }
 
+/**
+ * D-12: the protocol that carries trust messages about keys of `enc`: `enc` itself, unless its
+ * backend cannot carry one (`bodyOnly`, OMEMO 0.3); then the first backend (in `createAtm`'s
+ * order) that can and has a key per device, provided `allowCrossProtocol` is on. `undefined`:
+ * nothing can carry them (no message is planned).
+ */
+export function carrierFor(engine: Engine, enc: EncryptionNamespace): AtmBackend | undefined {
+  const own = engine.backends.get(enc)
+  if (own !== undefined && own.capabilities.bodyOnly !== true) return own
+  if (!engine.policy.allowCrossProtocol) return undefined
+  for (const b of engine.backends.values())
+    if (b.capabilities.bodyOnly !== true && !b.capabilities.oneKeyPerIdentity) return b
+  return undefined
+}
+
 /** `StoreError` or `StoreBusyError` (tm-core's one check). */
 export { isStoreFailure as isStoreError } from '@vouch/tm-core'

@@ -8,6 +8,7 @@ import { ConfirmationDeniedError, InvalidJidError } from '@vouch/tm-core'
 import { setLevel } from './apply.ts'
 import {
   AUTHENTICATED,
+  carrierFor,
   checkOwner,
   type Engine,
   MANUALLY_DISTRUSTED,
@@ -16,7 +17,13 @@ import {
   storeOf,
   unique,
 } from './context.ts'
-import { allowedKeys, type PlanState, planMessages, recipientOwners } from './plan.ts'
+import {
+  allowedKeys,
+  outgoing as outgoingMessage,
+  type PlanState,
+  planMessages,
+  recipientOwners,
+} from './plan.ts'
 import { release } from './release.ts'
 import type {
   ApplyUriOptions,
@@ -64,14 +71,30 @@ export async function decide(
       if ((await view.key(enc, owner, id))?.level !== MANUALLY_DISTRUSTED) toDist.push(id)
     if (toAuth.length === 0 && toDist.length === 0) return { changes: [], outgoing: [] } // QXmpp 8
 
-    const state: PlanState = {
+    const levels = [AUTHENTICATED, MANUALLY_DISTRUSTED] as const
+    // D-12: a protocol that cannot carry a trust message (bodyOnly) sends over another one
+    const carrier = carrierFor(engine, enc)
+    const base = {
       account,
       encryption: enc,
       oneKeyPerIdentity: ook,
       ownKey,
-      keys: await tx.getKeys(enc, { levels: [AUTHENTICATED, MANUALLY_DISTRUSTED] }),
+      keys: await tx.getKeys(enc, { levels }),
     }
-    const planned = planMessages(state, { owner, authenticate: toAuth, distrust: toDist })
+    const state: PlanState =
+      carrier === undefined || carrier.namespace === enc
+        ? base
+        : {
+            ...base,
+            carrier: {
+              encryption: carrier.namespace,
+              oneKeyPerIdentity: carrier.capabilities.oneKeyPerIdentity,
+              ownKey: await view.ownKey(carrier.namespace),
+              keys: await tx.getKeys(carrier.namespace, { levels }),
+            },
+          }
+    const planned =
+      carrier === undefined ? [] : planMessages(state, { owner, authenticate: toAuth, distrust: toDist })
 
     const newlyAuthenticated = await setLevel(engine, ctx, enc, owner, toAuth, AUTHENTICATED, provenance)
     await setLevel(engine, ctx, enc, owner, toDist, MANUALLY_DISTRUSTED, provenance)
@@ -81,18 +104,20 @@ export async function decide(
     await release(
       engine,
       ctx,
-      newlyAuthenticated.map((r) => ({ encryption: enc, owner: r.owner, keyId: r.keyId })),
+      newlyAuthenticated.map((r) => ({ encryption: r.encryption, owner: r.owner, keyId: r.keyId })),
       releasedSkips,
     )
 
     // TM-15, TM-21: allowed keys in the state after the decision (and what it released).
     const outgoing: OutgoingTrustMessage[] = []
+    const recipientNs = state.carrier?.encryption ?? enc
     for (const p of planned) {
       const owners = recipientOwners(state, p.to)
-      const after = owners === undefined ? [] : await tx.getKeys(enc, { owners, levels: [AUTHENTICATED] })
+      const after =
+        owners === undefined ? [] : await tx.getKeys(recipientNs, { owners, levels: [AUTHENTICATED] })
       const keys = allowedKeys(state, p, after)
       if (keys.length === 0) continue // nobody could read it
-      outgoing.push({ to: p.to, message: p.message, allowedKeys: keys })
+      outgoing.push(outgoingMessage(state, p, keys))
     }
     return { changes: ctx.changes, outgoing }
   })

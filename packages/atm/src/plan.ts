@@ -42,7 +42,28 @@ export interface PlanState {
    * `manually-distrusted` keys count; others are ignored, so the caller may pass just those.
    */
   readonly keys: readonly PlanKey[]
+  /**
+   * D-12: the protocol that carries the messages when `encryption` cannot (a `bodyOnly` backend,
+   * OMEMO 0.3), with its own state before the decision. Who receives a message (the endpoints
+   * "with an authenticated key") and the keys it may be encrypted for are then read here; what
+   * the messages say is still read from `keys`. Absent: `encryption` carries its own messages.
+   */
+  readonly carrier?: CarrierState
 }
+
+/** The carrier of cross-protocol messages: its namespace and state before the decision. */
+export interface CarrierState {
+  readonly encryption: EncryptionNamespace
+  readonly oneKeyPerIdentity: boolean
+  /** this endpoint's own key in the carrier (never a recipient) */
+  readonly ownKey: KeyId | undefined
+  /** stored keys of the carrier before the decision (`authenticated` ones count) */
+  readonly keys: readonly PlanKey[]
+}
+
+/** The state recipients and allowed keys are read from: the carrier's, or the listed keys' own. */
+const recipientsOf = (state: Omit<PlanState, 'keys'> & { readonly keys?: readonly PlanKey[] }) =>
+  state.carrier ?? state
 
 /**
  * A local decision about one owner's keys, as it changes the store: the keys whose level becomes
@@ -88,6 +109,22 @@ export function planMessages(state: PlanState, change: LocalChange): PlannedTrus
     }
   }
   const changedOwner: KeyOwner = { jid: owner, trust: sorted(toAuth), distrust: sorted(toDist) }
+  // Recipients: endpoints with authenticated keys in the carrier (the listed keys' own protocol
+  // unless it cannot carry a trust message, D-12).
+  let ownAuthRecipients = ownAuthPre.length
+  let contactRecipients: BareJid[] = sorted(contactsAuthPre.keys())
+  if (state.carrier !== undefined) {
+    const c = state.carrier
+    ownAuthRecipients = 0
+    const contacts = new Set<BareJid>()
+    for (const r of c.keys) {
+      if (r.level !== AUTHENTICATED) continue
+      if (r.owner === account) {
+        if (r.keyId !== c.ownKey) ownAuthRecipients++
+      } else contacts.add(r.owner)
+    }
+    contactRecipients = sorted(contacts)
+  }
 
   const plans: { to: BareJid; owners: KeyOwner[] }[] = []
   const ownOwnerPre = (): KeyOwner | undefined => {
@@ -102,10 +139,10 @@ export function planMessages(state: PlanState, change: LocalChange): PlannedTrus
   } else if (owner === account) {
     // ATM-S3, ATM-S5: the changed own keys to every contact with authenticated keys (own
     // endpoints get a Carbon copy), or to own bare JID when no contact has one.
-    for (const contact of sorted(contactsAuthPre.keys())) plans.push({ to: contact, owners: [changedOwner] })
-    if (contactsAuthPre.size === 0 && ownAuthPre.length > 0)
+    for (const contact of contactRecipients) plans.push({ to: contact, owners: [changedOwner] })
+    if (contactRecipients.length === 0 && ownAuthRecipients > 0)
       plans.push({ to: account, owners: [changedOwner] })
-  } else if (ownAuthPre.length > 0) {
+  } else if (ownAuthRecipients > 0) {
     // ATM-S1, ATM-S6: the changed contact keys to own endpoints with authenticated keys.
     plans.push({ to: account, owners: [changedOwner] })
   }
@@ -139,7 +176,7 @@ export function planMessages(state: PlanState, change: LocalChange): PlannedTrus
  * (`undefined`: none are needed, a one-key-per-identity message to our own account).
  */
 export function recipientOwners(state: Omit<PlanState, 'keys'>, to: BareJid): BareJid[] | undefined {
-  if (state.oneKeyPerIdentity && to === state.account) return undefined
+  if (recipientsOf(state).oneKeyPerIdentity && to === state.account) return undefined
   return to === state.account ? [state.account] : [to, state.account]
 }
 
@@ -157,9 +194,11 @@ export function allowedKeys(
   planned: PlannedTrustMessage,
   after: readonly PlanKey[],
 ): KeyRef[] {
-  const { account, encryption, ownKey } = state
+  const { account } = state
+  // D-12: with a carrier, its keys (the caller reads `after` in the carrier's namespace)
+  const { encryption, ownKey, oneKeyPerIdentity } = recipientsOf(state)
   const to = planned.to
-  if (state.oneKeyPerIdentity && to === account)
+  if (oneKeyPerIdentity && to === account)
     return ownKey === undefined ? [] : [{ encryption, owner: account, keyId: ownKey }]
   const vouched = new Set(planned.message.keyOwners.flatMap((o) => o.trust.map((id) => `${o.jid} ${id}`)))
   const out: KeyRef[] = []
@@ -192,7 +231,8 @@ export function keysAfter(state: PlanState, change: LocalChange): PlanKey[] {
 
 /**
  * ATM-S1 … S6 with their keys, from the state before the decision alone: {@link planMessages},
- * each with {@link allowedKeys} in the state after it (`after`, by default {@link keysAfter});
+ * each with {@link allowedKeys} in the state after it (`after`, by default {@link keysAfter}, or
+ * the carrier's keys as they were when there is a carrier);
  * messages nobody could read are left out. The engine passes the state after as the store holds
  * it, which differs only when the decision also released postponed decisions (ATM-P1) that changed
  * keys of a recipient.
@@ -200,14 +240,24 @@ export function keysAfter(state: PlanState, change: LocalChange): PlanKey[] {
 export function planDecision(
   state: PlanState,
   change: LocalChange,
-  after: readonly PlanKey[] = keysAfter(state, change),
+  after: readonly PlanKey[] = state.carrier?.keys ?? keysAfter(state, change),
 ): OutgoingTrustMessage[] {
   const out: OutgoingTrustMessage[] = []
   for (const planned of planMessages(state, change)) {
     const keys = allowedKeys(state, planned, after)
-    if (keys.length > 0) out.push({ to: planned.to, message: planned.message, allowedKeys: keys })
+    if (keys.length > 0) out.push(outgoing(state, planned, keys))
   }
   return out
+}
+
+/** A planned message with its allowed keys, naming its carrier when that is not `encryption` (D-12). */
+export function outgoing(
+  state: Omit<PlanState, 'keys'>,
+  planned: PlannedTrustMessage,
+  allowed: readonly KeyRef[],
+): OutgoingTrustMessage {
+  const base = { to: planned.to, message: planned.message, allowedKeys: allowed }
+  return state.carrier === undefined ? base : { ...base, carrier: state.carrier.encryption }
 }
 
 function push(m: Map<BareJid, KeyId[]>, owner: BareJid, keyId: KeyId): void {

@@ -8,6 +8,7 @@ import type {
   EncryptionNamespace,
   FullJid,
   KeyId,
+  KeyLink,
   KeyRecord,
   KeyRef,
   Polarity,
@@ -27,6 +28,11 @@ export const NS_ATM = 'urn:xmpp:atm:1'
 export interface AtmBackend {
   readonly namespace: EncryptionNamespace
   readonly capabilities: BackendCapabilities
+  /**
+   * Identity linking (D-12): how this protocol's key ids name the same key pair in another one
+   * (`EncryptionBackend.keyLinks`). Used while `policy.linkIdentities` is on.
+   */
+  readonly keyLinks?: readonly KeyLink[]
 }
 
 /**
@@ -51,11 +57,23 @@ export interface AtmPolicy {
   /** ATM-UI3: ask {@link AtmInit.confirm} before every automatic decision. */
   readonly requireConfirmation: boolean
   /**
-   * Accept a trust message whose `encryption` attribute differs from the protocol that carried it
-   * (an OMEMO 2 channel carrying decisions about OX keys). The sender's key is always looked up in
-   * the carrier's namespace. Default `false` (X3).
+   * D-12, X3: accept a trust message whose `encryption` attribute differs from the protocol that
+   * carried it (an OMEMO 2 channel carrying decisions about OMEMO 0.3 or OX keys) under the
+   * cross-protocol rule: the sender must be authenticated **in the carrier** (its key is looked up
+   * there, else the decisions are postponed under it), and sender qualification is unchanged
+   * (own endpoint → any key; a contact's endpoint → only that contact's own keys). Default `true`
+   * (the project decision); `false` ignores such messages (`protocol-mismatch`). See README
+   * "Trust across protocols".
    */
   readonly allowCrossProtocol: boolean
+  /**
+   * D-12: an identity key used by two protocols (a backend's `keyLinks`, e.g. OMEMO 2's Ed25519
+   * key and the OMEMO 0.3 Curve25519 key of the same pair) is one identity: authenticating or
+   * distrusting it in one protocol does the same in the other, and a key appearing later in one
+   * protocol inherits the decision made in the other. Default `true`; `false` keeps the protocols
+   * apart.
+   */
+  readonly linkIdentities: boolean
 }
 
 /**
@@ -79,7 +97,8 @@ export const DEFAULT_ATM_POLICY: AtmPolicy = Object.freeze({
   securityPolicy: 'toakafa',
   manualDecisionsFinal: false,
   requireConfirmation: false,
-  allowCrossProtocol: false,
+  allowCrossProtocol: true,
+  linkIdentities: true,
 })
 
 /**
@@ -139,6 +158,13 @@ export interface OutgoingTrustMessage {
    * is encrypted for our own (shared) key.
    */
   readonly allowedKeys: readonly KeyRef[]
+  /**
+   * The protocol to encrypt the message with, when it is not the protocol of the listed keys
+   * (`message.encryption`): that one cannot carry a trust message (`bodyOnly`, OMEMO 0.3), so the
+   * message goes over another protocol in which the recipients are authenticated (D-12). The
+   * `allowedKeys` are then keys of this protocol. Absent: `message.encryption` carries it.
+   */
+  readonly carrier?: EncryptionNamespace
 }
 
 export interface DecisionResult {
@@ -285,6 +311,11 @@ export interface AtmEvents {
     readonly to: TrustLevel
     readonly provenance: Provenance
     readonly at: number
+    /**
+     * Set when the change follows a decision about the same key pair in another protocol
+     * (identity linking, D-12): the key that decision was about. The provenance is that decision's.
+     */
+    readonly linkedFrom?: KeyRef
   }
   'decision-postponed': { readonly decision: PostponedDecision }
   'postponed-applied': { readonly decision: PostponedDecision }

@@ -13,7 +13,14 @@ import type {
   TrustLevel,
   TrustMessage,
 } from '@vouch/tm-core'
-import { NS_OMEMO_2, NS_OX, parseBareJid, parseFullJid, parseKeyIdBase64 } from '@vouch/tm-core'
+import {
+  NS_OMEMO_2,
+  NS_OMEMO_LEGACY,
+  NS_OX,
+  parseBareJid,
+  parseFullJid,
+  parseKeyIdBase64,
+} from '@vouch/tm-core'
 import type { AtmBackend } from '../src/index.ts'
 import { NS_ATM } from '../src/index.ts'
 
@@ -58,6 +65,17 @@ export const OMEMO: AtmBackend = Object.freeze({
   namespace: NS_OMEMO_2,
   capabilities: Object.freeze({ oneKeyPerIdentity: false, keyIdLength: 32 }),
 })
+
+/** OMEMO 0.3 as the engine sees it: one key per device, 32-byte ids, body text only (no trust messages). */
+export const OMEMO_LEGACY: AtmBackend = Object.freeze({
+  namespace: NS_OMEMO_LEGACY,
+  capabilities: Object.freeze({ oneKeyPerIdentity: false, keyIdLength: 32, bodyOnly: true }),
+})
+
+/** A deterministic 32-byte OMEMO 0.3 (Curve25519, D-6) key id for a label. */
+export function legacyKey(label: string): KeyId {
+  return createHash('sha256').update(`axolotl:${label}`).digest().toString('base64') as KeyId
+}
 
 export const OX: AtmBackend = Object.freeze({
   namespace: NS_OX,

@@ -31,8 +31,12 @@ describe('spoofed senders', () => {
   let ep: Endpoint
   afterEach(async () => ep.close())
 
-  it('X3: a trust message whose encryption attribute differs from the carrier is ignored', async () => {
-    ep = await endpoint({ backends: [OMEMO, OX], ownKeys: { [NS]: A1 } })
+  it('X3: with allowCrossProtocol: false, a trust message whose encryption attribute differs from the carrier is ignored', async () => {
+    ep = await endpoint({
+      backends: [OMEMO, OX],
+      ownKeys: { [NS]: A1 },
+      policy: { allowCrossProtocol: false },
+    })
     await seed(ep.store, NS, ALICE, [A2], 'authenticated')
     const r = await receive(ep.atm, {
       from: ALICE_LAPTOP,
@@ -44,12 +48,8 @@ describe('spoofed senders', () => {
     expect(await levels(ep.store, NS_OX)).toEqual({})
   })
 
-  it('X3: with allowCrossProtocol an OMEMO 2 channel may carry decisions about OX keys; the sender key is looked up in OMEMO', async () => {
-    ep = await endpoint({
-      backends: [OMEMO, OX],
-      ownKeys: { [NS]: A1 },
-      policy: { allowCrossProtocol: true },
-    })
+  it('X3, D-12: by default an OMEMO 2 channel may carry decisions about OX keys; the sender key is looked up in OMEMO', async () => {
+    ep = await endpoint({ backends: [OMEMO, OX], ownKeys: { [NS]: A1 } })
     await seed(ep.store, NS, ALICE, [A2], 'authenticated')
     const r = await receive(ep.atm, {
       from: ALICE_LAPTOP,
@@ -61,12 +61,8 @@ describe('spoofed senders', () => {
     expect(await ep.store.getTrustLevel(NS_OX, BOB, oxKey('bob'))).toBe('authenticated')
   })
 
-  it('X3: with allowCrossProtocol, a sender key authenticated only in the keys’ namespace does not count', async () => {
-    ep = await endpoint({
-      backends: [OMEMO, OX],
-      ownKeys: { [NS]: A1 },
-      policy: { allowCrossProtocol: true },
-    })
+  it('X3, D-12: a sender key authenticated only in the keys’ namespace does not count', async () => {
+    ep = await endpoint({ backends: [OMEMO, OX], ownKeys: { [NS]: A1 } })
     // A2's bytes authenticated as an "OX" key would be a namespace confusion: must not qualify
     await seed(ep.store, NS_OX, ALICE, [A2], 'authenticated')
     const r = await receive(ep.atm, {
