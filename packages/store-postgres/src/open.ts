@@ -128,6 +128,31 @@ async function loadPg(): Promise<PgModule> {
   }
 }
 
+const ignore = (): void => {}
+
+/**
+ * The pool as the store uses it: every client it checks out gets an `'error'` listener once. A
+ * connection that breaks while checked out (the server ends it between two statements of a
+ * transaction) makes pg emit `'error'` on the client, and an unlistened `'error'` would end the
+ * process; with the listener the next statement on it fails instead, as a `StoreConnectionError`.
+ * `end()` ends the pool only if the store made it.
+ */
+function guarded(pool: PgPool, own: boolean): PgPool {
+  const seen = new WeakSet<object>()
+  return {
+    async connect() {
+      const client = await pool.connect()
+      if (!seen.has(client)) {
+        seen.add(client)
+        const on = (client as { on?: (event: string, listener: () => void) => unknown }).on
+        if (typeof on === 'function') on.call(client, 'error', ignore)
+      }
+      return client
+    },
+    end: own ? () => pool.end() : async () => {},
+  }
+}
+
 interface Opened {
   readonly db: Kysely<TrustDb>
   /** closes what we opened; undefined when the caller owns the Kysely */
@@ -147,19 +172,17 @@ async function openDatabase(
       max: init.poolSize ?? 10,
       statement_timeout: init.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
       lock_timeout: init.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
-      application_name: 'vouch',
     })
     // An idle connection that breaks (server restart, network) is dropped by the pool; without a
     // listener its 'error' event would end the process. The next query reports it, typed.
     pool.on('error', () => {})
-    const db = new Kysely<TrustDb>({ dialect: new PostgresDialect({ pool }) })
+    const db = new Kysely<TrustDb>({ dialect: new PostgresDialect({ pool: guarded(pool, true) }) })
     return { db, destroy: () => db.destroy(), ownPool: true }
   }
   if (isKysely(database)) return { db: database, destroy: undefined, ownPool: false }
   if (isPool(database)) {
     // Your pool: kysely's destroy() would end it, so it gets a view whose end() does nothing.
-    const view: PgPool = { connect: () => database.connect(), end: async () => {} }
-    const db = new Kysely<TrustDb>({ dialect: new PostgresDialect({ pool: view }) })
+    const db = new Kysely<TrustDb>({ dialect: new PostgresDialect({ pool: guarded(database, false) }) })
     return { db, destroy: () => db.destroy(), ownPool: false }
   }
   throw new TypeError('postgresStore: database must be a connection string, a pg.Pool or a Kysely<TrustDb>')
