@@ -108,6 +108,12 @@ export interface NetworkInit {
   readonly wire?: boolean
   /** endpoints fetch device lists (own account and contacts) automatically (default true) */
   readonly autoDiscover?: boolean
+  /**
+   * Further protocols every engine knows beside the simulated one (D-12), e.g. OMEMO 0.3
+   * (`bodyOnly`) for contacts on clients without ATM: their keys are not simulated endpoints (no
+   * one sends in them); the simulated protocol carries the trust messages about them.
+   */
+  readonly extraBackends?: readonly AtmBackend[]
 }
 
 export interface AddEndpointOptions {
@@ -349,7 +355,7 @@ export async function createNetwork(init: NetworkInit = {}): Promise<Network> {
       account: jid,
       ownFullJid: fullJid,
       store,
-      backends: [backend],
+      backends: [backend, ...(init.extraBackends ?? [])],
       now: () => clock,
       ...(init.policy === undefined ? {} : { policy: init.policy }),
     })

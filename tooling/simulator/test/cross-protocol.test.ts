@@ -1,0 +1,125 @@
+/**
+ * D-12 on the simulator (production receive pipeline, XEP-0434 codec, Carbons, MAM, adversarial
+ * delivery): trust messages about OMEMO 0.3 keys (`eu.siacs.conversations.axolotl`, a body-only
+ * protocol: it cannot carry a trust message) travel between Alice's own endpoints over the
+ * simulated OMEMO 2. Bob runs a pure OMEMO 0.3 client (Conversations, no ATM): his keys are not
+ * simulated endpoints, only key ids Alice's endpoints learn from his device list.
+ */
+import type { AtmBackend } from '@vouch/atm'
+import type { KeyId } from '@vouch/tm-core'
+import { keyIdFromBytes, NS_OMEMO_2, NS_OMEMO_LEGACY, parseBareJid } from '@vouch/tm-core'
+import { describe, expect, it } from 'vitest'
+import { createNetwork, type Network } from '../src/index.ts'
+
+const LEGACY: AtmBackend = {
+  namespace: NS_OMEMO_LEGACY,
+  capabilities: { oneKeyPerIdentity: false, keyIdLength: 32, bodyOnly: true },
+}
+const BOB = parseBareJid('bob@example.com')
+const key = (n: number): KeyId => keyIdFromBytes(new Uint8Array(32).fill(n))
+const BL1 = key(0xb1)
+const BL2 = key(0xb2)
+
+async function aliceWithThreeEndpoints(seed: number): Promise<Network> {
+  const net = await createNetwork({
+    seed,
+    extraBackends: [LEGACY],
+    adversary: { reorder: true, duplicate: 0.3, dropToArchive: 0.3 },
+  })
+  for (let i = 0; i < 3; i++) await net.addEndpoint('alice')
+  await net.authenticateMutually('alice/1', 'alice/2')
+  await net.authenticateMutually('alice/1', 'alice/3')
+  await net.run()
+  expect(await net.converged()).toBe(true)
+  // Bob's OMEMO 0.3 device list reaches every endpoint
+  for (const ep of net.endpoints) await ep.atm.keysDiscovered(NS_OMEMO_LEGACY, BOB, [BL1, BL2])
+  return net
+}
+
+describe('D-12 trust across protocols on the simulator', () => {
+  for (const seed of [1, 2, 3]) {
+    it(`ATM-S1/R1 with OMEMO 0.3 keys (issue 12 §3c): Bob authenticated once on alice/1 is authenticated on alice/2 and alice/3, carried by OMEMO 2 (seed ${seed}, reordering, duplicates, MAM)`, async () => {
+      const net = await aliceWithThreeEndpoints(seed)
+      try {
+        await net.setOnline('alice/3', false)
+        // alice/1 scans Bob's Conversations code (@vouch/uri parseScannedUri → this Trust Message URI)
+        const r = await net
+          .endpoint('alice/1')
+          .atm.applyUri(
+            { jid: BOB, encryption: NS_OMEMO_LEGACY, trust: [BL1], distrust: [] },
+            { uriSource: 'scan', confirm: async () => true },
+          )
+        expect(r.outgoing.map((o) => [o.to, o.carrier, o.message.encryption])).toEqual([
+          [net.accountJid('alice'), NS_OMEMO_2, NS_OMEMO_LEGACY],
+        ])
+        net.sendOutgoing('alice/1', r.outgoing)
+        await net.run()
+        await net.setOnline('alice/3', true) // catches up from the archive
+        await net.run()
+        for (const label of ['alice/1', 'alice/2', 'alice/3']) {
+          const store = net.endpoint(label).store
+          expect(await store.getTrustLevel(NS_OMEMO_LEGACY, BOB, BL1), label).toBe('authenticated')
+          // TOAKAFA (D-11) per protocol: Bob's other 0.3 device is no longer blindly trusted
+          expect(await store.getTrustLevel(NS_OMEMO_LEGACY, BOB, BL2), label).toBe('automatically-distrusted')
+        }
+        // only Alice's endpoints read it, and only in OMEMO 2 (TM-15, TM-21)
+        expect(net.messages.flatMap((m) => m.allowedKeys.map((k) => k.encryption))).not.toContain(
+          NS_OMEMO_LEGACY,
+        )
+      } finally {
+        await net.close()
+      }
+    })
+  }
+
+  it('ATM-S6/R6 across protocols: alice/2 distrusts Bob’s OMEMO 0.3 key; alice/1 and alice/3 follow', async () => {
+    const net = await aliceWithThreeEndpoints(4)
+    try {
+      const a = await net.endpoint('alice/1').atm.authenticate(NS_OMEMO_LEGACY, BOB, [BL1])
+      net.sendOutgoing('alice/1', a.outgoing)
+      await net.run()
+      const d = await net.endpoint('alice/2').atm.distrust(NS_OMEMO_LEGACY, BOB, [BL1])
+      net.sendOutgoing('alice/2', d.outgoing)
+      await net.run()
+      for (const label of ['alice/1', 'alice/2', 'alice/3'])
+        expect(await net.endpoint(label).store.getTrustLevel(NS_OMEMO_LEGACY, BOB, BL1), label).toBe(
+          'manually-distrusted',
+        )
+    } finally {
+      await net.close()
+    }
+  })
+
+  it('D-12, X9: an injected device in Alice’s list, not authenticated in OMEMO 2, gets nothing applied; a contact cannot vouch for Bob’s 0.3 keys', async () => {
+    const net = await aliceWithThreeEndpoints(5)
+    try {
+      const mallory = await net.injectKey('alice')
+      await net.addEndpoint('carol')
+      await net.authenticateMutually('alice/1', 'carol/1')
+      await net.run()
+      const vouch = {
+        usage: 'urn:xmpp:atm:1',
+        encryption: NS_OMEMO_LEGACY,
+        keyOwners: [{ jid: BOB, trust: [BL2], distrust: [] }],
+      }
+      net.forge(mallory.label, net.accountJid('alice'), vouch)
+      net.forge('carol/1', net.accountJid('alice'), vouch)
+      await net.run()
+      for (const label of ['alice/1', 'alice/2', 'alice/3'])
+        expect(await net.endpoint(label).store.getTrustLevel(NS_OMEMO_LEGACY, BOB, BL2), label).not.toBe(
+          'authenticated',
+        )
+      // the injected device's decisions wait (ATM-P1) and are dropped once it is distrusted
+      expect(
+        (await net.endpoint('alice/1').store.getPostponed(NS_OMEMO_LEGACY)).map((p) => [
+          p.senderKey,
+          p.keyId,
+        ]),
+      ).toEqual([[mallory.key, BL2]])
+      await net.endpoint('alice/1').atm.distrust(NS_OMEMO_2, mallory.account, [mallory.key])
+      expect(await net.endpoint('alice/1').store.getPostponed(NS_OMEMO_LEGACY)).toEqual([])
+    } finally {
+      await net.close()
+    }
+  })
+})
