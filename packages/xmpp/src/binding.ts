@@ -719,7 +719,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
         id: randomId(),
         to: o.to,
         xml: serializeTrustMessage(o.message).toString(),
-        encryption: o.message.encryption,
+        encryption: o.carrier ?? o.message.encryption, // D-12: a body-only protocol's keys travel in a carrier
         allowedKeys: o.allowedKeys.map((k) => ({ encryption: k.encryption, owner: k.owner, keyId: k.keyId })),
       })
     }
