@@ -12,6 +12,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createAtm } from '@vouch/atm'
 import { OMEMO_CAPABILITIES, type OmemoBackend, omemoBackend } from '@vouch/backend-omemo'
+import {
+  LEGACY_OMEMO_CAPABILITIES,
+  type LegacyOmemoBackend,
+  legacyOmemoBackend,
+  NS_AXOLOTL,
+} from '@vouch/backend-omemo-legacy'
+import { nodeCurve } from '@vouch/backend-omemo-legacy/node'
 import type { OxBackend } from '@vouch/backend-ox'
 import { generateOxKey, OX_CAPABILITIES, oxBackend } from '@vouch/backend-ox'
 import type { BackendParty, BackendWorld, StoreCreateOptions } from '@vouch/compliance'
@@ -277,6 +284,46 @@ function omemoKit(): BackendKit {
   )
 }
 
+/**
+ * OMEMO 0.3 (XEP-0384 v0.3 on libsignal-protocol-typescript, GPL-3.0-only): like OMEMO 2, every
+ * endpoint is a device with its own key and imports every account's device list and every other
+ * device's bundle. The node:crypto curve is installed once for the process (libsignal's curve is
+ * global); 20 pre keys per device keep the kit cheap.
+ */
+function legacyOmemoKit(): BackendKit {
+  const factory = legacyOmemoBackend({ curve: nodeCurve(), preKeyCount: 20 })
+  return kitFrom((open, specs) =>
+    openEndpoints(
+      open,
+      specs,
+      async (spec, trustStore): Promise<Endpoint & { readonly backend: LegacyOmemoBackend }> => {
+        const store = trustStore.forAccount(spec.jid)
+        const backend = factory({ store })
+        await backend.createDevice()
+        return { jid: spec.jid, fullJid: parseFullJid(`${spec.jid}/${spec.resource}`), store, backend }
+      },
+      async (endpoints) => {
+        const lists = new Map<BareJid, number[]>()
+        for (const e of endpoints) {
+          const list = lists.get(e.jid) ?? []
+          for (const id of await e.backend.ownDeviceList()) if (!list.includes(id)) list.push(id)
+          lists.set(e.jid, list)
+        }
+        for (const a of endpoints) {
+          for (const [owner, list] of lists) await a.backend.importDeviceList(owner, list)
+          for (const b of endpoints)
+            if (a !== b)
+              await a.backend.importBundle(
+                b.jid,
+                (await b.backend.ownDeviceId()) as number,
+                await b.backend.ownBundle(),
+              )
+        }
+      },
+    ),
+  )
+}
+
 export const BACKENDS = [
   {
     id: 'ox',
@@ -291,6 +338,14 @@ export const BACKENDS = [
     namespace: NS_OMEMO_2,
     capabilities: OMEMO_CAPABILITIES,
     prepare: omemoKit,
+  },
+  {
+    id: 'omemo03',
+    description:
+      'OMEMO 0.3 (eu.siacs.conversations.axolotl) on libsignal-protocol-typescript, one key per device',
+    namespace: NS_AXOLOTL,
+    capabilities: LEGACY_OMEMO_CAPABILITIES,
+    prepare: legacyOmemoKit,
   },
 ] as const satisfies readonly BackendEntry[]
 

@@ -69,7 +69,7 @@ interface RoundExpectation {
  * OX has one key per identity (ATM-4, X16): only the contact use case, and the message goes to
  * the own bare JID, encrypted for the shared own key; A2 shares that key and applies it at once.
  */
-const ROUND: PerBackend<RoundExpectation> = {
+const ROUND: PerBackend<RoundExpectation | null> = {
   /**
    * OMEMO 2 (one key per device): the story's Examples 1 and 2 — Example 1 goes to Alice for A2
    * (A2 applies it), Example 2 goes to Bob for B1 only (TM-21: not readable by A2, whose key it
@@ -86,6 +86,12 @@ const ROUND: PerBackend<RoundExpectation> = {
       B1: { A1: 'automatically-trusted', A2: 'automatically-trusted' },
     },
   },
+  /**
+   * OMEMO 0.3 carries a body text only (no XML payload, so no `<trust-message/>`): it is no
+   * carrier. Trust messages about OMEMO 0.3 keys travel over OMEMO 2 or OX (issue 12 point 3);
+   * here its round is skipped visibly and it runs the compliance suite on every store.
+   */
+  omemo03: null,
   ox: {
     messages: [{ to: 'alice', trust: [{ account: 'bob', keysOf: ['B1'] }], readers: { A2: 'applied' } }],
     levels: {
@@ -147,7 +153,8 @@ describe.each(cells)('$name', ({ b, s }) => {
   const kit = b.prepare()
   const caps = b.capabilities
   const ns = b.namespace
-  const expected = ROUND[b.id]
+  const round = ROUND[b.id]
+  const expected: RoundExpectation = round ?? { messages: [], levels: {} }
 
   const worlds = new Map<BackendWorld, () => Promise<void>>()
   defineBackendComplianceSuite({
@@ -164,12 +171,13 @@ describe.each(cells)('$name', ({ b, s }) => {
     },
   })
 
-  describe('XEP-0450 round on real crypto', () => {
+  describe(`XEP-0450 round on real crypto${round === null ? ' (skipped: no carrier of trust messages)' : ''}`, () => {
     let peers: Record<Name, Peer>
     let list: Peer[]
     let dispose: (() => Promise<void>) | undefined
 
-    beforeEach(async () => {
+    beforeEach(async (ctx) => {
+      if (round === null) return ctx.skip()
       const opened = await kit.makeEndpoints(s.open, ENDPOINTS)
       dispose = opened.dispose
       list = opened.value.map((e, i) => withAtm((ENDPOINTS[i] as (typeof ENDPOINTS)[number]).name, e, caps))
