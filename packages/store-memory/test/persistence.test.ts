@@ -23,7 +23,10 @@ function rowsPersistence(failCommit?: () => boolean): MemoryPersistence & {
     async commit(account: BareJid, changes: RowChanges) {
       if (failCommit?.() === true) throw new Error('disk full')
       let m = rows.get(account)
-      if (m === undefined) rows.set(account, (m = new Map()))
+      if (m === undefined) {
+        m = new Map()
+        rows.set(account, m)
+      }
       for (const k of changes.delete) m.delete(JSON.stringify(k))
       for (const [k, v] of changes.put) m.set(JSON.stringify(k), [k, structuredClone(v)])
     },
