@@ -32,6 +32,7 @@ import {
 } from '@vouch/tm-core'
 import { decryptContent, decryptMessage, type OmemoDecryptResult } from './decrypt.ts'
 import { encryptMessage, type OmemoEncryptOptions, takeEmptyMessages } from './encrypt.ts'
+import { OMEMO_LEGACY_KEY_LINK } from './key-link.ts'
 import { defaultCryptoProvider } from '@vouch/backend-omemo/provider'
 import type { CryptoProvider } from './provider.ts'
 import { DEFAULT_RATCHET_LIMITS, type RatchetLimits } from './ratchet.ts'
@@ -185,6 +186,8 @@ export function omemoBackend(init: OmemoInit = {}): BackendFactory<OmemoBackend>
 class OmemoBackendImpl implements OmemoBackend {
   readonly namespace = NS_OMEMO2
   readonly capabilities = OMEMO_CAPABILITIES
+  /** D-12: the OMEMO 0.3 key id of the same key pair (key-link.ts) */
+  readonly keyLinks = [OMEMO_LEGACY_KEY_LINK] as const
   readonly crypto: CryptoProvider
   readonly #state: OmemoState
   readonly #policy: OmemoPolicy
