@@ -6,7 +6,7 @@
  *
  * - our key: data node `urn:xmpp:openpgp:0:public-keys:<FPR>` (item id = the key's creation
  *   DateTime), then the metadata node `urn:xmpp:openpgp:0:public-keys` (item `current`), both
- *   with access model `open` (publish-options); the metadata is republished when our key is
+ *   with access model `open` (publish-options; `presence` when the user chooses it); the metadata is republished when our key is
  *   missing from it;
  * - somebody's keys: the metadata list, then the data node of every announced key we do not
  *   hold yet; imported through the backend, which checks the `xmpp:` user id and stores the key
@@ -34,11 +34,21 @@ import { NODE_PUBLIC_KEYS, NS_OX, publicKeyDataNode } from './constants.ts'
 import type { PubkeyMetadata } from './xep0373-pep.ts'
 import { buildPublicKeysList, chooseCurrentKeys, withOwnKey } from './xep0373-pep.ts'
 
-const OPEN = { 'pubsub#access_model': 'open' } as const
+/** Options of {@link oxKeyDirectory}. */
+export interface OxKeyDirectoryOptions {
+  /**
+   * The PEP access model of our key nodes: `open` (default, XEP-0373 §4.1: anybody may fetch our
+   * public key, so a stranger's first message can be encrypted and checked) or `presence` (only
+   * accounts with a presence subscription to us, as Conversations, Dino, Gajim and Profanity do:
+   * it hides who we are talking with, at the price that a non-contact cannot write to us).
+   */
+  readonly accessModel?: 'open' | 'presence'
+}
 
 /** The OX key directory over `ox`: hand it to the binding (`keyDirectories`). */
-export function oxKeyDirectory(ox: OxBackend): KeyDirectory {
+export function oxKeyDirectory(ox: OxBackend, options: OxKeyDirectoryOptions = {}): KeyDirectory {
   const account = ox.account
+  const OPEN = { 'pubsub#access_model': options.accessModel ?? 'open' } as const
 
   async function publishOwn(pep: PepAccess): Promise<void> {
     const info = await ox.ownKeyInfo()

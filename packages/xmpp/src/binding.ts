@@ -61,6 +61,15 @@ import { type MamClient, type MamPage, mamClient } from './xep0313-mam.ts'
 import { dedupKeys, originIdElement, stanzaIdBy } from './xep0359-ids.ts'
 import { fixStreamManagementCounter } from './xep0198-sm.ts'
 import { bareOf, child, childElements, randomId } from './util.ts'
+import {
+  type ContactEvents,
+  type Contacts,
+  contactsOf,
+  isAccessDenied,
+  KeysNotVisibleError,
+  seesContact,
+} from './roster.ts'
+import { holdMessage, MAX_ATTEMPTS, newKeyArrived, readHeld, releaseHeld } from './held.ts'
 
 /** Why {@link VouchXmpp.synced} gave up. */
 export type SyncFailure = 'failed' | 'disconnected' | 'closed' | 'timeout'
@@ -116,6 +125,11 @@ export interface VouchXmppInit {
   readonly maxStampAgeSeconds?: number
   /** how long `synced()` waits at most, in ms; default 60000 */
   readonly syncTimeoutMs?: number
+  /**
+   * RFC 6121 §3.1: approve every incoming presence subscription request (`true`), or decide per
+   * requester; default: ask the app through `subscription-request` (unanswered requests wait).
+   */
+  readonly autoApproveSubscriptions?: boolean | ((from: BareJid) => boolean)
 }
 
 /** A decrypted message for the app (chat). */
@@ -164,8 +178,38 @@ export interface VouchXmppEvents {
   'trust-message-sent': { readonly to: BareJid; readonly id: string; readonly recipients: readonly KeyRef[] }
   /** a copy already processed was dropped (XEP-0359 ids) */
   duplicate: { readonly keys: readonly string[]; readonly source: MessageSource }
-  /** a message could not be decrypted, or failed a content check (typed error) */
-  rejected: { readonly from: string; readonly error: Error; readonly source: MessageSource }
+  /**
+   * A received message failed a check (decryption, signature, time window, addresses, trust
+   * message rules): it is never dropped silently. `rule` is the error's rule id (else its name).
+   * `held`: it is kept and received again once a new key of the sender arrives (see `held.ts`);
+   * `keysError`: why the sender's keys could not be fetched (e.g. {@link KeysNotVisibleError});
+   * `final`: a held message given up after its last retry.
+   */
+  rejected: {
+    readonly from: string
+    readonly sender: BareJid | undefined
+    readonly rule: string
+    readonly error: Error
+    readonly source: MessageSource
+    /** our archive's id of the message (archived copies), else `undefined` */
+    readonly archiveId: string | undefined
+    readonly held: boolean
+    readonly keysError?: Error
+    readonly final?: boolean
+  }
+  /** an announced key cannot be used (not a key, wrong user id, expired, revoked, …) */
+  'key-unusable': {
+    readonly encryption: EncryptionNamespace
+    readonly owner: BareJid
+    readonly key: string
+    readonly reason: string
+  }
+  /** RFC 6121: somebody asks to be our contact (call `approve` or `refuse`) */
+  'subscription-request': ContactEvents['subscription-request']
+  /** RFC 6121: a contact answered our request (on approval, its keys are fetched) */
+  'subscription-answer': ContactEvents['subscription-answer']
+  /** RFC 6121: a roster item changed */
+  'contact-changed': ContactEvents['contact-changed']
   /** MAM catch-up finished */
   synced: { readonly pages: number; readonly messages: number }
   /**
@@ -227,6 +271,8 @@ export interface VouchXmpp {
    */
   synced(options?: { readonly timeoutMs?: number }): Promise<void>
   readonly pep: PepAccess
+  /** RFC 6121 roster and presence subscriptions (contacts may read contacts-only key nodes) */
+  readonly contacts: Contacts
   on<E extends VouchXmppEventName>(event: E, listener: (payload: VouchXmppEvents[E]) => void): () => void
   /** Stops listening (the connection itself is the caller's). */
   close(): void
@@ -267,6 +313,19 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     }
   }
   const fail = (e: unknown): void => emit('error', e instanceof Error ? e : new Error(String(e)))
+  const roster = contactsOf(xmpp, {
+    account,
+    ...(init.autoApproveSubscriptions === undefined ? {} : { autoApprove: init.autoApproveSubscriptions }),
+    emit: (event, payload) => {
+      emit(event, payload as never)
+      // our request was approved: the contact's contacts-only keys are readable now
+      if (event === 'subscription-answer' && (payload as ContactEvents['subscription-answer']).approved)
+        void enqueue(() =>
+          refreshKeys((payload as ContactEvents['subscription-answer']).from).then(() => undefined),
+        )
+    },
+    fail,
+  })
 
   // ---- the engine and the receive pipeline (every call that must join a transaction takes it)
   const atm = createAtm({
@@ -422,6 +481,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     batch: readonly Incoming[],
     position?: ArchivePosition,
     allowRetry = true,
+    keysError?: Error,
   ): Promise<void> {
     const senders = new Map<string, { enc: EncryptionNamespace; owner: BareJid }>()
     for (const inc of batch) {
@@ -433,8 +493,9 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     for (const s of senders.values()) await ensureKeys(s.enc, s.owner).catch(() => undefined)
 
     let outcomes: readonly ReceiveOutcome[]
+    const copies = batch.map(copyOf)
     try {
-      outcomes = await pipeline.receive(batch.map(copyOf), {
+      outcomes = await pipeline.receive(copies, {
         allowRetry,
         ...(position === undefined
           ? {}
@@ -451,8 +512,10 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
       const source = inc.source
       const from = String(inc.message.attrs.from ?? '')
       if (o.kind === 'duplicate') emit('duplicate', { keys: o.keys, source })
-      else if (o.kind === 'rejected') emit('rejected', { from, error: o.error, source })
-      else if (o.kind === 'retry') retries.push(inc)
+      else if (o.kind === 'rejected') {
+        const held = !allowRetry && (await holdIfKeyMayCure(inc, o.error, copies[i] as ReceivedCopy))
+        emitRejected(inc, o.error, held, keysError)
+      } else if (o.kind === 'retry') retries.push(inc)
       else if (o.kind === 'trust')
         emit('trust-message', { from, outcome: o.result.outcome, reason: o.result.reason, source })
       else if (o.kind === 'chat') emit('message', chatOf(inc, o))
@@ -486,9 +549,95 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
   async function receiveAfterRefresh(inc: Incoming): Promise<void> {
     const enc = encryptedChild(inc.message)
     const owner = bareOf(inc.message.attrs.from as string | undefined)
+    let keysError: Error | undefined
     if (enc !== undefined && owner !== undefined)
-      await refreshKeys(owner, enc.backend.namespace).catch(() => undefined)
-    await receiveBatch([inc], undefined, false)
+      await refreshKeys(owner, enc.backend.namespace).catch((e: unknown) => {
+        keysError = e instanceof Error ? e : new Error(String(e))
+      })
+    await receiveBatch([inc], undefined, false, keysError)
+  }
+
+  /**
+   * A copy rejected after the refresh of its sender's keys, for a reason a key may cure (the
+   * pipeline's `DecryptionError`): held until a new key of the sender arrives (`held.ts`).
+   */
+  async function holdIfKeyMayCure(inc: Incoming, error: Error, copy: ReceivedCopy): Promise<boolean> {
+    const enc = encryptedChild(inc.message)
+    const sender = bareOf(inc.message.attrs.from as string | undefined)
+    if (error.name !== 'DecryptionError' || enc === undefined || sender === undefined || sender === account)
+      return false
+    await holdMessage(init.store, {
+      sender,
+      encryption: enc.backend.namespace,
+      xml: inc.message.toString(),
+      source: inc.source,
+      archiveId: inc.archiveId,
+      referenceTime: copy.referenceTime.toISOString(),
+      knownKeys: await enc.backend.keysOf(sender),
+      attempts: 0,
+    })
+    return true
+  }
+
+  /** Receives again the held messages of `sender` a new key may now open (bounded: `held.ts`). */
+  async function retryHeld(sender: BareJid): Promise<void> {
+    const floor = now().getTime() - maxStampAgeSeconds * 1000
+    for (const h of await readHeld(init.store, sender)) {
+      const backend = backends.get(h.encryption)
+      if (backend === undefined || Date.parse(h.referenceTime) < floor) {
+        await releaseHeld(init.store, h.seq)
+        continue
+      }
+      if (!newKeyArrived(h, await backend.keysOf(sender))) continue
+      const inc: Incoming = {
+        message: parseXml(h.xml),
+        source: h.source,
+        ...(h.archiveId === undefined ? {} : { archiveId: h.archiveId }),
+      }
+      // no dedup keys: the first copy marked them processed; the release commits with this receipt
+      const copy: ReceivedCopy = { ...copyOf(inc), dedupKeys: [], referenceTime: new Date(h.referenceTime) }
+      const [o] = await pipeline.receive([copy], { commit: (tx) => releaseHeld(tx, h.seq) })
+      if (o === undefined) continue
+      if (o.kind === 'rejected') {
+        const attempts = h.attempts + 1
+        const final = attempts >= MAX_ATTEMPTS
+        if (!final) {
+          const { seq: _seq, ...rest } = h
+          await holdMessage(init.store, { ...rest, knownKeys: await backend.keysOf(sender), attempts })
+        } else emitRejected(inc, o.error, false, undefined, true)
+      } else if (o.kind === 'trust') {
+        const from = String(inc.message.attrs.from ?? '')
+        emit('trust-message', {
+          from,
+          outcome: o.result.outcome,
+          reason: o.result.reason,
+          source: inc.source,
+        })
+      } else if (o.kind === 'chat') emit('message', chatOf(inc, o))
+    }
+  }
+
+  function emitRejected(
+    inc: Incoming,
+    error: Error,
+    held: boolean,
+    keysError?: Error,
+    final?: boolean,
+  ): void {
+    emit('rejected', {
+      from: String(inc.message.attrs.from ?? ''),
+      sender: bareOf(inc.message.attrs.from as string | undefined),
+      rule:
+        (error as { rule?: unknown }).rule !== undefined
+          ? String((error as { rule?: unknown }).rule)
+          : error.name,
+      error,
+      source: inc.source,
+      archiveId: inc.archiveId,
+      held,
+      ...(keysError === undefined ? {} : { keysError }),
+      ...(final === undefined ? {} : { final }),
+    })
   }
 
   /** The directories' work after messages of their protocol (OMEMO: empty answers, bundle refill). */
@@ -510,7 +659,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     if (event === undefined) return
     for (const d of directories.values()) {
       if (!d.notifyNodes.includes(event.node)) continue
-      const changed = await d.onNotification(event, pep)
+      const changed = await d.onNotification(event, pep, unusableReporter(d.namespace))
       if (changed !== undefined) await keysChanged(d.namespace, changed.owner, changed.keys)
     }
   }
@@ -518,6 +667,20 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
   async function keysChanged(enc: EncryptionNamespace, owner: BareJid, ids: readonly KeyId[]): Promise<void> {
     if (ids.length > 0) await atm.keysDiscovered(enc, owner, ids)
     emit('keys-changed', { encryption: enc, owner, keys: ids })
+    if (ids.length > 0) await retryHeld(owner)
+  }
+
+  const unusableReporter = (encryption: EncryptionNamespace) => ({
+    onUnusableKey: (k: { owner: BareJid; key: string; reason: string }) =>
+      emit('key-unusable', { encryption, owner: k.owner, key: k.key, reason: k.reason }),
+  })
+
+  /** A key node that refuses us (`forbidden`): why, from the roster (a contacts-only node). */
+  async function keysNotVisible(owner: BareJid, enc: EncryptionNamespace, e: unknown): Promise<unknown> {
+    if (!isAccessDenied(e)) return e
+    const c = await roster.contacts.get(owner).catch(() => undefined)
+    const reason = seesContact(c) ? 'not-allowed' : c?.pending === true ? 'approval-pending' : 'not-a-contact'
+    return new KeysNotVisibleError(owner, enc, reason, { cause: e })
   }
 
   const isPepEvent = (m: Element): boolean =>
@@ -740,7 +903,12 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     const out: KeyId[] = []
     for (const d of directories.values()) {
       if (encryption !== undefined && d.namespace !== encryption) continue
-      const ids = await d.refresh(owner, pep)
+      let ids: readonly KeyId[]
+      try {
+        ids = await d.refresh(owner, pep, unusableReporter(d.namespace))
+      } catch (e) {
+        throw await keysNotVisible(owner, d.namespace, e)
+      }
       await keysChanged(d.namespace, owner, ids)
       out.push(...ids)
     }
@@ -762,17 +930,28 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
       return r
     }
     await step(enableCarbons(xmpp))
+    // the roster, in the background: pushes during the session are compared with it (RFC 6121
+    // answers); the session start does not wait for it
+    void roster.load().catch(fail)
     await step(xmpp.send(xml('presence', {}, capsElement(discoInfo(), capsNode))))
     await step(publishKeys())
     const r = await step(catchUp())
     await step(queue)
+    await step(retryHeldAll())
     caughtUp = true
     emit('synced', r)
     settleWaiters()
     await flushOutbox()
   }
+  /** After a catch-up: held messages whose sender's keys arrived meanwhile (another session). */
+  async function retryHeldAll(): Promise<void> {
+    const senders = new Set((await readHeld(init.store)).map((h) => h.sender))
+    for (const sender of senders) await enqueue(() => retryHeld(sender))
+  }
+
   const online = (): void => {
     const id = ++session
+    roster.reset()
     caughtUp = false
     onOnline(id).catch((e: unknown) => {
       // a session start overtaken by a newer one (or by close) has nobody left to tell
@@ -831,6 +1010,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     },
     synced,
     pep,
+    contacts: roster.contacts,
     on(event, listener) {
       const set = listeners.get(event) ?? new Set()
       set.add(listener as (p: unknown) => void)
@@ -839,6 +1019,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     },
     close() {
       offAtm()
+      roster.close()
       xmpp.removeListener('online', online)
       xmpp.removeListener('error', streamError)
       xmpp.removeListener('disconnect', disconnected)

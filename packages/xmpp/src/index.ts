@@ -17,6 +17,10 @@ export type {
   VouchXmppInit,
 } from './binding.ts'
 export { SyncError, vouchXmpp } from './binding.ts'
+export type { Contact, ContactEvents, Contacts, KeysNotVisibleReason, Subscription } from './roster.ts'
+export { isAccessDenied, KeysNotVisibleError, NS_ROSTER, readRosterItem, seesContact } from './roster.ts'
+export type { HeldMessage } from './held.ts'
+export { MAX_ATTEMPTS as MAX_HELD_ATTEMPTS, MAX_HELD, readHeld } from './held.ts'
 export type { ConnectInit } from './connect.ts'
 export {
   AuthenticationError,

@@ -94,6 +94,8 @@ export interface EndpointInit {
   readonly trustStore?: TrustStore
   readonly start?: boolean
   readonly binding?: Partial<VouchXmppInit>
+  /** the PEP access model of the endpoint's own key nodes (default `open`) */
+  readonly keyAccess?: 'open' | 'presence'
 }
 
 export async function endpoint(init: EndpointInit): Promise<Endpoint> {
@@ -116,7 +118,7 @@ export async function endpoint(init: EndpointInit): Promise<Endpoint> {
   const vouch = vouchXmpp(xmpp, {
     store,
     backends: [ox],
-    keyDirectories: [oxKeyDirectory(ox)],
+    keyDirectories: [oxKeyDirectory(ox, init.keyAccess === undefined ? {} : { accessModel: init.keyAccess })],
     ...init.binding,
   })
   const ep: Endpoint = {
