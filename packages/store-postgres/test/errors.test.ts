@@ -36,7 +36,8 @@ async function counter(a: AccountTrustStore): Promise<number> {
   return v === undefined ? 0 : Number(dec.decode(v))
 }
 
-const withApp = (url: string, app: string): string => `${url}${url.includes('?') ? '&' : '?'}application_name=${app}`
+const withApp = (url: string, app: string): string =>
+  `${url}${url.includes('?') ? '&' : '?'}application_name=${app}`
 
 describe('toStoreError maps SQLSTATEs and socket errors to one class each', () => {
   const err = (code: string, message = 'x') => Object.assign(new Error(message), { code })
@@ -80,7 +81,10 @@ describe.skipIf(NO_PG)(`typed errors on a real server ${SKIP}`, () => {
 
   it('a connection lost mid-transaction is a StoreConnectionError; nothing of the transaction is stored, the store goes on', async () => {
     const prefix = freshPrefix()
-    const store = await postgresStore({ database: withApp(url, `victim_${process.pid}`), tablePrefix: prefix })
+    const store = await postgresStore({
+      database: withApp(url, `victim_${process.pid}`),
+      tablePrefix: prefix,
+    })
     const a = store.forAccount(ME)
     const killer = testPool()
     const error = await a
@@ -130,9 +134,14 @@ describe.skipIf(NO_PG)(`typed errors on a real server ${SKIP}`, () => {
     expect(error.retryable).toBe(true)
     expect(Date.now() - started).toBeLessThan(5000)
     // a plain write waits for the account's transaction as well (and times out the same way)
-    expect(((await waiter.forAccount(ME).setOwnKey(NS, kid('plain')).catch((x: unknown) => x)) as Error).name).toBe(
-      'StoreBusyError',
-    )
+    expect(
+      (
+        (await waiter
+          .forAccount(ME)
+          .setOwnKey(NS, kid('plain'))
+          .catch((x: unknown) => x)) as Error
+      ).name,
+    ).toBe('StoreBusyError')
     release()
     await holding
     expect(await holder.forAccount(ME).getOwnKey(NS)).toBe('holder')
@@ -140,7 +149,7 @@ describe.skipIf(NO_PG)(`typed errors on a real server ${SKIP}`, () => {
     await own.end()
   })
 
-  it("a store made from a URL sets lock_timeout on its connections", async () => {
+  it('a store made from a URL sets lock_timeout on its connections', async () => {
     const holder = await freshStore()
     opened.push(holder)
     const waiter = await postgresStore({ database: url, tablePrefix: holder.prefix, lockTimeoutMs: 100 })
@@ -208,9 +217,7 @@ describe.skipIf(NO_PG)(`typed errors on a real server ${SKIP}`, () => {
     opened.push(a)
     const own = new pg.Pool({ connectionString: url, max: 10 })
     const b = await postgresStore({ database: own, tablePrefix: a.prefix })
-    await Promise.all(
-      Array.from({ length: 20 }, (_, i) => increment((i % 2 === 0 ? a : b).forAccount(ME))),
-    )
+    await Promise.all(Array.from({ length: 20 }, (_, i) => increment((i % 2 === 0 ? a : b).forAccount(ME))))
     expect(await counter(a.forAccount(ME))).toBe(20)
     await b.close()
     await own.end()
@@ -227,7 +234,9 @@ describe.skipIf(NO_PG)(`typed errors on a real server ${SKIP}`, () => {
     const a = await freshStore({ concurrency: 'serializable', retry: { maxAttempts: 1 } })
     opened.push(a)
     const results = await Promise.allSettled(Array.from({ length: 6 }, () => increment(a.forAccount(ME))))
-    const failed = results.filter((r) => r.status === 'rejected').map((r) => r.reason as Error & { retryable: boolean })
+    const failed = results
+      .filter((r) => r.status === 'rejected')
+      .map((r) => r.reason as Error & { retryable: boolean })
     expect(failed.length).toBeGreaterThan(0)
     for (const e of failed) {
       expect(e.name).toBe('StoreSerializationError')
@@ -269,7 +278,10 @@ describe.skipIf(NO_PG)(`schema versions and deploy-time migrations ${SKIP}`, () 
     const database = testPool()
     const tablePrefix = freshPrefix()
     expect(await migratePostgres({ database, tablePrefix })).toEqual({ from: 0, to: SCHEMA_VERSION })
-    expect(await migratePostgres({ database, tablePrefix })).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION })
+    expect(await migratePostgres({ database, tablePrefix })).toEqual({
+      from: SCHEMA_VERSION,
+      to: SCHEMA_VERSION,
+    })
     const store = await postgresStore({ database, tablePrefix, migrate: false })
     await store.forAccount(ME).setOwnKey(NS, kid('k'))
     await store.close()
@@ -279,12 +291,15 @@ describe.skipIf(NO_PG)(`schema versions and deploy-time migrations ${SKIP}`, () 
   it('migrate: false refuses a database that was not migrated (StoreError, nothing created)', async () => {
     const database = testPool()
     const tablePrefix = freshPrefix()
-    const e = (await postgresStore({ database, tablePrefix, migrate: false }).catch((x: unknown) => x)) as Error
+    const e = (await postgresStore({ database, tablePrefix, migrate: false }).catch(
+      (x: unknown) => x,
+    )) as Error
     expect(e.name).toBe('StoreError')
     expect(e.message).toMatch(/schema version 0.*migratePostgres/)
-    const { rows } = await database.query('select count(*)::int as n from pg_tables where tablename like $1', [
-      `${tablePrefix}%`,
-    ])
+    const { rows } = await database.query(
+      'select count(*)::int as n from pg_tables where tablename like $1',
+      [`${tablePrefix}%`],
+    )
     expect(rows[0].n).toBe(0)
   })
 
