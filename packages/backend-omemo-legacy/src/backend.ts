@@ -61,6 +61,8 @@ export const LEGACY_OMEMO_CAPABILITIES: BackendCapabilities = Object.freeze({
   detectsReplay: true,
   // no envelope: the plaintext is the bare body text (no protected time, recipients or padding)
   protectsEnvelope: false,
+  // so no <trust-message/> either: ATM sends trust messages about OMEMO 0.3 keys over another protocol (D-12)
+  bodyOnly: true,
   // deployed clients put a hint for clients without OMEMO in the <body/> (Conversations' text)
   fallbackBody: 'I sent you an OMEMO encrypted message but your client doesn’t seem to support that.',
   displayName: 'OMEMO',
