@@ -143,16 +143,22 @@ export function senderNamespaces(engine: Engine, enc: EncryptionNamespace): Encr
 /**
  * D-12: the protocol that carries trust messages about keys of `enc`: `enc` itself, unless its
  * backend cannot carry one (`bodyOnly`, OMEMO 0.3); then the first backend (in `createAtm`'s
- * order) that can and has a key per device, provided `allowCrossProtocol` is on. `undefined`:
+ * order) that can and has a key per device, else the first one-key-per-identity one (OX: own
+ * endpoints only), provided `allowCrossProtocol` is on. `undefined`:
  * nothing can carry them (no message is planned).
  */
 export function carrierFor(engine: Engine, enc: EncryptionNamespace): AtmBackend | undefined {
   const own = engine.backends.get(enc)
   if (own !== undefined && own.capabilities.bodyOnly !== true) return own
   if (!engine.policy.allowCrossProtocol) return undefined
-  for (const b of engine.backends.values())
-    if (b.capabilities.bodyOnly !== true && !b.capabilities.oneKeyPerIdentity) return b
-  return undefined
+  let ook: AtmBackend | undefined
+  for (const b of engine.backends.values()) {
+    if (b.capabilities.bodyOnly === true) continue
+    if (!b.capabilities.oneKeyPerIdentity) return b
+    ook ??= b
+  }
+  // a one-key-per-identity carrier (OX) reaches our own endpoints through the shared key (ATM-4)
+  return ook
 }
 
 /** `StoreError` or `StoreBusyError` (tm-core's one check). */

@@ -124,6 +124,8 @@ export function planMessages(state: PlanState, change: LocalChange): PlannedTrus
       } else contacts.add(r.owner)
     }
     contactRecipients = sorted(contacts)
+    // ATM-4: with one key per identity our own endpoints share the carrier's own key
+    if (c.oneKeyPerIdentity && c.ownKey !== undefined) ownAuthRecipients = Math.max(ownAuthRecipients, 1)
   }
 
   const plans: { to: BareJid; owners: KeyOwner[] }[] = []

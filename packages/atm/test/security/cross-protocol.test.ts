@@ -5,7 +5,7 @@
  * the decisions are postponed under its carrier key); sender qualification is unchanged (own
  * endpoint → any key; a contact's endpoint → only that contact's own keys).
  */
-import { NS_OMEMO_2, NS_OMEMO_LEGACY } from '@vouch/tm-core'
+import { NS_OMEMO_2, NS_OMEMO_LEGACY, NS_OX } from '@vouch/tm-core'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   A1,
@@ -20,6 +20,8 @@ import {
   legacyKey,
   OMEMO,
   OMEMO_LEGACY,
+  OX,
+  oxKey,
   seed,
   trustMessage,
 } from '../helpers.ts'
@@ -187,6 +189,24 @@ describe.each(STORES)('D-12 trust across protocols ($name)', (storeEntry) => {
     expect(new Set(m.allowedKeys.map((k) => `${k.encryption} ${k.owner} ${k.keyId}`))).toEqual(
       new Set([`${NS2} ${ALICE} ${A2}`, `${NS2} ${CAROL} ${C1}`]),
     )
+  })
+
+  it('ATM-4 across protocols: with only OX to carry them, trust messages about OMEMO 0.3 keys go to our own bare JID for the shared OX key', async () => {
+    const ep = await endpoint({
+      store: storeEntry,
+      backends: [OX, OMEMO_LEGACY],
+      ownKeys: { [NS_OX]: oxKey('alice'), [NS03]: AL1 },
+    })
+    eps.push(ep)
+    const r = await ep.atm.authenticate(NS03, BOB, [BL1])
+    expect(r.outgoing).toEqual([
+      {
+        to: ALICE,
+        message: trustMessage(NS03, [{ jid: BOB, trust: [BL1] }]),
+        allowedKeys: [{ encryption: NS_OX, owner: ALICE, keyId: oxKey('alice') }],
+        carrier: NS_OX,
+      },
+    ])
   })
 
   it('X3: with allowCrossProtocol: false nothing about a body-only protocol’s keys is sent, and such messages are ignored', async () => {
