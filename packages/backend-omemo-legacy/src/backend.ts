@@ -34,7 +34,13 @@ import {
   randomBytes,
   toBareJid,
 } from '@vouch/tm-core'
-import { installCurve, type LegacyCurve, verifySignature } from './curve.ts'
+import {
+  installCurve,
+  installWebCrypto,
+  type LegacyCurve,
+  type LibsignalWebCrypto,
+  verifySignature,
+} from './curve.ts'
 import { decryptContent, decryptMessage, fillPreKeys, type LegacyDecryptResult } from './decrypt.ts'
 import { encryptMessage, keyIdOf, takeEmptyMessages } from './encrypt.ts'
 import { ab } from './signal-store.ts'
@@ -86,6 +92,11 @@ export interface LegacyOmemoInit {
    * (the library's asm.js curve unless someone installed another).
    */
   readonly curve?: LegacyCurve
+  /**
+   * The Web Crypto libsignal uses in this process (its `setWebCrypto` is global too); e.g.
+   * `nodeWebCrypto()` from `@vouch/backend-omemo-legacy/node`. Default: `globalThis.crypto`.
+   */
+  readonly webCrypto?: LibsignalWebCrypto
   readonly xmlLimits?: Partial<LegacyXmlLimits>
   /** pre keys in the bundle; default 100 (XEP-0384 v0.3: at least 20, Conversations keeps 100) */
   readonly preKeyCount?: number
@@ -148,6 +159,7 @@ export interface LegacyOmemoBackend extends EncryptionBackend {
 
 export function legacyOmemoBackend(init: LegacyOmemoInit = {}): BackendFactory<LegacyOmemoBackend> {
   if (init.curve !== undefined) installCurve(init.curve)
+  if (init.webCrypto !== undefined) installWebCrypto(init.webCrypto)
   return (deps: BackendDeps) => new LegacyOmemoBackendImpl(deps, init)
 }
 

@@ -8,7 +8,7 @@
  * its own (WebCrypto X25519) without touching this module.
  */
 import { AsyncCurve25519Wrapper } from '@privacyresearch/curve25519-typescript'
-import { setCurve } from '@privacyresearch/libsignal-protocol-typescript'
+import { setCurve, setWebCrypto } from '@privacyresearch/libsignal-protocol-typescript'
 
 /** A Curve25519 key pair, raw: 32-byte private scalar (clamped) and 32-byte public u-coordinate. */
 export interface RawKeyPair {
@@ -28,6 +28,36 @@ export interface LegacyCurve {
   sign(privKey: ArrayBuffer, message: ArrayBuffer): Promise<ArrayBuffer>
   /** true when `sig` is a valid XEdDSA signature of `message` by the Curve25519 key `pubKey` */
   verify(pubKey: ArrayBuffer, message: ArrayBuffer, sig: ArrayBuffer): Promise<boolean>
+}
+
+/**
+ * The part of Web Crypto libsignal-protocol-typescript uses (HMAC-SHA-256, AES-CBC, SHA-512,
+ * `getRandomValues`); default `globalThis.crypto`.
+ */
+export interface LibsignalWebCrypto {
+  getRandomValues<T extends ArrayBufferView | null>(array: T): T
+  readonly subtle: {
+    importKey(
+      format: string,
+      key: ArrayBuffer | ArrayBufferView,
+      algorithm: unknown,
+      extractable: boolean,
+      usages: string[],
+    ): Promise<unknown>
+    sign(algorithm: unknown, key: unknown, data: ArrayBuffer | ArrayBufferView): Promise<ArrayBuffer>
+    encrypt(algorithm: unknown, key: unknown, data: ArrayBuffer | ArrayBufferView): Promise<ArrayBuffer>
+    decrypt(algorithm: unknown, key: unknown, data: ArrayBuffer | ArrayBufferView): Promise<ArrayBuffer>
+    digest(algorithm: unknown, data: ArrayBuffer | ArrayBufferView): Promise<ArrayBuffer>
+  }
+}
+
+let installedWebCrypto: LibsignalWebCrypto | undefined
+
+/** Makes `wc` the Web Crypto libsignal-protocol-typescript uses in this process (its `setWebCrypto`). */
+export function installWebCrypto(wc: LibsignalWebCrypto): void {
+  if (installedWebCrypto === wc) return
+  setWebCrypto(wc as never)
+  installedWebCrypto = wc
 }
 
 let installed: LegacyCurve | undefined

@@ -23,8 +23,8 @@ export {
   LEGACY_STATE_NAMESPACE,
   legacyOmemoBackend,
 } from './backend.ts'
-export type { LegacyCurve, RawKeyPair } from './curve.ts'
-export { installCurve, installedCurve } from './curve.ts'
+export type { LegacyCurve, LibsignalWebCrypto, RawKeyPair } from './curve.ts'
+export { installCurve, installedCurve, installWebCrypto } from './curve.ts'
 export { UnsupportedPayloadError } from './errors.ts'
 export { countChains, pruneSessionRecord } from './prune.ts'
 export type { LegacyBundle, LegacyEncryptedElement, LegacyKeyElement, LegacyXmlLimits } from './wire.ts'

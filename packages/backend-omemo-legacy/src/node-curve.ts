@@ -1,5 +1,5 @@
 /**
- * `@vouch/backend-omemo-legacy/node`: the Node provider of the curve operations. X25519 key
+ * `@vouch/backend-omemo-legacy/node`: the Node provider of libsignal's primitives. X25519 key
  * pairs and agreements run in `node:crypto` (OpenSSL, ~0.03 ms each here); XEdDSA signatures,
  * which `node:crypto` does not offer, stay with libsignal's own implementation
  * (curve25519-typescript: libsignal-protocol-c's `curve25519_sign`/`curve25519_verify` compiled
@@ -9,9 +9,19 @@
  * Node-only on purpose: the package root imports nothing from `node:`, so a browser build can
  * pass its own {@link LegacyCurve} (or none: the library default).
  */
-import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto'
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  getRandomValues,
+  type KeyObject,
+} from 'node:crypto'
 import { AsyncCurve25519Wrapper } from '@privacyresearch/curve25519-typescript'
-import type { LegacyCurve, RawKeyPair } from './curve.ts'
+import type { LegacyCurve, LibsignalWebCrypto, RawKeyPair } from './curve.ts'
 
 const b64url = (u: Uint8Array): string =>
   Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64url')
@@ -76,4 +86,80 @@ export function libsignalCurve(): LegacyCurve {
     sign: (privKey, message) => c.sign(privKey, message),
     verify: async (pubKey, message, sig) => !(await c.verify(pubKey, message, sig)),
   }
+}
+
+interface RawKey {
+  readonly algorithm: string
+  readonly bytes: Buffer
+}
+
+const buf = (d: ArrayBuffer | ArrayBufferView): Buffer =>
+  ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d)
+
+function algorithmName(a: unknown): string {
+  return typeof a === 'string' ? a : String((a as { name?: unknown }).name)
+}
+
+/**
+ * The part of Web Crypto libsignal-protocol-typescript calls (its `setWebCrypto`): HMAC-SHA-256,
+ * AES-CBC with PKCS#7 padding, SHA-512 and `getRandomValues`, on `node:crypto`'s synchronous
+ * OpenSSL calls. Node's `crypto.subtle` runs each operation as a job on the libuv thread pool;
+ * a message takes about thirty of them (HKDF, chain keys, MAC, AES), and the thread hops, not the
+ * arithmetic, were most of its cost here. Same algorithms, same bytes (the tests run the
+ * library both ways against python-oldmemo).
+ */
+export function nodeWebCrypto(): LibsignalWebCrypto {
+  return {
+    getRandomValues: <T extends ArrayBufferView | null>(array: T): T => getRandomValues(array as never) as T,
+    subtle: {
+      async importKey(
+        _format: string,
+        key: ArrayBuffer | ArrayBufferView,
+        algorithm: unknown,
+      ): Promise<unknown> {
+        return { algorithm: algorithmName(algorithm), bytes: Buffer.from(buf(key)) } satisfies RawKey
+      },
+      async sign(
+        algorithm: unknown,
+        key: unknown,
+        data: ArrayBuffer | ArrayBufferView,
+      ): Promise<ArrayBuffer> {
+        const k = key as RawKey
+        if (algorithmName(algorithm) !== 'HMAC' || k.algorithm !== 'HMAC')
+          throw new Error('only HMAC-SHA-256 signs')
+        return toArrayBuffer(createHmac('sha256', k.bytes).update(buf(data)).digest())
+      },
+      async encrypt(
+        algorithm: unknown,
+        key: unknown,
+        data: ArrayBuffer | ArrayBufferView,
+      ): Promise<ArrayBuffer> {
+        const k = key as RawKey
+        if (algorithmName(algorithm) !== 'AES-CBC') throw new Error('only AES-CBC encrypts')
+        const iv = buf((algorithm as { iv: ArrayBufferView }).iv)
+        const c = createCipheriv(`aes-${k.bytes.length * 8}-cbc`, k.bytes, iv)
+        return toArrayBuffer(Buffer.concat([c.update(buf(data)), c.final()]))
+      },
+      async decrypt(
+        algorithm: unknown,
+        key: unknown,
+        data: ArrayBuffer | ArrayBufferView,
+      ): Promise<ArrayBuffer> {
+        const k = key as RawKey
+        if (algorithmName(algorithm) !== 'AES-CBC') throw new Error('only AES-CBC decrypts')
+        const iv = buf((algorithm as { iv: ArrayBufferView }).iv)
+        const d = createDecipheriv(`aes-${k.bytes.length * 8}-cbc`, k.bytes, iv)
+        return toArrayBuffer(Buffer.concat([d.update(buf(data)), d.final()]))
+      },
+      async digest(algorithm: unknown, data: ArrayBuffer | ArrayBufferView): Promise<ArrayBuffer> {
+        const name = algorithmName(algorithm).toLowerCase().replace('-', '')
+        return toArrayBuffer(createHash(name).update(buf(data)).digest())
+      },
+    },
+  }
+}
+
+/** Both Node providers, to spread into `legacyOmemoBackend({ ...nodeLibsignal(), … })`. */
+export function nodeLibsignal(): { readonly curve: LegacyCurve; readonly webCrypto: LibsignalWebCrypto } {
+  return { curve: nodeCurve(), webCrypto: nodeWebCrypto() }
 }

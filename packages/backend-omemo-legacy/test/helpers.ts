@@ -1,12 +1,12 @@
 import { memoryStore } from '@vouch/store-memory'
 import type { AccountTrustStore, BareJid, FullJid, StanzaAddressing, TrustLevel } from '@vouch/tm-core'
-import { Element } from '@vouch/tm-core'
+import { Element, parseXml } from '@vouch/tm-core'
 import { type LegacyOmemoBackend, legacyOmemoBackend } from '../src/backend.ts'
-import { nodeCurve } from '../src/node-curve.ts'
+import { nodeLibsignal } from '../src/node-curve.ts'
 import { NS_AXOLOTL } from '../src/wire.ts'
 
-/** One fast curve for the whole test process (libsignal's setCurve is global). */
-export const curve = nodeCurve()
+/** The Node providers for the whole test process (libsignal's setCurve and setWebCrypto are global). */
+export const { curve, webCrypto } = nodeLibsignal()
 
 export interface Party {
   readonly jid: BareJid
@@ -20,7 +20,7 @@ export async function party(
   init: Parameters<typeof legacyOmemoBackend>[0] = {},
 ): Promise<Party> {
   const store = memoryStore().forAccount(jid as BareJid)
-  const backend = legacyOmemoBackend({ curve, preKeyCount: 20, ...init })({ store })
+  const backend = legacyOmemoBackend({ curve, webCrypto, preKeyCount: 20, ...init })({ store })
   const { deviceId } = await backend.createDevice()
   await backend.importDeviceList(jid as BareJid, [deviceId])
   return { jid: jid as BareJid, store, backend, deviceId }
@@ -96,4 +96,30 @@ export async function expectError(
   if (e.name !== name || (rule !== undefined && e.rule !== rule))
     throw new Error(`expected ${name} ${rule ?? ''}, got ${e.name} ${e.rule ?? ''}: ${e.message}`)
   return e
+}
+
+/** Every backend state entry of a party (namespace `omemo03`), to show a rejection changed nothing. */
+export async function snapshot(p: Party): Promise<string> {
+  const keys = await p.store.listState('omemo03', '')
+  const out: string[] = []
+  for (const k of keys.sort())
+    out.push(`${k}=${Buffer.from((await p.store.getState('omemo03', k)) ?? []).toString('base64')}`)
+  return out.join('\n')
+}
+
+/** A copy of `el` (through its XML text). */
+export function clone(el: Element): Element {
+  return parseXml(el.toString())
+}
+
+/** A copy of `el` with one bit flipped in the Base64 text of its `<payload/>` or first `<key/>`. */
+export function flip(el: Element, name: 'payload' | 'key', at = 0.5): Element {
+  const copy = clone(el)
+  const target = name === 'payload' ? copy.getChild('payload') : copy.getChild('header')?.getChild('key')
+  if (target === undefined) throw new Error(`no <${name}/>`)
+  const bytes = Buffer.from(target.getText(), 'base64')
+  const i = Math.min(bytes.length - 1, Math.floor(bytes.length * at))
+  bytes[i] = (bytes[i] as number) ^ 0x01
+  target.children = [bytes.toString('base64')]
+  return copy
 }

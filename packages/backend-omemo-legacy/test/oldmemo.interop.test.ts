@@ -11,7 +11,7 @@ import { Element as XmlElement, parseXml } from '@vouch/tm-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type LegacyOmemoBackend, legacyOmemoBackend } from '../src/backend.ts'
 import { buildBundle, buildDeviceList, NS_AXOLOTL, parseEncrypted } from '../src/wire.ts'
-import { body, bodyText, curve, expectError } from './helpers.ts'
+import { body, bodyText, curve, expectError, webCrypto } from './helpers.ts'
 import { OldmemoHarness, oldmemoUnavailable } from './interop/harness.ts'
 
 const unavailable = oldmemoUnavailable()
@@ -67,7 +67,7 @@ describe.skipIf(unavailable !== undefined)(
     async function tsAccount(): Promise<Ts> {
       const jid = uniq('ts') as BareJid
       const store = memoryStore().forAccount(jid)
-      const backend = legacyOmemoBackend({ curve, preKeyCount: 20 })({ store })
+      const backend = legacyOmemoBackend({ curve, webCrypto, preKeyCount: 20 })({ store })
       const { deviceId } = await backend.createDevice()
       await backend.importDeviceList(jid, [deviceId])
       await h.putBundle(jid, deviceId, buildBundle(await backend.ownBundle()).toString())
