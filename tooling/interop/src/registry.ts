@@ -18,11 +18,12 @@ import {
   legacyOmemoBackend,
   NS_AXOLOTL,
 } from '@vouch/backend-omemo-legacy'
-import { nodeCurve } from '@vouch/backend-omemo-legacy/node'
+import { nodeLibsignal } from '@vouch/backend-omemo-legacy/node'
 import type { OxBackend } from '@vouch/backend-ox'
 import { generateOxKey, OX_CAPABILITIES, oxBackend } from '@vouch/backend-ox'
 import type { BackendParty, BackendWorld, StoreCreateOptions } from '@vouch/compliance'
 import { memoryStore } from '@vouch/store-memory'
+import { openPostgresStore, postgresUnavailable } from './postgres.ts'
 import { sqliteStore } from '@vouch/store-sqlite'
 import type { BackendCapabilities, BareJid, EncryptionNamespace, FullJid, TrustStore } from '@vouch/tm-core'
 import { NS_OMEMO_2, NS_OX, parseBareJid, parseFullJid } from '@vouch/tm-core'
@@ -45,6 +46,8 @@ export interface StoreEntry {
   readonly id: string
   readonly description: string
   readonly open: StoreOpener
+  /** Why this store cannot run on this machine (the matrix skips it, saying so); undefined: it can. */
+  readonly unavailable?: () => string | undefined
 }
 
 export const STORES = [
@@ -84,6 +87,13 @@ export const STORES = [
         throw e
       }
     },
+  },
+  {
+    id: 'postgres',
+    description:
+      'postgresStore on a throwaway loopback PostgreSQL (tooling/postgres), fresh tables per store',
+    open: openPostgresStore,
+    unavailable: postgresUnavailable,
   },
 ] as const satisfies readonly StoreEntry[]
 
@@ -287,11 +297,11 @@ function omemoKit(): BackendKit {
 /**
  * OMEMO 0.3 (XEP-0384 v0.3 on libsignal-protocol-typescript, GPL-3.0-only): like OMEMO 2, every
  * endpoint is a device with its own key and imports every account's device list and every other
- * device's bundle. The node:crypto curve is installed once for the process (libsignal's curve is
- * global); 20 pre keys per device keep the kit cheap.
+ * device's bundle. The node:crypto providers are installed once for the process (libsignal's curve
+ * and Web Crypto are global); 20 pre keys per device keep the kit cheap.
  */
 function legacyOmemoKit(): BackendKit {
-  const factory = legacyOmemoBackend({ curve: nodeCurve(), preKeyCount: 20 })
+  const factory = legacyOmemoBackend({ ...nodeLibsignal(), preKeyCount: 20 })
   return kitFrom((open, specs) =>
     openEndpoints(
       open,
