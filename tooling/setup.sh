@@ -32,4 +32,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 pnpm install --frozen-lockfile --reporter=append-only >/dev/null
+# the compiled `vouch` command (apps/cli/dist/bundle; `pnpm vouch` and bin/vouch.mjs run it)
+node apps/cli/build.mjs
 echo "setup: done" >&2

@@ -23,7 +23,21 @@ export async function readInput(
   file: string | undefined,
   stdin: NodeJS.ReadableStream = process.stdin,
 ): Promise<string> {
-  if (file !== undefined && file !== '-') return readFile(file, 'utf8')
+  if (file !== undefined && file !== '-') {
+    try {
+      return await readFile(file, 'utf8')
+    } catch (e) {
+      const code = (e as { code?: string }).code
+      if (code === 'ENOENT')
+        throw new UsageError(
+          `INPUT: there is no file ${file}: give an existing file, or - for standard input`,
+        )
+      if (code === 'EISDIR')
+        throw new UsageError(`INPUT: ${file} is a directory: give a file, or - for standard input`)
+      if (code === 'EACCES') throw new UsageError(`INPUT: ${file} cannot be read (permission denied)`)
+      throw e
+    }
+  }
   const chunks: Buffer[] = []
   for await (const chunk of stdin)
     chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))

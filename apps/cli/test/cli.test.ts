@@ -50,7 +50,7 @@ describe('vouch tm', () => {
     expect(json.namespace).toBe('urn:xmpp:trust-messages:0')
     expect(json.keyOwners).toEqual(EXAMPLE_OWNERS)
   })
-  it('tm parse --legacy TM-5: the first draft\'s Listing 5, without a usage attribute, reads with the usage its namespace implies (urn:xmpp:atm:0)', async () => {
+  it("tm parse --legacy TM-5: the first draft's Listing 5, without a usage attribute, reads with the usage its namespace implies (urn:xmpp:atm:0)", async () => {
     const r = await vouch(['tm', 'parse', '--legacy', fixture('early-draft-listing-5.xml')])
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toEqual({

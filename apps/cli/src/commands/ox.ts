@@ -7,6 +7,7 @@
  * failed receiver check exits 2 with one line on stderr starting with the rule id (`OX-TO: …`).
  */
 import { mkdirSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createAtm } from '@vouch/atm'
 import type { OxBackend } from '@vouch/backend-ox'
@@ -31,6 +32,7 @@ import {
 } from '@vouch/tm-core'
 import type { Command } from 'commander'
 import type { Output } from '../io.ts'
+import { cleanOnFailure } from '../online/accounts.ts'
 import { parseStampOption, processOutput, readInput, UsageError } from '../io.ts'
 
 /** Where the commands read and write (tests pass their own). */
@@ -53,14 +55,17 @@ async function withBackend<T>(
   fn: (ox: OxBackend, account: BareJid, store: AccountTrustStore) => Promise<T>,
 ): Promise<T> {
   const account = parseBareJid(opts.jid, 'JID')
-  mkdirSync(opts.data, { recursive: true })
-  const store = await sqliteStore({ database: join(opts.data, 'vouch.sqlite') })
-  try {
-    const accountStore = store.forAccount(account)
-    return await fn(oxBackend()({ store: accountStore }), account, accountStore)
-  } finally {
-    await store.close()
-  }
+  // a command that fails leaves no new data directory behind
+  return cleanOnFailure(opts.data, async () => {
+    mkdirSync(opts.data, { recursive: true })
+    const store = await sqliteStore({ database: join(opts.data, 'vouch.sqlite') })
+    try {
+      const accountStore = store.forAccount(account)
+      return await fn(oxBackend()({ store: accountStore }), account, accountStore)
+    } finally {
+      await store.close()
+    }
+  })
 }
 
 function common(cmd: Command): Command {
@@ -95,7 +100,13 @@ export function registerOxCommands(
     .option('--replace', 'replace an existing own key')
     .action(async (opts: Common & { replace?: boolean }) => {
       await withBackend(opts, async (backend, account) => {
-        const info = await backend.generateOwnKey({ replace: opts.replace === true })
+        const info = await backend.generateOwnKey({ replace: opts.replace === true }).catch((e: unknown) => {
+          if (opts.replace !== true && e instanceof Error && (e as { rule?: string }).rule === 'OX-OWN-KEY')
+            throw new UsageError(
+              `OX-OWN-KEY: ${account} already has an OX key: vouch ox keygen --replace to replace it`,
+            )
+          throw e
+        })
         out(opts.json, { jid: account, fingerprint: info.fingerprint, keyId: info.keyId }, info.fingerprint)
       })
     })
@@ -156,7 +167,12 @@ export function registerOxCommands(
   common(ox.command('encrypt'))
     .description('protect a payload (XML elements, or text as a <body/>) and print the <openpgp/> element')
     .argument('[file]', 'payload file, or - for standard input', '-')
-    .requiredOption('--to <jids...>', 'recipients (bare JIDs)')
+    // one JID per --to (repeat it, or separate with commas): a variadic option would swallow FILE
+    .requiredOption(
+      '--to <jid>',
+      'recipient bare JID (repeat --to, or a,b)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--mode <mode>', 'signcrypt | sign | crypt (chat uses signcrypt only)', 'signcrypt')
     .option('--accept <levels>', `comma-separated trust levels to encrypt to (${TRUST_LEVELS.join(', ')})`)
     .option('--message', 'print a whole XEP-0374 <message/> (fallback body, store hint, EME)')
@@ -184,11 +200,19 @@ export function registerOxCommands(
         const payload = readPayload(await readInput(file, io.stdin))
         const now = parseStampOption(opts.now, '--now')
         await withBackend(opts, async (backend) => {
-          const result = await backend.encrypt(payload, to, {
-            mode: opts.mode as ProtectionMode,
-            ...(accepted === undefined ? {} : { acceptedLevels: accepted as TrustLevel[] }),
-            ...(now === undefined ? {} : { now }),
-          })
+          const result = await backend
+            .encrypt(payload, to, {
+              mode: opts.mode as ProtectionMode,
+              ...(accepted === undefined ? {} : { acceptedLevels: accepted as TrustLevel[] }),
+              ...(now === undefined ? {} : { now }),
+            })
+            .catch((e: unknown) => {
+              if (!(e instanceof Error) || e.name !== 'UntrustedKeyError') throw e
+              const who = (e as Error & { owner?: string }).owner ?? to.join(', ')
+              throw new UsageError(
+                `TM-15: no key of ${who} at an accepted level (${(accepted ?? ['automatically-trusted', 'manually-trusted', 'authenticated']).join(', ')}): import it with vouch ox import --owner ${who}, or widen --accept`,
+              )
+            })
           const element =
             opts.message === true && to[0] !== undefined
               ? oxMessage({
@@ -279,21 +303,23 @@ export function registerOxCommands(
 
   common(ox.command('backup'))
     .description(
-      'encrypt our secret key(s) with a fresh backup code; print the code and the <secretkey/> payload',
+      'encrypt our secret key(s) with a fresh backup code: the <secretkey/> payload (to publish) on stdout, the code apart on stderr (or --code-file)',
     )
     .option('--code <code>', 'use this code instead of a fresh one (XXXX-XXXX-XXXX-XXXX-XXXX-XXXX)')
-    .action(async (opts: Common & { code?: string }) => {
+    .option('--code-file <file>', 'write the code to this file (mode 0600) instead of standard error')
+    .action(async (opts: Common & { code?: string; codeFile?: string }) => {
       if (opts.code !== undefined && !isBackupCode(opts.code))
         throw new UsageError(
           'OX-BACKUP: a backup code is 24 characters of 1-9A-NP-Z in six dash-separated groups of four',
         )
       await withBackend(opts, async (backend) => {
         const b = await backend.createBackup(opts.code === undefined ? {} : { code: opts.code })
-        out(
-          opts.json,
-          { code: b.code, secretkey: b.element.toString() },
-          `${b.code}\n${b.element.toString()}`,
-        )
+        if (opts.json === true && opts.codeFile === undefined)
+          return io.output.out(JSON.stringify({ code: b.code, secretkey: b.element.toString() }))
+        // the code never travels with the data it unlocks
+        if (opts.codeFile !== undefined) await writeFile(opts.codeFile, `${b.code}\n`, { mode: 0o600 })
+        else io.output.err(`Backup code (write it down and keep it apart from the backup): ${b.code}`)
+        out(opts.json, { secretkey: b.element.toString() }, b.element.toString())
       })
     })
 

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Builds the `vouch` command as compiled JavaScript: one ESM bundle of src/main.ts in
+// dist/bundle/ (esbuild), split at every dynamic import(), so a command loads only the protocol
+// libraries it needs. better-sqlite3 stays external (a native addon). `bin/vouch.mjs` runs the
+// bundle; the tests and tooling/setup.sh build it (`pnpm --filter @vouch/cli build`).
+import { rmSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const outdir = join(here, 'dist', 'bundle')
+rmSync(outdir, { recursive: true, force: true })
+await build({
+  entryPoints: [join(here, 'src', 'main.ts')],
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['better-sqlite3'],
+  // CommonJS dependencies inside an ESM bundle call require() for Node built-ins
+  banner: {
+    js: "import { createRequire as __vouchRequire } from 'node:module'; const require = __vouchRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+  legalComments: 'linked',
+  sourcemap: 'linked',
+})

@@ -1,0 +1,867 @@
+/**
+ * What the online commands do (`account`, `device`, `chat`, `trust`, `uri show|use`), loaded by
+ * `commands/online.ts` only when one of them runs. A composition root: the rules are the
+ * libraries' (`@vouch/atm` decides trust, the backends encrypt, `@vouch/xmpp` talks).
+ */
+import { createInterface } from 'node:readline'
+import type { BareJid, KeyId, TrustLevel } from '@vouch/tm-core'
+import { parseBareJid, parseKeyIdHex } from '@vouch/tm-core'
+import { formatTrustMessageUri, parseTrustMessageUri, trustMessageUriQr } from '@vouch/uri'
+import type { ReceivedChat, VouchXmpp, VouchXmppEvents } from '@vouch/xmpp'
+import type { Output } from '../io.ts'
+import { UsageError } from '../io.ts'
+import {
+  type AccountRecord,
+  type Common,
+  cleanOnFailure,
+  dataDir,
+  type Encryption,
+  ENCRYPTION_NAMES,
+  encryptionOf,
+  pickAccount,
+  readAccounts,
+  resolvePassword,
+  saveAccount,
+} from './accounts.ts'
+import { readActivity, recordActivity } from './activity.ts'
+import { explain } from './errors.ts'
+import { keyHex, type LocalState, type Session, withLocal, withSession } from './session.ts'
+
+export interface ActionContext {
+  readonly output: Output
+  readonly stdin: NodeJS.ReadableStream
+}
+
+interface PasswordOptions {
+  readonly passwordFile?: string
+}
+
+function out(ctx: ActionContext, opts: Common, json: unknown, text: string): void {
+  ctx.output.out(opts.json === true ? JSON.stringify(json) : text)
+}
+
+async function passwordFor(
+  ctx: ActionContext,
+  acct: AccountRecord,
+  opts: PasswordOptions = {},
+): Promise<string> {
+  return resolvePassword(acct.jid, acct, {
+    stdin: ctx.stdin,
+    ...(opts.passwordFile === undefined ? {} : { passwordFile: opts.passwordFile }),
+  })
+}
+
+/** Runs an online command on the chosen account, turning library failures into clear lines. */
+async function online<T>(
+  ctx: ActionContext,
+  opts: Common & PasswordOptions,
+  acct: AccountRecord,
+  fn: (s: Session) => Promise<T>,
+  init: Partial<Parameters<typeof withSession>[2]> = {},
+): Promise<T> {
+  const password = await passwordFor(ctx, acct, opts)
+  try {
+    return await withSession(opts, acct, { password, ...init }, fn)
+  } catch (e) {
+    throw explain(e, acct)
+  }
+}
+
+// ---------------------------------------------------------------- account / device add
+
+export interface AddOptions extends Common, PasswordOptions {
+  readonly service: string
+  readonly resource: string
+  readonly encryption: Encryption
+  readonly savePassword?: boolean
+}
+
+function checkService(service: string): void {
+  if (!/^(xmpp|ws|wss):\/\/[^\s]+$/.test(service))
+    throw new UsageError(
+      `ACCOUNT: --service must be xmpp://HOST:PORT or ws(s)://…, got "${service}" (e.g. the address pnpm prosody prints)`,
+    )
+}
+
+async function newRecord(
+  ctx: ActionContext,
+  jidText: string,
+  opts: AddOptions,
+): Promise<{ record: AccountRecord; password: string }> {
+  const jid = parseBareJid(jidText, 'ACCOUNT')
+  checkService(opts.service)
+  const existing = (await readAccounts(dataDir(opts))).find((a) => a.jid === jid)
+  if (existing !== undefined)
+    throw new UsageError(
+      `ACCOUNT: ${jid} is already set up in ${dataDir(opts)} (${ENCRYPTION_NAMES[encryptionOf(existing)]}): use it, or another --data DIR for another device`,
+    )
+  const password = await resolvePassword(jid, undefined, {
+    stdin: ctx.stdin,
+    ...(opts.passwordFile === undefined ? {} : { passwordFile: opts.passwordFile }),
+  })
+  const record: AccountRecord = {
+    jid,
+    service: opts.service,
+    resource: opts.resource,
+    encryption: opts.encryption,
+    ...(opts.savePassword === true ? { password } : {}),
+    ...(opts.passwordFile !== undefined && opts.savePassword !== true
+      ? { passwordFile: opts.passwordFile }
+      : {}),
+  }
+  return { record, password }
+}
+
+/** The own key line: `device 1234, key AB…` (OMEMO) or `key AB…` (OX). */
+async function ownKeyText(
+  s: LocalState,
+): Promise<{ key: string | undefined; device: number | undefined; text: string }> {
+  const key = await s.protocol.ownKey()
+  const device = s.protocol.omemo === undefined ? undefined : await s.protocol.omemo.ownDeviceId()
+  const hex = key === undefined ? undefined : keyHex(key)
+  return {
+    key: hex,
+    device,
+    text: device === undefined ? `key ${hex ?? '(none)'}` : `device ${device}, key ${hex ?? '(none)'}`,
+  }
+}
+
+export async function accountAdd(
+  ctx: ActionContext,
+  mode: 'add' | 'register',
+  jidText: string,
+  opts: AddOptions,
+): Promise<void> {
+  const dir = dataDir(opts)
+  await cleanOnFailure(dir, async () => {
+    const { record, password } = await newRecord(ctx, jidText, opts)
+    const own = await withSession(opts, record, { password, register: mode === 'register' }, (s) =>
+      ownKeyText(s),
+    ).catch((e: unknown) => {
+      throw explain(e, record)
+    })
+    await saveAccount(dir, record)
+    out(
+      ctx,
+      opts,
+      {
+        jid: record.jid,
+        encryption: record.encryption,
+        device: own.device ?? null,
+        key: own.key,
+        registered: mode === 'register',
+      },
+      `${record.jid} ready on ${ENCRYPTION_NAMES[opts.encryption]} (${own.text})`,
+    )
+  })
+}
+
+export interface DeviceAddOptions extends AddOptions {
+  readonly uri?: string
+  readonly code?: string
+  readonly yes?: boolean
+  readonly qr: boolean
+}
+
+/**
+ * `vouch device add JID …` on the new device. OMEMO 2: a new device with its own key; `--uri`
+ * (an existing device's `vouch uri show`) authenticates the account's devices here; this device's
+ * URI and QR code are printed for an existing device to scan (`vouch uri use`). OX: the account's
+ * one key is copied through the backup code (XEP-0373 §5) another device published.
+ */
+export async function deviceAdd(ctx: ActionContext, jidText: string, opts: DeviceAddOptions): Promise<void> {
+  if (opts.encryption === 'ox' && opts.code === undefined)
+    throw new UsageError(
+      'OX-BACKUP: an OX account has one key for all its devices: run vouch device add (no JID) on a device that has the key, then here --code CODE with the code it prints',
+    )
+  if (opts.encryption === 'omemo2' && opts.code !== undefined)
+    throw new UsageError(
+      'DEVICE: --code is for OX accounts; an OMEMO 2 device makes its own key (scan codes instead)',
+    )
+  const scanned = opts.uri === undefined ? undefined : parseTrustMessageUri(opts.uri, { strict: true })
+  const dir = dataDir(opts)
+  await cleanOnFailure(dir, async () => {
+    const { record, password } = await newRecord(ctx, jidText, opts)
+    if (scanned !== undefined && scanned.jid !== record.jid)
+      throw new UsageError(
+        `URI-4: --uri is ${scanned.jid}'s code, not one of ${record.jid}'s devices: scan vouch uri show on your other device`,
+      )
+    const result = await withSession(
+      opts,
+      record,
+      {
+        password,
+        ...(opts.encryption === 'ox' ? { createKey: false } : {}),
+      },
+      async (s) => {
+        if (s.protocol.ox !== undefined) await restoreOxFromPep(s, opts.code as string)
+        let applied: { owner: string; key: string; level: string }[] = []
+        if (scanned !== undefined) {
+          const res = await applyScanned(ctx, s, scanned, { yes: opts.yes === true, source: 'scan' })
+          applied = res
+        }
+        return { own: await ownKeyText(s), applied, uri: await ownUri(s) }
+      },
+    )
+      .catch((e: unknown) => {
+        throw explain(e, record)
+      })
+      .finally(() => closePrompts(ctx))
+    await saveAccount(dir, record)
+    if (opts.json === true) {
+      ctx.output.out(
+        JSON.stringify({
+          jid: record.jid,
+          encryption: record.encryption,
+          device: result.own.device ?? null,
+          key: result.own.key,
+          uri: result.uri,
+          changes: result.applied,
+        }),
+      )
+      return
+    }
+    ctx.output.out(`${record.jid} ready on ${ENCRYPTION_NAMES[opts.encryption]} (${result.own.text})`)
+    for (const c of result.applied) ctx.output.out(`${c.owner} ${c.key} ${c.level}`)
+    if (opts.encryption === 'omemo2') {
+      ctx.output.out(result.uri)
+      if (opts.qr) ctx.output.out(String(await trustMessageUriQr(result.uri, { format: 'text' })))
+      ctx.output.err(
+        `Scan this code on one of your other devices (vouch uri use '<the URI above>' there): ATM then tells your other devices and your contacts.${scanned === undefined ? " Also scan that device's code here (vouch uri use) so this device trusts what it vouches for." : ''}`,
+      )
+    } else {
+      ctx.output.err(
+        "This device now holds the account's OX key (the backup code is no longer needed; keep it secret).",
+      )
+    }
+  })
+}
+
+async function restoreOxFromPep(s: Session, code: string): Promise<void> {
+  const { NODE_SECRET_KEY, isBackupCode } = await import('@vouch/backend-ox')
+  if (!isBackupCode(code))
+    throw new UsageError(
+      'OX-BACKUP: a backup code is 24 characters of 1-9A-NP-Z in six dash-separated groups of four, exactly as shown',
+    )
+  let items: Awaited<ReturnType<typeof s.vouch.pep.fetch>>
+  try {
+    items = await s.vouch.pep.fetch(s.jid, NODE_SECRET_KEY)
+  } catch {
+    items = []
+  }
+  const payload = items.at(-1)?.payload
+  if (payload === undefined)
+    throw new UsageError(
+      `OX-BACKUP: ${s.jid} has no key backup on the server: run vouch device add (no JID) on a device that has the key first`,
+    )
+  const ox = s.protocol.ox
+  if (ox === undefined) return
+  await ox.restoreBackup(payload, code)
+  // now that the key is here, publish it and register the other keys as a fresh session would
+  await s.vouch.publishKeys()
+}
+
+/** `vouch device add` (no JID) on an existing device: what to do on the new one. */
+export async function deviceAddHere(ctx: ActionContext, opts: Common & PasswordOptions): Promise<void> {
+  const acct = await pickAccount(opts)
+  if (encryptionOf(acct) === 'omemo2') {
+    ctx.output.err(
+      `On the new device run: vouch device add ${acct.jid} --service ${acct.service} --resource NAME --uri "$(this device's vouch uri show --no-qr)"\nthen scan the code it prints here with vouch uri use.`,
+    )
+    const uri = await withLocal(opts, acct, (s) => ownUri(s))
+    ctx.output.out(opts.json === true ? JSON.stringify({ uri }) : uri)
+    return
+  }
+  // OX: one key per account, copied through an encrypted backup in PEP (XEP-0373 §5)
+  const code = await online(ctx, opts, acct, async (s) => {
+    const { NODE_SECRET_KEY, buildSecretKey } = await import('@vouch/backend-ox')
+    const ox = s.protocol.ox
+    if (ox === undefined) throw new UsageError('DEVICE: not an OX account')
+    const backup = await ox.createBackup()
+    await s.vouch.pep.publish(NODE_SECRET_KEY, 'current', buildSecretKey(backup.bytes), {
+      'pubsub#access_model': 'whitelist',
+    })
+    return backup.code
+  })
+  if (opts.json === true) ctx.output.out(JSON.stringify({ code }))
+  else ctx.output.out(code)
+  ctx.output.err(
+    `Backup of ${acct.jid}'s OX key published (encrypted, only your account can fetch it). On the new device run: vouch device add ${acct.jid} --encryption ox --service ${acct.service} --resource NAME --code <the code above>`,
+  )
+}
+
+// ---------------------------------------------------------------- device list / revoke
+
+interface DeviceRow {
+  readonly device: number | null
+  readonly key: string
+  readonly level: TrustLevel | 'this device'
+  readonly published: boolean
+  readonly lastActivity: string | null
+}
+
+export async function deviceList(ctx: ActionContext, opts: Common): Promise<void> {
+  const acct = await pickAccount(opts)
+  const activity = await readActivity(dataDir(opts))
+  const rows = await withLocal(opts, acct, async (s) => {
+    const own = await s.protocol.ownKey()
+    const rows: DeviceRow[] = []
+    const last = (k: KeyId): string | null => activity[`${s.jid} ${keyHex(k)}`] ?? null
+    if (s.protocol.omemo !== undefined) {
+      const ownDevice = await s.protocol.omemo.ownDeviceId()
+      if (own !== undefined)
+        rows.push({
+          device: ownDevice ?? null,
+          key: keyHex(own),
+          level: 'this device',
+          published: true,
+          lastActivity: null,
+        })
+      for (const d of await s.protocol.omemo.devices(s.jid)) {
+        if (d.deviceId === ownDevice || d.keyId === undefined) continue
+        rows.push({
+          device: d.deviceId,
+          key: keyHex(d.keyId),
+          level: await s.store.getTrustLevel(s.protocol.namespace, s.jid, d.keyId),
+          published: d.active,
+          lastActivity: last(d.keyId),
+        })
+      }
+    } else {
+      for (const k of await s.store.getKeys(s.protocol.namespace, { owners: [s.jid] }))
+        rows.push({
+          device: null,
+          key: keyHex(k.keyId),
+          level: k.keyId === own ? 'this device' : k.level,
+          published: k.keyId === own,
+          lastActivity: k.keyId === own ? null : last(k.keyId),
+        })
+      if (own !== undefined && !rows.some((r) => r.key === keyHex(own)))
+        rows.unshift({
+          device: null,
+          key: keyHex(own),
+          level: 'this device',
+          published: true,
+          lastActivity: null,
+        })
+    }
+    return rows
+  })
+  out(
+    ctx,
+    opts,
+    rows,
+    rows
+      .map(
+        (r) =>
+          `${r.device === null ? 'key' : `device ${r.device}`} ${r.key} ${r.level}${r.published ? '' : ' (not published)'}${r.lastActivity === null ? '' : ` last message ${r.lastActivity}`}`,
+      )
+      .join('\n') +
+      (encryptionOf(acct) === 'ox' ? '\n(OX: every device of the account shares this key)' : ''),
+  )
+}
+
+export async function deviceRevoke(
+  ctx: ActionContext,
+  which: string,
+  opts: Common & PasswordOptions,
+): Promise<void> {
+  const acct = await pickAccount(opts)
+  const result: { json: unknown; text: string; retired?: string } = await online(
+    ctx,
+    opts,
+    acct,
+    async (s) => {
+      if (s.protocol.omemo !== undefined) return revokeOmemo(s, which)
+      return rotateOx(s, which)
+    },
+  )
+  if (result.retired !== undefined)
+    await saveAccount(dataDir(opts), { ...acct, retiredKeys: [...(acct.retiredKeys ?? []), result.retired] })
+  out(ctx, opts, result.json, result.text)
+}
+
+/** OMEMO 2: distrust the lost device's key (ATM-S5 tells our devices and contacts), then drop it from the device list. */
+async function revokeOmemo(s: Session, which: string): Promise<{ json: unknown; text: string }> {
+  const omemo = s.protocol.omemo as NonNullable<typeof s.protocol.omemo>
+  await s.vouch.refreshKeys(s.jid)
+  const devices = await omemo.devices(s.jid)
+  const ownDevice = await omemo.ownDeviceId()
+  const wanted = which.replace(/\s/g, '').toUpperCase()
+  const target = devices.find(
+    (d) => String(d.deviceId) === which || (d.keyId !== undefined && keyHex(d.keyId) === wanted),
+  )
+  if (target === undefined || target.deviceId === ownDevice)
+    throw new UsageError(
+      target === undefined
+        ? `DEVICE: ${s.jid} has no device ${which} (see vouch device list)`
+        : 'ATM-S5: a device cannot revoke itself: run vouch device revoke on another device of the account',
+    )
+  const res =
+    target.keyId === undefined
+      ? undefined
+      : await s.vouch.distrust(s.protocol.namespace, s.jid, [target.keyId])
+  const { NODE_DEVICES, buildDeviceList, parseDeviceList } = await import('@vouch/backend-omemo')
+  let current: { id: number; label?: string }[] = []
+  try {
+    const items = await s.vouch.pep.fetch(s.jid, NODE_DEVICES, { id: 'current' })
+    const payload = items.find((i) => i.id === 'current')?.payload ?? items.at(-1)?.payload
+    if (payload !== undefined) current = [...parseDeviceList(payload)]
+  } catch {
+    current = []
+  }
+  const kept = current.filter((d) => d.id !== target.deviceId)
+  if (ownDevice !== undefined && !kept.some((d) => d.id === ownDevice)) kept.push({ id: ownDevice })
+  await s.vouch.pep.publish(NODE_DEVICES, 'current', buildDeviceList(kept), { 'pubsub#access_model': 'open' })
+  const key = target.keyId === undefined ? null : keyHex(target.keyId)
+  return {
+    json: {
+      device: target.deviceId,
+      key,
+      level: 'manually-distrusted',
+      sent: res?.outgoing.length ?? 0,
+      removedFromDeviceList: true,
+    },
+    text: `device ${target.deviceId} ${key ?? ''} revoked: manually-distrusted, ${res?.outgoing.length ?? 0} trust message(s) sent, removed from the device list`,
+  }
+}
+
+/**
+ * OX: the account has one key, so revoking a device means a new key: generated here, published
+ * (the old one removed from the metadata node) and the old one distrusted (ATM-S5 tells our
+ * contacts, who apply it once they authenticated the new key: OX cannot vouch with the old one).
+ */
+async function rotateOx(
+  s: Session,
+  which: string,
+): Promise<{ json: unknown; text: string; retired: string }> {
+  const ox = s.protocol.ox as NonNullable<typeof s.protocol.ox>
+  const old = await ox.ownKeyInfo()
+  if (old === undefined) throw new UsageError('OX-OWN-KEY: this device has no OX key')
+  const oldHex = old.fingerprint.toUpperCase()
+  if (which !== 'all' && which.replace(/\s/g, '').toUpperCase() !== oldHex)
+    throw new UsageError(
+      `DEVICE: an OX account has one key for all its devices (${oldHex}): revoke it with vouch device revoke ${oldHex} (a new key replaces it)`,
+    )
+  const { NODE_PUBLIC_KEYS, buildPublicKeysList, chooseCurrentKeys } = await import('@vouch/backend-ox')
+  // ATM-4: OX has one key per identity, so no trust message can distrust our own old key; the
+  // new code (uri show) carries the distrust to every contact who scans it
+  const fresh = await ox.generateOwnKey({ replace: true })
+  await s.vouch.publishKeys()
+  // the metadata node without the old key (XEP-0373 §4.2: the list is the set of current keys)
+  const items = await s.vouch.pep.fetch(s.jid, NODE_PUBLIC_KEYS).catch(() => [])
+  const list = chooseCurrentKeys(
+    items.flatMap((i) => (i.payload === undefined ? [] : [{ id: i.id, payload: i.payload }])),
+  )
+  const kept = list.filter((e) => e.fingerprint.toUpperCase() !== oldHex)
+  await s.vouch.pep.publish(NODE_PUBLIC_KEYS, 'current', buildPublicKeysList(kept), {
+    'pubsub#access_model': 'open',
+  })
+  return {
+    retired: oldHex,
+    json: { oldKey: oldHex, newKey: fresh.fingerprint.toUpperCase(), removedFromMetadata: true },
+    text: `OX key ${oldHex} replaced by ${fresh.fingerprint.toUpperCase()} and removed from the published keys. Your contacts must scan your new code (vouch uri show: it distrusts the old key); copy the new key to your other devices (vouch device add).`,
+  }
+}
+
+// ---------------------------------------------------------------- uri show / use
+
+/** Own key plus the own keys this device authenticated (trust) and distrusted (distrust), as Kaidan does. */
+async function ownUri(s: LocalState): Promise<string> {
+  const own = await s.protocol.ownKey()
+  const mine = await s.store.getKeys(s.protocol.namespace, { owners: [s.jid] })
+  const trust = [
+    ...(own === undefined ? [] : [own]),
+    ...mine.filter((k) => k.level === 'authenticated' && k.keyId !== own).map((k) => k.keyId),
+  ]
+  const retired = (s.account.retiredKeys ?? []).map((h) => parseKeyIdHex(h, 'URI-8'))
+  const distrust = [
+    ...new Set([
+      ...mine.filter((k) => k.level === 'manually-distrusted' && k.keyId !== own).map((k) => k.keyId),
+      ...retired.filter((k) => k !== own),
+    ]),
+  ]
+  return formatTrustMessageUri({ jid: s.jid, encryption: s.protocol.namespace, trust, distrust })
+}
+
+export async function uriShow(ctx: ActionContext, opts: Common & { qr: boolean }): Promise<void> {
+  const acct = await pickAccount(opts)
+  const text = await withLocal(opts, acct, (s) => ownUri(s))
+  if (opts.json === true) return ctx.output.out(JSON.stringify({ uri: text }))
+  ctx.output.out(text)
+  if (opts.qr) ctx.output.out(String(await trustMessageUriQr(text, { format: 'text' })))
+}
+
+/** One line reader per input stream, so a second question reads the next line (URI-4 asks twice). */
+const prompts = new Map<
+  NodeJS.ReadableStream,
+  { rl: ReturnType<typeof createInterface>; it: AsyncIterator<string> }
+>()
+
+async function askYesNo(ctx: ActionContext, question: string): Promise<boolean> {
+  ctx.output.err(question)
+  let p = prompts.get(ctx.stdin)
+  if (p === undefined) {
+    const rl = createInterface({ input: ctx.stdin, terminal: false })
+    p = { rl, it: rl[Symbol.asyncIterator]() }
+    prompts.set(ctx.stdin, p)
+  }
+  const next = await p.it.next()
+  return next.done !== true && /^\s*y(es)?\s*$/i.test(next.value)
+}
+
+/** Lets the input stream go (nothing of a prompt outlives the command). */
+function closePrompts(ctx: ActionContext): void {
+  prompts.get(ctx.stdin)?.rl.close()
+  prompts.delete(ctx.stdin)
+}
+
+type Change = { owner: string; key: string; level: string }
+
+/** URI-4: asks (unless `yes`), warns and asks again for keys the JID does not publish. */
+async function applyScanned(
+  ctx: ActionContext,
+  s: Session,
+  parsed: ReturnType<typeof parseTrustMessageUri>,
+  o: {
+    readonly yes: boolean
+    readonly source: 'scan' | 'paste' | 'link'
+    readonly allowUnpublished?: boolean
+  },
+): Promise<Change[]> {
+  if (parsed.encryption !== s.protocol.namespace)
+    throw new UsageError(
+      `URI-3: this code is for ${parsed.encryption}, but ${s.jid} here uses ${s.protocol.name} (${s.protocol.namespace}): ask ${parsed.jid} for a code of the same encryption`,
+    )
+  const published = new Set(await s.vouch.refreshKeys(parsed.jid, s.protocol.namespace))
+  const own = await s.protocol.ownKey()
+  if (parsed.jid === s.jid && own !== undefined) published.add(own)
+  const unknown = parsed.trust.filter((k) => !published.has(k))
+  const res = await s.vouch.applyUri(parsed, {
+    uriSource: o.source,
+    confirm: async (summary) => {
+      const lines = [
+        ...summary.authenticate.map((k) => `  authenticate ${keyHex(k)}`),
+        ...summary.distrust.map((k) => `  distrust ${keyHex(k)}`),
+      ]
+      if (!o.yes && !(await askYesNo(ctx, `Apply to ${summary.jid}:\n${lines.join('\n')}\nConfirm? [y/N]`)))
+        return false
+      if (unknown.length === 0) return true
+      const warning = `WARNING: ${unknown.map(keyHex).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not among the keys ${parsed.jid} publishes (a typo, a swapped code, or a device not set up yet)`
+      if (o.yes) {
+        if (o.allowUnpublished === true) return true
+        throw new UsageError(
+          `URI-4: ${warning.slice('WARNING: '.length)}: check the code with ${parsed.jid}, or pass --allow-unpublished`,
+        )
+      }
+      return askYesNo(ctx, `${warning}.\nApply anyway? [y/N]`)
+    },
+  })
+  return res.changes.map((c) => ({ owner: c.owner, key: keyHex(c.keyId), level: c.level }))
+}
+
+export async function uriUse(
+  ctx: ActionContext,
+  text: string,
+  opts: Common & PasswordOptions & { yes?: boolean; source: string; allowUnpublished?: boolean },
+): Promise<void> {
+  if (!['scan', 'paste', 'link'].includes(opts.source))
+    throw new UsageError(`URI-3: --source must be scan, paste or link, got ${opts.source}`)
+  const parsed = parseTrustMessageUri(text, { strict: true })
+  const acct = await pickAccount(opts)
+  const changes = await online(ctx, opts, acct, (s) =>
+    applyScanned(ctx, s, parsed, {
+      yes: opts.yes === true,
+      source: opts.source as 'scan' | 'paste' | 'link',
+      allowUnpublished: opts.allowUnpublished === true,
+    }),
+  ).finally(() => closePrompts(ctx))
+  out(ctx, opts, { changes }, changes.map((c) => `${c.owner} ${c.key} ${c.level}`).join('\n') || 'no change')
+}
+
+// ---------------------------------------------------------------- trust
+
+export async function trustList(
+  ctx: ActionContext,
+  jidText: string | undefined,
+  opts: Common & PasswordOptions & { refresh?: boolean },
+): Promise<void> {
+  const acct = await pickAccount(opts)
+  const owner = jidText === undefined ? undefined : parseBareJid(jidText, 'TRUST')
+  const read = async (s: LocalState) => {
+    const keys = await s.store.getKeys(s.protocol.namespace, owner === undefined ? {} : { owners: [owner] })
+    return keys.map((k) => ({ owner: k.owner, key: keyHex(k.keyId), level: k.level }))
+  }
+  const rows =
+    opts.refresh === true
+      ? await online(ctx, opts, acct, async (s) => {
+          if (owner !== undefined) await s.vouch.refreshKeys(owner)
+          return read(s)
+        })
+      : await withLocal(opts, acct, read)
+  out(ctx, opts, rows, rows.map((r) => `${r.owner} ${r.key} ${r.level}`).join('\n') || '(no keys)')
+}
+
+export async function trustDecide(
+  ctx: ActionContext,
+  verb: 'authenticate' | 'distrust',
+  jidText: string,
+  hex: readonly string[],
+  opts: Common & PasswordOptions,
+): Promise<void> {
+  const owner = parseBareJid(jidText, 'TRUST')
+  const ids = hex.map((h) => parseKeyIdHex(h.replace(/\s/g, ''), 'URI-8'))
+  const acct = await pickAccount(opts)
+  const res = await online(ctx, opts, acct, async (s) => {
+    await s.vouch.refreshKeys(owner)
+    return verb === 'authenticate'
+      ? s.vouch.authenticate(s.protocol.namespace, owner, ids)
+      : s.vouch.distrust(s.protocol.namespace, owner, ids)
+  })
+  const changes = res.changes.map((c) => ({ owner: c.owner, key: keyHex(c.keyId), level: c.level }))
+  out(
+    ctx,
+    opts,
+    { changes, sent: res.outgoing.length },
+    changes.map((c) => `${c.owner} ${c.key} ${c.level}`).join('\n') || 'no change',
+  )
+}
+
+// ---------------------------------------------------------------- chat
+
+export async function chatSend(
+  ctx: ActionContext,
+  to: string,
+  text: string,
+  opts: Common & PasswordOptions,
+): Promise<void> {
+  const peer = parseBareJid(to, 'CHAT')
+  const acct = await pickAccount(opts)
+  const sent = await online(ctx, opts, acct, (s) => s.vouch.sendChat(peer, text))
+  out(
+    ctx,
+    opts,
+    { id: sent.id, to: peer, recipients: sent.recipients.map((r) => keyHex(r.keyId)) },
+    `sent ${sent.id}`,
+  )
+}
+
+/** How a received message is shown: sender, its device (OMEMO) and the key's trust level. */
+async function describeSender(
+  s: Session,
+  m: ReceivedChat,
+): Promise<{ device: number | null; key: string | null }> {
+  if (m.senderKey === undefined) return { device: null, key: null }
+  let device: number | null = null
+  if (s.protocol.omemo !== undefined) {
+    const owner = m.direction === 'incoming' ? m.peer : s.jid
+    const d = (await s.protocol.omemo.devices(owner)).find((x) => x.keyId === m.senderKey)
+    device = d?.deviceId ?? null
+  }
+  return { device, key: keyHex(m.senderKey) }
+}
+
+function senderText(from: string, who: { device: number | null; key: string | null }, level: string): string {
+  const dev =
+    who.device !== null
+      ? `device ${who.device}`
+      : who.key !== null
+        ? `key ${who.key.slice(0, 16)}…`
+        : 'no key'
+  return `${from} (${dev}, ${level})`
+}
+
+export interface ListenOptions extends Common, PasswordOptions {
+  readonly count?: number
+  readonly timeout: number
+}
+
+export async function chatListen(ctx: ActionContext, opts: ListenOptions): Promise<void> {
+  const acct = await pickAccount(opts)
+  let n = 0
+  let done: () => void = () => undefined
+  const finished = new Promise<void>((resolve) => {
+    done = resolve
+  })
+  const seen: Record<string, string> = {}
+  let pending = Promise.resolve()
+  let rejected = 0
+  await online(
+    ctx,
+    opts,
+    acct,
+    async (s) => {
+      await Promise.race([finished, sleep(opts.timeout * 1000)])
+      await pending
+      void s
+    },
+    {
+      beforeConnect: (s) => {
+        s.vouch.on('message', (m) => {
+          if (m.direction !== 'incoming' || (opts.count !== undefined && n >= opts.count)) return
+          n++
+          if (opts.count !== undefined && n >= opts.count) done()
+          pending = pending.then(async () => {
+            const who = await describeSender(s, m)
+            if (who.key !== null) seen[`${m.peer} ${who.key}`] = m.time.toISOString()
+            out(
+              ctx,
+              opts,
+              {
+                from: m.from,
+                body: m.body,
+                device: who.device,
+                senderKey: who.key,
+                trust: m.trustLevel,
+                time: m.time.toISOString(),
+              },
+              `${m.time.toISOString()} ${senderText(m.peer, who, m.trustLevel)}: ${m.body}`,
+            )
+          })
+        })
+        // no silent drops: every rejected message is one line, counted in the summary
+        s.vouch.on('rejected', (r) => {
+          if (r.final !== true) rejected++
+          pending = pending.then(() =>
+            out(
+              ctx,
+              opts,
+              {
+                rejected: {
+                  from: r.from,
+                  rule: r.rule,
+                  reason: r.error.message,
+                  archiveId: r.archiveId ?? null,
+                  held: r.held,
+                },
+              },
+              rejectedLine(r, acct),
+            ),
+          )
+        })
+        s.vouch.on('key-unusable', (k) => {
+          pending = pending.then(() =>
+            out(ctx, opts, { unusableKey: k }, `key ${k.key} of ${k.owner} cannot be used: ${k.reason}`),
+          )
+        })
+        s.vouch.on('subscription-request', (r) =>
+          ctx.output.err(`${r.from} asks to be your contact: vouch contact approve ${r.from}`),
+        )
+      },
+    },
+  )
+  await recordActivity(dataDir(opts), seen)
+  ctx.output.err(`received ${n} message${n === 1 ? '' : 's'}, rejected ${rejected}`)
+}
+
+/**
+ * `rejected message from carol@localhost/prof: OX-SIGNER: …`, and when the message is held for
+ * the sender's keys, what happens to it (and why the keys could not be read, with what to do).
+ */
+function rejectedLine(r: VouchXmppEvents['rejected'], acct: AccountRecord): string {
+  const line = `rejected message from ${r.from}: ${r.error.message}`
+  if (r.final === true) return `${line} (given up after its last retry)`
+  if (!r.held) return line
+  const why = r.keysError === undefined ? undefined : explain(r.keysError, acct)
+  return `${line} (kept: read again once ${r.sender ?? 'the sender'}'s keys arrive${why instanceof Error ? `; ${why.message}` : ''})`
+}
+
+/** `vouch chat JID`: a line-based session (type to send; incoming messages and trust events as lines). */
+export async function chatInteractive(
+  ctx: ActionContext,
+  to: string,
+  opts: Common & PasswordOptions,
+): Promise<void> {
+  const peer = parseBareJid(to, 'CHAT')
+  const acct = await pickAccount(opts)
+  const seen: Record<string, string> = {}
+  let printing = Promise.resolve()
+  const line = (text: string): void => {
+    printing = printing.then(() => ctx.output.out(text))
+  }
+  await online(
+    ctx,
+    opts,
+    acct,
+    async (s) => {
+      ctx.output.err(
+        `chat with ${peer} on ${s.protocol.name} as ${s.jid}: type a line and Enter to send; Ctrl-D or /quit to leave`,
+      )
+      const rl = createInterface({ input: ctx.stdin, terminal: false })
+      for await (const text of rl) {
+        if (text.trim() === '/quit') break
+        if (text.trim() === '') continue
+        try {
+          const sent = await s.vouch.sendChat(peer, text)
+          line(
+            `> sent to ${sent.recipients.length} device${sent.recipients.length === 1 ? '' : 's'} of ${peer}${sent.recipients.some((r) => r.owner === s.jid) ? ' and yours' : ''}`,
+          )
+        } catch (e) {
+          const err = explain(e, acct)
+          line(`! not sent: ${err instanceof Error ? err.message : String(err)}`)
+        }
+      }
+      rl.close()
+      await s.vouch.idle()
+      await printing
+    },
+    {
+      beforeConnect: (s) => watchChat(s, peer, line, seen),
+    },
+  )
+  await recordActivity(dataDir(opts), seen)
+}
+
+function watchChat(s: Session, peer: BareJid, line: (t: string) => void, seen: Record<string, string>): void {
+  const v: VouchXmpp = s.vouch
+  v.on('message', (m) => {
+    if (m.peer !== peer) return
+    void describeSender(s, m).then((who) => {
+      if (who.key !== null && m.direction === 'incoming') seen[`${m.peer} ${who.key}`] = m.time.toISOString()
+      const from = m.direction === 'incoming' ? m.peer : `you to ${m.peer}`
+      line(`${m.time.toISOString().slice(11, 19)} ${senderText(from, who, m.trustLevel)}: ${m.body}`)
+    })
+  })
+  v.on('trust-changed', (e) => {
+    if (e.key.owner !== peer && e.key.owner !== s.jid) return
+    line(
+      `* ${e.key.owner === s.jid ? 'your' : `${e.key.owner}'s`} key ${keyHex(e.key.keyId)} is now ${e.to} (was ${e.from})`,
+    )
+  })
+  const told = new Set<string>()
+  v.on('keys-changed', (e) => {
+    if (e.owner !== peer && e.owner !== s.jid) return
+    void Promise.all(
+      e.keys.map(async (k) => [k, await s.store.getTrustLevel(e.encryption, e.owner, k)] as const),
+    ).then((levels) => {
+      for (const [k, level] of levels)
+        if ((level === 'automatically-distrusted' || level === 'undecided') && !told.has(`${e.owner} ${k}`)) {
+          told.add(`${e.owner} ${k}`)
+          line(
+            `* new device of ${e.owner}: key ${keyHex(k)} is ${level}: not encrypted to until you authenticate it (vouch uri use)`,
+          )
+        }
+    })
+  })
+  v.on('rejected', (e) => {
+    const reason =
+      (e.error as { rule?: string }).rule === 'OMEMO-NOT-FOR-US'
+        ? 'not encrypted for this device'
+        : `${e.error.message}`
+    line(
+      `* a message from ${e.from} could not be read: ${reason}${e.held ? ' (kept: read again once its keys arrive)' : ''}`,
+    )
+  })
+  v.on('key-unusable', (k) => line(`* key ${k.key} of ${k.owner} cannot be used: ${k.reason}`))
+  v.on('subscription-request', (r) =>
+    line(`* ${r.from} asks to be your contact: vouch contact approve ${r.from}`),
+  )
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref())
+}
+
+export function parseKey(hex: string): KeyId {
+  return parseKeyIdHex(hex.replace(/\s/g, ''), 'URI-8')
+}

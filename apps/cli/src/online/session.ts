@@ -1,0 +1,176 @@
+/**
+ * The online session of the `vouch` commands: the SQLite store, the account's encryption
+ * backend (OMEMO 2 or OX, loaded only when a command needs it) with its PEP key directory, and
+ * the `@vouch/xmpp` binding. A composition root: no protocol logic here.
+ */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { OmemoBackend } from '@vouch/backend-omemo'
+import type { OxBackend } from '@vouch/backend-ox'
+import type {
+  AccountTrustStore,
+  BareJid,
+  EncryptionBackend,
+  KeyDirectory,
+  KeyId,
+  TrustStore,
+} from '@vouch/tm-core'
+import { keyIdToHex, parseBareJid } from '@vouch/tm-core'
+import { sqliteStore } from '@vouch/store-sqlite'
+import type { VouchXmpp } from '@vouch/xmpp'
+import { type AccountRecord, dataDir, type Encryption, encryptionOf } from './accounts.ts'
+
+/** One account's encryption, whichever it is. */
+export interface Protocol {
+  readonly id: Encryption
+  readonly namespace: string
+  /** human-readable (XEP-0380) */
+  readonly name: string
+  readonly backend: EncryptionBackend
+  readonly directory: KeyDirectory
+  /** set for OMEMO 2 accounts */
+  readonly omemo?: OmemoBackend
+  /** set for OX accounts */
+  readonly ox?: OxBackend
+  /** this device's key, if it has one */
+  ownKey(): Promise<KeyId | undefined>
+  /** creates this device's key (OMEMO: a new device; OX: a new key) */
+  createOwnKey(): Promise<void>
+}
+
+export async function loadProtocol(encryption: Encryption, store: AccountTrustStore): Promise<Protocol> {
+  if (encryption === 'omemo2') {
+    const [{ omemoBackend, NS_OMEMO2 }, { omemoKeyDirectory }] = await Promise.all([
+      import('@vouch/backend-omemo'),
+      import('@vouch/backend-omemo/pep'),
+    ])
+    const omemo = omemoBackend()({ store })
+    return {
+      id: 'omemo2',
+      namespace: NS_OMEMO2,
+      name: 'OMEMO 2',
+      backend: omemo,
+      directory: omemoKeyDirectory(omemo),
+      omemo,
+      async ownKey() {
+        return (await omemo.ownDeviceId()) === undefined ? undefined : (await omemo.ownKeys())[0]
+      },
+      async createOwnKey() {
+        await omemo.createDevice()
+      },
+    }
+  }
+  const [{ oxBackend, NS_OX }, { oxKeyDirectory }] = await Promise.all([
+    import('@vouch/backend-ox'),
+    import('@vouch/backend-ox/pep'),
+  ])
+  const ox = oxBackend()({ store })
+  return {
+    id: 'ox',
+    namespace: NS_OX,
+    name: 'OX',
+    backend: ox,
+    directory: oxKeyDirectory(ox),
+    ox,
+    async ownKey() {
+      return (await ox.ownKeys())[0]
+    },
+    async createOwnKey() {
+      await ox.generateOwnKey()
+    },
+  }
+}
+
+export interface LocalState {
+  readonly account: AccountRecord
+  readonly jid: BareJid
+  readonly trustStore: TrustStore
+  readonly store: AccountTrustStore
+  readonly protocol: Protocol
+}
+
+export interface Session extends LocalState {
+  readonly vouch: VouchXmpp
+  readonly xmpp: ReturnType<typeof import('@vouch/xmpp').createClient>
+}
+
+/** Opens the store and the account's backend (no network); always closes the store. */
+export async function withLocal<T>(
+  opts: { readonly data?: string },
+  account: AccountRecord,
+  fn: (s: LocalState) => Promise<T>,
+): Promise<T> {
+  const dir = dataDir(opts)
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const jid = parseBareJid(account.jid, 'ACCOUNT')
+  const trustStore = await sqliteStore({ database: join(dir, 'vouch.sqlite') })
+  try {
+    const store = trustStore.forAccount(jid)
+    const protocol = await loadProtocol(encryptionOf(account), store)
+    return await fn({ account, jid, trustStore, store, protocol })
+  } finally {
+    await trustStore.close()
+  }
+}
+
+export interface SessionInit {
+  readonly password: string
+  /** XEP-0077: create the account first */
+  readonly register?: boolean
+  /** create this device's key when it has none (default true) */
+  readonly createKey?: boolean
+  /** runs before connecting (listeners that must see the archive catch-up) */
+  readonly beforeConnect?: (s: Session) => void
+  /** runs after the store is open and before the binding exists (e.g. restore an OX key) */
+  readonly prepare?: (s: LocalState) => Promise<void>
+}
+
+/**
+ * Opens the store, ensures this device's key, connects, catches up, runs `fn`, then waits
+ * until the binding is idle and the outbox sent; always disconnects and closes.
+ */
+export async function withSession<T>(
+  opts: { readonly data?: string },
+  account: AccountRecord,
+  init: SessionInit,
+  fn: (s: Session) => Promise<T>,
+): Promise<T> {
+  return withLocal(opts, account, async (local) => {
+    await init.prepare?.(local)
+    if (init.createKey !== false && (await local.protocol.ownKey()) === undefined)
+      await local.protocol.createOwnKey()
+    const { createClient, startClient, stopClient, vouchXmpp } = await import('@vouch/xmpp')
+    const xmpp = createClient({
+      service: account.service,
+      jid: local.jid,
+      password: init.password,
+      resource: account.resource,
+      ...(init.register === true ? { register: true } : {}),
+    })
+    const vouch = vouchXmpp(xmpp, {
+      store: local.store,
+      backends: [local.protocol.backend],
+      keyDirectories: [local.protocol.directory],
+    })
+    const session: Session = { ...local, vouch, xmpp }
+    try {
+      init.beforeConnect?.(session)
+      const synced = vouch.synced()
+      await startClient(xmpp)
+      await synced
+      const result = await fn(session)
+      await vouch.idle()
+      await vouch.flushOutbox()
+      return result
+    } finally {
+      vouch.close()
+      // no reconnect, no pending IQ timer: nothing of the connection outlives the command
+      await stopClient(xmpp)
+    }
+  })
+}
+
+/** Uppercase Base16, as `trust list` and the URIs' readers show key ids. */
+export function keyHex(id: KeyId): string {
+  return keyIdToHex(id).toUpperCase()
+}
