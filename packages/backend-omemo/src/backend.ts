@@ -9,6 +9,7 @@
  */
 import type {
   AbortOptions,
+  AccountTrustStore,
   BackendCapabilities,
   BackendDeps,
   BackendFactory,
@@ -36,7 +37,7 @@ import { OMEMO_LEGACY_KEY_LINK } from './key-link.ts'
 import { defaultCryptoProvider } from '@vouch/backend-omemo/provider'
 import type { CryptoProvider } from './provider.ts'
 import { DEFAULT_RATCHET_LIMITS, type RatchetLimits } from './ratchet.ts'
-import { bytesEqual, OmemoState, type OwnRecord, type PreKeys } from './state.ts'
+import { bytesEqual, OMEMO_STATE_NAMESPACE, OmemoState, type OwnRecord, type PreKeys } from './state.ts'
 import {
   type BundleData,
   type DeviceListEntry,
@@ -138,6 +139,11 @@ export interface OmemoBackend extends EncryptionBackend {
    * before {@link createDevice}.
    */
   ownDeviceXeddsaCompatible(): Promise<boolean | undefined>
+  /**
+   * Our device ids that {@link createDevice} `{ replace: true }` replaced: the key directory
+   * keeps them out of the device list it publishes (a rotated device is gone for good).
+   */
+  retiredDeviceIds(): Promise<readonly number[]>
   /** Our bundle, to publish (see `publishBundleRequest`). */
   ownBundle(): Promise<BundleData>
   /** Our account's device list with our device added (to publish with `publishDeviceListRequest`). */
@@ -252,6 +258,10 @@ class OmemoBackendImpl implements OmemoBackend {
       await tx.setOwnKey(NS_OMEMO2, keyId)
       // a rotation: the replaced device leaves our device list (published next by the key directory)
       if (previous !== undefined && previous.deviceId !== deviceId) {
+        const retired = new Set(await readRetired(tx))
+        retired.add(previous.deviceId)
+        retired.delete(deviceId)
+        await tx.setState(OMEMO_STATE_NAMESPACE, RETIRED_KEY, utf8.encode(JSON.stringify([...retired])))
         const list = await state.deviceList(tx, account)
         if (list !== undefined)
           await state.saveDeviceList(
@@ -271,6 +281,10 @@ class OmemoBackendImpl implements OmemoBackend {
   async ownDeviceXeddsaCompatible(): Promise<boolean | undefined> {
     const own = await this.#state.own(this.#state.store)
     return own === undefined ? undefined : xeddsaCompatible(own.identity.edPub)
+  }
+
+  retiredDeviceIds(): Promise<readonly number[]> {
+    return readRetired(this.#state.store)
   }
 
   async ownKeys(_options?: AbortOptions): Promise<readonly KeyId[]> {
@@ -428,6 +442,16 @@ class OmemoBackendImpl implements OmemoBackend {
   ): Promise<OmemoDecryptResult> {
     return decryptMessage(this.#state, el, stanza, options, this.#policy)
   }
+}
+
+const RETIRED_KEY = 'retired-own-devices'
+const utf8 = new TextEncoder()
+
+async function readRetired(tx: AccountTrustStore): Promise<number[]> {
+  const bytes = await tx.getState(OMEMO_STATE_NAMESPACE, RETIRED_KEY)
+  if (bytes === undefined) return []
+  const ids: unknown = JSON.parse(new TextDecoder().decode(bytes))
+  return Array.isArray(ids) ? ids.filter((n): n is number => Number.isInteger(n)) : []
 }
 
 function isBundleData(v: Element | BundleData): v is BundleData {

@@ -111,13 +111,24 @@ export function omemoKeyDirectory(omemo: OmemoBackend, options: OmemoKeyDirector
     }
   }
 
-  /** Our device in the list as published: republish the list with it when it is missing. */
-  async function ensureOwnInList(pep: PepAccess, list: readonly DeviceListEntry[]): Promise<void> {
+  /**
+   * Our device in the list as published, and none of our replaced (rotated) devices: republish
+   * the list when it lacks ours or still names a replaced one. Resolves to the list as it stands.
+   */
+  async function ensureOwnInList(
+    pep: PepAccess,
+    list: readonly DeviceListEntry[],
+  ): Promise<DeviceListEntry[]> {
     const deviceId = await omemo.ownDeviceId()
-    if (deviceId === undefined || list.some((d) => d.id === deviceId)) return
+    if (deviceId === undefined) return [...list]
+    const retired = new Set(await omemo.retiredDeviceIds())
+    const kept = list.filter((d) => !retired.has(d.id))
+    if (kept.length === list.length && list.some((d) => d.id === deviceId)) return [...list]
     const own: DeviceListEntry =
       options.label === undefined ? { id: deviceId } : { id: deviceId, label: options.label }
-    await pep.publish(NODE_DEVICES, 'current', buildDeviceList([...list, own]), OPEN)
+    const next = kept.some((d) => d.id === deviceId) ? kept : [...kept, own]
+    await pep.publish(NODE_DEVICES, 'current', buildDeviceList(next), OPEN)
+    return next
   }
 
   /** Imports `owner`'s list and the bundles of listed devices we have no key for; the usable key ids. */
@@ -159,20 +170,13 @@ export function omemoKeyDirectory(omemo: OmemoBackend, options: OmemoKeyDirector
       if ((await omemo.ownDeviceId()) === undefined) return
       await omemo.rotateSignedPreKey()
       await publishBundle(pep)
-      const list = (await fetchList(pep, account)) ?? []
-      await ensureOwnInList(pep, list)
-      const deviceId = await omemo.ownDeviceId()
-      await importDevices(
-        pep,
-        account,
-        list.some((d) => d.id === deviceId) ? list : [...list, { id: deviceId as number }],
-      )
+      const list = await ensureOwnInList(pep, (await fetchList(pep, account)) ?? [])
+      await importDevices(pep, account, list)
     },
     async refresh(owner, pep) {
       const list = await fetchList(pep, owner)
       if (list === undefined) return omemo.keysOf(owner)
-      if (owner === account) await ensureOwnInList(pep, list)
-      return importDevices(pep, owner, list)
+      return importDevices(pep, owner, owner === account ? await ensureOwnInList(pep, list) : list)
     },
     async onNotification(event, pep) {
       if (event.node !== NODE_DEVICES) return undefined
@@ -181,8 +185,8 @@ export function omemoKeyDirectory(omemo: OmemoBackend, options: OmemoKeyDirector
         : await fetchList(pep, event.from)
       if (list === undefined) return undefined
       // XEP-0384 §5.3.1: a client makes sure its own device stays in its list
-      if (event.from === account) await ensureOwnInList(pep, list)
-      return { owner: event.from, keys: await importDevices(pep, event.from, list) }
+      const current = event.from === account ? await ensureOwnInList(pep, list) : list
+      return { owner: event.from, keys: await importDevices(pep, event.from, current) }
     },
     async afterMessage(pep, send) {
       for (const m of await omemo.takeEmptyMessages()) await send(emptyMessageStanza(m.to, m.element))

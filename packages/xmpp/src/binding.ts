@@ -147,6 +147,17 @@ export interface ReceivedChat {
   readonly trustLevel: TrustLevel
   readonly time: Date
   readonly source: MessageSource
+  /**
+   * Which protected affixes the message carried, when its protocol has an envelope (SCE:
+   * `<rpad/>`, `<time/>`, `<from/>`, `<to/>`): a chat may lack the optional ones (XEP-0384 v0.9.1's
+   * SCE profile; Converse.js sends no `<time/>`), and then `time` is our reference time.
+   */
+  readonly affixes?: {
+    readonly rpad: boolean
+    readonly time: boolean
+    readonly from: boolean
+    readonly to: boolean
+  }
 }
 
 export interface VouchXmppEvents {
@@ -449,7 +460,12 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     const to = String(message.attrs.to ?? account) as FullJid
     const sentByUs = (bareOf(from) ?? account) === account
     return {
-      encrypted: encryptedChild(message)?.el,
+      // every encrypted element we have a backend for: the pipeline decrypts exactly one of them
+      // (Converse.js may send OMEMO 2 and OMEMO 0.3 side by side)
+      encrypted: childElements(message).filter((c) =>
+        backends.has(String(c.attrs.xmlns ?? '') as EncryptionNamespace),
+      ),
+      ...(message.attrs.type === 'groupchat' ? { groupChat: true } : {}),
       from,
       to,
       dedupKeys: dedupKeys(message, account, inc.archiveId),
@@ -542,6 +558,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
       trustLevel: o.trustLevel,
       time: o.time,
       source: inc.source,
+      ...(o.content.affixes === undefined ? {} : { affixes: o.content.affixes }),
     }
   }
 
