@@ -137,8 +137,11 @@ const ignore = (): void => {}
  * process; with the listener the next statement on it fails instead, as a `StoreConnectionError`.
  * `end()` ends the pool only if the store made it.
  */
+/** clients that have the listener (one per client, however many stores share a pool) */
+const listened = new WeakSet<object>()
+
 function guarded(pool: PgPool, own: boolean): PgPool {
-  const seen = new WeakSet<object>()
+  const seen = listened
   return {
     async connect() {
       const client = await pool.connect()

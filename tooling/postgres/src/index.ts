@@ -10,7 +10,7 @@
  *
  * Nothing here needs a Node driver: databases are created with the cluster's own `psql`.
  */
-import { execFile, execFileSync } from 'node:child_process'
+import { execFile, execFileSync, spawn } from 'node:child_process'
 import { accessSync, chownSync, constants as fsConstants, readdirSync, rmSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
@@ -99,6 +99,11 @@ export interface StartPostgresOptions {
    * SIGINT/SIGTERM.
    */
   readonly stopOnExit?: boolean
+  /**
+   * A detached watchdog (`sh`) that stops the server and removes its directory once this process
+   * is gone, however it ended (SIGKILL, a test runner killing its workers). Default `true`.
+   */
+  readonly watchdog?: boolean
 }
 
 /** Asks the kernel for a free TCP port on 127.0.0.1. */
@@ -269,6 +274,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const stopSync = () => {
     if (stopped) return
     stopped = true
+    watchdog?.kill()
     try {
       const [cmd, args] = as.wrap([join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'])
       execFileSync(cmd, args, { stdio: 'ignore', timeout: 30_000, env })
@@ -278,6 +284,17 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     removeDir()
   }
   if (options.stopOnExit !== false) process.once('exit', stopSync)
+  let watchdog: { kill(): void } | undefined
+  if (options.watchdog !== false) {
+    const [cmd, args] = as.wrap([join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'])
+    const quote = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`
+    const script =
+      `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ` +
+      `${[cmd, ...args].map(quote).join(' ')} >/dev/null 2>&1; rm -rf ${quote(dir)}`
+    const child = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore', env })
+    child.unref()
+    watchdog = { kill: () => child.kill('SIGKILL') }
+  }
 
   return {
     host,
@@ -297,6 +314,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     async stop(): Promise<void> {
       if (stopped) return
       stopped = true
+      watchdog?.kill()
       process.removeListener('exit', stopSync)
       try {
         await run([join(bin, 'pg_ctl'), '-D', data, '-m', 'fast', '-w', 'stop'])
