@@ -250,4 +250,12 @@ export interface EncryptionBackend {
    * Optional: most backends have none.
    */
   readonly keyLinks?: readonly KeyLink[]
+  /**
+   * The endpoints (devices) `owner` announces in this protocol's latest device list, as ids of an
+   * id space the protocol shares with others of its family (XEP-0384 device ids, decimal: a client
+   * speaking OMEMO 2 and OMEMO 0.3 lists one device id in both), or `undefined` when the protocol
+   * announces no endpoints (OX: one key per identity). The binding compares them across backends
+   * to choose a protocol that reaches every endpoint of a contact. Optional.
+   */
+  endpointsOf?(owner: BareJid, options?: AbortOptions): Promise<readonly string[] | undefined>
 }
