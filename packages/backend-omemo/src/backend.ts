@@ -393,6 +393,11 @@ class OmemoBackendImpl implements OmemoBackend {
     return out
   }
 
+  /** The device ids in `owner`'s latest device list (XEP-0384 device ids: one space for OMEMO 2 and 0.3). */
+  async endpointsOf(owner: BareJid, _options?: AbortOptions): Promise<readonly string[]> {
+    return (await this.devices(owner)).filter((d) => d.active).map((d) => String(d.deviceId))
+  }
+
   async keysOf(owner: BareJid, _options?: AbortOptions): Promise<readonly KeyId[]> {
     const ids = new Set<KeyId>()
     for (const d of await this.devices(owner)) if (d.keyId !== undefined) ids.add(d.keyId)
