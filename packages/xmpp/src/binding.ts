@@ -43,6 +43,7 @@ import {
 import type { Client } from '@xmpp/client'
 import xml, { type Element } from '@xmpp/xml'
 import { type ReceiveOutcome, type ReceivedCopy, receivePipeline } from '@vouch/pipeline'
+import { type ChatProtocolChoice, chooseChatProtocol } from './chat-protocol.ts'
 import { pepAccess } from './key-directory.ts'
 import { DEFAULT_MAX_STAMP_AGE_SECONDS, referenceTime } from './reference-time.ts'
 import {
@@ -237,6 +238,14 @@ export type VouchXmppEventName = keyof VouchXmppEvents
 export interface SentMessage {
   readonly id: string
   readonly recipients: readonly KeyRef[]
+  /** the protocol it was encrypted with (chosen by `chooseChatProtocol` unless the caller named one) */
+  readonly encryption: EncryptionNamespace
+  /**
+   * Endpoints (device ids) of the contact that another backend announces but the chosen one does
+   * not: they cannot read this message (never silently fewer devices; README "Sending chat
+   * messages"). Empty when every announced endpoint is reached.
+   */
+  readonly unreached: readonly string[]
 }
 
 export interface VouchXmpp {
@@ -245,7 +254,11 @@ export interface VouchXmpp {
   readonly backends: ReadonlyMap<EncryptionNamespace, EncryptionBackend>
   /** the disco#info we answer (features of the active backends and their `+notify`) */
   discoInfo(): DiscoInfo
-  /** XEP-0374 chat: encrypts `text` for `to`'s keys at the accepted levels and ours. */
+  /**
+   * XEP-0374 chat: encrypts `text` for `to`'s keys at the accepted levels and ours, with
+   * `options.encryption`, or else the backend `chooseChatProtocol` picks (the first in preference
+   * order that reaches every announced endpoint of `to`; README "Sending chat messages").
+   */
   sendChat(
     to: BareJid,
     text: string,
@@ -808,13 +821,29 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     text: string,
     options: { readonly encryption?: EncryptionNamespace } = {},
   ): Promise<SentMessage> {
-    const backend = options.encryption === undefined ? init.backends[0] : backends.get(options.encryption)
-    if (backend === undefined) throw new Error(`no backend for ${options.encryption ?? 'chat'}`)
+    const { backend, unreached } = await chatProtocolFor(to, options.encryption)
     await ensureKeys(backend.namespace, to)
     const id = randomId()
     const res = await backend.encrypt([xml('body', { xmlns: 'jabber:client' }, text)], [to])
     await xmpp.send(outerStanza(backend, to, id, res.element))
-    return { id, recipients: res.recipients }
+    return { id, recipients: res.recipients, encryption: backend.namespace, unreached }
+  }
+
+  /** The named backend, or the one the both-versions rule picks (chat-protocol.ts). */
+  async function chatProtocolFor(
+    to: BareJid,
+    encryption: EncryptionNamespace | undefined,
+  ): Promise<ChatProtocolChoice> {
+    if (encryption !== undefined) {
+      const named = backends.get(encryption)
+      if (named === undefined) throw new Error(`no backend for ${encryption}`)
+      return { backend: named, unreached: [] }
+    }
+    if (init.backends.length === 1) return chooseChatProtocol(init.backends, to)
+    // every protocol's device list, so the endpoints can be compared (a contact without one of
+    // them simply has no keys there)
+    for (const b of init.backends) await ensureKeys(b.namespace, to).catch(() => undefined)
+    return chooseChatProtocol(init.backends, to)
   }
 
   /**
