@@ -16,6 +16,13 @@ if (process.argv.includes('--server')) {
   process.exit(await runServerDemo({ output: processOutput, stdin: process.stdin }))
 }
 
+// `pnpm demo --web`: the story in the browser (apps/web): Prosody and the page; prints the address
+if (process.argv.includes('--web')) {
+  const web = new URL('../../web/src/serve.ts', import.meta.url).href
+  const { runWebDemo } = (await import(web)) as { runWebDemo(): Promise<number> }
+  process.exit(await runWebDemo())
+}
+
 const color = process.stdout.isTTY === true
 const heading = (text: string): string => (color ? `\n\u001b[1m${text}\u001b[0m\n` : `\n${text}\n`)
 const print = (text: string): void => {
