@@ -63,6 +63,11 @@ const GROUPS: readonly {
     // also adds `uri show|use` to the `uri` group (a placeholder unless `uri` runs)
     load: async () => (await import('./commands/online.ts')).registerOnlineCommands,
   },
+  {
+    names: ['contact'],
+    description: 'contacts (roster, presence subscriptions): what lets you read contacts-only keys',
+    load: async () => (await import('./commands/contact.ts')).registerContactCommands,
+  },
 ]
 
 const ONLINE_DESCRIPTIONS: Readonly<Record<string, string>> = {
@@ -106,7 +111,7 @@ export async function buildProgram(ctx: CliContext, argv?: readonly string[]): P
     }
   }
   // placeholders and real groups in the usual order
-  const order = ['tm', 'uri', 'sce', 'simulate', 'ox', 'account', 'device', 'chat', 'trust']
+  const order = ['tm', 'uri', 'sce', 'simulate', 'ox', 'account', 'device', 'contact', 'chat', 'trust']
   ;(program.commands as Command[]).sort((a, b) => order.indexOf(a.name()) - order.indexOf(b.name()))
   for (const cmd of program.commands) inheritSettings(cmd)
   return program
