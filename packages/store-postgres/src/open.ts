@@ -118,10 +118,9 @@ interface PgModule {
 }
 
 async function loadPg(): Promise<PgModule> {
-  // A variable specifier: `pg` is a peer dependency, needed only when we make the pool.
-  const specifier = 'pg'
+  // Loaded only when we make the pool (a literal specifier, so bundlers include the peer).
   try {
-    const mod = (await import(specifier)) as { default?: PgModule } & PgModule
+    const mod = (await import('pg')) as unknown as { default?: PgModule } & PgModule
     return mod.default ?? mod
   } catch (e) {
     throw new StoreError('postgresStore: a connection string needs the peer dependency pg', { cause: e })

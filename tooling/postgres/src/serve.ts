@@ -17,10 +17,13 @@ process.stdout.write(
     `Try: pnpm vouch simulate --store ${url}\n` +
     'Press Ctrl-C to stop it (its data is deleted).\n',
 )
+// pg_ctl runs the server detached: nothing else keeps this process (and so the server) alive
+const keepAlive = setInterval(() => {}, 1 << 30)
 let stopping = false
 const stop = async (): Promise<void> => {
   if (stopping) return
   stopping = true
+  clearInterval(keepAlive)
   await server.stop()
   process.exit(0)
 }

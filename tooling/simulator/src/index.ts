@@ -5,6 +5,8 @@
  * adversarial delivery, injected attacker keys and stand-in encryption that records who could
  * read each trust message (TM-21). Also the default spanning-tree scenario and its report.
  */
+export type { PostgresStores } from './postgres.ts'
+export { isPostgresUrl, postgresStores } from './postgres.ts'
 export type { Rng } from './prng.ts'
 export { createRng } from './prng.ts'
 export type {

@@ -6,7 +6,14 @@
  * `{"manualAuthentications":n,"trustMessagesSent":m,"converged":bool,"matrix":{…}}`.
  */
 import type { Network, ScenarioOptions, ScenarioReport, StoreFactory } from '@vouch/simulator'
-import { formatScenario, parseAccounts, runSpanningScenario, scenarioJson } from '@vouch/simulator'
+import {
+  formatScenario,
+  isPostgresUrl,
+  parseAccounts,
+  postgresStores,
+  runSpanningScenario,
+  scenarioJson,
+} from '@vouch/simulator'
 import { sqliteStore } from '@vouch/store-sqlite'
 import { type Command, Option } from 'commander'
 import { processOutput, UsageError } from '../io.ts'
@@ -20,13 +27,25 @@ export interface SimulateOptions {
   readonly duplicate?: boolean
   readonly drop?: boolean
   readonly offline?: readonly string[]
-  readonly store?: 'memory' | 'sqlite'
+  /** `memory`, `sqlite` (in memory), or a PostgreSQL URL (`postgres://…`: tables of its own per endpoint, dropped afterwards) */
+  readonly store?: string
   /** ANSI colour in the text output (the command sets it when stdout is a TTY) */
   readonly color?: boolean
 }
 
 /** SQLite in memory, one database per endpoint. */
 const sqliteFactory: StoreFactory = () => sqliteStore({ database: ':memory:' })
+
+/** What `closeSimulation` must release besides the network (the PostgreSQL run's tables and pool). */
+const cleanups = new WeakMap<Network, () => Promise<void>>()
+
+/** `--store`: memory, sqlite, or a PostgreSQL URL. */
+function storeOf(value: string): string {
+  if (value === 'memory' || value === 'sqlite' || isPostgresUrl(value)) return value
+  throw new UsageError(
+    `--store ${value}: expected memory, sqlite or a PostgreSQL URL (postgres://user@host:5432/db)`,
+  )
+}
 
 /**
  * Runs the scenario and returns the report (the caller closes `report.network`).
@@ -45,17 +64,28 @@ export async function simulate(options: SimulateOptions): Promise<ScenarioReport
   )
   for (const o of options.offline ?? [])
     if (!labels.has(o)) throw new UsageError(`--offline ${o}: no such endpoint (e.g. ${[...labels][0]})`)
-  return runSpanningScenario({
-    accounts,
-    seed: options.seed ?? 1,
-    adversary: {
-      reorder: options.reorder === true,
-      duplicate: options.duplicate === true ? 0.5 : 0,
-      dropToArchive: options.drop === true ? 0.3 : 0,
-    },
-    offline: options.offline ?? [],
-    ...(options.store === 'sqlite' ? { store: sqliteFactory } : {}),
-  })
+  const kind = storeOf(options.store ?? 'memory')
+  const postgres = isPostgresUrl(kind) ? await postgresStores(kind) : undefined
+  const store: StoreFactory | undefined = postgres?.factory ?? (kind === 'sqlite' ? sqliteFactory : undefined)
+  let report: ScenarioReport
+  try {
+    report = await runSpanningScenario({
+      accounts,
+      seed: options.seed ?? 1,
+      adversary: {
+        reorder: options.reorder === true,
+        duplicate: options.duplicate === true ? 0.5 : 0,
+        dropToArchive: options.drop === true ? 0.3 : 0,
+      },
+      offline: options.offline ?? [],
+      ...(store === undefined ? {} : { store }),
+    })
+  } catch (e) {
+    await postgres?.close().catch(() => {})
+    throw e
+  }
+  if (postgres !== undefined) cleanups.set(report.network, () => postgres.close())
+  return report
 }
 
 /** The text (or JSON) the command prints for a report. */
@@ -68,7 +98,12 @@ export function renderSimulation(
 }
 
 export async function closeSimulation(net: Network): Promise<void> {
-  await net.close()
+  try {
+    await net.close()
+  } finally {
+    await cleanups.get(net)?.()
+    cleanups.delete(net)
+  }
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
@@ -97,8 +132,11 @@ export function registerSimulateCommand(program: Command, ctx: CliContext): void
       [],
     )
     .addOption(
-      new Option('--store <kind>', 'trust store of every endpoint')
-        .choices(['memory', 'sqlite'])
+      new Option(
+        '--store <kind>',
+        'trust store of every endpoint: memory, sqlite, or a PostgreSQL URL (postgres://…; tables of its own per endpoint, dropped afterwards)',
+      )
+        .argParser(storeOf)
         .default('memory'),
     )
     .action(async (opts: SimulateOptions & { offline: string[] }) => {
