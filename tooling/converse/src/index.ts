@@ -247,7 +247,10 @@ export async function launchConverse(init: ConverseInit): Promise<ConverseUser> 
         const ms = await user.messages(jid)
         if (pred(ms)) return ms
         if (Date.now() > until)
-          throw new Error(`Converse: timed out waiting for messages with ${jid}; has ${JSON.stringify(ms)}`)
+          throw new Error(
+            `Converse: timed out waiting for messages with ${jid}; has ${JSON.stringify(ms)}` +
+              (log === undefined ? '' : `\nbrowser console:\n${log.slice(-40).join('\n')}`),
+          )
         await new Promise((r) => setTimeout(r, 100))
       }
     },
