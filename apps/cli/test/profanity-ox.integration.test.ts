@@ -128,7 +128,7 @@ describe.skipIf(SKIP)('README: exchange OX messages with a Profanity user', { ti
     expect(added.stderr).toBe('')
     expect(added.code).toBe(0)
     expect(added.stdout).toMatch(new RegExp(`^${CAROL} approved: keys ${carolFpr}$`, 'm'))
-    expect(added.stdout).toMatch(/carol@localhost \[[a-z-]+\]: Hello Alice, from Profanity$/m)
+    expect(added.stdout).toMatch(/carol@localhost \[automatically-trusted\]: Hello Alice, from Profanity$/m)
     await expect(alice('contact', 'list')).resolves.toMatchObject({
       code: 0,
       stdout: `${CAROL} both\n`,
@@ -148,7 +148,7 @@ describe.skipIf(SKIP)('README: exchange OX messages with a Profanity user', { ti
     const second = await alice('chat', 'listen', '--count', '1', '--timeout', '15')
     expect(second.code).toBe(0)
     expect(second.stdout).toMatch(
-      / carol@localhost \(key [0-9A-F]{16}…, [a-z-]+\): Second message, from Profanity$/m,
+      / carol@localhost \(key [0-9A-F]{16}…, automatically-trusted\): Second message, from Profanity$/m,
     )
     expect(second.stderr).toContain('received 1 message, rejected 0')
   })

@@ -4,7 +4,15 @@
  * Gajim and Profanity publish them), and never dropping a message silently — one whose sender's
  * keys could not be read is reported, held, and read once the keys arrive.
  */
+import {
+  buildPubkey,
+  buildPublicKeysList,
+  generateOxKey,
+  NODE_PUBLIC_KEYS,
+  publicKeyDataNode,
+} from '@vouch/backend-ox'
 import type { ProsodyServer } from '@vouch/prosody-tooling'
+import type { BareJid } from '@vouch/tm-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ReceivedChat, VouchXmppEvents } from '../src/binding.ts'
 import { readHeld } from '../src/held.ts'
@@ -31,7 +39,7 @@ describe.skipIf(SKIP_INTEGRATION)(
 
     beforeAll(async () => {
       server = await startTestServer()
-      for (const u of ['alice', 'carol', 'bob', 'dave', 'erin', 'frank', 'gina'])
+      for (const u of ['alice', 'carol', 'bob', 'dave', 'erin', 'frank', 'gina', 'hans', 'ida'])
         await server.register(u, PASSWORD)
     }, 30_000)
     afterAll(async () => {
@@ -164,6 +172,43 @@ describe.skipIf(SKIP_INTEGRATION)(
       await eventually(() => messages.length === 1, 10_000, "frank's message")
       expect(rejected).toEqual([])
       expect(await readHeld(gina.store)).toEqual([])
+    })
+
+    it('no silent drops: an announced key that cannot be used is reported (key-unusable), naming the owner and the rule', async () => {
+      const hans = await start({ user: 'hans', resource: 'h' })
+      const ida = await start({ user: 'ida', resource: 'i' })
+      // hans announces, besides his own key, one whose only user id is somebody else's
+      const impostor = await generateOxKey('mallory@localhost' as BareJid)
+      const fpr = impostor.getFingerprint().toUpperCase()
+      const own = await hans.ox.ownKeyInfo()
+      const open = { 'pubsub#access_model': 'open' }
+      await hans.vouch.pep.publish(
+        publicKeyDataNode(fpr),
+        'x',
+        buildPubkey(impostor.toPublic().write()),
+        open,
+      )
+      await hans.vouch.pep.publish(
+        NODE_PUBLIC_KEYS,
+        'current',
+        buildPublicKeysList([
+          { fingerprint: own?.fingerprint ?? '', date: own?.created ?? new Date() },
+          { fingerprint: fpr, date: new Date() },
+        ]),
+        open,
+      )
+      const unusable: VouchXmppEvents['key-unusable'][] = []
+      ida.vouch.on('key-unusable', (k) => unusable.push(k))
+      const ids = await ida.vouch.refreshKeys(hans.jid)
+      expect(ids).toEqual(await hans.ox.ownKeys())
+      expect(unusable).toEqual([
+        {
+          encryption: 'urn:xmpp:openpgp:0',
+          owner: hans.jid,
+          key: fpr,
+          reason: expect.stringMatching(/^OX-UID: .*xmpp:hans@localhost/),
+        },
+      ])
     })
   },
 )

@@ -169,10 +169,14 @@ export function registerContactCommands(program: Command, ctx: CliContext): void
         return { approved: true, keys: await keysOf(s, jid) }
       },
       {
-        beforeConnect: (s) =>
+        beforeConnect: (s) => {
           s.vouch.on('message', (m) => {
             if (m.peer === jid && m.direction === 'incoming') held.push(m)
-          }),
+          })
+          s.vouch.on('key-unusable', (k) =>
+            ctx.output.err(`key ${k.key} of ${k.owner} cannot be used: ${k.reason}`),
+          )
+        },
       },
     )
     const keys = result.keys.map(keyHex)

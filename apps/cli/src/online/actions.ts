@@ -60,8 +60,17 @@ async function online<T>(
   init: Partial<Parameters<typeof withSession>[2]> = {},
 ): Promise<T> {
   const password = await passwordFor(ctx, acct, opts)
+  // a key that cannot be used is never dropped silently: one line naming the contact and why
+  // (listen and the chat session print it on their own)
+  const beforeConnect = (s: Session): void => {
+    if (init.beforeConnect === undefined)
+      s.vouch.on('key-unusable', (k) =>
+        ctx.output.err(`key ${k.key} of ${k.owner} cannot be used: ${k.reason}`),
+      )
+    else init.beforeConnect(s)
+  }
   try {
-    return await withSession(opts, acct, { password, ...init }, fn)
+    return await withSession(opts, acct, { password, ...init, beforeConnect }, fn)
   } catch (e) {
     throw explain(e, acct)
   }
