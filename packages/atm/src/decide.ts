@@ -22,6 +22,7 @@ import {
   outgoing as outgoingMessage,
   type PlanState,
   planMessages,
+  readable,
   recipientOwners,
 } from './plan.ts'
 import { release } from './release.ts'
@@ -116,7 +117,7 @@ export async function decide(
       const after =
         owners === undefined ? [] : await tx.getKeys(recipientNs, { owners, levels: [AUTHENTICATED] })
       const keys = allowedKeys(state, p, after)
-      if (keys.length === 0) continue // nobody could read it
+      if (!readable(p, keys, account)) continue // nobody it is meant for could read it
       outgoing.push(outgoingMessage(state, p, keys))
     }
     return { changes: ctx.changes, outgoing }

@@ -12,11 +12,11 @@ import type { Engine, OpContext } from './context.ts'
 /**
  * The keys of other protocols that are the same key pair as `key` (same owner), while
  * `policy.linkIdentities` is on:
- * - through a link the backend of `key` declares: the linked id (a function of the key, so it
- *   counts whether or not that key is stored yet: like ATM-P2, a decision may precede the key);
+ * - through a link the backend of `key` declares: the linked id, if the owner uses it (stored);
  * - through a link another backend declares towards `key`'s protocol: its candidates that are
- *   stored for this owner and map back to `key` (X25519 → Ed25519 loses the sign bit: only keys
- *   the owner publishes are matched).
+ *   stored for this owner and map back to `key` (X25519 → Ed25519 loses the sign bit).
+ * Only keys the owner announced are matched, so no record is made for a twin nobody uses; one
+ * that appears later inherits the decision ({@link inheritedLevel}).
  * Protocols without a backend in the engine, our own key (X8) and one-key-per-identity protocols'
  * keys of our own account (ATM-4) are left out.
  */
@@ -39,7 +39,10 @@ export async function linkedKeys(engine: Engine, ctx: OpContext, key: KeyRef): P
   const own = engine.backends.get(key.encryption)
   for (const link of own?.keyLinks ?? []) {
     const linked = link.toLinked(key.keyId)
-    if (linked !== undefined) await add(link.namespace, linked)
+    // only a key the owner uses (stored): no record for a twin nobody announced; if it appears
+    // later, keysDiscovered gives it the decision (inheritedLevel)
+    if (linked !== undefined && (await ctx.view.key(link.namespace, key.owner, linked)) !== undefined)
+      await add(link.namespace, linked)
   }
   for (const [ns, backend] of engine.backends) {
     if (ns === key.encryption) continue

@@ -247,9 +247,24 @@ export function planDecision(
   const out: OutgoingTrustMessage[] = []
   for (const planned of planMessages(state, change)) {
     const keys = allowedKeys(state, planned, after)
-    if (keys.length > 0) out.push(outgoing(state, planned, keys))
+    if (readable(planned, keys, state.account)) out.push(outgoing(state, planned, keys))
   }
   return out
+}
+
+/**
+ * Whether a planned message with these allowed keys is worth sending: somebody can read it, and
+ * a message to a contact can be read by that contact (D-12: over a carrier in which the contact
+ * has no authenticated key — a pure OMEMO 0.3 client — only our own endpoints could, and they
+ * learn nothing from it). Within one protocol every planned message passes.
+ */
+export function readable(
+  planned: PlannedTrustMessage,
+  allowed: readonly KeyRef[],
+  account: BareJid,
+): boolean {
+  if (allowed.length === 0) return false
+  return planned.to === account || allowed.some((k) => k.owner === planned.to)
 }
 
 /** A planned message with its allowed keys, naming its carrier when that is not `encryption` (D-12). */

@@ -64,8 +64,9 @@ describe.each(STORES)('D-12 identity linking ($name)', (storeEntry) => {
     return ep
   }
 
-  it('D-12: authenticating the OMEMO 2 key authenticates the OMEMO 0.3 key of the same pair, even before that key was seen', async () => {
+  it('D-12: authenticating the OMEMO 2 key authenticates the OMEMO 0.3 key of the same pair', async () => {
     await make()
+    await ep.atm.keysDiscovered(NS03, BOB, [BX])
     const r = await ep.atm.authenticate(NS2, BOB, [BE])
     expect(await ep.store.getTrustLevel(NS03, BOB, BX)).toBe('authenticated')
     expect(r.changes.map((c) => [c.encryption, c.keyId, c.level])).toEqual([
@@ -73,6 +74,14 @@ describe.each(STORES)('D-12 identity linking ($name)', (storeEntry) => {
       [NS03, BX, 'authenticated'],
     ])
     expect((await ep.store.getKey(NS03, BOB, BX))?.provenance).toEqual({ kind: 'manual' })
+  })
+
+  it('D-12: no record is made for a twin the owner does not use; when it appears, it inherits the decision', async () => {
+    await make()
+    await ep.atm.authenticate(NS2, BOB, [BE])
+    expect(await ep.store.getKey(NS03, BOB, BX)).toBeUndefined()
+    await ep.atm.keysDiscovered(NS03, BOB, [BX])
+    expect(await ep.store.getTrustLevel(NS03, BOB, BX)).toBe('authenticated')
   })
 
   it('D-12: authenticating the OMEMO 0.3 key authenticates only the OMEMO 2 key Bob publishes, not the other sign’s point', async () => {
@@ -123,6 +132,7 @@ describe.each(STORES)('D-12 identity linking ($name)', (storeEntry) => {
   it('D-12, ATM-R2: an automatic decision from an authenticated sender crosses too, with the sender’s provenance and a linkedFrom event', async () => {
     await make()
     await seed(ep.store, NS2, BOB, [BE], 'authenticated')
+    await ep.atm.keysDiscovered(NS03, BOB, [BX2])
     const events: AtmEvents['level-changed'][] = []
     ep.atm.on('level-changed', (e) => events.push(e))
     const r = await receive(ep.atm, {
