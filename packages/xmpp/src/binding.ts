@@ -355,7 +355,12 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
   const atm = createAtm({
     account,
     store: init.store,
-    backends: init.backends.map((b) => ({ namespace: b.namespace, capabilities: b.capabilities })),
+    // D-12: the order is the carrier preference; keyLinks link one key pair's ids across protocols
+    backends: init.backends.map((b) => ({
+      namespace: b.namespace,
+      capabilities: b.capabilities,
+      ...(b.keyLinks === undefined ? {} : { keyLinks: b.keyLinks }),
+    })),
     ...(init.policy === undefined ? {} : { policy: init.policy }),
     now: () => now().getTime(),
     confirm: (d) =>
