@@ -1,0 +1,205 @@
+/**
+ * The OMEMO 2 work of `bench/browser-vs-node.bench.ts`, platform-neutral: it runs in Node and, the
+ * same module, in Chromium. Every figure is the median of per-operation times, each sample timing
+ * a batch of operations long enough (≥ 5 ms) that the browser's coarse clock (100 µs without
+ * cross-origin isolation) does not matter; Node is timed the same way.
+ */
+import { memoryStore } from '@vouch/store-memory'
+import type { AccountTrustStore, BareJid, FullJid } from '@vouch/tm-core'
+import { Element } from '@vouch/tm-core'
+import { type OmemoBackend, omemoBackend } from '../src/backend.ts'
+import { decryptPayload, encryptPayload } from '../src/payload.ts'
+import type { CryptoProvider } from '../src/provider.ts'
+import {
+  acceptKeyExchange,
+  createActiveSession,
+  parseKeyExchange,
+  type Session,
+  sessionDecrypt,
+  sessionEncrypt,
+} from '../src/session.ts'
+import { identityFromSeed, signSignedPreKey, x25519KeyPair } from '../src/x3dh.ts'
+import { standInForAtm } from '../test/helpers.ts'
+
+/** Median milliseconds per operation, by row name. */
+export type BenchResult = Record<string, number>
+
+const MSG = new Uint8Array(200).fill(0x61)
+const BATCH_MS = 5
+
+async function medianMs(fn: () => unknown, samples: number): Promise<number> {
+  for (let i = 0; i < 3; i++) await fn()
+  let t = performance.now()
+  await fn()
+  const once = Math.max(performance.now() - t, 0.001)
+  const batch = Math.max(1, Math.ceil(BATCH_MS / once))
+  const times: number[] = []
+  for (let s = 0; s < samples; s++) {
+    t = performance.now()
+    for (let i = 0; i < batch; i++) await fn()
+    times.push((performance.now() - t) / batch)
+  }
+  times.sort((a, b) => a - b)
+  return times[Math.floor(times.length / 2)] as number
+}
+
+function device(p: CryptoProvider) {
+  const identity = identityFromSeed(p, p.randomBytes(32))
+  const spk = x25519KeyPair(p)
+  const pk = x25519KeyPair(p)
+  return {
+    identity,
+    spk,
+    pk,
+    bundle: {
+      ik: identity.edPub,
+      spkId: 1,
+      spk: spk.pub,
+      spks: signSignedPreKey(p, identity, spk.pub),
+      preKeys: [{ id: 1, pub: pk.pub }],
+    },
+  }
+}
+
+function corePair(p: CryptoProvider): { sa: Session; sb: Session } {
+  const a = device(p)
+  const b = device(p)
+  const sa = createActiveSession(p, a.identity, b.bundle)
+  const kex = parseKeyExchange(sessionEncrypt(p, sa, new Uint8Array(48)).bytes)
+  const sb = acceptKeyExchange(p, b.identity, kex, { spk: b.spk, pkPriv: b.pk.priv }).session
+  sessionDecrypt(p, sa, sessionEncrypt(p, sb, new Uint8Array(32)).bytes)
+  return { sa, sb }
+}
+
+function roundTrip(p: CryptoProvider, from: Session, to: Session): void {
+  const sealed = encryptPayload(p, MSG)
+  const k = sessionEncrypt(p, from, sealed.keyMaterial)
+  decryptPayload(p, sealed.ciphertext, sessionDecrypt(p, to, k.bytes))
+}
+
+interface Account {
+  readonly jid: BareJid
+  readonly backend: OmemoBackend
+  readonly store: AccountTrustStore
+}
+
+async function account(p: CryptoProvider, jid: BareJid): Promise<Account> {
+  const store = memoryStore().forAccount(jid)
+  const backend = omemoBackend({ crypto: p, preKeyCount: 25 })({ store })
+  await backend.createDevice()
+  return { jid, backend, store }
+}
+
+/** `x` imports the devices of `ys` (one owner) as fetched from PEP; ATM (stood in for) records the keys. */
+async function introduce(x: Account, ys: readonly Account[]): Promise<void> {
+  const owner = (ys[0] as Account).jid
+  await x.backend.importDeviceList(
+    owner,
+    await Promise.all(ys.map(async (d) => ({ id: (await d.backend.ownDeviceId()) as number }))),
+  )
+  const keys = []
+  for (const d of ys)
+    keys.push(
+      await x.backend.importBundle(
+        owner,
+        (await d.backend.ownDeviceId()) as number,
+        await d.backend.ownBundle(),
+      ),
+    )
+  await standInForAtm(x.store, owner, keys)
+}
+
+const stanza = (from: BareJid, to: BareJid) => ({ from: `${from}/b` as FullJid, to })
+
+/** Runs every row with provider `p`; `samples` medians per row (fewer for the slow rows). */
+export async function runProviderBench(p: CryptoProvider, samples = 15): Promise<BenchResult> {
+  const out: BenchResult = {}
+  const x = x25519KeyPair(p)
+  const y = x25519KeyPair(p)
+  out['X25519 (one DH)'] = await medianMs(() => p.x25519(x.priv, y.pub), samples)
+
+  // core: sessions in memory
+  const c = corePair(p)
+  out['core: round trip, same direction (200 B)'] = await medianMs(() => roundTrip(p, c.sa, c.sb), samples)
+  let turn = 0
+  out['core: round trip, ping-pong (200 B)'] = await medianMs(() => {
+    if (turn++ % 2 === 0) roundTrip(p, c.sa, c.sb)
+    else roundTrip(p, c.sb, c.sa)
+  }, samples)
+  out['core: session setup (X3DH both sides + first message)'] = await medianMs(() => {
+    const a = device(p)
+    const b = device(p)
+    const sa = createActiveSession(p, a.identity, b.bundle)
+    const sealed = encryptPayload(p, MSG)
+    const kex = parseKeyExchange(sessionEncrypt(p, sa, sealed.keyMaterial).bytes)
+    const r = acceptKeyExchange(p, b.identity, kex, { spk: b.spk, pkPriv: b.pk.priv })
+    decryptPayload(p, sealed.ciphertext, r.plaintext)
+  }, samples)
+
+  // backend: XML, SCE envelope, a store transaction per message
+  const body = new Element('body', { xmlns: 'jabber:client' }).t('a'.repeat(200))
+  const A = await account(p, 'alice@bench.example' as BareJid)
+  const B = await account(p, 'bob@bench.example' as BareJid)
+  await introduce(A, [B])
+  await introduce(B, [A])
+  const first = await A.backend.encrypt(body, [B.jid])
+  await B.backend.decrypt(first.element, stanza(A.jid, B.jid))
+  for (const e of await B.backend.takeEmptyMessages())
+    await A.backend.decryptMessage(e.element, stanza(B.jid, A.jid))
+  out['backend: round trip, same direction (200 B)'] = await medianMs(async () => {
+    const m = await A.backend.encrypt(body, [B.jid])
+    await B.backend.decrypt(m.element, stanza(A.jid, B.jid))
+  }, samples)
+  let t2 = 0
+  out['backend: round trip, ping-pong (200 B)'] = await medianMs(async () => {
+    const [s, r] = t2++ % 2 === 0 ? [A, B] : [B, A]
+    const m = await s.backend.encrypt(body, [r.jid])
+    await r.backend.decrypt(m.element, stanza(s.jid, r.jid))
+  }, samples)
+  let k = 0
+  out['backend: session setup (first message, enc + dec)'] = await medianMs(
+    async () => {
+      const xa = await account(p, `x${k}@bench.example` as BareJid)
+      const ya = await account(p, `y${k++}@bench.example` as BareJid)
+      await introduce(xa, [ya])
+      const m = await xa.backend.encrypt(body, [ya.jid])
+      await ya.backend.decrypt(m.element, stanza(xa.jid, ya.jid))
+    },
+    Math.min(samples, 9),
+  )
+  for (const n of [10, 100]) {
+    const jid = `r${n}@bench.example` as BareJid
+    const devices: Account[] = []
+    for (let i = 0; i < n; i++) devices.push(await account(p, jid))
+    const S = await account(p, `s${n}@bench.example` as BareJid)
+    await introduce(S, devices)
+    await S.backend.encrypt(body, [jid]) // builds the sessions
+    out[`backend: encrypt to ${n} devices`] = await medianMs(
+      () => S.backend.encrypt(body, [jid]),
+      Math.min(samples, 9),
+    )
+  }
+  return out
+}
+
+/**
+ * WebCrypto's X25519 (asynchronous) in the same runtime, for the choice of provider: one
+ * `deriveBits` with imported keys, and the same with the raw key import each time (what a
+ * provider keyed by raw bytes would pay per new ratchet key).
+ */
+export async function webCryptoX25519(samples = 15): Promise<BenchResult> {
+  const subtle = globalThis.crypto.subtle
+  const pair = (await subtle.generateKey({ name: 'X25519' }, true, ['deriveBits'])) as CryptoKeyPair
+  const other = (await subtle.generateKey({ name: 'X25519' }, true, ['deriveBits'])) as CryptoKeyPair
+  const raw = new Uint8Array(await subtle.exportKey('raw', other.publicKey))
+  return {
+    'WebCrypto X25519 deriveBits (async)': await medianMs(
+      () => subtle.deriveBits({ name: 'X25519', public: other.publicKey }, pair.privateKey, 256),
+      samples,
+    ),
+    'WebCrypto X25519 import raw public key + deriveBits (async)': await medianMs(async () => {
+      const pub = await subtle.importKey('raw', raw, { name: 'X25519' }, false, [])
+      await subtle.deriveBits({ name: 'X25519', public: pub }, pair.privateKey, 256)
+    }, samples),
+  }
+}
