@@ -547,7 +547,8 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
       const from = String(inc.message.attrs.from ?? '')
       if (o.kind === 'duplicate') emit('duplicate', { keys: o.keys, source })
       else if (o.kind === 'rejected') {
-        const held = !allowRetry && (await holdIfKeyMayCure(inc, o.error, copies[i] as ReceivedCopy))
+        const held =
+          !allowRetry && (await holdIfKeyMayCure(inc, o.error, copies[i] as ReceivedCopy, keysError))
         emitRejected(inc, o.error, held, keysError)
       } else if (o.kind === 'retry') retries.push(inc)
       else if (o.kind === 'trust')
@@ -594,13 +595,23 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
 
   /**
    * A copy rejected after the refresh of its sender's keys, for a reason a key may cure (the
-   * pipeline's `DecryptionError`): held until a new key of the sender arrives (`held.ts`).
+   * pipeline's `DecryptionError`) while the keys are what is missing (the refresh failed, e.g.
+   * contacts-only keys, or the sender has no usable key): held until a new key of the sender
+   * arrives (`held.ts`). A failure with the sender's keys at hand (tampered, stale) is not held.
    */
-  async function holdIfKeyMayCure(inc: Incoming, error: Error, copy: ReceivedCopy): Promise<boolean> {
+  async function holdIfKeyMayCure(
+    inc: Incoming,
+    error: Error,
+    copy: ReceivedCopy,
+    keysError: Error | undefined,
+  ): Promise<boolean> {
     const enc = encryptedChild(inc.message)
     const sender = bareOf(inc.message.attrs.from as string | undefined)
     if (error.name !== 'DecryptionError' || enc === undefined || sender === undefined || sender === account)
       return false
+    // only when the sender's keys are what is missing: none could be fetched, or none is known
+    const knownKeys = await enc.backend.keysOf(sender)
+    if (keysError === undefined && knownKeys.length > 0) return false
     await holdMessage(init.store, {
       sender,
       encryption: enc.backend.namespace,
@@ -608,7 +619,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
       source: inc.source,
       archiveId: inc.archiveId,
       referenceTime: copy.referenceTime.toISOString(),
-      knownKeys: await enc.backend.keysOf(sender),
+      knownKeys,
       attempts: 0,
     })
     return true
@@ -668,7 +679,8 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
           : error.name,
       error,
       source: inc.source,
-      archiveId: inc.archiveId,
+      // an archived copy's MAM id; a live copy's is the stanza-id our server gave it (XEP-0359)
+      archiveId: inc.archiveId ?? stanzaIdBy(inc.message, account),
       held,
       ...(keysError === undefined ? {} : { keysError }),
       ...(final === undefined ? {} : { final }),

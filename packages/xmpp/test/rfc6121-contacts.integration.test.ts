@@ -13,6 +13,8 @@ import {
 } from '@vouch/backend-ox'
 import type { ProsodyServer } from '@vouch/prosody-tooling'
 import type { BareJid } from '@vouch/tm-core'
+import { encryptedMessageStanza } from '@vouch/tm-core'
+import xml from '@xmpp/xml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ReceivedChat, VouchXmppEvents } from '../src/binding.ts'
 import { readHeld } from '../src/held.ts'
@@ -76,6 +78,7 @@ describe.skipIf(SKIP_INTEGRATION)(
         rule: 'OX-SIGNER',
         held: true,
         source: 'live',
+        archiveId: expect.stringMatching(/./),
         keysError: { name: 'KeysNotVisibleError', reason: 'not-a-contact' },
       })
       expect(messages).toEqual([])
@@ -161,16 +164,37 @@ describe.skipIf(SKIP_INTEGRATION)(
       expect((await bob.vouch.contacts.list()).map((c) => c.jid)).toEqual([erin.jid])
     })
 
-    it('a message from a sender whose keys are visible but not yet fetched is read at once (no hold)', async () => {
+    it('a message from a sender whose keys are visible is read at once; one that fails with its keys at hand is reported, not held', async () => {
       const frank = await start({ user: 'frank', resource: 'f' })
       const gina = await start({ user: 'gina', resource: 'g' })
       const messages: ReceivedChat[] = []
-      const rejected: unknown[] = []
+      const rejected: VouchXmppEvents['rejected'][] = []
       gina.vouch.on('message', (m) => messages.push(m))
       gina.vouch.on('rejected', (r) => rejected.push(r))
       await frank.vouch.sendChat(gina.jid, 'open keys')
       await eventually(() => messages.length === 1, 10_000, "frank's message")
       expect(rejected).toEqual([])
+      // encrypted for frank only, sent to gina: no key can cure it
+      const res = await frank.ox.encrypt(
+        [xml('body', { xmlns: 'jabber:client' }, 'not for gina')],
+        [frank.jid],
+      )
+      await frank.xmpp.send(
+        encryptedMessageStanza({
+          to: gina.jid,
+          id: 'not-for-gina',
+          encrypted: res.element,
+          encryptionNamespace: res.element.attrs.xmlns as string,
+        }),
+      )
+      await eventually(() => rejected.length === 1, 10_000, 'the rejection')
+      expect(rejected[0]).toMatchObject({
+        sender: frank.jid,
+        rule: 'OX-DECRYPT',
+        held: false,
+        source: 'live',
+      })
+      expect(rejected[0]?.keysError).toBeUndefined()
       expect(await readHeld(gina.store)).toEqual([])
     })
 
