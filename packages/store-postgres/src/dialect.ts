@@ -60,6 +60,8 @@ export function postgresDialect(options: PostgresDialectOptions): SqlDialect {
       locks ? CompiledQuery.raw(lockSql, [accountLockKey(tablePrefix, account)]) : settingsOnly,
     isolationLevel: locks ? 'read committed' : 'serializable',
     plainWritesInTransaction: true,
+    // control statements have no parameters: the simple query protocol takes several at once
+    deferSavepoints: true,
     toStoreError,
   })
 }

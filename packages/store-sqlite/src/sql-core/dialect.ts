@@ -67,6 +67,14 @@ export interface SqlDialect {
    */
   readonly plainWritesInTransaction?: boolean
   /**
+   * True when savepoint control statements (`SAVEPOINT`, `RELEASE`, `ROLLBACK TO`, no parameters)
+   * may be held back and sent together, joined by `; `, in one query with the next statement of
+   * the transaction: a nested transaction that runs no statement costs none, and releasing one
+   * nested transaction travels with the start of the next (a batch of trust messages makes one
+   * per message). PostgreSQL (simple query protocol): true; SQLite (one statement per prepare): false.
+   */
+  readonly deferSavepoints?: boolean
+  /**
    * Maps a driver failure to a typed store error: lock timeouts become a retryable
    * `StoreBusyError`, serialisation failures and deadlocks a retryable `StoreSerializationError`
    * (which the store's `transaction()` retries, see `SqlStoreCore.retry`), a lost or refused

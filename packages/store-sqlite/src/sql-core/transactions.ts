@@ -10,6 +10,8 @@ interface TxShared {
   queue: Promise<unknown>
   /** counter for savepoint names of nested transactions */
   savepoints: number
+  /** control statements held back until the next statement (`SqlDialect.deferSavepoints`) */
+  pending: string[]
 }
 
 /** The part of a transaction handed to one transaction function: usable until that function settles. */
@@ -120,11 +122,19 @@ export class TxRunner {
     }
   }
 
-  /** Runs `fn` on the transaction's connection after every call queued before it. */
+  /**
+   * Runs `fn` on the transaction's connection after every call queued before it (and after the
+   * control statements held back for it, sent first in one query).
+   */
   #enqueue<T>(shared: TxShared, operation: string, fn: (db: Db) => Promise<T>): Promise<T> {
     const next = shared.queue.then(async () => {
       this.#check(operation)
       try {
+        if (shared.pending.length > 0) {
+          const control = shared.pending.join('; ')
+          shared.pending = []
+          await shared.trx.executeQuery(CompiledQuery.raw(control))
+        }
         return await fn(shared.trx)
       } catch (e) {
         throw this.#core.dialect.toStoreError(e, operation)
@@ -132,6 +142,30 @@ export class TxRunner {
     })
     shared.queue = next.catch(() => {})
     return next
+  }
+
+  /** Runs `op` in the transaction's queue, in call order, without sending what is held back. */
+  #enqueueLocal(shared: TxShared, op: () => Promise<void> | void): Promise<void> {
+    const next = shared.queue.then(async () => {
+      try {
+        await op()
+      } catch (e) {
+        throw this.#core.dialect.toStoreError(e, 'transaction')
+      }
+    })
+    shared.queue = next.catch(() => {})
+    return next
+  }
+
+  /**
+   * Drops `savepoint name` and what was held back after it, if it was never sent (no statement ran
+   * since it was made: nothing to keep or undo); false when it was sent.
+   */
+  static #dropUnsent(shared: TxShared, name: string): boolean {
+    const i = shared.pending.indexOf(`savepoint ${name}`)
+    if (i < 0) return false
+    shared.pending.splice(i)
+    return true
   }
 
   /**
@@ -151,7 +185,10 @@ export class TxRunner {
     try {
       return await this.#begin().execute(
         this.#locked(async (trx) => {
-          const state: TxState = { shared: { trx, queue: Promise.resolve(), savepoints: 0 }, active: true }
+          const state: TxState = {
+            shared: { trx, queue: Promise.resolve(), savepoints: 0, pending: [] },
+            active: true,
+          }
           try {
             const result = await fn(new TxRunner(this.#core, this.#account, state))
             await state.shared.queue
@@ -176,25 +213,42 @@ export class TxRunner {
    */
   async #nested<T>(shared: TxShared, fn: (tx: TxRunner) => Promise<T>): Promise<T> {
     const name = `vouch_sp_${++shared.savepoints}`
-    await this.#enqueue(shared, 'transaction', (db) =>
-      db.executeQuery(CompiledQuery.raw(`savepoint ${name}`)),
-    )
+    const defer = this.#core.dialect.deferSavepoints === true
+    if (defer) await this.#enqueueLocal(shared, () => void shared.pending.push(`savepoint ${name}`))
+    else
+      await this.#enqueue(shared, 'transaction', (db) =>
+        db.executeQuery(CompiledQuery.raw(`savepoint ${name}`)),
+      )
     const state: TxState = { shared, active: true }
     try {
       const result = await fn(new TxRunner(this.#core, this.#account, state))
       await shared.queue
       state.active = false
-      await this.#enqueue(shared, 'transaction', (db) =>
-        db.executeQuery(CompiledQuery.raw(`release ${name}`)),
-      )
+      if (defer)
+        await this.#enqueueLocal(shared, () => {
+          // sent with the next statement (a COMMIT releases it anyway)
+          if (!TxRunner.#dropUnsent(shared, name)) shared.pending.push(`release ${name}`)
+        })
+      else
+        await this.#enqueue(shared, 'transaction', (db) =>
+          db.executeQuery(CompiledQuery.raw(`release ${name}`)),
+        )
       return result
     } catch (error) {
       state.active = false
       await shared.queue
-      await this.#enqueue(shared, 'transaction', async (db) => {
-        await db.executeQuery(CompiledQuery.raw(`rollback to ${name}`))
-        await db.executeQuery(CompiledQuery.raw(`release ${name}`))
-      })
+      if (defer)
+        await this.#enqueueLocal(shared, async () => {
+          if (TxRunner.#dropUnsent(shared, name)) return
+          const control = [...shared.pending, `rollback to ${name}`].join('; ')
+          shared.pending = [`release ${name}`]
+          await shared.trx.executeQuery(CompiledQuery.raw(control))
+        })
+      else
+        await this.#enqueue(shared, 'transaction', async (db) => {
+          await db.executeQuery(CompiledQuery.raw(`rollback to ${name}`))
+          await db.executeQuery(CompiledQuery.raw(`release ${name}`))
+        })
       throw error
     }
   }

@@ -1,0 +1,78 @@
+/**
+ * Counts the statements (round trips) of one ATM batch of 50 trust messages on PostgreSQL, by kind.
+ * `node --import tsx bench/count-statements.ts`
+ */
+import { createAtm, NS_ATM, type ReceivedTrustMessage } from '@vouch/atm'
+import { startPostgres } from '@vouch/postgres-tooling'
+import type { BareJid, KeyId } from '@vouch/tm-core/contracts'
+import { Kysely, type LogEvent, PostgresDialect } from 'kysely'
+import pg from 'pg'
+import { fillPostgres, benchAccount, NS } from './setup.ts'
+import { migratePostgres, postgresStore, type TrustDb } from '../src/index.ts'
+
+const server = await startPostgres()
+const url = await server.createDatabase()
+const pool = new pg.Pool({ connectionString: url })
+await migratePostgres({ database: pool, tablePrefix: 'c_' })
+await fillPostgres(pool, 'c_', 10)
+const kinds = new Map<string, number>()
+let counting = false
+const db = new Kysely<TrustDb>({
+  dialect: new PostgresDialect({ pool }),
+  log: (e: LogEvent) => {
+    if (!counting || e.level !== 'query') return
+    const k = e.query.sql
+      .replace(/vouch_sp_\d+/, 'sp')
+      .replace(/"[^"]*"/g, 'T')
+      .slice(0, 60)
+    kinds.set(k, (kinds.get(k) ?? 0) + 1)
+  },
+})
+const store = await postgresStore({ database: db, tablePrefix: 'c_', migrate: false })
+const a = benchAccount(3)
+const atm = createAtm({
+  account: a.jid,
+  store: store.forAccount(a.jid),
+  backends: [{ namespace: NS, capabilities: { oneKeyPerIdentity: false, keyIdLength: 32 } }],
+  now: () => Date.now(),
+})
+let n = 0
+const batch = (): ReceivedTrustMessage[] =>
+  Array.from({ length: 50 }, () => {
+    const i = n++
+    const keyId = a.bobKeys[i % 8] as KeyId
+    const trust = Math.floor(i / 8) % 2 === 0
+    return {
+      message: {
+        usage: NS_ATM,
+        encryption: NS,
+        keyOwners: [{ jid: a.bob, trust: trust ? [keyId] : [], distrust: trust ? [] : [keyId] }],
+      },
+      senderJid: `${a.jid}/w0` as BareJid,
+      senderKey: a.senders[0] as KeyId,
+      carrier: NS,
+      encrypted: true,
+      sceTime: Date.UTC(2025, 0, 1) + i,
+    }
+  })
+await atm.handleTrustMessages(batch())
+counting = true
+const results = await atm.handleTrustMessages(batch())
+counting = false
+console.log(
+  'outcomes',
+  results
+    .map((r) => r.outcome)
+    .join(',')
+    .slice(0, 80),
+)
+console.log([...kinds.entries()].sort((x, y) => y[1] - x[1]))
+console.log(
+  'total',
+  [...kinds.values()].reduce((s, x) => s + x, 0),
+  'per message',
+  [...kinds.values()].reduce((s, x) => s + x, 0) / 50,
+)
+await store.close()
+await pool.end()
+await server.stop()
