@@ -45,6 +45,14 @@ export function registerOnlineCommands(program: Command, ctx: CliContext): void 
   const addOptions = (cmd: Command): Command =>
     common(cmd)
       .addOption(encryption())
+      .addOption(
+        new Option(
+          '--key-access <model>',
+          'who may read the keys this device publishes: open (anybody, XEP-0373) or presence (contacts only; OX)',
+        )
+          .choices(['open', 'presence'])
+          .default('open'),
+      )
       .option('--resource <resource>', 'resource of this device', 'vouch')
       .option(
         '--save-password',

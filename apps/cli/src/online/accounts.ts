@@ -30,6 +30,11 @@ export interface AccountRecord {
   readonly passwordFile?: string
   /** OX: own keys replaced by `device revoke` (hex): `uri show` lists them as distrusted */
   readonly retiredKeys?: readonly string[]
+  /**
+   * OX: who may read the keys this device publishes (PEP access model): absent = `open` (anybody,
+   * XEP-0373 §4.1), `presence` = contacts only (`--key-access presence`)
+   */
+  readonly keyAccess?: 'presence'
 }
 
 export interface Common {

@@ -82,6 +82,8 @@ export interface AddOptions extends Common, PasswordOptions {
   readonly service: string
   readonly resource: string
   readonly encryption: Encryption
+  /** OX: the PEP access model of the keys this device publishes (default open) */
+  readonly keyAccess?: 'open' | 'presence'
   readonly savePassword?: boolean
 }
 
@@ -104,6 +106,10 @@ async function newRecord(
     throw new UsageError(
       `ACCOUNT: ${jid} is already set up in ${dataDir(opts)} (${ENCRYPTION_NAMES[encryptionOf(existing)]}): use it, or another --data DIR for another device`,
     )
+  if (opts.keyAccess === 'presence' && opts.encryption !== 'ox')
+    throw new UsageError(
+      'ACCOUNT: --key-access presence is for OX accounts (--encryption ox); OMEMO 2 devices publish open',
+    )
   const password = await resolvePassword(jid, undefined, {
     stdin: ctx.stdin,
     ...(opts.passwordFile === undefined ? {} : { passwordFile: opts.passwordFile }),
@@ -113,6 +119,7 @@ async function newRecord(
     service: opts.service,
     resource: opts.resource,
     encryption: opts.encryption,
+    ...(opts.keyAccess === 'presence' ? { keyAccess: 'presence' as const } : {}),
     ...(opts.savePassword === true ? { password } : {}),
     ...(opts.passwordFile !== undefined && opts.savePassword !== true
       ? { passwordFile: opts.passwordFile }

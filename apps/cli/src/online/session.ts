@@ -38,7 +38,11 @@ export interface Protocol {
   createOwnKey(): Promise<void>
 }
 
-export async function loadProtocol(encryption: Encryption, store: AccountTrustStore): Promise<Protocol> {
+export async function loadProtocol(
+  encryption: Encryption,
+  store: AccountTrustStore,
+  keyAccess?: 'presence',
+): Promise<Protocol> {
   if (encryption === 'omemo2') {
     const [{ omemoBackend, NS_OMEMO2 }, { omemoKeyDirectory }] = await Promise.all([
       import('@vouch/backend-omemo'),
@@ -70,7 +74,8 @@ export async function loadProtocol(encryption: Encryption, store: AccountTrustSt
     namespace: NS_OX,
     name: 'OX',
     backend: ox,
-    directory: oxKeyDirectory(ox),
+    // our key nodes: open unless the user chose contacts only (root README: why open)
+    directory: oxKeyDirectory(ox, keyAccess === 'presence' ? { accessModel: 'presence' } : {}),
     ox,
     async ownKey() {
       return (await ox.ownKeys())[0]
@@ -106,7 +111,7 @@ export async function withLocal<T>(
   const trustStore = await sqliteStore({ database: join(dir, 'vouch.sqlite') })
   try {
     const store = trustStore.forAccount(jid)
-    const protocol = await loadProtocol(encryptionOf(account), store)
+    const protocol = await loadProtocol(encryptionOf(account), store, account.keyAccess)
     return await fn({ account, jid, trustStore, store, protocol })
   } finally {
     await trustStore.close()
