@@ -5,8 +5,13 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 
 const results = '.vitest-results.json'
+// changesets: every changed published package has a changeset (against `main`; a clone without
+// that branch checks the pending changesets themselves, e.g. that each names a real package)
+const hasMain =
+  spawnSync('git', ['rev-parse', '--verify', '--quiet', 'main'], { stdio: 'ignore' }).status === 0
 const steps = [
   ['lint', 'pnpm', ['exec', 'biome', 'check', '.']],
+  ['changesets', 'pnpm', ['exec', 'changeset', 'status', ...(hasMain ? [] : ['--since=HEAD'])]],
   ['typecheck', 'pnpm', ['run', '--silent', 'typecheck']],
   [
     'test',

@@ -10,7 +10,7 @@
  * registry only for what is missing. `VOUCH_CONSUMER_INSTALL=0` skips it, visibly.
  */
 import { execFile } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
@@ -129,6 +129,22 @@ describe.skipIf(SKIP)('consumer install (issue 14 point 6)', () => {
   it('every published manifest has repository, engines, sideEffects, a license and LICENSE, no build info', () => {
     const problems = packages.flatMap((p) => manifestProblems(p).map((m) => `${p.dir}: ${m}`))
     expect(problems).toEqual([])
+  })
+
+  it('changesets: every published package is released (CHANGELOG.md) or named in a pending changeset', () => {
+    const dir = join(ROOT, '.changeset')
+    const named = new Set(
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.md') && f !== 'README.md')
+        .flatMap((f) => {
+          const front = /^---\n([\s\S]*?)\n---/.exec(readFileSync(join(dir, f), 'utf8'))?.[1] ?? ''
+          return [...front.matchAll(/^\s*["']?(@[^"':\s]+)["']?\s*:/gm)].map((m) => m[1])
+        }),
+    )
+    const uncovered = packages
+      .filter((p) => !named.has(p.name) && !existsSync(join(ROOT, p.dir, 'CHANGELOG.md')))
+      .map((p) => p.name)
+    expect(uncovered).toEqual([])
   })
 
   it('every published package has a quick-start plan', () => {
