@@ -16,10 +16,12 @@ export class RawStore implements StorageType {
   readonly sessions = new Map<string, string>()
   readonly preKeys = new Map<number, KeyPairType>()
   readonly signed = new Map<number, KeyPairType>()
-  constructor(
-    readonly identity: KeyPairType,
-    readonly registrationId: number,
-  ) {}
+  readonly identity: KeyPairType
+  readonly registrationId: number
+  constructor(identity: KeyPairType, registrationId: number) {
+    this.identity = identity
+    this.registrationId = registrationId
+  }
   getIdentityKeyPair = async () => this.identity
   getLocalRegistrationId = async () => this.registrationId
   isTrustedIdentity = async () => true

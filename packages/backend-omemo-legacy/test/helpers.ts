@@ -102,7 +102,7 @@ export async function expectError(
 export async function snapshot(p: Party): Promise<string> {
   const keys = await p.store.listState('omemo03', '')
   const out: string[] = []
-  for (const k of keys.sort())
+  for (const k of [...keys].sort())
     out.push(`${k}=${Buffer.from((await p.store.getState('omemo03', k)) ?? []).toString('base64')}`)
   return out.join('\n')
 }
