@@ -11,11 +11,15 @@ import { CHROMIUM_ARGS, CHROMIUM_MISSING, CHROMIUM_PATH, chromiumAvailable } fro
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
-/** Test files run in Chromium, relative to the repository root. */
+/**
+ * Test files run in Chromium, relative to the repository root. ATM's tests run on the memory store
+ * and, in place of SQLite, on `@vouch/store-indexeddb` (packages/atm/test/stores.ts).
+ */
 export const BROWSER_TESTS = [
   'packages/tm-core/test/**/*.test.ts',
   'packages/sce/test/**/*.test.ts',
   'packages/uri/test/**/*.test.ts',
+  'packages/atm/test/**/*.test.ts',
   'packages/store-memory/test/**/*.test.ts',
   'packages/pipeline/test/**/*.test.ts',
   'packages/backend-omemo/test/**/*.test.ts',
@@ -42,6 +46,7 @@ export const NODE_ONLY_TESTS = [
   'packages/sce/test/xep0420-rpad.test.ts',
   'packages/sce/test/security/length-leak.test.ts',
   'packages/uri/test/xep0434-uri.properties.test.ts',
+  'packages/atm/test/security/oversized.test.ts',
   'packages/uri/test/qr.test.ts', // its reference decoder reads the PNG with pngjs (Node streams)
   'packages/backend-omemo/test/xep0384-bundle.test.ts',
   // reads package.json from disk; python-twomemo runs as a Node child process

@@ -3,7 +3,8 @@
  * B1, plus deterministic extra keys), backends and trust-message builders. No store import, so
  * other packages (the simulator) can import this file by relative path or copy it.
  */
-import { createHash } from 'node:crypto'
+import { sha1 } from '@noble/hashes/legacy.js'
+import { sha256 } from '@noble/hashes/sha2.js'
 import type {
   AccountTrustStore,
   BareJid,
@@ -44,14 +45,18 @@ export const B1: KeyId = parseKeyIdBase64('YjVI04NcbTPvXLaA95RO84HPcSvyOgEZ2r5cT
 export const B_DISTRUSTED_1: KeyId = parseKeyIdBase64('tCP1CI3pqSTVGzFYFyPYUMfMZ9Ck/msmfD0wH/VtJBM=')
 export const B_DISTRUSTED_2: KeyId = parseKeyIdBase64('2fhJtrgoMJxfLI3084/YkYh9paqiSiLFDVL2m0qAgX4=')
 
+// platform-neutral (these tests also run in Chromium, tooling/browser-tests)
+const base64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes))
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
+
 /** A deterministic 32-byte (OMEMO 2) key id for a label, e.g. `omemoKey('B2')`. */
 export function omemoKey(label: string): KeyId {
-  return createHash('sha256').update(`omemo:${label}`).digest().toString('base64') as KeyId
+  return base64(sha256(utf8(`omemo:${label}`))) as KeyId
 }
 
 /** A deterministic 20-byte (OX v4 fingerprint) key id for a label. */
 export function oxKey(label: string): KeyId {
-  return createHash('sha1').update(`ox:${label}`).digest().toString('base64') as KeyId
+  return base64(sha1(utf8(`ox:${label}`))) as KeyId
 }
 
 export const B2: KeyId = omemoKey('B2')
@@ -74,7 +79,7 @@ export const OMEMO_LEGACY: AtmBackend = Object.freeze({
 
 /** A deterministic 32-byte OMEMO 0.3 (Curve25519, D-6) key id for a label. */
 export function legacyKey(label: string): KeyId {
-  return createHash('sha256').update(`axolotl:${label}`).digest().toString('base64') as KeyId
+  return base64(sha256(utf8(`axolotl:${label}`))) as KeyId
 }
 
 export const OX: AtmBackend = Object.freeze({

@@ -14,7 +14,6 @@ import type {
 } from '@vouch/tm-core'
 import { NS_OMEMO_2 } from '@vouch/tm-core'
 import { memoryStore } from '@vouch/store-memory'
-import { sqliteStore } from '@vouch/store-sqlite'
 import type {
   Atm,
   AtmBackend,
@@ -37,10 +36,22 @@ export const MEMORY: StoreEntry = {
 }
 export const SQLITE: StoreEntry = {
   name: 'sqlite',
-  make: (limits) =>
-    sqliteStore(limits === undefined ? { database: ':memory:' } : { database: ':memory:', limits }),
+  make: async (limits) =>
+    // imported when used: the native module does not load in a browser
+    (await import('@vouch/store-sqlite')).sqliteStore(
+      limits === undefined ? { database: ':memory:' } : { database: ':memory:', limits },
+    ),
 }
-export const STORES: readonly StoreEntry[] = [MEMORY, SQLITE]
+/** In Chromium (tooling/browser-tests) the persistent browser store takes SQLite's place. */
+export const INDEXEDDB: StoreEntry = {
+  name: 'indexeddb',
+  make: async (limits) =>
+    (await import('@vouch/store-indexeddb')).indexedDbStore({
+      name: `atm-test-${globalThis.crypto.randomUUID()}`,
+      ...(limits === undefined ? {} : { limits }),
+    }),
+}
+export const STORES: readonly StoreEntry[] = [MEMORY, 'indexedDB' in globalThis ? INDEXEDDB : SQLITE]
 
 export interface EndpointOptions {
   readonly store?: StoreEntry
