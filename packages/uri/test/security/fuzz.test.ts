@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest'
 import {
   formatTrustMessageUri,
   type ParseTrustMessageUriOptions,
+  parseFingerprintUri,
+  parseScannedUri,
   parseTrustMessageUri,
   uriFromJson,
 } from '../../src/index.ts'
@@ -120,7 +122,8 @@ function mutate(uri: string, mutations: readonly Mutation[]): string {
   return s
 }
 
-describe('security: fuzzing parseTrustMessageUri', () => {
+// 2000 runs per property take 3 – 5 s alone, far more on a loaded CI machine: not a hang
+describe('security: fuzzing parseTrustMessageUri', { timeout: 60_000 }, () => {
   it('random Unicode strings only ever throw Vouch typed errors', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 300 }), fc.constantFrom(...MODES), (s, mode) => {
@@ -176,6 +179,48 @@ describe('security: fuzzing parseTrustMessageUri', () => {
           uriFromJson(value, { strict })
         } catch (e) {
           expect(isVouchError(e), String(e)).toBe(true)
+        }
+      }),
+      { numRuns: RUNS },
+    )
+  })
+})
+
+describe('security: fuzzing the Conversations fingerprint URI parser (CFP-1 … CFP-4)', {
+  timeout: 60_000,
+}, () => {
+  const arbFingerprintish = fc
+    .array(
+      fc.oneof(
+        arbSpicy,
+        fc.constantFrom('omemo-sid-', 'omemo-sid-7=', `05${B1.hex}`, B1.hex, '2147483648', '0', 'name=x'),
+      ),
+      { maxLength: 12 },
+    )
+    .map((parts) => `xmpp:juliet@capulet.lit?${parts.join('')}`)
+
+  it('random fingerprint-like URIs only ever throw Vouch typed errors, and what is accepted is canonical', () => {
+    fc.assert(
+      fc.property(arbFingerprintish, fc.boolean(), (s, strict) => {
+        for (const parse of [() => parseFingerprintUri(s, { strict }), () => parseScannedUri(s)]) {
+          let ok: unknown
+          try {
+            ok = parse()
+          } catch (e) {
+            expect(isVouchError(e), `${String(e)} for ${JSON.stringify(s)}`).toBe(true)
+            continue
+          }
+          expect(ok).toBeDefined()
+        }
+        try {
+          const f = parseFingerprintUri(s, { strict })
+          // every accepted device: a 1 … 2^31-1 id and a 32-byte key id, no duplicates (CFP-2 … 4)
+          const ids = f.devices.map((d) => d.deviceId)
+          expect(new Set(ids).size).toBe(ids.length)
+          for (const d of f.devices) expect(d.deviceId >= 1 && d.deviceId <= 2 ** 31 - 1).toBe(true)
+          expect(new Set(f.devices.map((d) => d.keyId)).size).toBe(f.devices.length)
+        } catch (e) {
+          expect(isVouchError(e)).toBe(true)
         }
       }),
       { numRuns: RUNS },
