@@ -690,6 +690,8 @@ function senderText(from: string, who: { device: number | null; key: string | nu
 export interface ListenOptions extends Common, PasswordOptions {
   readonly count?: number
   readonly timeout: number
+  /** approve every contact request that arrives, without asking */
+  readonly approveContacts?: boolean
 }
 
 export async function chatListen(ctx: ActionContext, opts: ListenOptions): Promise<void> {
@@ -712,6 +714,7 @@ export async function chatListen(ctx: ActionContext, opts: ListenOptions): Promi
       void s
     },
     {
+      ...(opts.approveContacts === true ? { autoApproveContacts: true } : {}),
       beforeConnect: (s) => {
         s.vouch.on('message', (m) => {
           if (m.direction !== 'incoming' || (opts.count !== undefined && n >= opts.count)) return
@@ -761,7 +764,11 @@ export async function chatListen(ctx: ActionContext, opts: ListenOptions): Promi
           )
         })
         s.vouch.on('subscription-request', (r) =>
-          ctx.output.err(`${r.from} asks to be your contact: vouch contact approve ${r.from}`),
+          ctx.output.err(
+            r.autoApproved
+              ? `approved ${r.from} as a contact (--approve-contacts)`
+              : `${r.from} asks to be your contact: vouch contact approve ${r.from}`,
+          ),
         )
       },
     },
@@ -861,7 +868,7 @@ function watchChat(s: Session, peer: BareJid, line: (t: string) => void, seen: R
   })
   v.on('rejected', (e) => {
     const reason =
-      (e.error as { rule?: string }).rule === 'OMEMO-NOT-FOR-US'
+      (e.rule ?? (e.error as { rule?: string }).rule) === 'OMEMO-NOT-FOR-US'
         ? 'not encrypted for this device'
         : `${e.error.message}`
     line(
