@@ -38,6 +38,7 @@ export async function linkedKeys(engine: Engine, ctx: OpContext, key: KeyRef): P
   }
   const own = engine.backends.get(key.encryption)
   for (const link of own?.keyLinks ?? []) {
+    if (!engine.backends.has(link.namespace)) continue // no such protocol here: nothing to compute
     const linked = link.toLinked(key.keyId)
     // only a key the owner uses (stored): no record for a twin nobody announced; if it appears
     // later, keysDiscovered gives it the decision (inheritedLevel)
