@@ -119,6 +119,14 @@ describe.skipIf(SKIP)(
         stdout: '',
         stderr: NOT_VISIBLE,
       })
+
+      // Alice listens with --approve-contacts: Bob's new request is approved without asking
+      const listening = alice(['chat', 'listen', '--approve-contacts', '--timeout', '6'])
+      const again = await bob(['contact', 'add', ALICE, '--wait', '5'])
+      expect(again).toMatchObject({ code: 0, stdout: `${ALICE} approved: keys ${aliceKey}\n` })
+      const listened = await listening
+      expect(listened.code).toBe(0)
+      expect(listened.stderr).toContain(`approved ${BOB} as a contact (--approve-contacts)`)
     })
   },
 )

@@ -68,6 +68,8 @@ export interface ContactEvents {
   /** somebody asks for our presence (and with it, our contacts-only keys) */
   'subscription-request': {
     readonly from: BareJid
+    /** already approved by `autoApprove` (told, not asked) */
+    readonly autoApproved: boolean
     readonly approve: () => Promise<void>
     readonly refuse: () => Promise<void>
   }
@@ -186,12 +188,14 @@ export function contactsOf(
     if (from === undefined || from === account) return
     if (type === 'subscribe') {
       const auto = init.autoApprove
+      const request = { from, approve: () => approve(from), refuse: () => refuse(from) }
       if (auto === true || (typeof auto === 'function' && auto(from))) {
         approve(from).catch(init.fail)
+        emit('subscription-request', { ...request, autoApproved: true })
         return
       }
       requests.add(from)
-      emit('subscription-request', { from, approve: () => approve(from), refuse: () => refuse(from) })
+      emit('subscription-request', { ...request, autoApproved: false })
     } else if (type === 'subscribed' || type === 'unsubscribed') answer(from, type === 'subscribed')
   }
   const onStanza = (s: Element): void => {

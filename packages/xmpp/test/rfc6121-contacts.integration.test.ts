@@ -142,7 +142,8 @@ describe.skipIf(SKIP_INTEGRATION)(
       const answers: VouchXmppEvents['subscription-answer'][] = []
       bob.vouch.on('subscription-answer', (a) => answers.push(a))
       const asked: string[] = []
-      dave.vouch.on('subscription-request', (r) => asked.push(r.from))
+      const told: string[] = []
+      dave.vouch.on('subscription-request', (r) => (r.autoApproved ? told : asked).push(r.from))
       await bob.vouch.contacts.add(dave.jid)
       await eventually(
         () => answers.some((a) => a.from === dave.jid && a.approved),
@@ -150,6 +151,7 @@ describe.skipIf(SKIP_INTEGRATION)(
         "dave's automatic approval",
       )
       expect(asked).toEqual([])
+      expect(told).toEqual([bob.jid])
       await eventually(async () => (await bob.ox.keysOf(dave.jid)).length === 1, 5000, "dave's keys")
 
       erin.vouch.on('subscription-request', (r) => void r.refuse())

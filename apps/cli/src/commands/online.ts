@@ -137,6 +137,7 @@ export function registerOnlineCommands(program: Command, ctx: CliContext): void 
   )
     .option('--count <n>', 'stop after N messages', positiveInteger('--count'))
     .option('--timeout <seconds>', 'stop after this many seconds (default 30)', positiveSeconds, 30)
+    .option('--approve-contacts', 'approve every contact request that arrives, without asking')
     .action(async (opts) => (await actions()).chatListen(actx, opts))
 
   // ---- trust

@@ -126,6 +126,8 @@ export interface SessionInit {
   readonly createKey?: boolean
   /** runs before connecting (listeners that must see the archive catch-up) */
   readonly beforeConnect?: (s: Session) => void
+  /** approve every contact request that arrives (RFC 6121), without asking */
+  readonly autoApproveContacts?: boolean
   /** runs after the store is open and before the binding exists (e.g. restore an OX key) */
   readonly prepare?: (s: LocalState) => Promise<void>
 }
@@ -156,6 +158,7 @@ export async function withSession<T>(
       store: local.store,
       backends: [local.protocol.backend],
       keyDirectories: [local.protocol.directory],
+      ...(init.autoApproveContacts === true ? { autoApproveSubscriptions: true } : {}),
     })
     const session: Session = { ...local, vouch, xmpp }
     try {
