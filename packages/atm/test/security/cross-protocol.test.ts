@@ -90,6 +90,19 @@ describe.each(STORES)('D-12 trust across protocols ($name)', (storeEntry) => {
     expect(await a2.store.getTrustLevel(NS03, BOB, BL2)).toBe('automatically-distrusted')
   })
 
+  it('URI-4, X15 for a Conversations fingerprint code (OMEMO 0.3 keys): when the hook says no, nothing is stored and nothing is sent', async () => {
+    const a1 = await alice(A1, AL1)
+    await seed(a1.store, NS2, ALICE, [A2], 'authenticated')
+    const err = await a1.atm
+      .applyUri(
+        { jid: BOB, encryption: NS03, trust: [BL1], distrust: [] },
+        { uriSource: 'scan', confirm: async () => false },
+      )
+      .catch((e: unknown) => e as Error & { rule?: string })
+    expect(err).toMatchObject({ name: 'ConfirmationDeniedError', rule: 'URI-4' })
+    expect(await a1.store.getKey(NS03, BOB, BL1)).toBeUndefined()
+  })
+
   it('D-12: the sender must be authenticated in the carrier; until then the decisions are postponed, and released when it is', async () => {
     const a2 = await alice(A2, AL2)
     const r = await receive(a2.atm, {
