@@ -3,7 +3,7 @@
 // dist/bundle/ (esbuild), split at every dynamic import(), so a command loads only the protocol
 // libraries it needs. better-sqlite3 stays external (a native addon). `bin/vouch.mjs` runs the
 // bundle; the tests and tooling/setup.sh build it (`pnpm --filter @vouch/cli build`).
-import { rmSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -11,7 +11,7 @@ import { build } from 'esbuild'
 const here = dirname(fileURLToPath(import.meta.url))
 const outdir = join(here, 'dist', 'bundle')
 rmSync(outdir, { recursive: true, force: true })
-await build({
+const result = await build({
   entryPoints: [join(here, 'src', 'main.ts')],
   outdir,
   bundle: true,
@@ -27,4 +27,7 @@ await build({
   logLevel: 'warning',
   legalComments: 'linked',
   sourcemap: 'linked',
+  metafile: true,
 })
+// which sources each chunk holds (test/lazy-loading.test.ts checks what a command loads)
+writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile))

@@ -79,7 +79,9 @@ const ONLINE_DESCRIPTIONS: Readonly<Record<string, string>> = {
 
 /** The first operand of `argv`: the command group that will run (if any). */
 function groupOf(argv: readonly string[]): string | undefined {
-  return argv.find((a) => !a.startsWith('-'))
+  const operands = argv.filter((a) => !a.startsWith('-'))
+  // `vouch help chat` shows the real `chat` group
+  return operands[0] === 'help' ? operands[1] : operands[0]
 }
 
 /**
