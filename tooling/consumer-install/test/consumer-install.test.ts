@@ -44,6 +44,8 @@ const THIRD_PARTY: Readonly<Record<string, string>> = {
   '@xmpp/client': '0.14.0',
   '@types/node': '20.19.43',
   '@types/better-sqlite3': '7.6.13', // the store-sqlite quick start opens its own Database
+  pg: '8.23.1', // the store-postgres quick start makes its own pool
+  '@types/pg': '8.23.1',
   vitest: '4.1.12', // runs the compliance quick start (a test file)
 }
 
