@@ -109,7 +109,9 @@ describe.skipIf(SKIP)('README: exchange OX messages with a Profanity user', { ti
 
     // Carol adds Alice in Profanity; Alice sees the request and approves it (asked, answered y)
     await carol.openConsole()
+    since = await carol.mark()
     await carol.type(`/sub request ${ALICE}`)
+    await carol.waitFor(/Sent subscription request to alice@localhost/, 10_000, since)
     await expect(alice('contact', 'list')).resolves.toMatchObject({
       code: 0,
       stdout: expect.stringContaining(`${CAROL} asks to be your contact: vouch contact approve ${CAROL}`),
@@ -122,7 +124,7 @@ describe.skipIf(SKIP)('README: exchange OX messages with a Profanity user', { ti
     // armored one Profanity published), and the message that was kept is read
     since = await carol.mark()
     const adding = alice('contact', 'add', CAROL, '--wait', '20')
-    await carol.waitFor(new RegExp(`${ALICE}`), 15_000, since)
+    await carol.waitFor(/Received authorization request from alice@localhost/, 15_000, since)
     await carol.type(`/sub allow ${ALICE}`)
     const added = await adding
     expect(added.stderr).toBe('')
