@@ -261,3 +261,5 @@ export async function launchConverse(init: ConverseInit): Promise<ConverseUser> 
   }
   return user
 }
+export type { VouchUser, VouchUserInit } from './vouch.ts'
+export { befriend, eventually, startVouchUser, TEST_PASSWORD } from './vouch.ts'

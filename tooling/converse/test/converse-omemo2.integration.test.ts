@@ -21,20 +21,15 @@
  * CI when either is missing. About 20–30 s.
  */
 import { mkdir } from 'node:fs/promises'
-import { type OmemoBackend, NS_OMEMO2, omemoBackend, xeddsaCompatible } from '@vouch/backend-omemo'
-import { omemoKeyDirectory } from '@vouch/backend-omemo/pep'
+import { NS_OMEMO2, xeddsaCompatible } from '@vouch/backend-omemo'
 import {
   PROSODY_INSTALL_HINT,
   type ProsodyServer,
   prosodyInstalled,
   startProsody,
 } from '@vouch/prosody-tooling'
-import { memoryStore } from '@vouch/store-memory'
 import type { BareJid, KeyId } from '@vouch/tm-core'
 import { keyIdToBytes } from '@vouch/tm-core'
-import { createClient, type ReceivedChat, startClient, type VouchXmpp, vouchXmpp } from '@vouch/xmpp'
-import type { Client } from '@xmpp/client'
-import xml from '@xmpp/xml'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
   CHROMIUM_INSTALL_HINT,
@@ -44,6 +39,7 @@ import {
   type StaticServer,
   serveHarness,
 } from '../src/index.ts'
+import { befriend, eventually, startVouchUser, TEST_PASSWORD, type VouchUser } from '../src/vouch.ts'
 
 /**
  * The negative control only: makes the next Vouch device the way Vouch made half of them before
@@ -74,69 +70,8 @@ if (SKIP)
   )
 
 const ARTIFACTS = new URL('../artifacts/', import.meta.url)
-const PASSWORD = 'correct horse battery staple'
+const PASSWORD = TEST_PASSWORD
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
-
-interface VouchUser {
-  readonly jid: BareJid
-  readonly xmpp: Client
-  readonly omemo: OmemoBackend
-  readonly vouch: VouchXmpp
-  readonly received: ReceivedChat[]
-  readonly rejected: string[]
-  stop(): Promise<void>
-}
-
-/** A Vouch endpoint with a fresh OMEMO 2 device, online and synced (keys published). */
-async function vouchUser(server: ProsodyServer, user: string): Promise<VouchUser> {
-  const jid = `${user}@${server.domain}` as BareJid
-  await server.register(user, PASSWORD)
-  const store = memoryStore().forAccount(jid)
-  const omemo = omemoBackend()({ store })
-  await omemo.createDevice()
-  const xmpp = createClient({ service: server.service, jid, password: PASSWORD, resource: 'vouch' })
-  const vouch = vouchXmpp(xmpp, { store, backends: [omemo], keyDirectories: [omemoKeyDirectory(omemo)] })
-  const received: ReceivedChat[] = []
-  const rejected: string[] = []
-  vouch.on('message', (m) => received.push(m))
-  vouch.on('rejected', (r) => rejected.push(`${r.error.name} ${r.error.message}`))
-  const synced = vouch.synced()
-  await startClient(xmpp)
-  await synced
-  return {
-    jid,
-    xmpp,
-    omemo,
-    vouch,
-    received,
-    rejected,
-    async stop() {
-      vouch.close()
-      await xmpp.stop().catch(() => undefined)
-    },
-  }
-}
-
-/** Mutual presence subscription with plain RFC 6121 stanzas (Converse adds the contact; Vouch answers). */
-async function befriend(converse: ConverseUser, converseJid: BareJid, v: VouchUser): Promise<void> {
-  await converse.addContact(v.jid, v.jid.split('@')[0])
-  await v.xmpp.send(xml('presence', { to: converseJid, type: 'subscribed' }))
-  await v.xmpp.send(xml('presence', { to: converseJid, type: 'subscribe' }))
-}
-
-async function eventually<T>(
-  what: string,
-  f: () => T | undefined | Promise<T | undefined>,
-  ms = 20_000,
-): Promise<T> {
-  const until = Date.now() + ms
-  for (;;) {
-    const v = await f()
-    if (v !== undefined && v !== false) return v as T
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
 
 describe.skipIf(SKIP)(
   'Converse.js 14 in Chromium ↔ Vouch over OMEMO 2 (issue 17)',
@@ -168,7 +103,7 @@ describe.skipIf(SKIP)(
         console: browserLog,
       })
       converseDevice = await converse.deviceId()
-    })
+    }, 90_000)
 
     afterAll(async () => {
       await converse?.close()
@@ -181,7 +116,7 @@ describe.skipIf(SKIP)(
       `\nVouch rejected: ${JSON.stringify(v?.rejected)}\nbrowser:\n${browserLog.slice(-40).join('\n')}`
 
     it('Converse starts the session: several messages each way, devices authenticated on both sides', async () => {
-      const bob = await vouchUser(server, 'bob')
+      const bob = await startVouchUser(server, 'bob')
       vouchUsers.push(bob)
       expect(await bob.omemo.ownDeviceXeddsaCompatible()).toBe(true)
       await befriend(converse, alice, bob)
@@ -242,7 +177,7 @@ describe.skipIf(SKIP)(
     })
 
     it('Vouch starts the session: several messages each way', async () => {
-      const carol = await vouchUser(server, 'carol')
+      const carol = await startVouchUser(server, 'carol')
       vouchUsers.push(carol)
       await befriend(converse, alice, carol)
       // Vouch fetches Converse's device list and bundle, and starts the session
@@ -265,7 +200,7 @@ describe.skipIf(SKIP)(
 
     it('fresh Vouch devices (sign bit clear) are all reachable: Converse starts a session with each', async () => {
       for (const name of ['dave', 'erin', 'frank']) {
-        const v = await vouchUser(server, name)
+        const v = await startVouchUser(server, name)
         vouchUsers.push(v)
         const bundle = await v.omemo.ownBundle()
         expect(xeddsaCompatible(bundle.ik)).toBe(true)
@@ -288,7 +223,7 @@ describe.skipIf(SKIP)(
 
     it('negative control: a device with the sign bit set (as Vouch made half of them before) is unreachable from Converse until it rotates', async () => {
       signBit.forceSet = true
-      const grace = await vouchUser(server, 'grace').finally(() => {
+      const grace = await startVouchUser(server, 'grace').finally(() => {
         signBit.forceSet = false
       })
       vouchUsers.push(grace)
