@@ -147,10 +147,11 @@ export function contactsOf(
 
   const presence = (to: BareJid, type: string): Promise<void> => xmpp.send(xml('presence', { to, type }))
 
-  // RFC 6121 §2.1.6: a push from anybody but our own account is ignored (answered with an error)
+  // RFC 6121 §2.1.6: a push is taken only without `from` or from our bare JID (the server);
+  // anything else (another entity, even another resource of ours) is refused and changes nothing
   xmpp.iqCallee.set(NS_ROSTER, 'query', (ctx: { stanza: Element; element: Element }) => {
     const from = ctx.stanza.attrs.from as string | undefined
-    if (from !== undefined && from !== '' && bareOf(from) !== account)
+    if (from !== undefined && from !== '' && from !== account)
       return xml(
         'error',
         { type: 'cancel' },
