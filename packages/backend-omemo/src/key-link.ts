@@ -59,9 +59,24 @@ export function legacyToOmemo2KeyIds(id: KeyId): KeyId[] {
   return out
 }
 
+/**
+ * A pure function remembered for the last `max` arguments (point decompression costs about
+ * 0.2 ms; ATM asks for the same keys again and again, and both directions feed each other).
+ */
+function remembered<T>(fn: (id: KeyId) => T, max = 1024): (id: KeyId) => T {
+  const memo = new Map<KeyId, T>()
+  return (id) => {
+    if (memo.has(id)) return memo.get(id) as T
+    const value = fn(id)
+    if (memo.size >= max) memo.delete(memo.keys().next().value as KeyId) // oldest first
+    memo.set(id, value)
+    return value
+  }
+}
+
 /** OMEMO 2's link to OMEMO 0.3 (`EncryptionBackend.keyLinks`). */
 export const OMEMO_LEGACY_KEY_LINK: KeyLink = Object.freeze({
   namespace: NS_OMEMO_LEGACY,
-  toLinked: omemo2ToLegacyKeyId,
-  fromLinked: legacyToOmemo2KeyIds,
+  toLinked: remembered(omemo2ToLegacyKeyId),
+  fromLinked: remembered((id: KeyId) => Object.freeze(legacyToOmemo2KeyIds(id))),
 })
