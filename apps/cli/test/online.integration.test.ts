@@ -144,6 +144,28 @@ describe.skipIf(SKIP)('vouch online commands over Prosody', { timeout: 120_000 }
     expect(heard.code).toBe(0)
     expect(heard.stdout).toMatch(/alice@localhost \(device \d+, authenticated\): hello from the session/)
     expect(heard.stderr.trim(), heard.stdout).toMatch(/^received 1 message\b/)
+    // a new device of Alice nobody authenticated: one plain line in Bob's session (TOAKAFA)
+    const tablet = await vouchProcess(
+      [
+        'device',
+        'add',
+        'alice@localhost',
+        '--service',
+        server.service,
+        '--resource',
+        'tablet',
+        '--json',
+        '--data',
+        join(root, 'tablet'),
+      ],
+      { env },
+    )
+    expect(tablet.code, tablet.stderr).toBe(0)
+    const key = JSON.parse(tablet.stdout).key
+    const seen = await vouchProcess(['chat', 'alice@localhost', '--data', bob], { env, stdin: '/quit\n' })
+    expect(seen.stdout).toContain(
+      `* new device of alice@localhost: key ${key} is automatically-distrusted: not encrypted to until you authenticate it (vouch uri use)`,
+    )
   })
 
   it('trust list works offline from local state (the server is not asked)', async () => {

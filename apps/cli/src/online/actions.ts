@@ -740,6 +740,7 @@ export async function chatListen(ctx: ActionContext, opts: ListenOptions): Promi
         })
         // no silent drops: every rejected message is one line, counted in the summary
         s.vouch.on('rejected', (r) => {
+          if (isOwnSentCopy(s, r)) return
           if (r.final !== true) rejected++
           pending = pending.then(() =>
             out(
@@ -810,6 +811,9 @@ export async function chatInteractive(
       ctx.output.err(
         `chat with ${peer} on ${s.protocol.name} as ${s.jid}: type a line and Enter to send; Ctrl-D or /quit to leave`,
       )
+      // the peer's devices as published now: a new one is announced (trust-changed) before we talk
+      await s.vouch.refreshKeys(peer).catch(() => undefined)
+      await s.vouch.idle()
       const rl = createInterface({ input: ctx.stdin, terminal: false })
       for await (const text of rl) {
         if (text.trim() === '/quit') break
@@ -847,26 +851,17 @@ function watchChat(s: Session, peer: BareJid, line: (t: string) => void, seen: R
   })
   v.on('trust-changed', (e) => {
     if (e.key.owner !== peer && e.key.owner !== s.jid) return
-    line(
-      `* ${e.key.owner === s.jid ? 'your' : `${e.key.owner}'s`} key ${keyHex(e.key.keyId)} is now ${e.to} (was ${e.from})`,
-    )
-  })
-  const told = new Set<string>()
-  v.on('keys-changed', (e) => {
-    if (e.owner !== peer && e.owner !== s.jid) return
-    void Promise.all(
-      e.keys.map(async (k) => [k, await s.store.getTrustLevel(e.encryption, e.owner, k)] as const),
-    ).then((levels) => {
-      for (const [k, level] of levels)
-        if ((level === 'automatically-distrusted' || level === 'undecided') && !told.has(`${e.owner} ${k}`)) {
-          told.add(`${e.owner} ${k}`)
-          line(
-            `* new device of ${e.owner}: key ${keyHex(k)} is ${level}: not encrypted to until you authenticate it (vouch uri use)`,
-          )
-        }
-    })
+    const whose = e.key.owner === s.jid ? 'your' : `${e.key.owner}'s`
+    const key = keyHex(e.key.keyId)
+    // a key seen for the first time: a new device (distrusted ones are not encrypted to)
+    if (e.from === 'undecided')
+      line(
+        `* new device of ${e.key.owner === s.jid ? 'yours' : e.key.owner}: key ${key} is ${e.to}${e.to.endsWith('distrusted') ? ': not encrypted to until you authenticate it (vouch uri use)' : ''}`,
+      )
+    else line(`* ${whose} key ${key} is now ${e.to} (was ${e.from})`)
   })
   v.on('rejected', (e) => {
+    if (isOwnSentCopy(s, e)) return
     const reason =
       (e.rule ?? (e.error as { rule?: string }).rule) === 'OMEMO-NOT-FOR-US'
         ? 'not encrypted for this device'
@@ -879,6 +874,15 @@ function watchChat(s: Session, peer: BareJid, line: (t: string) => void, seen: R
   v.on('subscription-request', (r) =>
     line(`* ${r.from} asks to be your contact: vouch contact approve ${r.from}`),
   )
+}
+
+/**
+ * Our own sent message read back from the archive on the device that sent it: OMEMO never
+ * encrypts a message for its sending device (`encryptsToSelf: false`), so this is no rejection
+ * to report (a copy from another of our devices still is).
+ */
+function isOwnSentCopy(s: Session, e: { readonly from: string; readonly rule?: string }): boolean {
+  return e.from === `${s.jid}/${s.account.resource}` && e.rule === 'OMEMO-NOT-FOR-US'
 }
 
 function sleep(ms: number): Promise<void> {
