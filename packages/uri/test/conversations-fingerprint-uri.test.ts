@@ -69,7 +69,11 @@ describe('Conversations fingerprint URI', () => {
       expectRejected(() => parseFingerprintUri(conv(`omemo-sid-${id}=${K1}`)), 'InvalidUriError', 'CFP-2')
     // '+' is not even allowed unencoded in a key (CFP-1, strict); lenient still refuses the sign
     expectRejected(() => parseFingerprintUri(conv(`omemo-sid-+5=${K1}`)), 'InvalidUriError', 'CFP-1')
-    expectRejected(() => parseFingerprintUri(conv(`omemo-sid-+5=${K1}`), { strict: false }), 'InvalidUriError', 'CFP-2')
+    expectRejected(
+      () => parseFingerprintUri(conv(`omemo-sid-+5=${K1}`), { strict: false }),
+      'InvalidUriError',
+      'CFP-2',
+    )
   })
 
   it('CFP-4: a device id listed twice is rejected, also with the same fingerprint (strict)', () => {
