@@ -19,11 +19,16 @@ import { fileURLToPath } from 'node:url'
 import { startPostgres } from '@vouch/postgres-tooling'
 import { sqliteStore } from '@vouch/store-sqlite'
 import type { KeyId, TrustStore } from '@vouch/tm-core/contracts'
-import Database from 'better-sqlite3'
 import pg from 'pg'
 import { Bench } from 'tinybench'
 import { migratePostgres, postgresStore } from '../src/index.ts'
-import { benchAccount, fillPostgres, fillSqlite, NS } from './setup.ts'
+import { benchAccount, fillPostgres, fillSqlite, NS, type SqliteLike } from './setup.ts'
+
+// better-sqlite3 (a dev dependency, for filling the SQLite file), typed as much as used here
+const betterSqlite = 'better-sqlite3'
+const { default: Database } = (await import(betterSqlite)) as {
+  default: new (path: string) => SqliteLike & { close(): void }
+}
 
 const SECONDS = Number(process.env.VOUCH_BENCH_SECONDS ?? 4)
 const SIZES = (process.env.VOUCH_BENCH_ACCOUNTS ?? '10,10000').split(',').map(Number)
