@@ -1,8 +1,11 @@
 /**
- * The OMEMO 2 work of `bench/browser-vs-node.bench.ts`, platform-neutral: it runs in Node and, the
- * same module, in Chromium. Every figure is the median of per-operation times, each sample timing
- * a batch of operations long enough (≥ 5 ms) that the browser's coarse clock (100 µs without
- * cross-origin isolation) does not matter; Node is timed the same way.
+ * The OMEMO 2 work of `tooling/browser-tests/bench/omemo-browser-vs-node.bench.ts`,
+ * platform-neutral: it runs in Node and, the same module, in Chromium. Every figure is the median
+ * of per-operation times, each sample timing a batch of operations long enough that the clock's
+ * resolution and the cost of reading it do not matter. The clock is the caller's: wall time
+ * (`performance.now()`, 100 µs steps in a page without cross-origin isolation), or CPU time
+ * (Node's `process.cpuUsage()`, Chromium's main-thread `ThreadTime` read over CDP), which a
+ * machine loaded by other work does not inflate.
  */
 import { memoryStore } from '@vouch/store-memory'
 import type { AccountTrustStore, BareJid, FullJid } from '@vouch/tm-core'
@@ -24,20 +27,32 @@ import { standInForAtm } from '../test/helpers.ts'
 /** Median milliseconds per operation, by row name. */
 export type BenchResult = Record<string, number>
 
-const MSG = new Uint8Array(200).fill(0x61)
-const BATCH_MS = 5
+/** How a sample is timed. */
+export interface BenchClock {
+  /** milliseconds on this clock */
+  now(): number | Promise<number>
+  /** the least a sample's batch takes on this clock, ms */
+  readonly batchMs: number
+  /** what one pair of `now()` calls costs on this clock (subtracted from every sample), ms */
+  readonly overheadMs: number
+}
 
-async function medianMs(fn: () => unknown, samples: number): Promise<number> {
+/** Wall time, 5 ms batches. */
+export const WALL_CLOCK: BenchClock = { now: () => performance.now(), batchMs: 5, overheadMs: 0 }
+
+const MSG = new Uint8Array(200).fill(0x61)
+
+async function medianMs(fn: () => unknown, samples: number, clock: BenchClock): Promise<number> {
   for (let i = 0; i < 3; i++) await fn()
-  let t = performance.now()
+  let t = await clock.now()
   await fn()
-  const once = Math.max(performance.now() - t, 0.001)
-  const batch = Math.max(1, Math.ceil(BATCH_MS / once))
+  const once = Math.max((await clock.now()) - t - clock.overheadMs, 0.001)
+  const batch = Math.max(1, Math.ceil(clock.batchMs / once))
   const times: number[] = []
   for (let s = 0; s < samples; s++) {
-    t = performance.now()
+    t = await clock.now()
     for (let i = 0; i < batch; i++) await fn()
-    times.push((performance.now() - t) / batch)
+    times.push(((await clock.now()) - t - clock.overheadMs) / batch)
   }
   times.sort((a, b) => a - b)
   return times[Math.floor(times.length / 2)] as number
@@ -112,21 +127,26 @@ async function introduce(x: Account, ys: readonly Account[]): Promise<void> {
 const stanza = (from: BareJid, to: BareJid) => ({ from: `${from}/b` as FullJid, to })
 
 /** Runs every row with provider `p`; `samples` medians per row (fewer for the slow rows). */
-export async function runProviderBench(p: CryptoProvider, samples = 15): Promise<BenchResult> {
+export async function runProviderBench(
+  p: CryptoProvider,
+  samples = 15,
+  clock: BenchClock = WALL_CLOCK,
+): Promise<BenchResult> {
   const out: BenchResult = {}
+  const medianOf = (fn: () => unknown, n: number) => medianMs(fn, n, clock)
   const x = x25519KeyPair(p)
   const y = x25519KeyPair(p)
-  out['X25519 (one DH)'] = await medianMs(() => p.x25519(x.priv, y.pub), samples)
+  out['X25519 (one DH)'] = await medianOf(() => p.x25519(x.priv, y.pub), samples)
 
   // core: sessions in memory
   const c = corePair(p)
-  out['core: round trip, same direction (200 B)'] = await medianMs(() => roundTrip(p, c.sa, c.sb), samples)
+  out['core: round trip, same direction (200 B)'] = await medianOf(() => roundTrip(p, c.sa, c.sb), samples)
   let turn = 0
-  out['core: round trip, ping-pong (200 B)'] = await medianMs(() => {
+  out['core: round trip, ping-pong (200 B)'] = await medianOf(() => {
     if (turn++ % 2 === 0) roundTrip(p, c.sa, c.sb)
     else roundTrip(p, c.sb, c.sa)
   }, samples)
-  out['core: session setup (X3DH both sides + first message)'] = await medianMs(() => {
+  out['core: session setup (X3DH both sides + first message)'] = await medianOf(() => {
     const a = device(p)
     const b = device(p)
     const sa = createActiveSession(p, a.identity, b.bundle)
@@ -146,18 +166,18 @@ export async function runProviderBench(p: CryptoProvider, samples = 15): Promise
   await B.backend.decrypt(first.element, stanza(A.jid, B.jid))
   for (const e of await B.backend.takeEmptyMessages())
     await A.backend.decryptMessage(e.element, stanza(B.jid, A.jid))
-  out['backend: round trip, same direction (200 B)'] = await medianMs(async () => {
+  out['backend: round trip, same direction (200 B)'] = await medianOf(async () => {
     const m = await A.backend.encrypt(body, [B.jid])
     await B.backend.decrypt(m.element, stanza(A.jid, B.jid))
   }, samples)
   let t2 = 0
-  out['backend: round trip, ping-pong (200 B)'] = await medianMs(async () => {
+  out['backend: round trip, ping-pong (200 B)'] = await medianOf(async () => {
     const [s, r] = t2++ % 2 === 0 ? [A, B] : [B, A]
     const m = await s.backend.encrypt(body, [r.jid])
     await r.backend.decrypt(m.element, stanza(s.jid, r.jid))
   }, samples)
   let k = 0
-  out['backend: session setup (first message, enc + dec)'] = await medianMs(
+  out['backend: session setup (first message, enc + dec)'] = await medianOf(
     async () => {
       const xa = await account(p, `x${k}@bench.example` as BareJid)
       const ya = await account(p, `y${k++}@bench.example` as BareJid)
@@ -174,7 +194,7 @@ export async function runProviderBench(p: CryptoProvider, samples = 15): Promise
     const S = await account(p, `s${n}@bench.example` as BareJid)
     await introduce(S, devices)
     await S.backend.encrypt(body, [jid]) // builds the sessions
-    out[`backend: encrypt to ${n} devices`] = await medianMs(
+    out[`backend: encrypt to ${n} devices`] = await medianOf(
       () => S.backend.encrypt(body, [jid]),
       Math.min(samples, 9),
     )
@@ -187,7 +207,7 @@ export async function runProviderBench(p: CryptoProvider, samples = 15): Promise
  * `deriveBits` with imported keys, and the same with the raw key import each time (what a
  * provider keyed by raw bytes would pay per new ratchet key).
  */
-export async function webCryptoX25519(samples = 15): Promise<BenchResult> {
+export async function webCryptoX25519(samples = 15, clock: BenchClock = WALL_CLOCK): Promise<BenchResult> {
   const subtle = globalThis.crypto.subtle
   const pair = (await subtle.generateKey({ name: 'X25519' }, true, ['deriveBits'])) as CryptoKeyPair
   const other = (await subtle.generateKey({ name: 'X25519' }, true, ['deriveBits'])) as CryptoKeyPair
@@ -196,10 +216,15 @@ export async function webCryptoX25519(samples = 15): Promise<BenchResult> {
     'WebCrypto X25519 deriveBits (async)': await medianMs(
       () => subtle.deriveBits({ name: 'X25519', public: other.publicKey }, pair.privateKey, 256),
       samples,
+      clock,
     ),
-    'WebCrypto X25519 import raw public key + deriveBits (async)': await medianMs(async () => {
-      const pub = await subtle.importKey('raw', raw, { name: 'X25519' }, false, [])
-      await subtle.deriveBits({ name: 'X25519', public: pub }, pair.privateKey, 256)
-    }, samples),
+    'WebCrypto X25519 import raw public key + deriveBits (async)': await medianMs(
+      async () => {
+        const pub = await subtle.importKey('raw', raw, { name: 'X25519' }, false, [])
+        await subtle.deriveBits({ name: 'X25519', public: pub }, pair.privateKey, 256)
+      },
+      samples,
+      clock,
+    ),
   }
 }
