@@ -189,5 +189,20 @@ describe.skipIf(SKIP)(
         "A2 to authenticate Carol's OMEMO 0.3 key",
       )
     })
+
+    it('D-12, ATM-S6/R6 with OMEMO 0.3 keys: A2 distrusts Carol’s OMEMO 0.3 key; A1 follows over OMEMO 2, and no longer encrypts chats to it', async () => {
+      const carolKey = await ownKey(c1.legacy)
+      const r = await a2.vouch.distrust(NS_AXOLOTL, c1.jid, [carolKey])
+      expect(r.outgoing.map((m) => [m.to, m.carrier])).toEqual([[a1.jid, NS_OMEMO_2]])
+      await eventually(
+        async () => (await a1.store.getTrustLevel(NS_AXOLOTL, c1.jid, carolKey)) === 'manually-distrusted',
+        "A1 to distrust Carol's OMEMO 0.3 key",
+      )
+      // Carol's only key is distrusted now: nothing is encrypted to it (the backend refuses, typed)
+      await expect(a1.vouch.sendChat(c1.jid, 'not for a distrusted key')).rejects.toMatchObject({
+        name: 'UntrustedKeyError',
+        keyId: carolKey,
+      })
+    })
   },
 )
