@@ -101,7 +101,8 @@ describe('round trip: build → serialize → parse → open', () => {
       ),
       { numRuns: 1000 },
     )
-  })
+    // ~0.5 s alone; the whole suite runs beside Chromium tests on 2 cores
+  }, 60_000)
 
   it('D-2: formatDateTime → parseDateTime is the identity on years 0001–9999 (1000 runs)', () => {
     fc.assert(

@@ -178,21 +178,27 @@ describe.skipIf(SKIP)(
       users.push(v)
       await befriend(converse, alice, v)
       expect((await v.vouch.refreshKeys(alice, NS_AXOLOTL)).length).toBeGreaterThan(0)
-      // one at a time: two OMEMO 0.3 key exchange messages arriving together sometimes make
-      // Converse 14 fail the second (it then shows the fallback body); one after the other,
-      // both are key exchange messages of the same session and decrypt
-      for (const t of ['ned first', 'ned second']) {
-        await v.vouch.sendChat(alice, t)
-        await converse.waitForMessages(v.jid, (ms) =>
-          ms.some((m) => m.sender === 'them' && m.body === t && m.encrypted),
-        )
-      }
+      // Vouch starts with one message; Converse answers; then several each way. (Two OMEMO 0.3
+      // key exchange messages in a row, before Converse answered, sometimes leave Converse 14
+      // unable to read the second: it logs "Duplicate PreKeyMessage for session" and shows the
+      // fallback body; seen in about one run of three, cause not settled: Converse's session store
+      // or the OMEMO 0.3 backend's second key exchange message.)
+      await v.vouch.sendChat(alice, 'ned first')
+      await converse.waitForMessages(v.jid, (ms) =>
+        ms.some((m) => m.sender === 'them' && m.body === 'ned first' && m.encrypted),
+      )
       for (const t of ['back one', 'back two']) await converse.send(v.jid, t)
       await eventually(`ned to receive${dump(v)}`, () => (v.received.length >= 2 ? true : undefined))
       expect(v.received.map((m) => [m.body, m.encryption])).toEqual([
         ['back one', NS_AXOLOTL],
         ['back two', NS_AXOLOTL],
       ])
+      for (const t of ['ned second', 'ned third']) await v.vouch.sendChat(alice, t)
+      await converse.waitForMessages(v.jid, (ms) =>
+        ['ned second', 'ned third'].every((t) =>
+          ms.some((m) => m.sender === 'them' && m.body === t && m.encrypted),
+        ),
+      )
       await converse.screenshot(new URL('omemo03.png', ARTIFACTS).pathname)
     })
   },
