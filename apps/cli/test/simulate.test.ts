@@ -100,7 +100,8 @@ describe('vouch simulate', () => {
     const out = json(await simulateCli(['--accounts', 'alice:25,bob:25', '--json']))
     expect(out.manualAuthentications).toBe(49)
     expect(out.converged).toBe(true)
-  })
+    // 50 endpoints: ≈ 0.3 s alone, several seconds on a loaded 2-core CI machine
+  }, 30_000)
 
   it('text: steps, messages with their readers, an aligned matrix and the summary', async () => {
     const r = await simulateCli(['--accounts', 'alice:3,bob:1'])
