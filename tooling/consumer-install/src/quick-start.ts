@@ -50,10 +50,7 @@ export const PLANS: Readonly<Record<string, QuickStartPlan>> = {
     node: 'IndexedDB is a browser API: the quick start runs in Chromium',
     browser: 'run',
   },
-  '@vouch/store-postgres': {
-    node: 'needs a PostgreSQL server (tooling/postgres starts one for the package tests): typechecked here',
-    browser: 'pg is a Node driver: Node only by design',
-  },
+  '@vouch/store-postgres': { node: true, browser: 'pg is a Node driver: Node only by design' },
   '@vouch/store-sqlite': { node: true, browser: 'better-sqlite3 is a Node addon: Node only by design' },
   '@vouch/compliance': {
     node: true,
