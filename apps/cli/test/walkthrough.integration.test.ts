@@ -99,7 +99,7 @@ describe.skipIf(SKIP)(
       }
     }
 
-    it('OMEMO 2: scan once, the phone and Bob trust each other by ATM, a revoked phone cannot read Bob’s next message (ATM-S3, ATM-S4, ATM-S5)', async () => {
+    it.concurrent('OMEMO 2: scan once, the phone and Bob trust each other by ATM, a revoked phone cannot read Bob’s next message (ATM-S3, ATM-S4, ATM-S5)', async () => {
       const svc = ['--service', server.service]
       const alice = 'alice@localhost'
       const bob = 'bob@localhost'
@@ -188,7 +188,7 @@ describe.skipIf(SKIP)(
       expect((await listen('o-laptop', 10, 2)).messages.map((m) => m.body)).toContain('after the revoke')
     })
 
-    it('OX: the phone copies the account key with the backup code; revoke = a new key, Bob scans again, the old key cannot read his next message (ATM-4)', async () => {
+    it.concurrent('OX: the phone copies the account key with the backup code; revoke = a new key, Bob scans again, the old key cannot read his next message (ATM-4)', async () => {
       const svc = ['--service', server.service, '--encryption', 'ox']
       const alice = 'carol@localhost'
       const bob = 'dave@localhost'
