@@ -625,8 +625,18 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     return true
   }
 
-  /** Receives again the held messages of `sender` a new key may now open (bounded: `held.ts`). */
-  async function retryHeld(sender: BareJid): Promise<void> {
+  /**
+   * Receives again the held messages of `sender` a new key may now open (bounded: `held.ts`).
+   * One retry at a time (a key refresh by the app and a PEP notification may both ask), so a held
+   * message is never received twice.
+   */
+  let heldChain: Promise<void> = Promise.resolve()
+  function retryHeld(sender: BareJid): Promise<void> {
+    const run = heldChain.then(() => retryHeldNow(sender))
+    heldChain = run.catch(() => undefined)
+    return run
+  }
+  async function retryHeldNow(sender: BareJid): Promise<void> {
     const floor = now().getTime() - maxStampAgeSeconds * 1000
     for (const h of await readHeld(init.store, sender)) {
       const backend = backends.get(h.encryption)
