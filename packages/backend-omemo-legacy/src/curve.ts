@@ -32,7 +32,7 @@ export interface LegacyCurve {
 
 /**
  * The part of Web Crypto libsignal-protocol-typescript uses (HMAC-SHA-256, AES-CBC, SHA-512,
- * `getRandomValues`); default `globalThis.crypto`.
+ * `getRandomValues`) and our payload (AES-GCM); default `globalThis.crypto`.
  */
 export interface LibsignalWebCrypto {
   getRandomValues<T extends ArrayBufferView | null>(array: T): T
@@ -52,6 +52,11 @@ export interface LibsignalWebCrypto {
 }
 
 let installedWebCrypto: LibsignalWebCrypto | undefined
+
+/** The Web Crypto in use: the installed one, else `globalThis.crypto` (our payload's AES-GCM runs on it too). */
+export function webCryptoInUse(): LibsignalWebCrypto {
+  return installedWebCrypto ?? (globalThis.crypto as unknown as LibsignalWebCrypto)
+}
 
 /** Makes `wc` the Web Crypto libsignal-protocol-typescript uses in this process (its `setWebCrypto`). */
 export function installWebCrypto(wc: LibsignalWebCrypto): void {

@@ -10,6 +10,7 @@
  * pass its own {@link LegacyCurve} (or none: the library default).
  */
 import {
+  type CipherGCMTypes,
   createCipheriv,
   createDecipheriv,
   createHash,
@@ -102,7 +103,7 @@ function algorithmName(a: unknown): string {
 
 /**
  * The part of Web Crypto libsignal-protocol-typescript calls (its `setWebCrypto`): HMAC-SHA-256,
- * AES-CBC with PKCS#7 padding, SHA-512 and `getRandomValues`, on `node:crypto`'s synchronous
+ * AES-CBC with PKCS#7 padding, SHA-512 and `getRandomValues` — and AES-GCM, which our payload uses — on `node:crypto`'s synchronous
  * OpenSSL calls. Node's `crypto.subtle` runs each operation as a job on the libuv thread pool;
  * a message takes about thirty of them (HKDF, chain keys, MAC, AES), and the thread hops, not the
  * arithmetic, were most of its cost here. Same algorithms, same bytes (the tests run the
@@ -135,8 +136,14 @@ export function nodeWebCrypto(): LibsignalWebCrypto {
         data: ArrayBuffer | ArrayBufferView,
       ): Promise<ArrayBuffer> {
         const k = key as RawKey
-        if (algorithmName(algorithm) !== 'AES-CBC') throw new Error('only AES-CBC encrypts')
         const iv = buf((algorithm as { iv: ArrayBufferView }).iv)
+        if (algorithmName(algorithm) === 'AES-GCM') {
+          // Web Crypto's AES-GCM: ciphertext ‖ 16-byte tag
+          const c = createCipheriv(`aes-${k.bytes.length * 8}-gcm` as CipherGCMTypes, k.bytes, iv)
+          const out = Buffer.concat([c.update(buf(data)), c.final(), c.getAuthTag()])
+          return toArrayBuffer(out)
+        }
+        if (algorithmName(algorithm) !== 'AES-CBC') throw new Error('only AES-CBC and AES-GCM encrypt')
         const c = createCipheriv(`aes-${k.bytes.length * 8}-cbc`, k.bytes, iv)
         return toArrayBuffer(Buffer.concat([c.update(buf(data)), c.final()]))
       },
@@ -146,8 +153,15 @@ export function nodeWebCrypto(): LibsignalWebCrypto {
         data: ArrayBuffer | ArrayBufferView,
       ): Promise<ArrayBuffer> {
         const k = key as RawKey
-        if (algorithmName(algorithm) !== 'AES-CBC') throw new Error('only AES-CBC decrypts')
         const iv = buf((algorithm as { iv: ArrayBufferView }).iv)
+        if (algorithmName(algorithm) === 'AES-GCM') {
+          const sealed = buf(data)
+          if (sealed.length < 16) throw new Error('AES-GCM input shorter than its tag')
+          const d = createDecipheriv(`aes-${k.bytes.length * 8}-gcm` as CipherGCMTypes, k.bytes, iv)
+          d.setAuthTag(sealed.subarray(sealed.length - 16))
+          return toArrayBuffer(Buffer.concat([d.update(sealed.subarray(0, sealed.length - 16)), d.final()]))
+        }
+        if (algorithmName(algorithm) !== 'AES-CBC') throw new Error('only AES-CBC and AES-GCM decrypt')
         const d = createDecipheriv(`aes-${k.bytes.length * 8}-cbc`, k.bytes, iv)
         return toArrayBuffer(Buffer.concat([d.update(buf(data)), d.final()]))
       },

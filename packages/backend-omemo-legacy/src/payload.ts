@@ -6,9 +6,12 @@
  * `<payload/>`. Old Conversations versions put the tag at the end of the payload and only the
  * 16-byte key in the session: read, never written.
  *
- * Web Crypto only (`globalThis.crypto.subtle`), so the module runs in browsers unchanged.
+ * Web Crypto only: the one libsignal uses (`installWebCrypto`, e.g. the node:crypto subset of
+ * `@vouch/backend-omemo-legacy/node`), else `globalThis.crypto.subtle`, so the module runs in
+ * browsers unchanged.
  */
 import { DecryptionError } from '@vouch/tm-core'
+import { webCryptoInUse } from './curve.ts'
 
 export const KEY_BYTES = 16
 export const TAG_BYTES = 16
@@ -21,7 +24,7 @@ export interface SealedPayload {
   readonly keyMaterial: Uint8Array
 }
 
-const subtle = () => globalThis.crypto.subtle
+const subtle = () => webCryptoInUse().subtle
 
 function ab(u: Uint8Array): ArrayBuffer {
   return u.buffer.slice(u.byteOffset, u.byteOffset + u.byteLength) as ArrayBuffer

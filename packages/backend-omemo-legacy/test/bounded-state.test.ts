@@ -6,13 +6,16 @@
  * the last ten remote ratchet keys. The first test shows the growth in the raw library (what
  * fails without the pruning); the others show ours stays flat and loses nothing it needs.
  */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { rawParty, rawSend, rawSession } from '../bench/raw.ts'
 import { countChains, pruneSessionRecord } from '../src/prune.ts'
 import { addressing, body, bodyText, curve, expectError, pair } from './helpers.ts'
 import { installCurve } from '../src/curve.ts'
 
 const KM = new Uint8Array(32).buffer
+
+// hundreds of ratchet steps: seconds on a loaded 2-core machine
+vi.setConfig({ testTimeout: 60_000 })
 
 describe('bounded session records', () => {
   it('the raw library keeps one chain per ratchet step (the growth the pruning removes)', async () => {

@@ -74,6 +74,22 @@ describe('node Web Crypto subset', () => {
     expect(toHex(await node.subtle.decrypt({ name: 'AES-CBC', iv }, nk, ct))).toBe(toHex(data))
   })
 
+  it('AES-128-GCM equals Web Crypto’s both ways, and a changed tag is refused', async () => {
+    const key = rnd(16)
+    const iv = new Uint8Array(rnd(12))
+    const data = rnd(45)
+    const wk = await web.importKey('raw', key, 'AES-GCM', false, ['encrypt', 'decrypt'])
+    const nk = await node.subtle.importKey('raw', key, 'AES-GCM', false, ['encrypt'])
+    const ct = await node.subtle.encrypt({ name: 'AES-GCM', iv, tagLength: 128 }, nk, data)
+    expect(toHex(ct)).toBe(toHex(await web.encrypt({ name: 'AES-GCM', iv, tagLength: 128 }, wk, data)))
+    expect(toHex(await node.subtle.decrypt({ name: 'AES-GCM', iv, tagLength: 128 }, nk, ct))).toBe(
+      toHex(data),
+    )
+    const bad = new Uint8Array(ct.slice(0))
+    bad[bad.length - 1] = (bad[bad.length - 1] as number) ^ 1
+    await expect(node.subtle.decrypt({ name: 'AES-GCM', iv, tagLength: 128 }, nk, bad)).rejects.toThrow()
+  })
+
   it('SHA-512 equals Web Crypto’s', async () => {
     const data = rnd(100)
     expect(toHex(await node.subtle.digest({ name: 'SHA-512' }, data))).toBe(

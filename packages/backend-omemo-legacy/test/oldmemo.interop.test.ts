@@ -8,7 +8,7 @@
 import { memoryStore } from '@vouch/store-memory'
 import type { AccountTrustStore, BareJid, Element, FullJid } from '@vouch/tm-core'
 import { Element as XmlElement, parseXml } from '@vouch/tm-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { type LegacyOmemoBackend, legacyOmemoBackend } from '../src/backend.ts'
 import { buildBundle, buildDeviceList, NS_AXOLOTL, parseEncrypted } from '../src/wire.ts'
 import { body, bodyText, curve, expectError, webCrypto } from './helpers.ts'
@@ -60,6 +60,8 @@ describe.skipIf(unavailable !== undefined)(
     beforeAll(() => {
       h = new OldmemoHarness()
     })
+    // a second process and hundreds of ratchet steps: seconds on a loaded 2-core machine
+    vi.setConfig({ testTimeout: 60_000 })
     afterAll(async () => {
       await h.close()
     })

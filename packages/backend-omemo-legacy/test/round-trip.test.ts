@@ -3,8 +3,11 @@
  * in both directions, out-of-order delivery, empty messages (XEP-0384 v0.3 §4.5–4.6).
  */
 import type { EncryptResult } from '@vouch/tm-core'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { addressing, body, bodyText, flushEmpty, pair } from './helpers.ts'
+
+// hundreds of ratchet steps: seconds on a loaded 2-core machine
+vi.setConfig({ testTimeout: 60_000 })
 
 describe('OMEMO 0.3 round trip', () => {
   it('a first message is a key exchange (prekey=true), answered by an empty message, then plain messages', async () => {

@@ -1,0 +1,295 @@
+/**
+ * OMEMO 0.3 benchmark, one run, medians in milliseconds, side by side:
+ *   - ours (`@vouch/backend-omemo-legacy`: XML, AES-128-GCM payload, store transaction, pruned
+ *     records) with the Node providers (node:crypto X25519 and Web Crypto subset);
+ *   - raw libsignal-protocol-typescript 0.0.16 (`bench/raw.ts`: 32 bytes of key material through
+ *     SessionCipher, records in a Map, nothing else) with its defaults (asm.js curve, Web Crypto)
+ *     and with the same Node providers;
+ *   - python-oldmemo 1.0.3 through python-omemo (timed inside Python by the harness).
+ * Then the flatness run: 5,000 ping-pong messages, median of the first and the last 500, and the
+ * session record size at the end (ours; raw with the Node providers for comparison).
+ *
+ *   pnpm --filter @vouch/backend-omemo-legacy bench     (BENCH_N=… iterations, BENCH_PINGPONG=…)
+ */
+import { SessionCipher, SignalProtocolAddress } from '@privacyresearch/libsignal-protocol-typescript'
+import { memoryStore } from '@vouch/store-memory'
+import type { BareJid, FullJid } from '@vouch/tm-core'
+import { Element } from '@vouch/tm-core'
+import { type LegacyOmemoBackend, legacyOmemoBackend } from '../src/backend.ts'
+import { installCurve, installWebCrypto, type LegacyCurve, type LibsignalWebCrypto } from '../src/curve.ts'
+import { libsignalCurve, nodeCurve, nodeWebCrypto } from '../src/node-curve.ts'
+import { countChains } from '../src/prune.ts'
+import { NS_AXOLOTL } from '../src/wire.ts'
+import { OldmemoHarness, oldmemoUnavailable } from '../test/interop/harness.ts'
+import { type RawParty, rawParty, rawSend, rawSession } from './raw.ts'
+
+const N = Number(process.env.BENCH_N ?? 200)
+const PINGPONG = Number(process.env.BENCH_PINGPONG ?? 5000)
+const FANOUT = [1, 10, 100]
+const KM = new Uint8Array(32).fill(7).buffer
+const TEXT = 'x'.repeat(200)
+
+interface Providers {
+  readonly name: string
+  readonly curve: LegacyCurve
+  readonly webCrypto: LibsignalWebCrypto
+}
+const NODE: Providers = { name: 'node', curve: nodeCurve(), webCrypto: nodeWebCrypto() }
+const DEFAULT: Providers = {
+  name: 'default',
+  curve: libsignalCurve(),
+  webCrypto: globalThis.crypto as unknown as LibsignalWebCrypto,
+}
+function use(p: Providers): void {
+  installCurve(p.curve)
+  installWebCrypto(p.webCrypto)
+}
+
+async function medianAsync(f: () => Promise<void>, n = N, warm = Math.min(20, n)): Promise<number> {
+  for (let i = 0; i < warm; i++) await f()
+  const t: number[] = []
+  for (let i = 0; i < n; i++) {
+    const s = process.hrtime.bigint()
+    await f()
+    t.push(Number(process.hrtime.bigint() - s) / 1e6)
+  }
+  return med(t)
+}
+function med(t: number[]): number {
+  const s = [...t].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)] as number
+}
+
+// ——— ours ———
+
+let seq = 0
+interface Ours {
+  readonly jid: BareJid
+  readonly backend: LegacyOmemoBackend
+  readonly deviceId: number
+}
+/** `a` learns every device of `owners` (device list and bundles) and records their keys. */
+async function learn(a: Ours, owner: BareJid, devices: readonly Ours[]): Promise<void> {
+  await a.backend.importDeviceList(
+    owner,
+    devices.map((d) => d.deviceId),
+  )
+  const keys = []
+  for (const d of devices)
+    keys.push(await a.backend.importBundle(owner, d.deviceId, await d.backend.ownBundle()))
+  await storeOf(a).addKeys(
+    NS_AXOLOTL,
+    owner,
+    keys,
+    { provenance: { kind: 'policy', policy: 'toakafa' }, at: 0 },
+    'automatically-trusted',
+  )
+}
+const stores = new WeakMap<LegacyOmemoBackend, ReturnType<ReturnType<typeof memoryStore>['forAccount']>>()
+function storeOf(o: Ours) {
+  return stores.get(o.backend) as NonNullable<ReturnType<typeof stores.get>>
+}
+async function oursWithStore(jid?: string): Promise<Ours> {
+  const j = (jid ?? `o${++seq}@bench.example`) as BareJid
+  const store = memoryStore().forAccount(j)
+  const backend = legacyOmemoBackend({ preKeyCount: 20 })({ store })
+  stores.set(backend, store)
+  const { deviceId } = await backend.createDevice()
+  await backend.importDeviceList(j, [deviceId])
+  return { jid: j, backend, deviceId }
+}
+const body = (t: string): Element => new Element('body', { xmlns: 'jabber:client' }).t(t)
+const addr = (from: Ours, to: Ours) => ({ from: `${from.jid}/b` as FullJid, to: to.jid })
+async function oursSend(s: Ours, r: Ours): Promise<void> {
+  const m = await s.backend.encrypt(body(TEXT), [r.jid])
+  await r.backend.decrypt(m.element, addr(s, r))
+}
+async function oursPair(): Promise<[Ours, Ours]> {
+  const a = await oursWithStore()
+  const b = await oursWithStore()
+  await learn(a, b.jid, [b])
+  await learn(b, a.jid, [a])
+  return [a, b]
+}
+async function oursEstablished(): Promise<[Ours, Ours]> {
+  const [a, b] = await oursPair()
+  await oursSend(a, b)
+  for (const m of await b.backend.takeEmptyMessages()) await a.backend.decrypt(m.element, addr(b, a))
+  return [a, b]
+}
+
+async function oursFigures(): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {}
+  // session setup: a fresh pair (made untimed), the first message encrypted (X3DH, key exchange) and decrypted
+  const setup: number[] = []
+  for (let i = 0; i < Math.max(10, N / 10); i++) {
+    const [a, b] = await oursPair()
+    const t0 = process.hrtime.bigint()
+    await oursSend(a, b)
+    setup.push(Number(process.hrtime.bigint() - t0) / 1e6)
+  }
+  out.sessionSetupMs = med(setup)
+  const [a, b] = await oursEstablished()
+  out.sameDirectionMs = await medianAsync(() => oursSend(a, b))
+  let i = 0
+  out.pingPongMs = await medianAsync(() => (i++ % 2 === 0 ? oursSend(a, b) : oursSend(b, a)))
+  const fan: Record<string, number> = {}
+  for (const n of FANOUT) {
+    const sender = await oursWithStore()
+    const jid = `fan${n}-${++seq}@bench.example`
+    const devices: Ours[] = []
+    for (let d = 0; d < n; d++) devices.push(await oursWithStore(jid))
+    await learn(sender, jid as BareJid, devices)
+    await sender.backend.encrypt(body(TEXT), [jid as BareJid]) // builds the sessions
+    fan[String(n)] = await medianAsync(
+      async () => void (await sender.backend.encrypt(body(TEXT), [jid as BareJid])),
+      Math.max(5, Math.floor(N / n)),
+      2,
+    )
+  }
+  out.encryptToDevicesMs = fan
+  return out
+}
+
+// ——— raw libsignal ———
+
+async function rawFigures(): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {}
+  const setup: number[] = []
+  for (let i = 0; i < Math.max(10, N / 10); i++) {
+    const a = await rawParty(`ra${i}@x`, 1)
+    const b = await rawParty(`rb${i}@x`, 2)
+    const s = process.hrtime.bigint()
+    await rawSession(a, b)
+    await rawSend(a, b, KM)
+    setup.push(Number(process.hrtime.bigint() - s) / 1e6)
+  }
+  out.sessionSetupMs = med(setup)
+  const a = await rawParty('a@x', 1)
+  const b = await rawParty('b@x', 2)
+  await rawSession(a, b)
+  await rawSend(a, b, KM)
+  await rawSend(b, a, KM)
+  out.sameDirectionMs = await medianAsync(async () => void (await rawSend(a, b, KM)))
+  let i = 0
+  out.pingPongMs = await medianAsync(
+    async () => void (await (i++ % 2 === 0 ? rawSend(a, b, KM) : rawSend(b, a, KM))),
+  )
+  const fan: Record<string, number> = {}
+  for (const n of FANOUT) {
+    const sender = await rawParty(`fs${n}@x`, 1)
+    const rs: RawParty[] = []
+    for (let d = 0; d < n; d++) {
+      const r = await rawParty(`fr${n}@x`, d + 2)
+      await rawSession(sender, r)
+      rs.push(r)
+    }
+    fan[String(n)] = await medianAsync(
+      async () => {
+        for (const r of rs)
+          await new SessionCipher(sender.store, new SignalProtocolAddress(r.name, r.id)).encrypt(KM)
+      },
+      Math.max(5, Math.floor(N / n)),
+      2,
+    )
+  }
+  out.encryptToDevicesMs = fan
+  return out
+}
+
+// ——— flatness ———
+
+async function flatness(): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {}
+  const [a, b] = await oursEstablished()
+  const t: number[] = []
+  for (let i = 0; i < PINGPONG; i++) {
+    const s = process.hrtime.bigint()
+    await (i % 2 === 0 ? oursSend(a, b) : oursSend(b, a))
+    t.push(Number(process.hrtime.bigint() - s) / 1e6)
+  }
+  const first = med(t.slice(0, 500))
+  const last = med(t.slice(-500))
+  const record = (await a.backend.sessionRecord(b.jid, b.deviceId)) as string
+  out.ours = {
+    messages: PINGPONG,
+    first500Ms: first,
+    last500Ms: last,
+    lastOverFirst: last / first,
+    recordBytes: new TextEncoder().encode(record).length,
+    chains: countChains(record),
+  }
+  const ra = await rawParty('fa@x', 1)
+  const rb = await rawParty('fb@x', 2)
+  await rawSession(ra, rb)
+  await rawSend(ra, rb, KM)
+  const r: number[] = []
+  for (let i = 0; i < PINGPONG; i++) {
+    const s = process.hrtime.bigint()
+    await (i % 2 === 0 ? rawSend(ra, rb, KM) : rawSend(rb, ra, KM))
+    r.push(Number(process.hrtime.bigint() - s) / 1e6)
+  }
+  const rawRecord = ra.store.sessions.get('fb@x.2') as string
+  out.rawNodeProviders = {
+    messages: PINGPONG,
+    first500Ms: med(r.slice(0, 500)),
+    last500Ms: med(r.slice(-500)),
+    lastOverFirst: med(r.slice(-500)) / med(r.slice(0, 500)),
+    recordBytes: new TextEncoder().encode(rawRecord).length,
+    chains: countChains(rawRecord),
+  }
+  return out
+}
+
+async function python(): Promise<Record<string, unknown> | string> {
+  const why = oldmemoUnavailable()
+  if (why !== undefined) return `skipped: ${why}`
+  const h = new OldmemoHarness()
+  try {
+    const version = await h.request('version')
+    const figures = await h.request<Record<string, unknown>>('bench', { iterations: N, recipients: FANOUT })
+    return { version, ...figures }
+  } finally {
+    await h.close()
+  }
+}
+
+const ratio = (x: unknown, y: unknown): string => ((x as number) / (y as number)).toFixed(2)
+
+async function main(): Promise<void> {
+  console.log(
+    `OMEMO 0.3 benchmark, medians in ms (N=${N}, Node ${process.version}), ${new Date().toISOString()}`,
+  )
+  use(DEFAULT)
+  const rawDefault = await rawFigures()
+  use(NODE)
+  const rawNode = await rawFigures()
+  const oursNode = await oursFigures()
+  use(DEFAULT)
+  const oursDefault = await oursFigures()
+  use(NODE)
+  const py = await python()
+  const flat = await flatness()
+  const rows = ['sessionSetupMs', 'sameDirectionMs', 'pingPongMs']
+  console.log(
+    '| figure | ours (node providers) | raw libsignal-ts (node providers) | ours (library defaults) | raw libsignal-ts (library defaults) | python-oldmemo | ours / raw, node | ours / raw, defaults |',
+  )
+  console.log('|---|---|---|---|---|---|---|---|')
+  const f = (v: unknown): string => (typeof v === 'number' ? v.toFixed(3) : '–')
+  for (const k of rows)
+    console.log(
+      `| ${k} | ${f(oursNode[k])} | ${f(rawNode[k])} | ${f(oursDefault[k])} | ${f(rawDefault[k])} | ${f(typeof py === 'string' ? undefined : py[k])} | ${ratio(oursNode[k], rawNode[k])} | ${ratio(oursDefault[k], rawDefault[k])} |`,
+    )
+  for (const n of FANOUT) {
+    const g = (o: unknown): unknown =>
+      (o as { encryptToDevicesMs?: Record<string, number> }).encryptToDevicesMs?.[String(n)]
+    const pyv =
+      typeof py === 'string' ? undefined : (py.encryptToDevicesMs as Record<string, number>)[String(n)]
+    console.log(
+      `| encrypt to ${n} device(s) | ${f(g(oursNode))} | ${f(g(rawNode))} | ${f(g(oursDefault))} | ${f(g(rawDefault))} | ${f(pyv)} | ${ratio(g(oursNode), g(rawNode))} | ${ratio(g(oursDefault), g(rawDefault))} |`,
+    )
+  }
+  console.log(JSON.stringify({ flatness: flat, python: typeof py === 'string' ? py : py.version }, null, 2))
+}
+
+await main()
