@@ -51,11 +51,22 @@ export function manifestProblems({ dir, manifest }: PublishedPackage): string[] 
   if (engines?.node !== rootEngines()) problems.push(`engines.node must be "${rootEngines()}" (the root's)`)
   if (typeof manifest.sideEffects !== 'boolean' && !Array.isArray(manifest.sideEffects))
     problems.push('sideEffects must be set (false, or the files with side effects)')
-  if (typeof manifest.license !== 'string') problems.push('license must be set')
-  if (!existsSync(join(ROOT, dir, 'LICENSE'))) problems.push('LICENSE file missing')
+  if (typeof manifest.license !== 'string') problems.push('license must be set (MIT, or GPL-3.0-only)')
+  const license = join(ROOT, dir, 'LICENSE')
+  if (!existsSync(license)) problems.push('LICENSE file missing')
+  else if (!licenseMatches(String(manifest.license), readFileSync(license, 'utf8')))
+    problems.push(`LICENSE file is not the text of "${String(manifest.license)}"`)
   if (!Array.isArray(manifest.files) || !manifest.files.includes(NO_BUILD_INFO))
     problems.push(`files must list "${NO_BUILD_INFO}" (no .tsbuildinfo in the tarball)`)
   return problems
+}
+
+/** The licenses of the suite: MIT, and GPL-3.0-only for a package that needs a GPL dependency. */
+function licenseMatches(spdx: string, text: string): boolean {
+  if (spdx === 'MIT') return text.startsWith('MIT License') && text.includes('Permission is hereby granted')
+  if (spdx === 'GPL-3.0-only')
+    return text.includes('GNU GENERAL PUBLIC LICENSE') && text.includes('Version 3, 29 June 2007')
+  return false
 }
 
 /** Adds what {@link manifestProblems} asks for; other keys keep their order and values. */
