@@ -109,6 +109,10 @@ interface Done {
   readonly done: number
   readonly applied: number
   readonly ms: number
+  /** CPU time of the worker process, µs */
+  readonly clientCpuUs: number
+  /** CPU time of its PostgreSQL server process (0 for SQLite), µs */
+  readonly serverCpuUs: number
 }
 
 function worker(
@@ -157,7 +161,14 @@ async function throughput(
   const total = results.reduce((s, r) => s + r.done, 0)
   const applied = results.reduce((s, r) => s + r.applied, 0)
   const seconds = Math.max(...results.map((r) => r.ms)) / 1000
-  return { perSecond: total / seconds, applied: applied / total }
+  const client = results.reduce((s, r) => s + r.clientCpuUs, 0)
+  const server = results.reduce((s, r) => s + r.serverCpuUs, 0)
+  return {
+    perSecond: total / seconds,
+    applied: applied / total,
+    cpuUsPerItem: (client + server) / total,
+    serverShare: server / (client + server),
+  }
 }
 
 const rows: Record<string, string>[] = []
@@ -171,7 +182,13 @@ for (const task of ['decisions', 'atm'] as const) {
     let one = 0
     for (const n of WORKERS) {
       const r = await throughput(t, task, n)
-      if (n === 1) one = r.perSecond
+      if (n === 1) {
+        one = r.perSecond
+        // CPU time per item (worker + its PostgreSQL process): what the run cost, whatever the
+        // waits for a CPU on a busy machine; one core's worth of it is 1e6 / that
+        row['CPU µs per item (1 worker)'] =
+          `${fmt(r.cpuUsPerItem, 1)}${t.kind === 'postgres' ? ` (server ${Math.round(r.serverShare * 100)} %)` : ''}`
+      }
       row[`${n} worker${n === 1 ? '' : 's'}`] =
         n === 1 || one === 0 ? fmt(r.perSecond) : `${fmt(r.perSecond)} (×${(r.perSecond / one).toFixed(2)})`
       if (task === 'atm' && r.applied < 0.5) row.note = `only ${Math.round(r.applied * 100)} % applied`

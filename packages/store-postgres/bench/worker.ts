@@ -6,9 +6,11 @@
  * - `atm`: ATM trust messages through `handleTrustMessages` (one decision each, flipping one of
  *   bob's keys, from this worker's own authenticated endpoint: applied).
  */
+import { readFileSync } from 'node:fs'
 import { type Atm, createAtm, NS_ATM, type ReceivedTrustMessage } from '@vouch/atm'
 import { sqliteStore } from '@vouch/store-sqlite'
 import type { BareJid, KeyId, TrustStore } from '@vouch/tm-core/contracts'
+import pg from 'pg'
 import { postgresStore } from '../src/index.ts'
 import { benchAccount, NS } from './setup.ts'
 
@@ -26,10 +28,27 @@ interface Args {
 const args = JSON.parse(process.argv[2] as string) as Args
 const OMEMO = { namespace: NS, capabilities: { oneKeyPerIdentity: false, keyIdLength: 32 } }
 
+// PostgreSQL: one connection (a batch is one transaction on one connection anyway), so that the
+// CPU time of its server process can be read from /proc and reported next to ours.
+const pool = args.kind === 'postgres' ? new pg.Pool({ connectionString: args.target, max: 1 }) : undefined
+pool?.on('error', () => {})
+const backendPid: number | undefined =
+  pool === undefined ? undefined : (await pool.query('select pg_backend_pid() as pid')).rows[0].pid
 const store: TrustStore =
-  args.kind === 'postgres'
-    ? await postgresStore({ database: args.target, tablePrefix: args.prefix, migrate: false, poolSize: 2 })
+  pool !== undefined
+    ? await postgresStore({ database: pool, tablePrefix: args.prefix, migrate: false })
     : await sqliteStore({ database: args.target, tablePrefix: args.prefix, busyTimeoutMs: 30_000 })
+
+/** CPU time (µs) of the PostgreSQL server process serving us, from /proc (utime + stime). */
+function serverCpuUs(): number {
+  if (backendPid === undefined) return 0
+  try {
+    const fields = readFileSync(`/proc/${backendPid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    return ((Number(fields[11]) + Number(fields[12])) / 100) * 1e6 // clock ticks of 10 ms
+  } catch {
+    return Number.NaN
+  }
+}
 
 let counter = 0
 const engines = new Map<number, Atm>()
@@ -98,13 +117,16 @@ async function atmBatch(i: number): Promise<number> {
 }
 
 const run = args.task === 'atm' ? atmBatch : decisions
-// warm-up: compile statements, fill caches
-for (let w = 0; w < 3; w++) await run(Math.floor(Math.random() * args.accounts))
+// warm-up (1.5 s): compile statements, fill caches, let the JIT settle
+const warm = performance.now() + 1500
+while (performance.now() < warm) await run(Math.floor(Math.random() * args.accounts))
 await new Promise<void>((resolve) => {
   process.once('message', () => resolve())
   process.send?.({ ready: true })
 })
 const start = performance.now()
+const cpu0 = process.cpuUsage()
+const server0 = serverCpuUs()
 const deadline = start + args.seconds * 1000
 let done = 0
 let applied = 0
@@ -112,6 +134,14 @@ while (performance.now() < deadline) {
   applied += await run(Math.floor(Math.random() * args.accounts))
   done += args.batch
 }
-process.send?.({ done, applied, ms: performance.now() - start })
+const cpu = process.cpuUsage(cpu0)
+process.send?.({
+  done,
+  applied,
+  ms: performance.now() - start,
+  clientCpuUs: cpu.user + cpu.system,
+  serverCpuUs: serverCpuUs() - server0,
+})
 await store.close()
+await pool?.end()
 process.disconnect?.()
