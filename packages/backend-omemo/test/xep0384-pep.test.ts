@@ -130,6 +130,38 @@ describe('omemoKeyDirectory (XEP-0384 v0.9.1 §5.3)', () => {
     )
   })
 
+  it('rotation: after createDevice({ replace: true }), publishOwn publishes a list with the new device and without the replaced one, keeping the others', async () => {
+    const pep = fakePep()
+    const other = await device(ALICE)
+    await omemoKeyDirectory(other).publishOwn(pep.as(ALICE))
+    const a = await device(ALICE)
+    const dir = omemoKeyDirectory(a)
+    await dir.publishOwn(pep.as(ALICE))
+    const old = (await a.ownDeviceId()) as number
+    const otherId = (await other.ownDeviceId()) as number
+    expect(listIds(pep.get(ALICE, NODE_DEVICES, 'current')).sort()).toEqual([old, otherId].sort())
+    const rotated = await a.createDevice({ replace: true })
+    expect(await a.retiredDeviceIds()).toEqual([old])
+    await dir.publishOwn(pep.as(ALICE))
+    expect(listIds(pep.get(ALICE, NODE_DEVICES, 'current')).sort()).toEqual(
+      [rotated.deviceId, otherId].sort(),
+    )
+    // a notification still naming the replaced device (another client's stale write) is corrected
+    const stale = xml(
+      'devices',
+      { xmlns: NS_OMEMO2 },
+      ...[old, otherId, rotated.deviceId].map((id) => xml('device', { id: String(id) })),
+    )
+    pep.put(ALICE, NODE_DEVICES, 'current', stale)
+    await dir.onNotification(
+      { from: ALICE, node: NODE_DEVICES, items: [{ id: 'current', payload: stale }] },
+      pep.as(ALICE),
+    )
+    expect(listIds(pep.get(ALICE, NODE_DEVICES, 'current')).sort()).toEqual(
+      [rotated.deviceId, otherId].sort(),
+    )
+  })
+
   it('XEP-0384: after a key exchange, afterMessage sends the empty answer (chat, store, private, no body) and republishes the bundle without the used pre key', async () => {
     const pep = fakePep()
     const a1 = await device(ALICE)
