@@ -29,6 +29,7 @@ import type {
 import { DecryptionError, Element, parseJid, toBareJid } from '@vouch/tm-core'
 import { keyIdOf } from './encrypt.ts'
 import { decryptPayload, KEY_BYTES } from './payload.ts'
+import { releaseSessionLockHistory } from './session-lock.ts'
 import { ab, SignalStore } from './signal-store.ts'
 import { bytesEqual, type LegacyState, type OwnRecord } from './state.ts'
 import {
@@ -113,6 +114,8 @@ async function openKey(
       plain = await cipher.decryptWhisperMessage(ab(key.data), 'binary')
     } catch (e) {
       throw libraryError(e)
+    } finally {
+      releaseSessionLockHistory()
     }
     const senderIk = store.seenIdentity ?? known?.ik
     if (senderIk === undefined)
@@ -160,6 +163,8 @@ async function openKey(
     plain = await cipher.decryptPreKeyWhisperMessage(ab(key.data), 'binary')
   } catch (e) {
     throw libraryError(e)
+  } finally {
+    releaseSessionLockHistory()
   }
   let bundleChanged = false
   if (pks !== undefined) {

@@ -23,6 +23,7 @@ import type {
 import { type Element, keyIdFromBytes, onlyKeysOf, toBareJid, UntrustedKeyError } from '@vouch/tm-core'
 import { UnsupportedPayloadError } from './errors.ts'
 import { encryptPayload, IV_BYTES, KEY_BYTES } from './payload.ts'
+import { releaseSessionLockHistory } from './session-lock.ts'
 import { ab, SignalStore } from './signal-store.ts'
 import type { DeviceRecord, LegacyState, OwnRecord } from './state.ts'
 import { buildEncrypted, type LegacyKeyElement, NS_AXOLOTL } from './wire.ts'
@@ -90,6 +91,7 @@ async function encryptToDevice(
     })
   }
   const m = await new SessionCipher(store, address).encrypt(ab(keyMaterial))
+  releaseSessionLockHistory()
   if (m.body === undefined) throw new Error('libsignal produced no message')
   return { rid: id, prekey: m.type === 3, data: binaryToBytes(m.body) }
 }

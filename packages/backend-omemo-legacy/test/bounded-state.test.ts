@@ -9,6 +9,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { rawParty, rawSend, rawSession } from '../bench/raw.ts'
 import { countChains, pruneSessionRecord } from '../src/prune.ts'
+import { sessionLockHistory } from '../src/session-lock.ts'
 import { addressing, body, bodyText, curve, expectError, pair } from './helpers.ts'
 import { installCurve } from '../src/curve.ts'
 
@@ -67,5 +68,22 @@ describe('bounded session records', () => {
     expect(bodyText((await bob.backend.decrypt(held.element, addressing(alice, bob))).payload)).toBe('held 9')
     for (let i = 0; i < 11; i++) await ping()
     await expectError(bob.backend.decrypt(old.element, addressing(alice, bob)), 'DecryptionError')
+  })
+
+  it("libsignal's SessionLock keeps every job's promise (raw library); ours leaves it empty after each message", async () => {
+    installCurve(curve)
+    const a = await rawParty('c@example.org', 1)
+    const b = await rawParty('d@example.org', 2)
+    await rawSession(a, b)
+    const before = sessionLockHistory().promises
+    for (let i = 0; i < 50; i++) await (i % 2 === 0 ? rawSend(a, b, KM) : rawSend(b, a, KM))
+    expect(sessionLockHistory().promises - before).toBeGreaterThanOrEqual(100)
+    const [alice, bob] = await pair()
+    for (let i = 0; i < 50; i++) {
+      const [s, r] = i % 2 === 0 ? [alice, bob] : [bob, alice]
+      const m = await s.backend.encrypt(body(String(i)), [r.jid])
+      await r.backend.decrypt(m.element, addressing(s, r))
+    }
+    expect(sessionLockHistory()).toEqual({ promises: 0, errors: 0 })
   })
 })
