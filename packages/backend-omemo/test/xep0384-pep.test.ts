@@ -154,7 +154,7 @@ describe('omemoKeyDirectory (XEP-0384 v0.9.1 §5.3)', () => {
     )
     pep.put(ALICE, NODE_DEVICES, 'current', stale)
     await dir.onNotification(
-      { from: ALICE, node: NODE_DEVICES, items: [{ id: 'current', payload: stale }] },
+      { from: ALICE, node: NODE_DEVICES, items: [{ id: 'current', payload: stale }], retracted: [] },
       pep.as(ALICE),
     )
     expect(listIds(pep.get(ALICE, NODE_DEVICES, 'current')).sort()).toEqual(
