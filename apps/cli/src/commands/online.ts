@@ -42,7 +42,7 @@ export function registerOnlineCommands(program: Command, ctx: CliContext): void 
     new Option('--encryption <encryption>', 'omemo2 (one key per device) or ox (one key per account)')
       .choices(['omemo2', 'ox'])
       .default('omemo2')
-  const addOptions = (cmd: Command): Command =>
+  const addOptions = (cmd: Command, resource: string | null = 'vouch'): Command =>
     common(cmd)
       .addOption(encryption())
       .addOption(
@@ -53,7 +53,13 @@ export function registerOnlineCommands(program: Command, ctx: CliContext): void 
           .choices(['open', 'presence'])
           .default('open'),
       )
-      .option('--resource <resource>', 'resource of this device', 'vouch')
+      .option(
+        '--resource <resource>',
+        resource === null
+          ? 'resource of this device (default: vouch- and 4 random hex digits, so it never takes the resource of another device of the account)'
+          : 'resource of this device',
+        resource ?? undefined,
+      )
       .option(
         '--save-password',
         'store the password in accounts.json (clear text, mode 0600); default: never stored',
@@ -91,12 +97,14 @@ export function registerOnlineCommands(program: Command, ctx: CliContext): void 
       .option('--code <code>', 'OX: the backup code the existing device printed')
       .option('--yes', 'apply --uri without asking (scripts)')
       .option('--no-qr', 'no QR code'),
+    null,
   ).action(async (jid: string | undefined, opts) => {
     const a = await actions()
     if (jid === undefined) return a.deviceAddHere(actx, opts)
     if (opts.service === undefined)
       throw new UsageError("DEVICE: --service is needed with a JID (the account's server address)")
-    return a.deviceAdd(actx, jid, opts)
+    const resource = opts.resource ?? `vouch-${globalThis.crypto.randomUUID().slice(0, 4)}`
+    return a.deviceAdd(actx, jid, { ...opts, resource })
   })
   common(
     device
