@@ -194,5 +194,7 @@ describe.each(cells)('$name', ({ c, l, s }) => {
         await dispose()
       }
     },
+    // four endpoints × two backends on a fresh store of this kind: seconds on PostgreSQL under load
+    60_000,
   )
 })

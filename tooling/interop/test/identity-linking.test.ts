@@ -54,5 +54,5 @@ describe.each(pick(STORES, process.env.TM_STORES))('D-12 identity linking, real 
     } finally {
       await opened.dispose()
     }
-  })
+  }, 60_000)
 })
