@@ -161,7 +161,7 @@ export function armoredPublicKey(bytes: Uint8Array): string | undefined {
     if (bytes[i + j] !== ARMOR_HEADER.charCodeAt(j)) return undefined
   for (const b of bytes)
     if (b > 0x7e || (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d)) return undefined
-  return new TextDecoder('ascii').decode(bytes)
+  return new TextDecoder().decode(bytes) // ASCII, checked above
 }
 
 /**
