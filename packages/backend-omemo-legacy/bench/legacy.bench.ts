@@ -260,36 +260,41 @@ async function main(): Promise<void> {
   console.log(
     `OMEMO 0.3 benchmark, medians in ms (N=${N}, Node ${process.version}), ${new Date().toISOString()}`,
   )
-  use(DEFAULT)
-  const rawDefault = await rawFigures()
-  use(NODE)
-  const rawNode = await rawFigures()
-  const oursNode = await oursFigures()
-  use(DEFAULT)
-  const oursDefault = await oursFigures()
-  use(NODE)
-  const py = await python()
-  const flat = await flatness()
-  const rows = ['sessionSetupMs', 'sameDirectionMs', 'pingPongMs']
-  console.log(
-    '| figure | ours (node providers) | raw libsignal-ts (node providers) | ours (library defaults) | raw libsignal-ts (library defaults) | python-oldmemo | ours / raw, node | ours / raw, defaults |',
-  )
-  console.log('|---|---|---|---|---|---|---|---|')
+  const only = (process.env.BENCH_ONLY ?? 'ops,python,flatness').split(',')
   const f = (v: unknown): string => (typeof v === 'number' ? v.toFixed(3) : '–')
-  for (const k of rows)
+  if (only.includes('ops')) {
+    use(DEFAULT)
+    const rawDefault = await rawFigures()
+    console.log('raw libsignal-ts, library defaults', JSON.stringify(rawDefault))
+    use(NODE)
+    const rawNode = await rawFigures()
+    console.log('raw libsignal-ts, node providers', JSON.stringify(rawNode))
+    const oursNode = await oursFigures()
+    console.log('ours, node providers', JSON.stringify(oursNode))
+    use(DEFAULT)
+    const oursDefault = await oursFigures()
+    console.log('ours, library defaults', JSON.stringify(oursDefault))
+    use(NODE)
     console.log(
-      `| ${k} | ${f(oursNode[k])} | ${f(rawNode[k])} | ${f(oursDefault[k])} | ${f(rawDefault[k])} | ${f(typeof py === 'string' ? undefined : py[k])} | ${ratio(oursNode[k], rawNode[k])} | ${ratio(oursDefault[k], rawDefault[k])} |`,
+      '| figure | ours (node providers) | raw libsignal-ts (node providers) | ours / raw | ours (library defaults) | raw libsignal-ts (library defaults) | ours / raw |',
     )
-  for (const n of FANOUT) {
-    const g = (o: unknown): unknown =>
-      (o as { encryptToDevicesMs?: Record<string, number> }).encryptToDevicesMs?.[String(n)]
-    const pyv =
-      typeof py === 'string' ? undefined : (py.encryptToDevicesMs as Record<string, number>)[String(n)]
-    console.log(
-      `| encrypt to ${n} device(s) | ${f(g(oursNode))} | ${f(g(rawNode))} | ${f(g(oursDefault))} | ${f(g(rawDefault))} | ${f(pyv)} | ${ratio(g(oursNode), g(rawNode))} | ${ratio(g(oursDefault), g(rawDefault))} |`,
-    )
+    console.log('|---|---|---|---|---|---|---|')
+    const rows: [string, (o: Record<string, unknown>) => unknown][] = [
+      ['session setup (first message, X3DH, encrypt + decrypt)', (o) => o.sessionSetupMs],
+      ['round trip, same direction', (o) => o.sameDirectionMs],
+      ['round trip, ping-pong (a ratchet step each)', (o) => o.pingPongMs],
+      ...FANOUT.map((n): [string, (o: Record<string, unknown>) => unknown] => [
+        `encrypt to ${n} device${n === 1 ? '' : 's'}`,
+        (o) => (o.encryptToDevicesMs as Record<string, number>)[String(n)],
+      ]),
+    ]
+    for (const [name, g] of rows)
+      console.log(
+        `| ${name} | ${f(g(oursNode))} | ${f(g(rawNode))} | ${ratio(g(oursNode), g(rawNode))}× | ${f(g(oursDefault))} | ${f(g(rawDefault))} | ${ratio(g(oursDefault), g(rawDefault))}× |`,
+      )
   }
-  console.log(JSON.stringify({ flatness: flat, python: typeof py === 'string' ? py : py.version }, null, 2))
+  if (only.includes('python')) console.log('python-oldmemo', JSON.stringify(await python()))
+  if (only.includes('flatness')) console.log('flatness', JSON.stringify(await flatness(), null, 2))
 }
 
 await main()
