@@ -47,7 +47,7 @@ export const chatBody = (text: string): string => `<body xmlns='jabber:client'>$
  */
 export function trustMessageWithKeys(owners: number, keysPerOwner: number): string {
   const key = (o: number, k: number) =>
-    Buffer.from(Array.from({ length: 32 }, (_, i) => (o * 131 + k * 17 + i * 7) & 0xff)).toString('base64')
+    btoa(String.fromCharCode(...Array.from({ length: 32 }, (_, i) => (o * 131 + k * 17 + i * 7) & 0xff)))
   let out = "<trust-message xmlns='urn:xmpp:tm:1' usage='urn:xmpp:atm:1' encryption='urn:xmpp:omemo:2'>"
   for (let o = 0; o < owners; o++) {
     out += `<key-owner jid='contact${o}@example.net'>`

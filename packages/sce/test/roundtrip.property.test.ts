@@ -88,7 +88,7 @@ describe('round trip: build → serialize → parse → open', () => {
           expect(opened.time?.getTime()).toBe(t.getTime())
           // D-7: filled up to the minimum (UTF-8 bytes of the serialized envelope), then the random part
           const min = minEnvelopeBytes ?? DEFAULT_RPAD.minEnvelopeBytes
-          const bytes = Buffer.byteLength(wire, 'utf8')
+          const bytes = new TextEncoder().encode(wire).length
           const fill = Math.max(0, min - (bytes - opened.rpadLength))
           expect(bytes).toBeGreaterThanOrEqual(min)
           expect(opened.rpadLength - fill).toBeGreaterThanOrEqual(minLength)

@@ -29,7 +29,7 @@ const build = (content: string, rpad?: Rpad) =>
     time: T0,
     ...(rpad === undefined ? {} : { rpad }),
   })
-const bytes = (s: string) => Buffer.byteLength(s, 'utf8')
+const bytes = (s: string) => new TextEncoder().encode(s).length
 /** Bytes of the serialized envelope with an empty rpad (no fill, no random part). */
 const unpadded = (content: string) =>
   bytes(serializeEnvelope(build(content, { minLength: 0, maxLength: 0, minEnvelopeBytes: 0 })))

@@ -42,7 +42,7 @@ const bareJid: fc.Arbitrary<BareJid> = fc
   )
 const keyId: fc.Arbitrary<KeyId> = fc
   .uint8Array({ minLength: 1, maxLength: 64 })
-  .map((b) => Buffer.from(b).toString('base64') as KeyId)
+  .map((b) => btoa(String.fromCharCode(...b)) as KeyId)
 const ids = fc.uniqueArray(keyId, { maxLength: 6 })
 const keyOwner: fc.Arbitrary<Omit<KeyOwner, 'jid'>> = fc
   .tuple(ids, ids)

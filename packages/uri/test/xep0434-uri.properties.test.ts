@@ -45,7 +45,7 @@ const arbUri: fc.Arbitrary<TrustMessageUri> = fc
         fc.uniqueArray(fc.uint8Array({ minLength: length, maxLength: length }), {
           minLength: 1,
           maxLength: 12,
-          selector: (b) => Buffer.from(b).toString('hex'),
+          selector: (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(''),
         }),
         fc.nat(),
       )

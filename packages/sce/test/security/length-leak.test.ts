@@ -14,7 +14,7 @@ import { seededRandom } from '../helpers.ts'
 
 const MIN = DEFAULT_RPAD.minEnvelopeBytes
 const wireBytes = (content: string, random?: (n: number) => Uint8Array) =>
-  Buffer.byteLength(
+  new TextEncoder().encode(
     serializeEnvelope(
       buildEnvelope({
         content: parseXml(content),
@@ -24,8 +24,7 @@ const wireBytes = (content: string, random?: (n: number) => Uint8Array) =>
         ...(random === undefined ? {} : { random }),
       }),
     ),
-    'utf8',
-  )
+  ).length
 
 const TRUST_MESSAGES = {
   'one key (XEP-0434 Listing 2 shape)': TRUST_MESSAGE,
