@@ -231,7 +231,8 @@ describe.each(STORES)('handleTrustMessages ($name store)', (factory) => {
         expect(batched.events, `seed ${s}`).toEqual(single.events)
         expect(await snapshot(batched.store), `seed ${s}`).toEqual(await snapshot(single.store))
       }
-    })
+      // 20 seeds × two engines on SQLite: 3 s alone, over vitest's 5 s default beside other suites
+    }, 60_000)
   }
 
   it('a message with a typed input error is rejected alone; the messages around it apply', async () => {
