@@ -150,7 +150,7 @@ async function throughput(
   t: Target,
   task: 'decisions' | 'atm',
   n: number,
-): Promise<{ perSecond: number; applied: number }> {
+): Promise<{ perSecond: number; applied: number; cpuUsPerItem: number; serverShare: number }> {
   const ws = Array.from({ length: n }, (_, i) => worker(t, task, i))
   await Promise.all(ws.map((w) => w.ready))
   for (const w of ws) w.child.send('go')
