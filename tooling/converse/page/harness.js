@@ -23,6 +23,12 @@ const harness = {
     await harness.api.contacts.add({ jid, name }, true, false)
   },
 
+  /** The roster subscription state of `jid` (`none`, `to`, `from`, `both`), or null. */
+  async subscription(jid) {
+    const contact = await harness.api.contacts.get(jid)
+    return contact?.get('subscription') ?? null
+  },
+
   /** Devices Converse knows for `jid` in `version` (OMEMO 2 by default), with their fingerprints. */
   async devices(jid, version = 'urn:xmpp:omemo:2') {
     const list = await harness.api.omemo.devicelists.get(jid, true, version)

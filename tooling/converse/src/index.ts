@@ -165,6 +165,8 @@ export interface ConverseUser {
   /** Converse's own OMEMO device id (the same id for OMEMO 2 and 0.3) */
   deviceId(): Promise<number>
   addContact(jid: string, name?: string): Promise<void>
+  /** the roster subscription state of `jid` (`none`, `to`, `from`, `both`), or null */
+  subscription(jid: string): Promise<string | null>
   devices(jid: string, version?: string): Promise<ConverseDevice[]>
   setTrust(jid: string, deviceId: number | string, trusted: 1 | 0 | -1, version?: string): Promise<void>
   send(jid: string, body: string): Promise<void>
@@ -236,6 +238,7 @@ export async function launchConverse(init: ConverseInit): Promise<ConverseUser> 
   const user: ConverseUser = {
     deviceId: () => call<number>('deviceId').then(Number),
     addContact: (jid, name) => call('addContact', jid, name ?? jid),
+    subscription: (jid) => call('subscription', jid),
     devices: (jid, version) => call('devices', jid, ...(version === undefined ? [] : [version])),
     setTrust: (jid, id, trusted, version) =>
       call('setTrust', jid, String(id), trusted, ...(version === undefined ? [] : [version])),

@@ -86,12 +86,16 @@ export async function startVouchUser(
 
 /**
  * Mutual presence subscription with plain RFC 6121 stanzas: the Converse user adds the Vouch
- * user ("Add a contact"), Vouch approves and asks back, Converse (`auto_subscribe`) accepts.
+ * user ("Add a contact"), Vouch approves and asks back, Converse (`auto_subscribe`) accepts;
+ * resolves once Converse's roster shows the subscription both ways.
  */
 export async function befriend(converse: ConverseUser, converseJid: BareJid, v: VouchUser): Promise<void> {
   await converse.addContact(v.jid, v.jid.split('@')[0])
   await v.xmpp.send(xml('presence', { to: converseJid, type: 'subscribed' }))
   await v.xmpp.send(xml('presence', { to: converseJid, type: 'subscribe' }))
+  await eventually(`a mutual subscription between ${converseJid} and ${v.jid}`, async () =>
+    (await converse.subscription(v.jid)) === 'both' ? true : undefined,
+  )
 }
 
 /** Polls `f` until it returns something other than `undefined`/`false` (rejects after `ms`). */
