@@ -16,7 +16,7 @@
  * Several tabs (or store instances) may open one database. Each account has a version number
  * stored with its rows; a commit checks in its IndexedDB transaction that the version is still
  * the one its state was loaded at, else it writes nothing and rejects with `StoreBusyError`
- * (retryable) and the next call reloads the account. Commits are announced on a
+ * (retryable): the engine runs a plain write again on the reloaded account, a transaction rejects. Commits are announced on a
  * `BroadcastChannel`, so other instances reload before their next call.
  */
 import type { MemoryPersistence, RowChanges, RowKey } from '@vouch/store-memory'

@@ -109,7 +109,7 @@ describe('store-indexeddb persistence', () => {
     await deleteDB(name)
   })
 
-  it('two instances on one database: a commit on a stale state writes nothing and is retryable (StoreBusyError)', async () => {
+  it('two instances on one database: a transaction on a stale state writes nothing (StoreBusyError, retryable); plain writes are never lost', async () => {
     const name = freshName('two-tabs')
     const a = await indexedDbStore({ name })
     const b = await indexedDbStore({ name })
@@ -128,9 +128,17 @@ describe('store-indexeddb persistence', () => {
     // B reloads before its next call: it sees A's write, and its retry goes through
     await aliceB.addKeys(OMEMO, BOB, [keyId(3)], CTX)
     expect((await aliceB.getKeys(OMEMO)).map((k) => k.keyId)).toEqual([keyId(1), keyId(2), keyId(3)])
+    // plain writes from both, interleaved: none is lost (a stale plain write runs again, reloaded)
+    await Promise.all([
+      aliceA.addKeys(OMEMO, BOB, [keyId(4)], CTX),
+      aliceB.addKeys(OMEMO, BOB, [keyId(5)], CTX),
+      aliceA.setState('omemo', 'a', new Uint8Array([1])),
+      aliceB.setState('omemo', 'b', new Uint8Array([2])),
+    ])
     await a.close()
     const c = await indexedDbStore({ name })
-    expect(await c.forAccount(ALICE).getKeys(OMEMO)).toHaveLength(3)
+    expect(await c.forAccount(ALICE).getKeys(OMEMO)).toHaveLength(5)
+    expect(await c.forAccount(ALICE).listState('omemo')).toEqual(['a', 'b'])
     await Promise.all([b.close(), c.close()])
     await deleteDB(name)
   })

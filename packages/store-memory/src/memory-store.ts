@@ -46,7 +46,10 @@ export interface MemoryPersistence {
   /**
    * Called under the lock when a plain write or an outermost transaction commits, with the rows it
    * changed. The new state becomes the committed one only once this resolves; if it rejects, the
-   * call (or transaction) rejects with that error and the committed state stays as it was.
+   * call (or transaction) rejects with that error and the committed state stays as it was. A
+   * plain write whose commit rejects with a `retryable: true` error runs again (up to three times
+   * in all) on the state `load` then returns; a transaction is never run again (its function may
+   * have done other things).
    */
   commit(account: BareJid, changes: RowChanges): Promise<void>
   /** Called once by the store's `close()`. */
@@ -100,6 +103,9 @@ class MemoryTrustStore implements TrustStore {
   }
 }
 
+/** How often a plain write runs when its commit fails with a retryable error (with a persistence). */
+const MAX_WRITE_ATTEMPTS = 3
+
 /** The committed state of one account and its mutex. */
 class AccountSlot {
   data: AccountData = op.emptyAccount()
@@ -129,6 +135,12 @@ class AccountSlot {
     )
     this.#tail = run.catch(() => undefined)
     return run
+  }
+
+  /** Reloads the committed state from the persistence, if it has a newer one; under the lock. */
+  async reload(): Promise<void> {
+    const rows = await this.#persistence?.load(this.#account)
+    if (rows !== undefined) this.data = accountFromRows(rows)
   }
 
   /**
@@ -194,12 +206,22 @@ class AccountView implements AccountTrustStore {
   #write<T>(fn: (data: AccountData) => T): Promise<T> {
     if (this.#draft !== undefined) return this.#read(fn) // in a transaction, the draft is written in place
     return this.#slot.lock(async () => {
-      this.#check()
-      const copy = op.cloneAccount(this.#slot.data)
-      const result = fn(copy)
-      const pending = this.#slot.commit(copy)
-      if (pending !== undefined) await pending
-      return result
+      for (let attempt = 1; ; attempt++) {
+        this.#check()
+        const copy = op.cloneAccount(this.#slot.data)
+        const result = fn(copy)
+        const pending = this.#slot.commit(copy)
+        if (pending === undefined) return result
+        try {
+          await pending
+          return result
+        } catch (e) {
+          // a retryable commit failure (another writer committed first): a plain write is one
+          // pure operation, so it runs again on the state reloaded from the persistence
+          if (attempt >= MAX_WRITE_ATTEMPTS || (e as { retryable?: unknown }).retryable !== true) throw e
+          await this.#slot.reload()
+        }
+      }
     })
   }
 

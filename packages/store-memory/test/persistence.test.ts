@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest'
 import { type MemoryPersistence, memoryStore, type RowChanges, type RowKey } from '../src/index.ts'
 
 /** Rows kept in a map per account; `load` always hands them all back. */
-function rowsPersistence(failCommit?: () => boolean): MemoryPersistence & {
+function rowsPersistence(failCommit?: () => Error | boolean): MemoryPersistence & {
   rows: Map<BareJid, Map<string, readonly [RowKey, unknown]>>
 } {
   const rows = new Map<BareJid, Map<string, readonly [RowKey, unknown]>>()
@@ -21,7 +21,9 @@ function rowsPersistence(failCommit?: () => boolean): MemoryPersistence & {
       return [...(rows.get(account)?.values() ?? [])].map(([k, v]) => [k, structuredClone(v)] as const)
     },
     async commit(account: BareJid, changes: RowChanges) {
-      if (failCommit?.() === true) throw new Error('disk full')
+      const failure = failCommit?.()
+      if (failure instanceof Error) throw failure
+      if (failure === true) throw new Error('disk full')
       let m = rows.get(account)
       if (m === undefined) {
         m = new Map()
@@ -63,5 +65,23 @@ describe('MemoryPersistence commit', () => {
     expect(await store.getKeys(ns)).toEqual([])
     expect(await store.getState('omemo', 'session')).toBeUndefined()
     expect(await store.getOwnKey(ns)).toBe('AAAA')
+  })
+
+  it('a plain write whose commit fails retryably runs again on the reloaded state; a transaction does not', async () => {
+    const busy = () => Object.assign(new Error('another writer'), { name: 'StoreBusyError', retryable: true })
+    let failures = 0
+    const p = rowsPersistence(() => (failures-- > 0 ? busy() : false))
+    const store = memoryStore({ persistence: p }).forAccount(alice)
+    failures = 2
+    expect(await store.addKeys(ns, bob, ['BBBB' as never], ctx)).toHaveLength(1)
+    expect(failures).toBe(-1) // two failed commits, the third went through
+    expect((await store.getKeys(ns)).map((k) => k.keyId)).toEqual(['BBBB'])
+    failures = 3
+    await expect(store.addKeys(ns, bob, ['CCCC' as never], ctx)).rejects.toThrow('another writer')
+    failures = 1
+    await expect(store.transaction((tx) => tx.addKeys(ns, bob, ['DDDD' as never], ctx))).rejects.toThrow(
+      'another writer',
+    )
+    expect((await store.getKeys(ns)).map((k) => k.keyId)).toEqual(['BBBB'])
   })
 })
