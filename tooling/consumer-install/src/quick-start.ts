@@ -41,10 +41,8 @@ export const PLANS: Readonly<Record<string, QuickStartPlan>> = {
   '@vouch/pipeline': { node: true, browser: 'run' },
   '@vouch/backend-ox': { node: true, browser: 'run' },
   '@vouch/backend-omemo': { node: true, browser: 'run' },
-  '@vouch/xmpp': {
-    node: true,
-    browser: { bundle: 'needs an XMPP server: the web demo (apps/web) runs it in Chromium over WebSocket' },
-  },
+  // in Chromium over Prosody's WebSocket (the page sets process.env.XMPP_SERVICE to its ws:// URL)
+  '@vouch/xmpp': { node: true, browser: 'run' },
   '@vouch/backend-omemo-legacy': { node: true, browser: 'run' },
   '@vouch/store-indexeddb': {
     node: 'IndexedDB is a browser API: the quick start runs in Chromium',

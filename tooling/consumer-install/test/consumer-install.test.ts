@@ -353,8 +353,11 @@ describe.skipIf(SKIP)('consumer install (issue 14 point 6)', () => {
     let server: Server | undefined
     let origin = ''
     const bundles = new Map<string, string>()
+    // the @vouch/xmpp quick start connects over Prosody's WebSocket (@xmpp/client's browser build)
+    let prosody: ProsodyServer | undefined
 
     beforeAll(async () => {
+      if (findProsody() !== undefined) prosody = await startProsody()
       if (!chromiumAvailable()) {
         console.warn(`${CHROMIUM_MISSING}: quick starts are bundled but not run`)
         return
@@ -379,6 +382,7 @@ describe.skipIf(SKIP)('consumer install (issue 14 point 6)', () => {
     afterAll(async () => {
       await browser?.close()
       server?.close()
+      await prosody?.stop()
     })
 
     const bundled = packages.filter((p) => {
@@ -417,8 +421,13 @@ describe.skipIf(SKIP)('consumer install (issue 14 point 6)', () => {
         const page = await browser.newPage()
         const errors: string[] = []
         page.on('pageerror', (e) => errors.push(e.stack ?? e.message))
+        const logs: string[] = []
+        page.on('console', (m) => logs.push(m.text()))
         try {
-          await page.goto(`${origin}/run.html#${slug(p.name)}`)
+          // the quick start reads process.env.XMPP_SERVICE: the page defines it (a ws:// URL)
+          const ws = prosody === undefined ? '' : `?xmpp=ws://127.0.0.1:${prosody.httpPort}/xmpp-websocket`
+          if (p.name === '@vouch/xmpp' && prosody === undefined) return
+          await page.goto(`${origin}/run.html${ws}#${slug(p.name)}`)
           const outcome = await page.waitForFunction(
             () => (globalThis as { __outcome?: string }).__outcome,
             null,
@@ -426,7 +435,7 @@ describe.skipIf(SKIP)('consumer install (issue 14 point 6)', () => {
               timeout: 60_000,
             },
           )
-          expect([await outcome.jsonValue(), ...errors]).toEqual(['ok'])
+          expect([await outcome.jsonValue(), ...errors], logs.join('\n')).toEqual(['ok'])
         } finally {
           await page.close()
         }
@@ -465,6 +474,8 @@ describe.skipIf(SKIP)('consumer install (issue 14 point 6)', () => {
 /** Loads the bundle named after `#`, records `ok` or the error on `globalThis.__outcome`. */
 const RUN_HTML = `<!doctype html><meta charset="utf-8"><script type="module">
 const name = location.hash.slice(1)
+const xmpp = new URLSearchParams(location.search).get('xmpp')
+if (xmpp) globalThis.process = { env: { XMPP_SERVICE: xmpp } }
 import('/' + name + '.js').then(
   () => { globalThis.__outcome = 'ok' },
   (e) => { globalThis.__outcome = 'error: ' + (e && e.stack ? e.stack : String(e)) },
