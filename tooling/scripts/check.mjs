@@ -20,6 +20,11 @@ const steps = [
       'exec',
       'vitest',
       'run',
+      // CI has 2 cores for everything (Prosody, PostgreSQL, Chromium, gpg, python-omemo and two
+      // vitest workers): a test's limit is a hang detector, not a speed check (benchmarks are), so
+      // the 5 s default would fail property suites that merely ran on a busy core
+      '--testTimeout=60000',
+      '--hookTimeout=120000',
       '--reporter=default',
       '--reporter=json',
       `--outputFile.json=${results}`,
