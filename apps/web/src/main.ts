@@ -103,11 +103,16 @@ function panel(spec: PanelSpec): HTMLElement {
   const uri = el('code', { class: 'uri', 'data-role': 'uri' })
   const scanInput = el('textarea', {
     'data-role': 'scan-input',
-    placeholder: 'paste a Trust Message URI (xmpp:…?omemo2-…)',
+    placeholder: 'paste a Trust Message URI (xmpp:…?trust-message;encryption=…;trust=…)',
   })
   const scan = el('button', { 'data-role': 'scan', disabled: '' }, 'Apply scanned URI')
   const camera = el('button', { 'data-role': 'camera', disabled: '' }, 'Scan with camera')
   const refresh = el('button', { 'data-role': 'refresh', disabled: '' }, 'Refresh keys')
+  const distrustWhich = el('select', { 'data-role': 'distrust-target' })
+  for (const other of PANELS)
+    if (other.name !== spec.name)
+      distrustWhich.append(el('option', { value: other.name }, `${other.name} ${other.title}`))
+  const distrust = el('button', { 'data-role': 'distrust', disabled: '' }, 'Distrust (lost or stolen)')
   const chatTo = el('select', { 'data-role': 'chat-to' })
   for (const user of ['alice', 'bob']) chatTo.append(el('option', { value: user }, user))
   chatTo.value = spec.user === 'alice' ? 'bob' : 'alice'
@@ -137,7 +142,7 @@ function panel(spec: PanelSpec): HTMLElement {
       status.textContent = `online as ${ep.jid}/${ep.resource} — OMEMO 2 device ${ep.deviceId}, key ${short(ep.ownKey)}…`
       uri.textContent = ep.uri
       qr.innerHTML = await trustMessageUriQr(ep.uri, { format: 'svg' })
-      for (const b of [scan, refresh, send]) b.disabled = false
+      for (const b of [scan, refresh, send, distrust]) b.disabled = false
       camera.disabled = !('BarcodeDetector' in globalThis && navigator.mediaDevices !== undefined)
       camera.title = camera.disabled ? 'no BarcodeDetector or camera in this browser: paste instead' : ''
       ep.vouch.on('trust-changed', (c) => {
@@ -170,6 +175,20 @@ function panel(spec: PanelSpec): HTMLElement {
   })
 
   refresh.addEventListener('click', () => void refreshAll())
+
+  distrust.addEventListener('click', async () => {
+    const ep = endpoints.get(spec.name)
+    const target = endpoints.get(distrustWhich.value as Name)
+    if (ep === undefined || target === undefined) return
+    try {
+      // ATM-S5 / ATM-S6: distrusted here, then trust messages tell the other endpoints
+      const result = await ep.vouch.distrust(NS_OMEMO2, target.jid, [target.ownKey])
+      note(`distrusted ${distrustWhich.value}: ${result.changes.length} trust change(s) applied`)
+      refreshMatrix()
+    } catch (e) {
+      note(`distrust failed: ${(e as Error).name}: ${(e as Error).message}`)
+    }
+  })
 
   scan.addEventListener('click', async () => {
     const ep = endpoints.get(spec.name)
@@ -257,6 +276,7 @@ function panel(spec: PanelSpec): HTMLElement {
     el('h3', {}, 'Scan another device'),
     scanInput,
     el('div', { class: 'row' }, scan, camera, refresh),
+    el('div', { class: 'row' }, distrustWhich, distrust),
     el('h3', {}, 'Encrypted chat'),
     el('div', { class: 'row' }, chatTo, chatText, send),
     chatLog,

@@ -12,6 +12,8 @@
  *    Bob gets Example 2 about A2 (ATM-S2) and postpones it (ATM-P1: A1 not authenticated on B1).
  * 4. B1 scans A1's: A1 authenticated on B1, and the postponed decision about A2 applies (ATM-P1).
  * 5. Bob writes to Alice: both of her devices decrypt it from an authenticated key; A2 answers.
+ * 6. Alice loses her phone: A1 distrusts A2 (ATM-S5); Bob distrusts it from A1's trust message
+ *    (ATM-R), and his next message is encrypted for A1 only: A2 cannot read it.
  */
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -149,6 +151,27 @@ describe.skipIf(MISSING.length > 0)(
       expect(await answer.textContent()).toContain('Hi Bob, from my phone')
       expect(await answer.locator('[data-role=chat-level]').textContent()).toBe('authenticated')
       await screenshot('encrypted-chat')
+    })
+
+    it('ATM-S5: A1 distrusts the lost phone; Bob follows A1’s trust message and stops encrypting to it', async () => {
+      await panel('A1').locator('[data-role=distrust-target]').selectOption('A2')
+      await panel('A1').locator('[data-role=distrust]').click()
+      await expectLevel('A1', 'A2', 'manually-distrusted')
+      await expectLevel('B1', 'A2', 'manually-distrusted')
+      const before = await panel('A2').locator('[data-role=chat-message]').count()
+      await panel('B1').locator('[data-role=chat-text]').fill('Alice, only your laptop can read this')
+      await panel('B1').locator('[data-role=chat-send]').click()
+      const sent = panel('B1').locator('[data-role=chat-sent]', { hasText: 'only your laptop' })
+      await expect.poll(async () => sent.count(), { timeout: 30_000 }).toBe(1)
+      // encrypted for A1 alone (Bob has no other device)
+      expect(await sent.textContent()).toContain('(1 devices)')
+      const onLaptop = panel('A1').locator('[data-role=chat-message]', { hasText: 'only your laptop' })
+      await expect.poll(async () => onLaptop.count(), { timeout: 30_000 }).toBe(1)
+      expect(
+        await panel('A2').locator('[data-role=chat-message]', { hasText: 'only your laptop' }).count(),
+      ).toBe(0)
+      expect(await panel('A2').locator('[data-role=chat-message]').count()).toBe(before)
+      await screenshot('phone-distrusted')
     })
   },
 )
