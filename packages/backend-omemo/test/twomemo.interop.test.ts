@@ -35,6 +35,8 @@ const uniq = (base: string): string => `${base}${++seq}@example.org`
 
 describe.skipIf(unavailable !== undefined)(
   `python-twomemo interop${unavailable ? ` (skipped: ${unavailable})` : ''}`,
+  // each test ~0.5 s alone; the whole suite runs beside Chromium tests on 2 cores
+  { timeout: 60_000 },
   () => {
     let h: TwomemoHarness
     beforeAll(() => {

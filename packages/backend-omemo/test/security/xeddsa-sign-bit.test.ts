@@ -58,7 +58,7 @@ describe('sign bit: new identities are reachable from XEdDSA verifiers', () => {
       expect(await backend.ownDeviceXeddsaCompatible()).toBe(true)
     }
     expect(clear).toBe(FRESH_DEVICES)
-  })
+  }, 60_000) // ~1 s alone; the suite runs beside Chromium tests on 2 cores
 
   it('negative control: a key with the sign bit set makes valid Ed25519 signatures that an XEdDSA verifier rejects', () => {
     let identity = identityFromSeed(p, p.randomBytes(32))

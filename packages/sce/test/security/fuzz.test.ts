@@ -119,7 +119,8 @@ describe('security: fuzzing openEnvelope', () => {
       fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (input) => openOrTypedError(input, true)),
       { numRuns: 1000 },
     )
-  })
+    // ~0.6 s alone; the whole suite runs beside Chromium tests on 2 cores
+  }, 60_000)
 
   it('the mutations do produce both accepted and rejected envelopes', () => {
     const samples = fc.sample(mutated, { numRuns: 500, seed: 1 })
