@@ -7,7 +7,7 @@
  * PostgreSQL serialised the account's transactions; replaying every account's log one message at
  * a time on store-memory (the reference) must give exactly the state in PostgreSQL.
  *
- * CI size: 4 workers × 500 messages on 10 accounts (account locks) and 4 × 200 (SERIALIZABLE);
+ * CI size: 4 workers × 250 messages on 10 accounts (account locks) and 4 × 100 (SERIALIZABLE);
  * the issue's full size, 4 × 1,000 with account locks, with `VOUCH_PG_CONCURRENCY_MESSAGES=1000`
  * (any n; `VOUCH_PG_SERIALIZABLE_MESSAGES=n` for the SERIALIZABLE run: at 4 × 1,000 on a loaded
  * 2-core machine one transaction was aborted 100 times in a row — see the README).
@@ -159,7 +159,7 @@ describe.skipIf(NO_PG)(`several worker processes, the same accounts ${SKIP}`, ()
     for (const r of runs) for (const w of r.workers) if (w.child.exitCode === null) w.child.kill('SIGKILL')
   })
 
-  const lockSize = SIZE > 0 ? SIZE : 500
+  const lockSize = SIZE > 0 ? SIZE : 250
   it(`D-9, D-8, caps: ${WORKERS} processes × ${lockSize} trust messages on ${ACCOUNTS} accounts (account locks) end where the sequential run in commit order ends on store-memory`, async () => {
     const r = await run('account-lock', lockSize)
     runs.push(r)
@@ -169,7 +169,7 @@ describe.skipIf(NO_PG)(`several worker processes, the same accounts ${SKIP}`, ()
     await cleanUp(r)
   }, 300_000)
 
-  const serialSize = SERIAL_SIZE > 0 ? SERIAL_SIZE : 200
+  const serialSize = SERIAL_SIZE > 0 ? SERIAL_SIZE : 100
   it(`the same with SERIALIZABLE transactions (aborted ones retried): ${WORKERS} × ${serialSize} messages`, async () => {
     const r = await run('serializable', serialSize)
     runs.push(r)
