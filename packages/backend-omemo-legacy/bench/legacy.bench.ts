@@ -45,15 +45,34 @@ function use(p: Providers): void {
   installWebCrypto(p.webCrypto)
 }
 
+/**
+ * Median of `n` timed runs (after `warm` untimed ones). The machine is shared (2 cores, other jobs):
+ * wall time is reported, and the CPU time this process spent (`process.cpuUsage`, user + system),
+ * which other processes' load hardly changes, in {@link cpuMedians} under the same key.
+ */
 async function medianAsync(f: () => Promise<void>, n = N, warm = Math.min(20, n)): Promise<number> {
   for (let i = 0; i < warm; i++) await f()
   const t: number[] = []
+  const c: number[] = []
   for (let i = 0; i < n; i++) {
+    const c0 = process.cpuUsage()
     const s = process.hrtime.bigint()
     await f()
     t.push(Number(process.hrtime.bigint() - s) / 1e6)
+    const d = process.cpuUsage(c0)
+    c.push((d.user + d.system) / 1000)
   }
+  lastCpu = med(c)
   return med(t)
+}
+/** the CPU-time median of the last {@link medianAsync} */
+let lastCpu = 0
+async function timed(f: () => Promise<void>): Promise<{ wall: number; cpu: number }> {
+  const c0 = process.cpuUsage()
+  const s = process.hrtime.bigint()
+  await f()
+  const d = process.cpuUsage(c0)
+  return { wall: Number(process.hrtime.bigint() - s) / 1e6, cpu: (d.user + d.system) / 1000 }
 }
 function med(t: number[]): number {
   const s = [...t].sort((a, b) => a - b)
@@ -120,20 +139,26 @@ async function oursEstablished(): Promise<[Ours, Ours]> {
 
 async function oursFigures(): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {}
+  const cpu: Record<string, unknown> = {}
   // session setup: a fresh pair (made untimed), the first message encrypted (X3DH, key exchange) and decrypted
   const setup: number[] = []
+  const setupCpu: number[] = []
   for (let i = 0; i < Math.max(10, N / 10); i++) {
     const [a, b] = await oursPair()
-    const t0 = process.hrtime.bigint()
-    await oursSend(a, b)
-    setup.push(Number(process.hrtime.bigint() - t0) / 1e6)
+    const t = await timed(() => oursSend(a, b))
+    setup.push(t.wall)
+    setupCpu.push(t.cpu)
   }
   out.sessionSetupMs = med(setup)
+  cpu.sessionSetupMs = med(setupCpu)
   const [a, b] = await oursEstablished()
   out.sameDirectionMs = await medianAsync(() => oursSend(a, b))
+  cpu.sameDirectionMs = lastCpu
   let i = 0
   out.pingPongMs = await medianAsync(() => (i++ % 2 === 0 ? oursSend(a, b) : oursSend(b, a)))
+  cpu.pingPongMs = lastCpu
   const fan: Record<string, number> = {}
+  const fanCpu: Record<string, number> = {}
   for (const n of FANOUT) {
     const sender = await oursWithStore()
     const jid = `fan${n}-${++seq}@bench.example`
@@ -146,31 +171,39 @@ async function oursFigures(): Promise<Record<string, unknown>> {
       Math.max(5, Math.floor(N / n)),
       2,
     )
+    fanCpu[String(n)] = lastCpu
   }
   out.encryptToDevicesMs = fan
-  return out
+  cpu.encryptToDevicesMs = fanCpu
+  return { ...out, cpu }
 }
 
 // ——— raw libsignal ———
 
 async function rawFigures(): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {}
+  const cpu: Record<string, unknown> = {}
   const setup: number[] = []
+  const setupCpu: number[] = []
   for (let i = 0; i < Math.max(10, N / 10); i++) {
     const a = await rawParty(`ra${i}@x`, 1)
     const b = await rawParty(`rb${i}@x`, 2)
-    const s = process.hrtime.bigint()
-    await rawSession(a, b)
-    await rawSend(a, b, KM)
-    setup.push(Number(process.hrtime.bigint() - s) / 1e6)
+    const t = await timed(async () => {
+      await rawSession(a, b)
+      await rawSend(a, b, KM)
+    })
+    setup.push(t.wall)
+    setupCpu.push(t.cpu)
   }
   out.sessionSetupMs = med(setup)
+  cpu.sessionSetupMs = med(setupCpu)
   const a = await rawParty('a@x', 1)
   const b = await rawParty('b@x', 2)
   await rawSession(a, b)
   await rawSend(a, b, KM)
   await rawSend(b, a, KM)
   out.sameDirectionMs = await medianAsync(async () => void (await rawSend(a, b, KM)))
+  cpu.sameDirectionMs = lastCpu
   let i = 0
   out.pingPongMs = await medianAsync(
     async () => void (await (i++ % 2 === 0 ? rawSend(a, b, KM) : rawSend(b, a, KM))),
@@ -203,10 +236,11 @@ async function flatness(): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {}
   const [a, b] = await oursEstablished()
   const t: number[] = []
+  const tc: number[] = []
   for (let i = 0; i < PINGPONG; i++) {
-    const s = process.hrtime.bigint()
-    await (i % 2 === 0 ? oursSend(a, b) : oursSend(b, a))
-    t.push(Number(process.hrtime.bigint() - s) / 1e6)
+    const x = await timed(() => (i % 2 === 0 ? oursSend(a, b) : oursSend(b, a)))
+    t.push(x.wall)
+    tc.push(x.cpu)
   }
   const first = med(t.slice(0, 500))
   const last = med(t.slice(-500))
@@ -216,6 +250,9 @@ async function flatness(): Promise<Record<string, unknown>> {
     first500Ms: first,
     last500Ms: last,
     lastOverFirst: last / first,
+    cpuFirst500Ms: med(tc.slice(0, 500)),
+    cpuLast500Ms: med(tc.slice(-500)),
+    cpuLastOverFirst: med(tc.slice(-500)) / med(tc.slice(0, 500)),
     recordBytes: new TextEncoder().encode(record).length,
     chains: countChains(record),
   }
@@ -224,10 +261,11 @@ async function flatness(): Promise<Record<string, unknown>> {
   await rawSession(ra, rb)
   await rawSend(ra, rb, KM)
   const r: number[] = []
+  const rc: number[] = []
   for (let i = 0; i < PINGPONG; i++) {
-    const s = process.hrtime.bigint()
-    await (i % 2 === 0 ? rawSend(ra, rb, KM) : rawSend(rb, ra, KM))
-    r.push(Number(process.hrtime.bigint() - s) / 1e6)
+    const x = await timed(async () => void (await (i % 2 === 0 ? rawSend(ra, rb, KM) : rawSend(rb, ra, KM))))
+    r.push(x.wall)
+    rc.push(x.cpu)
   }
   const rawRecord = ra.store.sessions.get('fb@x.2') as string
   out.rawNodeProviders = {
@@ -235,6 +273,9 @@ async function flatness(): Promise<Record<string, unknown>> {
     first500Ms: med(r.slice(0, 500)),
     last500Ms: med(r.slice(-500)),
     lastOverFirst: med(r.slice(-500)) / med(r.slice(0, 500)),
+    cpuFirst500Ms: med(rc.slice(0, 500)),
+    cpuLast500Ms: med(rc.slice(-500)),
+    cpuLastOverFirst: med(rc.slice(-500)) / med(rc.slice(0, 500)),
     recordBytes: new TextEncoder().encode(rawRecord).length,
     chains: countChains(rawRecord),
   }
@@ -291,6 +332,12 @@ async function main(): Promise<void> {
     for (const [name, g] of rows)
       console.log(
         `| ${name} | ${f(g(oursNode))} | ${f(g(rawNode))} | ${ratio(g(oursNode), g(rawNode))}× | ${f(g(oursDefault))} | ${f(g(rawDefault))} | ${ratio(g(oursDefault), g(rawDefault))}× |`,
+      )
+    console.log('CPU time of this process (user + system), medians in ms:')
+    const c = (o: Record<string, unknown>) => o.cpu as Record<string, unknown>
+    for (const [name, g] of rows)
+      console.log(
+        `| ${name} | ${f(g(c(oursNode)))} | ${f(g(c(rawNode)))} | ${ratio(g(c(oursNode)), g(c(rawNode)))}× | ${f(g(c(oursDefault)))} | ${f(g(c(rawDefault)))} | ${ratio(g(c(oursDefault)), g(c(rawDefault)))}× |`,
       )
   }
   if (only.includes('python')) console.log('python-oldmemo', JSON.stringify(await python()))
