@@ -446,6 +446,22 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     return p
   }
 
+  /**
+   * Our own sent message read back (from the archive) on the very device that sent it, in
+   * protocols that never encrypt for the sending device (`encryptsToSelf: false`, OMEMO): it is
+   * not a received message and cannot be read, so it is neither decrypted, nor held, nor reported
+   * as rejected. A copy sent by another of our devices is received as usual.
+   */
+  function isOwnUnreadableCopy(message: Element): boolean {
+    const self = xmpp.jid?.toString()
+    if (self === undefined || String(message.attrs.from ?? '') !== self) return false
+    const protocols = childElements(message).flatMap((c) => {
+      const b = backends.get(String(c.attrs.xmlns ?? ''))
+      return b === undefined ? [] : [b]
+    })
+    return protocols.length > 0 && protocols.every((b) => b.capabilities.encryptsToSelf === false)
+  }
+
   function encryptedChild(message: Element): { el: Element; backend: EncryptionBackend } | undefined {
     for (const c of childElements(message)) {
       const b = backends.get(String(c.attrs.xmlns ?? ''))
@@ -512,11 +528,12 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
    * the refresh (outside the transaction: it uses the network). Events go out after the commit.
    */
   async function receiveBatch(
-    batch: readonly Incoming[],
+    received: readonly Incoming[],
     position?: ArchivePosition,
     allowRetry = true,
     keysError?: Error,
   ): Promise<void> {
+    const batch = received.filter((inc) => !isOwnUnreadableCopy(inc.message))
     const senders = new Map<string, { enc: EncryptionNamespace; owner: BareJid }>()
     for (const inc of batch) {
       const enc = encryptedChild(inc.message)

@@ -740,7 +740,6 @@ export async function chatListen(ctx: ActionContext, opts: ListenOptions): Promi
         })
         // no silent drops: every rejected message is one line, counted in the summary
         s.vouch.on('rejected', (r) => {
-          if (isOwnSentCopy(s, r)) return
           if (r.final !== true) rejected++
           pending = pending.then(() =>
             out(
@@ -861,7 +860,6 @@ function watchChat(s: Session, peer: BareJid, line: (t: string) => void, seen: R
     else line(`* ${whose} key ${key} is now ${e.to} (was ${e.from})`)
   })
   v.on('rejected', (e) => {
-    if (isOwnSentCopy(s, e)) return
     const reason =
       (e.rule ?? (e.error as { rule?: string }).rule) === 'OMEMO-NOT-FOR-US'
         ? 'not encrypted for this device'
@@ -874,15 +872,6 @@ function watchChat(s: Session, peer: BareJid, line: (t: string) => void, seen: R
   v.on('subscription-request', (r) =>
     line(`* ${r.from} asks to be your contact: vouch contact approve ${r.from}`),
   )
-}
-
-/**
- * Our own sent message read back from the archive on the device that sent it: OMEMO never
- * encrypts a message for its sending device (`encryptsToSelf: false`), so this is no rejection
- * to report (a copy from another of our devices still is).
- */
-function isOwnSentCopy(s: Session, e: { readonly from: string; readonly rule?: string }): boolean {
-  return e.from === `${s.jid}/${s.account.resource}` && e.rule === 'OMEMO-NOT-FOR-US'
 }
 
 function sleep(ms: number): Promise<void> {
