@@ -40,8 +40,14 @@ export interface Endpoint {
   stop(): Promise<void>
 }
 
-/** Opens the store, makes the OMEMO device once (kept in the store), connects and catches up. */
-export async function startEndpoint(init: EndpointInit): Promise<Endpoint> {
+/**
+ * Opens the store, makes the OMEMO device once (kept in the store), connects and catches up.
+ * `listen` is called with the binding before it connects, so no event of the catch-up is missed.
+ */
+export async function startEndpoint(
+  init: EndpointInit,
+  listen?: (vouch: VouchXmpp) => void,
+): Promise<Endpoint> {
   const jid = parseBareJid(`${init.user}@${init.domain}`)
   const trustStore = await indexedDbStore({ name: init.database })
   const store = trustStore.forAccount(jid)
@@ -57,6 +63,7 @@ export async function startEndpoint(init: EndpointInit): Promise<Endpoint> {
     register: init.register,
   })
   const vouch = vouchXmpp(xmpp, { store, backends: [omemo], keyDirectories: [omemoKeyDirectory(omemo)] })
+  listen?.(vouch)
   const synced = vouch.synced()
   try {
     await startClient(xmpp)

@@ -9,6 +9,7 @@ import { defaultCryptoProvider, NS_OMEMO2 } from '@vouch/backend-omemo'
 import type { BareJid, KeyId } from '@vouch/tm-core'
 import { parseBareJid } from '@vouch/tm-core'
 import { parseTrustMessageUri, trustMessageUriQr } from '@vouch/uri'
+import type { VouchXmpp } from '@vouch/xmpp'
 import { type Endpoint, startEndpoint } from './endpoint.ts'
 
 const params = new URLSearchParams(location.search)
@@ -128,43 +129,49 @@ function panel(spec: PanelSpec): HTMLElement {
     connect.disabled = true
     status.textContent = 'connecting…'
     try {
-      const ep = await startEndpoint({
-        service,
-        domain,
-        user: spec.user,
-        resource: spec.resource,
-        password,
-        register: spec.register,
-        database: `vouch-web:${run}:${spec.user}/${spec.resource}`,
-      })
+      const listen = (vouch: VouchXmpp): void => {
+        vouch.on('trust-changed', (c) => {
+          note(`trust: ${c.key.owner} ${short(c.key.keyId)} ${c.from} → ${c.to}`)
+          refreshMatrix()
+        })
+        vouch.on('keys-changed', () => refreshMatrix())
+        vouch.on('trust-message', (m) => note(`trust message from ${m.from}: ${m.outcome}`))
+        vouch.on('trust-message-sent', (m) =>
+          note(`trust message sent to ${m.to} (${m.recipients.length} devices)`),
+        )
+        vouch.on('rejected', (r) => note(`rejected from ${r.from}: ${r.rule}`))
+        vouch.on('message', (m) => {
+          chatLog.append(
+            el(
+              'li',
+              { 'data-role': 'chat-message' },
+              `${m.direction === 'incoming' ? m.peer : 'me'}: ${m.body} `,
+              el('span', { class: `level ${m.trustLevel}`, 'data-role': 'chat-level' }, m.trustLevel),
+            ),
+          )
+        })
+      }
+      const ep = await startEndpoint(
+        {
+          service,
+          domain,
+          user: spec.user,
+          resource: spec.resource,
+          password,
+          register: spec.register,
+          database: `vouch-web:${run}:${spec.user}/${spec.resource}`,
+        },
+        listen,
+      )
       endpoints.set(spec.name, ep)
-      status.className = 'status online'
-      status.textContent = `online as ${ep.jid}/${ep.resource} — OMEMO 2 device ${ep.deviceId}, key ${short(ep.ownKey)}…`
       uri.textContent = ep.uri
       qr.innerHTML = await trustMessageUriQr(ep.uri, { format: 'svg' })
+      // "online" last: the page is ready for the user (and the end-to-end test) once it says so
+      status.className = 'status online'
+      status.textContent = `online as ${ep.jid}/${ep.resource} — OMEMO 2 device ${ep.deviceId}, key ${short(ep.ownKey)}…`
       for (const b of [scan, refresh, send, distrust]) b.disabled = false
       camera.disabled = !('BarcodeDetector' in globalThis && navigator.mediaDevices !== undefined)
       camera.title = camera.disabled ? 'no BarcodeDetector or camera in this browser: paste instead' : ''
-      ep.vouch.on('trust-changed', (c) => {
-        note(`trust: ${c.key.owner} ${short(c.key.keyId)} ${c.from} → ${c.to}`)
-        refreshMatrix()
-      })
-      ep.vouch.on('keys-changed', () => refreshMatrix())
-      ep.vouch.on('trust-message', (m) => note(`trust message from ${m.from}: ${m.outcome}`))
-      ep.vouch.on('trust-message-sent', (m) =>
-        note(`trust message sent to ${m.to} (${m.recipients.length} devices)`),
-      )
-      ep.vouch.on('rejected', (r) => note(`rejected from ${r.from}: ${r.rule}`))
-      ep.vouch.on('message', (m) => {
-        chatLog.append(
-          el(
-            'li',
-            { 'data-role': 'chat-message' },
-            `${m.direction === 'incoming' ? m.peer : 'me'}: ${m.body} `,
-            el('span', { class: `level ${m.trustLevel}`, 'data-role': 'chat-level' }, m.trustLevel),
-          ),
-        )
-      })
       note('connected; device published')
       await refreshAll()
     } catch (e) {
