@@ -2,6 +2,7 @@
 import { writeFile } from 'node:fs/promises'
 import {
   formatTrustMessageUri,
+  parseScannedUri,
   parseTrustMessageUri,
   trustMessageUriQr,
   uriFromJson,
@@ -18,11 +19,31 @@ export function registerUriCommands(program: Command, ctx: CliContext): void {
 
   uri
     .command('parse')
-    .description('parse a Trust Message URI strictly (URI-1 … URI-9); print JSON with Base16 key ids')
+    .description(
+      'parse a Trust Message URI (URI-1 … URI-9) or a Conversations fingerprint URI (?omemo-sid-…, CFP-1 … CFP-4) strictly; print JSON with Base16 key ids',
+    )
     .argument('<uri>', 'the URI')
     .option('--legacy', 'lenient mode: encryption anywhere, unknown pairs and fragments ignored')
     .action((text: string, opts: { legacy?: boolean }) => {
-      ctx.output.out(JSON.stringify(uriToJson(parseTrustMessageUri(text, { strict: opts.legacy !== true }))))
+      if (opts.legacy === true) {
+        ctx.output.out(JSON.stringify(uriToJson(parseTrustMessageUri(text, { strict: false }))))
+        return
+      }
+      const scanned = parseScannedUri(text)
+      if (scanned.kind === 'trust-message') {
+        ctx.output.out(JSON.stringify(uriToJson(scanned.uri)))
+        return
+      }
+      // a fingerprint code: the devices it names, and the Trust Message URI it amounts to
+      const json = uriToJson(scanned.uri)
+      const keys = new Map(scanned.uri.trust.map((k, i) => [k, json.trust[i]]))
+      ctx.output.out(
+        JSON.stringify({
+          kind: 'fingerprint',
+          ...json,
+          devices: scanned.fingerprint.devices.map((d) => ({ deviceId: d.deviceId, key: keys.get(d.keyId) })),
+        }),
+      )
     })
 
   uri

@@ -6,7 +6,7 @@
 import { createInterface } from 'node:readline'
 import type { BareJid, KeyId, TrustLevel } from '@vouch/tm-core'
 import { parseBareJid, parseKeyIdHex } from '@vouch/tm-core'
-import { formatTrustMessageUri, parseTrustMessageUri, trustMessageUriQr } from '@vouch/uri'
+import { formatTrustMessageUri, parseScannedUri, parseTrustMessageUri, trustMessageUriQr } from '@vouch/uri'
 import type { ReceivedChat, VouchXmpp, VouchXmppEvents } from '@vouch/xmpp'
 import type { Output } from '../io.ts'
 import { UsageError } from '../io.ts'
@@ -583,7 +583,8 @@ export async function uriUse(
 ): Promise<void> {
   if (!['scan', 'paste', 'link'].includes(opts.source))
     throw new UsageError(`URI-3: --source must be scan, paste or link, got ${opts.source}`)
-  const parsed = parseTrustMessageUri(text, { strict: true })
+  // a Trust Message URI, or a deployed client's fingerprint code (Conversations: ?omemo-sid-…)
+  const parsed = parseScannedUri(text).uri
   const acct = await pickAccount(opts)
   const changes = await online(ctx, opts, acct, (s) =>
     applyScanned(ctx, s, parsed, {
