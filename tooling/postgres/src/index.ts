@@ -186,7 +186,10 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const dir = await mkdtemp(join(tmpdir(), 'vouch-postgres-'))
   const data = join(dir, 'data')
   const logFile = join(dir, 'server.log')
-  const removeDir = () => rmSync(dir, { recursive: true, force: true })
+  const removeDir = () => {
+    watchdog?.kill()
+    rmSync(dir, { recursive: true, force: true })
+  }
   if (as.owner !== undefined) chownSync(dir, as.owner.uid, as.owner.gid)
   // A clean environment for the server tools: no PG* variables of the caller leak in.
   const env: NodeJS.ProcessEnv = {
@@ -197,6 +200,18 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const run = (argv: readonly string[]) => {
     const [cmd, args] = as.wrap(argv)
     return exec(cmd, args, timeoutMs, env)
+  }
+  // the watchdog first: a process killed during initdb or the start leaves nothing either
+  let watchdog: { kill(): void } | undefined
+  if (options.watchdog !== false) {
+    const [cmd, args] = as.wrap([join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'])
+    const quote = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`
+    const script =
+      `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ` +
+      `${[cmd, ...args].map(quote).join(' ')} >/dev/null 2>&1; rm -rf ${quote(dir)}`
+    const child = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore', env })
+    child.unref()
+    watchdog = { kill: () => child.kill('SIGKILL') }
   }
   try {
     await run([join(bin, 'initdb'), '-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync'])
@@ -284,17 +299,6 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     removeDir()
   }
   if (options.stopOnExit !== false) process.once('exit', stopSync)
-  let watchdog: { kill(): void } | undefined
-  if (options.watchdog !== false) {
-    const [cmd, args] = as.wrap([join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'])
-    const quote = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`
-    const script =
-      `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ` +
-      `${[cmd, ...args].map(quote).join(' ')} >/dev/null 2>&1; rm -rf ${quote(dir)}`
-    const child = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore', env })
-    child.unref()
-    watchdog = { kill: () => child.kill('SIGKILL') }
-  }
 
   return {
     host,
