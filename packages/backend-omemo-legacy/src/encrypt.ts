@@ -71,7 +71,8 @@ async function encryptToDevice(
 ): Promise<LegacyKeyElement | undefined> {
   const store = new SignalStore(state, tx, own, 0)
   const address = new SignalProtocolAddress(owner, id)
-  if ((await state.session(tx, owner, id)) === undefined) {
+  if ((await state.session(tx, owner, id)) !== undefined) store.prune = false
+  else {
     const b = dev.bundle
     if (b === undefined || b.preKeys.length === 0) return undefined
     const pick = state.config.random(4)

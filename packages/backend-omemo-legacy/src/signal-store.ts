@@ -40,6 +40,11 @@ export class SignalStore implements StorageType {
   consumedPreKey: number | undefined
   /** set when storeSession ran */
   stored = false
+  /**
+   * Prune the records stored (default true). Encrypting on an existing session adds no chain (only
+   * a ratchet step on receipt or a new session does), so that path skips the JSON pass.
+   */
+  prune = true
 
   constructor(state: LegacyState, tx: AccountTrustStore, own: OwnRecord, receivedSinceSend: number) {
     this.#state = state
@@ -104,7 +109,7 @@ export class SignalStore implements StorageType {
     const { owner, id } = parseAddress(address)
     this.stored = true
     await this.#state.saveSession(this.#tx, owner, id, {
-      record: pruneSessionRecord(record),
+      record: this.prune ? pruneSessionRecord(record) : record,
       receivedSinceSend: this.receivedSinceSend,
     })
   }
