@@ -345,7 +345,13 @@ async function main(): Promise<void> {
       )
   }
   if (only.includes('python')) console.log('python-oldmemo', JSON.stringify(await python()))
-  if (only.includes('flatness')) console.log('flatness', JSON.stringify(await flatness(), null, 2))
+  if (only.includes('flatness')) {
+    use(process.env.BENCH_PROVIDERS === 'default' ? DEFAULT : NODE)
+    console.log(
+      `flatness (${process.env.BENCH_PROVIDERS === 'default' ? 'library defaults' : 'node providers'})`,
+    )
+    console.log(JSON.stringify(await flatness(), null, 2))
+  }
 }
 
 await main()
