@@ -149,10 +149,45 @@ function guarded(pool: PgPool, own: boolean): PgPool {
         const on = (client as { on?: (event: string, listener: () => void) => unknown }).on
         if (typeof on === 'function') on.call(client, 'error', ignore)
       }
-      return client
+      return prepared(client)
     },
     end: own ? () => pool.end() : async () => {},
   }
+}
+
+/**
+ * Names of prepared statements by SQL text, for the whole process (pg refuses one name for two
+ * texts on a connection, and stores may share a pool); at most {@link MAX_PREPARED} texts are
+ * named, the rest run unnamed.
+ */
+const names = new Map<string, string>()
+const MAX_PREPARED = 1000
+
+type PgClient = Awaited<ReturnType<PgPool['connect']>>
+
+/**
+ * The client as the store's queries reach it: a statement with parameters runs as a named
+ * prepared statement (pg's `name`: parsed and planned once per connection, then only bound and
+ * executed), so the server does not parse and plan it again on every call. Statements without
+ * parameters (transaction control, several at once) stay on the simple query protocol.
+ */
+function prepared(client: PgClient): PgClient {
+  const query = (client as unknown as { query(config: unknown): Promise<unknown> }).query.bind(client)
+  return {
+    query(sql: unknown, parameters?: readonly unknown[]) {
+      if (typeof sql !== 'string' || parameters === undefined || parameters.length === 0)
+        return (client.query as (a: unknown, b?: unknown) => never)(sql, parameters)
+      let name = names.get(sql)
+      if (name === undefined && names.size < MAX_PREPARED) {
+        name = `vouch_${names.size + 1}`
+        names.set(sql, name)
+      }
+      return query(
+        name === undefined ? { text: sql, values: parameters } : { name, text: sql, values: parameters },
+      )
+    },
+    release: () => client.release(),
+  } as unknown as PgClient
 }
 
 interface Opened {
