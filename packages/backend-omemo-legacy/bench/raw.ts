@@ -40,6 +40,8 @@ export interface RawParty {
   readonly name: string
   readonly id: number
   readonly store: RawStore
+  /** the signature of signed pre key 1 (made with the party, as a bundle carries it) */
+  readonly spkSignature: ArrayBuffer
 }
 
 export async function rawParty(name: string, id: number): Promise<RawParty> {
@@ -48,21 +50,21 @@ export async function rawParty(name: string, id: number): Promise<RawParty> {
   store.signed.set(1, spk.keyPair)
   const pk = await KeyHelper.generatePreKey(1)
   store.preKeys.set(1, pk.keyPair)
-  return { name, id, store }
+  return { name, id, store, spkSignature: spk.signature }
 }
 
-/** `a` starts a session with `b` from b's bundle (pre key 1). */
+/** `a` starts a session with `b` from b's bundle (signed pre key 1, pre key 1). */
 export async function rawSession(a: RawParty, b: RawParty): Promise<void> {
-  const spk = b.store.signed.get(1) as KeyPairType
-  const sig = await KeyHelper.generateSignedPreKey(b.store.identity, 99) // fresh signature over a fresh key
-  b.store.signed.set(99, sig.keyPair)
   await new SessionBuilder(a.store, new SignalProtocolAddress(b.name, b.id)).processPreKey({
     identityKey: b.store.identity.pubKey,
     registrationId: b.id,
-    signedPreKey: { keyId: 99, publicKey: sig.keyPair.pubKey, signature: sig.signature },
+    signedPreKey: {
+      keyId: 1,
+      publicKey: (b.store.signed.get(1) as KeyPairType).pubKey,
+      signature: b.spkSignature,
+    },
     preKey: { keyId: 1, publicKey: (b.store.preKeys.get(1) as KeyPairType).pubKey },
   })
-  void spk
 }
 
 /** One message `a` → `b` (encrypt and decrypt a 32-byte key material, as OMEMO 0.3 does). */
