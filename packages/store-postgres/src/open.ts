@@ -162,6 +162,8 @@ function guarded(pool: PgPool, own: boolean): PgPool {
  */
 const names = new Map<string, string>()
 const MAX_PREPARED = 1000
+/** tells this copy of the package from another one in the same process (two copies, one pool) */
+const INSTANCE = Math.floor(Math.random() * 36 ** 6).toString(36)
 
 type PgClient = Awaited<ReturnType<PgPool['connect']>>
 
@@ -179,7 +181,7 @@ function prepared(client: PgClient): PgClient {
         return (client.query as (a: unknown, b?: unknown) => never)(sql, parameters)
       let name = names.get(sql)
       if (name === undefined && names.size < MAX_PREPARED) {
-        name = `vouch_${names.size + 1}`
+        name = `vouch_${INSTANCE}_${names.size + 1}`
         names.set(sql, name)
       }
       return query(
