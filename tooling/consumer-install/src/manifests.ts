@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** Where the sources live: the one place to change it. */
-export const REPOSITORY_URL = 'git+https://github.com/vouch-xmpp/vouch.git'
+export const REPOSITORY_URL = 'git+https://github.com/vouch/vouch.git'
 const NO_BUILD_INFO = '!dist/.tsbuildinfo'
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
