@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the `vouch` command as compiled JavaScript: one ESM bundle of src/main.ts in
 // dist/bundle/ (esbuild), split at every dynamic import(), so a command loads only the protocol
-// libraries it needs. better-sqlite3 stays external (a native addon). `bin/vouch.mjs` runs the
+// libraries it needs. better-sqlite3 stays external (a native addon), and so does the optional
+// OMEMO 0.3 plugin @vouch/backend-omemo-legacy (GPL-3.0-only: never bundled into the MIT CLI). `bin/vouch.mjs` runs the
 // bundle; the tests and tooling/setup.sh build it (`pnpm --filter @vouch/cli build`).
 import { rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -19,7 +20,14 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3'],
+  // tsx (a dependency) loads the plugin's TypeScript sources in a workspace checkout
+  external: [
+    'better-sqlite3',
+    '@vouch/backend-omemo-legacy',
+    '@vouch/backend-omemo-legacy/*',
+    'tsx',
+    'tsx/*',
+  ],
   // CommonJS dependencies inside an ESM bundle call require() for Node built-ins
   banner: {
     js: "import { createRequire as __vouchRequire } from 'node:module'; const require = __vouchRequire(import.meta.url);",

@@ -39,8 +39,11 @@ export function registerOnlineCommands(program: Command, ctx: CliContext): void 
       )
       .option('--json', 'print JSON')
   const encryption = (): Option =>
-    new Option('--encryption <encryption>', 'omemo2 (one key per device) or ox (one key per account)')
-      .choices(['omemo2', 'ox'])
+    new Option(
+      '--encryption <encryption>',
+      'omemo2 (one key per device), ox (one key per account) or omemo03 (OMEMO 0.3; needs the optional GPL-3.0 package @vouch/backend-omemo-legacy)',
+    )
+      .choices(['omemo2', 'ox', 'omemo03'])
       .default('omemo2')
   const addOptions = (cmd: Command, resource: string | null = 'vouch'): Command =>
     common(cmd)

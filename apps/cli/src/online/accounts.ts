@@ -9,13 +9,17 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { UsageError } from '../io.ts'
 
-/** The encryptions an account can use; `omemo2` is the default for new accounts. */
-export const ENCRYPTIONS = ['omemo2', 'ox'] as const
+/**
+ * The encryptions an account can use; `omemo2` is the default for new accounts. `omemo03` needs
+ * the optional GPL-3.0 plugin `@vouch/backend-omemo-legacy` (legacy-omemo.ts).
+ */
+export const ENCRYPTIONS = ['omemo2', 'ox', 'omemo03'] as const
 export type Encryption = (typeof ENCRYPTIONS)[number]
 
 export const ENCRYPTION_NAMES: Readonly<Record<Encryption, string>> = {
   omemo2: 'OMEMO 2',
   ox: 'OX',
+  omemo03: 'OMEMO 0.3',
 }
 
 export interface AccountRecord {

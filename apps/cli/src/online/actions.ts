@@ -133,7 +133,7 @@ async function ownKeyText(
   s: LocalState,
 ): Promise<{ key: string | undefined; device: number | undefined; text: string }> {
   const key = await s.protocol.ownKey()
-  const device = s.protocol.omemo === undefined ? undefined : await s.protocol.omemo.ownDeviceId()
+  const device = s.protocol.devices === undefined ? undefined : await s.protocol.devices.ownDeviceId()
   const hex = key === undefined ? undefined : keyHex(key)
   return {
     key: hex,
@@ -190,9 +190,9 @@ export async function deviceAdd(ctx: ActionContext, jidText: string, opts: Devic
     throw new UsageError(
       'OX-BACKUP: an OX account has one key for all its devices: run vouch device add (no JID) on a device that has the key, then here --code CODE with the code it prints',
     )
-  if (opts.encryption === 'omemo2' && opts.code !== undefined)
+  if (opts.encryption !== 'ox' && opts.code !== undefined)
     throw new UsageError(
-      'DEVICE: --code is for OX accounts; an OMEMO 2 device makes its own key (scan codes instead)',
+      'DEVICE: --code is for OX accounts; an OMEMO device makes its own key (scan codes instead)',
     )
   const scanned = opts.uri === undefined ? undefined : parseTrustMessageUri(opts.uri, { strict: true })
   const dir = dataDir(opts)
@@ -239,7 +239,7 @@ export async function deviceAdd(ctx: ActionContext, jidText: string, opts: Devic
     }
     ctx.output.out(`${record.jid} ready on ${ENCRYPTION_NAMES[opts.encryption]} (${result.own.text})`)
     for (const c of result.applied) ctx.output.out(`${c.owner} ${c.key} ${c.level}`)
-    if (opts.encryption === 'omemo2') {
+    if (opts.encryption !== 'ox') {
       ctx.output.out(result.uri)
       if (opts.qr) ctx.output.out(String(await trustMessageUriQr(result.uri, { format: 'text' })))
       ctx.output.err(
@@ -280,7 +280,7 @@ async function restoreOxFromPep(s: Session, code: string): Promise<void> {
 /** `vouch device add` (no JID) on an existing device: what to do on the new one. */
 export async function deviceAddHere(ctx: ActionContext, opts: Common & PasswordOptions): Promise<void> {
   const acct = await pickAccount(opts)
-  if (encryptionOf(acct) === 'omemo2') {
+  if (encryptionOf(acct) !== 'ox') {
     ctx.output.err(
       `On the new device run: vouch device add ${acct.jid} --service ${acct.service} --resource NAME --uri "$(this device's vouch uri show --no-qr)"\nthen scan the code it prints here with vouch uri use.`,
     )
@@ -323,8 +323,8 @@ export async function deviceList(ctx: ActionContext, opts: Common): Promise<void
     const own = await s.protocol.ownKey()
     const rows: DeviceRow[] = []
     const last = (k: KeyId): string | null => activity[`${s.jid} ${keyHex(k)}`] ?? null
-    if (s.protocol.omemo !== undefined) {
-      const ownDevice = await s.protocol.omemo.ownDeviceId()
+    if (s.protocol.devices !== undefined) {
+      const ownDevice = await s.protocol.devices.ownDeviceId()
       if (own !== undefined)
         rows.push({
           device: ownDevice ?? null,
@@ -333,7 +333,7 @@ export async function deviceList(ctx: ActionContext, opts: Common): Promise<void
           published: true,
           lastActivity: null,
         })
-      for (const d of await s.protocol.omemo.devices(s.jid)) {
+      for (const d of await s.protocol.devices.devices(s.jid)) {
         if (d.deviceId === ownDevice || d.keyId === undefined) continue
         rows.push({
           device: d.deviceId,
@@ -389,6 +389,10 @@ export async function deviceRevoke(
     acct,
     async (s) => {
       if (s.protocol.omemo !== undefined) return revokeOmemo(s, which)
+      if (s.protocol.ox === undefined)
+        throw new UsageError(
+          `DEVICE: device revoke needs OMEMO 2 or OX (${s.protocol.name} carries no trust messages to tell the other devices): distrust the lost key with vouch trust distrust`,
+        )
       return rotateOx(s, which)
     },
   )
@@ -500,11 +504,40 @@ async function ownUri(s: LocalState): Promise<string> {
   return formatTrustMessageUri({ jid: s.jid, encryption: s.protocol.namespace, trust, distrust })
 }
 
+/**
+ * OMEMO 0.3: the same keys as a deployed client's fingerprint code (Conversations:
+ * `xmpp:JID?omemo-sid-ID=05HEX;…`), this device first, then the own devices this device
+ * authenticated. It cannot say distrust: the Trust Message URI can.
+ */
+async function ownFingerprintUri(s: LocalState): Promise<string | undefined> {
+  if (s.protocol.id !== 'omemo03' || s.protocol.devices === undefined) return undefined
+  const own = await s.protocol.ownKey()
+  const ownId = await s.protocol.devices.ownDeviceId()
+  if (own === undefined || ownId === undefined) return undefined
+  const pairs = [[ownId, own] as const]
+  for (const d of await s.protocol.devices.devices(s.jid))
+    if (
+      d.keyId !== undefined &&
+      d.deviceId !== ownId &&
+      (await s.store.getTrustLevel(s.protocol.namespace, s.jid, d.keyId)) === 'authenticated'
+    )
+      pairs.push([d.deviceId, d.keyId] as const)
+  const query = pairs.map(([id, k]) => `omemo-sid-${id}=05${keyHex(k).toLowerCase()}`).join(';')
+  return `xmpp:${s.jid}?${query}`
+}
+
 export async function uriShow(ctx: ActionContext, opts: Common & { qr: boolean }): Promise<void> {
   const acct = await pickAccount(opts)
-  const text = await withLocal(opts, acct, (s) => ownUri(s))
-  if (opts.json === true) return ctx.output.out(JSON.stringify({ uri: text }))
+  const [text, fingerprint] = await withLocal(opts, acct, async (s) => [
+    await ownUri(s),
+    await ownFingerprintUri(s),
+  ])
+  if (opts.json === true)
+    return ctx.output.out(
+      JSON.stringify({ uri: text, ...(fingerprint === undefined ? {} : { fingerprint }) }),
+    )
   ctx.output.out(text)
+  if (fingerprint !== undefined) ctx.output.out(fingerprint)
   if (opts.qr) ctx.output.out(String(await trustMessageUriQr(text, { format: 'text' })))
 }
 
@@ -670,9 +703,9 @@ async function describeSender(
 ): Promise<{ device: number | null; key: string | null }> {
   if (m.senderKey === undefined) return { device: null, key: null }
   let device: number | null = null
-  if (s.protocol.omemo !== undefined) {
+  if (s.protocol.devices !== undefined) {
     const owner = m.direction === 'incoming' ? m.peer : s.jid
-    const d = (await s.protocol.omemo.devices(owner)).find((x) => x.keyId === m.senderKey)
+    const d = (await s.protocol.devices.devices(owner)).find((x) => x.keyId === m.senderKey)
     device = d?.deviceId ?? null
   }
   return { device, key: keyHex(m.senderKey) }

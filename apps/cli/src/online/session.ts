@@ -1,6 +1,6 @@
 /**
  * The online session of the `vouch` commands: the SQLite store, the account's encryption
- * backend (OMEMO 2 or OX, loaded only when a command needs it) with its PEP key directory, and
+ * backend (OMEMO 2, OX or the optional OMEMO 0.3 plugin, loaded only when a command needs it) with its PEP key directory, and
  * the `@vouch/xmpp` binding. A composition root: no protocol logic here.
  */
 import { mkdir } from 'node:fs/promises'
@@ -32,10 +32,20 @@ export interface Protocol {
   readonly omemo?: OmemoBackend
   /** set for OX accounts */
   readonly ox?: OxBackend
+  /** OMEMO (2 or 0.3): the account's devices as this device knows them */
+  readonly devices?: DeviceView
   /** this device's key, if it has one */
   ownKey(): Promise<KeyId | undefined>
   /** creates this device's key (OMEMO: a new device; OX: a new key) */
   createOwnKey(): Promise<void>
+}
+
+/** What the OMEMO backends (2 and 0.3) share about devices. */
+export interface DeviceView {
+  ownDeviceId(): Promise<number | undefined>
+  devices(
+    owner: BareJid,
+  ): Promise<ReadonlyArray<{ readonly deviceId: number; readonly keyId?: KeyId; readonly active: boolean }>>
 }
 
 export async function loadProtocol(
@@ -56,11 +66,33 @@ export async function loadProtocol(
       backend: omemo,
       directory: omemoKeyDirectory(omemo),
       omemo,
+      devices: omemo,
       async ownKey() {
         return (await omemo.ownDeviceId()) === undefined ? undefined : (await omemo.ownKeys())[0]
       },
       async createOwnKey() {
         await omemo.createDevice()
+      },
+    }
+  }
+  if (encryption === 'omemo03') {
+    // optional GPL-3.0 plugin, loaded only here (legacy-omemo.ts)
+    const { loadLegacyOmemo } = await import('./legacy-omemo.ts')
+    const [{ legacyOmemoBackend, NS_AXOLOTL }, { legacyOmemoKeyDirectory }, { nodeLibsignal }] =
+      await loadLegacyOmemo()
+    const legacy = legacyOmemoBackend({ ...nodeLibsignal() })({ store })
+    return {
+      id: 'omemo03',
+      namespace: NS_AXOLOTL,
+      name: 'OMEMO 0.3',
+      backend: legacy,
+      directory: legacyOmemoKeyDirectory(legacy),
+      devices: legacy,
+      async ownKey() {
+        return (await legacy.ownDeviceId()) === undefined ? undefined : (await legacy.ownKeys())[0]
+      },
+      async createOwnKey() {
+        await legacy.createDevice()
       },
     }
   }
