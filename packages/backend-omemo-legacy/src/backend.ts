@@ -35,6 +35,7 @@ import {
   toBareJid,
 } from '@vouch/tm-core'
 import {
+  curveKeyPair,
   installCurve,
   installWebCrypto,
   type LegacyCurve,
@@ -126,6 +127,12 @@ export interface LegacyOmemoBackend extends EncryptionBackend {
   createDevice(options?: {
     readonly deviceId?: number
     readonly replace?: boolean
+    /**
+     * A Curve25519 private key (32 bytes; clamped here) to use as the identity instead of a fresh
+     * one: the OMEMO 2 identity of the same device (`@vouch/backend-omemo`
+     * `ownCurve25519Identity()`), so both versions share one identity (D-12) and one device id.
+     */
+    readonly identityPrivateKey?: Uint8Array
   }): Promise<{ readonly deviceId: number; readonly keyId: KeyId }>
   /** Our device id, or undefined before {@link createDevice}. */
   ownDeviceId(): Promise<number | undefined>
@@ -207,13 +214,25 @@ class LegacyOmemoBackendImpl implements LegacyOmemoBackend {
   // ——— own device ———
 
   async createDevice(
-    options: { readonly deviceId?: number; readonly replace?: boolean } = {},
+    options: {
+      readonly deviceId?: number
+      readonly replace?: boolean
+      readonly identityPrivateKey?: Uint8Array
+    } = {},
   ): Promise<{ readonly deviceId: number; readonly keyId: KeyId }> {
     const state = this.#state
     const { account, random, clock } = state.config
     // key generation (async, the library's) before the transaction
-    const idk = await KeyHelper.generateIdentityKeyPair()
-    const identity = { pub: new Uint8Array(idk.pubKey), priv: new Uint8Array(idk.privKey) }
+    let identity: OwnRecord['identity']
+    if (options.identityPrivateKey === undefined) {
+      const idk = await KeyHelper.generateIdentityKeyPair()
+      identity = { pub: new Uint8Array(idk.pubKey), priv: new Uint8Array(idk.privKey) }
+    } else {
+      if (options.identityPrivateKey.length !== 32)
+        throw new RangeError('an identity private key is 32 bytes')
+      const kp = await curveKeyPair(options.identityPrivateKey)
+      identity = { pub: Uint8Array.of(0x05, ...kp.pub), priv: kp.priv }
+    }
     const spk = await newSignedPreKey(identity, 1, clock().getTime())
     const pks: PreKeys = new Map()
     const next = await fillPreKeys(pks, 1, state.config.preKeyCount)

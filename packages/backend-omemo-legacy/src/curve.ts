@@ -111,6 +111,16 @@ export async function verifySignature(
   return !(await fallback.verify(p, m, s))
 }
 
+/**
+ * The key pair of a Curve25519 private key with the curve libsignal uses (the installed one, else
+ * the library's default): `priv` clamped (RFC 7748), `pub` the raw 32-byte u-coordinate.
+ */
+export async function curveKeyPair(priv: Uint8Array): Promise<{ pub: Uint8Array; priv: Uint8Array }> {
+  if (installed === undefined) fallback ??= new AsyncCurve25519Wrapper()
+  const kp = await (installed ?? (fallback as AsyncCurve25519Wrapper)).keyPair(copy(priv))
+  return { pub: new Uint8Array(kp.pubKey), priv: new Uint8Array(kp.privKey) }
+}
+
 function copy(u: Uint8Array): ArrayBuffer {
   return u.buffer.slice(u.byteOffset, u.byteOffset + u.byteLength) as ArrayBuffer
 }

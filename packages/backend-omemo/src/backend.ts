@@ -140,6 +140,14 @@ export interface OmemoBackend extends EncryptionBackend {
    */
   ownDeviceXeddsaCompatible(): Promise<boolean | undefined>
   /**
+   * Our identity key pair in its Curve25519 form (private scalar clamped as RFC 7748 says, public
+   * u-coordinate): the same key pair, for running OMEMO 0.3 on this device with the same identity
+   * (D-12; `@vouch/backend-omemo-legacy` `createDevice({ identityPrivateKey })`), as python-omemo
+   * does. **Secret key material**: hand it to nothing that leaves the device. Undefined before
+   * {@link createDevice}.
+   */
+  ownCurve25519Identity(): Promise<{ readonly pub: Uint8Array; readonly priv: Uint8Array } | undefined>
+  /**
    * Our device ids that {@link createDevice} `{ replace: true }` replaced: the key directory
    * keeps them out of the device list it publishes (a rotated device is gone for good).
    */
@@ -281,6 +289,17 @@ class OmemoBackendImpl implements OmemoBackend {
   async ownDeviceXeddsaCompatible(): Promise<boolean | undefined> {
     const own = await this.#state.own(this.#state.store)
     return own === undefined ? undefined : xeddsaCompatible(own.identity.edPub)
+  }
+
+  async ownCurve25519Identity(): Promise<
+    { readonly pub: Uint8Array; readonly priv: Uint8Array } | undefined
+  > {
+    const own = await this.#state.own(this.#state.store)
+    if (own === undefined) return undefined
+    const priv = Uint8Array.from(own.identity.xPriv)
+    priv[0] = (priv[0] as number) & 248
+    priv[31] = ((priv[31] as number) & 127) | 64
+    return { pub: this.#state.config.crypto.x25519PublicKey(priv), priv }
   }
 
   retiredDeviceIds(): Promise<readonly number[]> {
