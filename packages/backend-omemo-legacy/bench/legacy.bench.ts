@@ -20,7 +20,7 @@ import { installCurve, installWebCrypto, type LegacyCurve, type LibsignalWebCryp
 import { libsignalCurve, nodeCurve, nodeWebCrypto } from '../src/node-curve.ts'
 import { countChains } from '../src/prune.ts'
 import { NS_AXOLOTL } from '../src/wire.ts'
-import { OldmemoHarness, oldmemoUnavailable } from '../test/interop/harness.ts'
+import { OldmemoHarness, oldmemoUnavailable } from '@vouch/python-omemo-harness'
 import { type RawParty, rawParty, rawSend, rawSession } from './raw.ts'
 
 const N = Number(process.env.BENCH_N ?? 200)

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { type LegacyOmemoBackend, legacyOmemoBackend } from '../src/backend.ts'
 import { buildBundle, buildDeviceList, NS_AXOLOTL, parseEncrypted } from '../src/wire.ts'
 import { body, bodyText, curve, expectError, webCrypto } from './helpers.ts'
-import { OldmemoHarness, oldmemoUnavailable } from './interop/harness.ts'
+import { OldmemoHarness, oldmemoUnavailable } from '@vouch/python-omemo-harness'
 
 const unavailable = oldmemoUnavailable()
 

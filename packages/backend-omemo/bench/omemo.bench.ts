@@ -8,7 +8,7 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } f
 import { memoryStore } from '@vouch/store-memory'
 import type { AccountTrustStore, BareJid, FullJid } from '@vouch/tm-core'
 import { Element } from '@vouch/tm-core'
-import { TwomemoHarness, twomemoUnavailable } from '../test/interop/harness.ts'
+import { TwomemoHarness, twomemoUnavailable } from '@vouch/python-omemo-harness'
 import { type OmemoBackend, omemoBackend } from '../src/index.ts'
 import { decryptPayload, encryptPayload } from '../src/payload.ts'
 import { nodeCryptoProvider } from '../src/provider-node.ts'

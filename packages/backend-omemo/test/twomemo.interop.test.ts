@@ -18,7 +18,7 @@ import {
   parseEncrypted,
 } from '../src/index.ts'
 import { expectError, standInForAtm } from './helpers.ts'
-import { TwomemoHarness, twomemoUnavailable } from './interop/harness.ts'
+import { TwomemoHarness, twomemoUnavailable } from '@vouch/python-omemo-harness'
 
 const unavailable = twomemoUnavailable()
 

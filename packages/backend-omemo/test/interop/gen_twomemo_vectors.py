@@ -10,13 +10,21 @@ checked by python-twomemo itself). The TypeScript test plays Bob with those priv
 import asyncio
 import base64
 import json
+import os
 import sys
 import xml.etree.ElementTree as ET
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives import serialization
 
-import twomemo_harness as th
+# the shared harness of @vouch/python-omemo-harness (tooling/python-omemo), linked as a devDependency
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "node_modules", "@vouch",
+                                "python-omemo-harness", "python"))
+from omemo_harness import Harness, MemoryStorage  # noqa: E402
+from twomemo_flavor import FLAVOR  # noqa: E402
+
+th = Harness(FLAVOR)
+NS = FLAVOR.namespace
 
 
 def b64(b: bytes) -> str:
@@ -37,7 +45,8 @@ def x25519_pub(priv: bytes) -> bytes:
 async def main() -> None:
     alice = await th.create("alice", "alice@example.org")
     bob = await th.create("bob", "bob@example.org")
-    storage = [v for v in vars(th.MANAGERS["bob"]["sm"]).values() if isinstance(v, th.MemoryStorage)][0]
+    storage = th.managers["bob"]["storage"]
+    assert isinstance(storage, MemoryStorage)
     x = storage.data["/urn:xmpp:omemo:2/x3dh"]
     spk_ids = storage.data["/urn:xmpp:omemo:2/signed_pre_key_ids"]
     pk_ids = storage.data["/urn:xmpp:omemo:2/pre_key_ids"]
@@ -49,8 +58,8 @@ async def main() -> None:
     for t in texts:
         m = await th.encrypt("alice", ["bob@example.org"], t)
         el = ET.fromstring(m["xml"])
-        key = el.find(f"{{{th.NS}}}header/{{{th.NS}}}keys/{{{th.NS}}}key")
-        payload = el.find(f"{{{th.NS}}}payload")
+        key = el.find(f"{{{NS}}}header/{{{NS}}}keys/{{{NS}}}key")
+        payload = el.find(f"{{{NS}}}payload")
         messages.append({
             "kex": key.get("kex") == "true",
             "key": key.text,
