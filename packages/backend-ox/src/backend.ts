@@ -132,7 +132,12 @@ export interface OxBackend extends EncryptionBackend {
   ): Promise<OxImportResult[]>
   /** Every key we hold for `owner` (usable or not). */
   knownKeys(owner: BareJid, options?: { readonly now?: Date }): Promise<OxKnownKey[]>
-  /** Forgets one of `owner`'s public keys (backend state and trust store). */
+  /**
+   * Forgets one of `owner`'s public keys: the key material leaves the keyring (no longer in
+   * `keysOf`/`knownKeys`, never encrypted to, verifies nothing). Its trust record is left to ATM
+   * and the store (ATM is the only writer of trust): the level stays, so a re-import brings the
+   * key back at the level it had, like an OMEMO device that leaves its device list and returns.
+   */
   removePublicKey(owner: BareJid, keyId: KeyId): Promise<void>
   /** Encrypts all our secret keys with a (fresh, unless given) backup code. */
   createBackup(options?: { readonly code?: string }): Promise<OxBackup>
@@ -345,12 +350,9 @@ class Ox implements OxBackend {
 
   async removePublicKey(ownerInput: BareJid, keyId: KeyId): Promise<void> {
     const owner = toBareJid(ownerInput, 'OX-UID')
-    const fpr = keyIdToFingerprint(keyId)
-    const stateKey = `key:${owner}:${fpr}`
-    await this.#state.store.transaction(async (tx) => {
-      await tx.deleteState(OX_STATE_NAMESPACE, stateKey)
-      await tx.removeKeys(NS_OX, owner, [keyId])
-    })
+    const stateKey = `key:${owner}:${keyIdToFingerprint(keyId)}`
+    // the key material only: its trust record is ATM's (as an OMEMO device that leaves its list)
+    await this.#state.store.deleteState(OX_STATE_NAMESPACE, stateKey)
     this.#state.forget(stateKey)
   }
 
