@@ -86,7 +86,7 @@ describe.skipIf(MISSING.length > 0)(
     })
 
     it('the page runs OMEMO 2 on the browser crypto provider (the `browser` export condition)', async () => {
-      expect(await page.locator('body').getAttribute('data-crypto-provider')).toBe('noble')
+      expect(await page.locator('body').getAttribute('data-crypto-provider')).toBe('webcrypto')
     })
 
     it('registration and login: three endpoints online, each with its own device and QR code', async () => {

@@ -5,22 +5,13 @@
  *   pnpm --filter @vouch/backend-omemo bench        (BENCH_N=… to change the iterations)
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto'
-import { memoryStore } from '@vouch/store-memory'
-import type { AccountTrustStore, BareJid, FullJid } from '@vouch/tm-core'
+import type { BareJid, FullJid } from '@vouch/tm-core'
 import { Element } from '@vouch/tm-core'
 import { TwomemoHarness, twomemoUnavailable } from '@vouch/python-omemo-harness'
-import { type OmemoBackend, omemoBackend } from '../src/index.ts'
 import { decryptPayload, encryptPayload } from '../src/payload.ts'
 import { nodeCryptoProvider } from '../src/provider-node.ts'
-import {
-  acceptKeyExchange,
-  createActiveSession,
-  parseKeyExchange,
-  sessionDecrypt,
-  sessionEncrypt,
-} from '../src/session.ts'
-import { identityFromSeed, signSignedPreKey, x25519KeyPair } from '../src/x3dh.ts'
-import { standInForAtm } from '../test/helpers.ts'
+import { acceptKeyExchange, createActiveSession, parseKeyExchange, sessionEncrypt } from '../src/session.ts'
+import { account, corePair, device, introduce, roundTrip } from './provider-core.ts'
 
 const N = Number(process.env.BENCH_N ?? 400)
 const p = nodeCryptoProvider()
@@ -84,75 +75,6 @@ function floor(): void {
   Buffer.concat([d1.update(ct), d1.final()])
 }
 
-function device() {
-  const identity = identityFromSeed(p, p.randomBytes(32))
-  const spk = x25519KeyPair(p)
-  const pk = x25519KeyPair(p)
-  return {
-    identity,
-    spk,
-    pk,
-    bundle: {
-      ik: identity.edPub,
-      spkId: 1,
-      spk: spk.pub,
-      spks: signSignedPreKey(p, identity, spk.pub),
-      preKeys: [{ id: 1, pub: pk.pub }],
-    },
-  }
-}
-
-function corePair() {
-  const a = device()
-  const b = device()
-  const sa = createActiveSession(p, a.identity, b.bundle)
-  const kex = parseKeyExchange(sessionEncrypt(p, sa, new Uint8Array(48)).bytes)
-  const sb = acceptKeyExchange(p, b.identity, kex, { spk: b.spk, pkPriv: b.pk.priv }).session
-  sessionDecrypt(p, sa, sessionEncrypt(p, sb, new Uint8Array(32)).bytes)
-  return { a, b, sa, sb }
-}
-
-function roundTrip(
-  from: Parameters<typeof sessionEncrypt>[1],
-  to: Parameters<typeof sessionEncrypt>[1],
-): void {
-  const sealed = encryptPayload(p, MSG)
-  const k = sessionEncrypt(p, from, sealed.keyMaterial)
-  decryptPayload(p, sealed.ciphertext, sessionDecrypt(p, to, k.bytes))
-}
-
-interface Account {
-  readonly jid: BareJid
-  readonly backend: OmemoBackend
-  readonly store: AccountTrustStore
-}
-
-async function backendAccount(jid: BareJid): Promise<Account> {
-  const store = memoryStore().forAccount(jid)
-  const backend = omemoBackend({ preKeyCount: 25 })({ store })
-  await backend.createDevice()
-  return { jid, backend, store }
-}
-
-/** `x` fetches `y`'s device list and bundles; ATM (stood in for) records the keys it learned. */
-async function introduce(x: Account, y: Account[]): Promise<void> {
-  const owner = (y[0] as Account).jid
-  await x.backend.importDeviceList(
-    owner,
-    await Promise.all(y.map(async (d) => ({ id: (await d.backend.ownDeviceId()) as number }))),
-  )
-  const keys = []
-  for (const d of y)
-    keys.push(
-      await x.backend.importBundle(
-        owner,
-        (await d.backend.ownDeviceId()) as number,
-        await d.backend.ownBundle(),
-      ),
-    )
-  await standInForAtm(x.store, owner, keys)
-}
-
 const body = new Element('body', { xmlns: 'jabber:client' }).t('a'.repeat(200))
 const st = (from: BareJid, to: BareJid) => ({ from: `${from}/b` as FullJid, to })
 
@@ -161,29 +83,29 @@ async function main(): Promise<void> {
   out.floorSymmetricMs = median(floor, N * 4)
 
   // core (session objects in memory)
-  const c = corePair()
-  out.coreSameDirectionMs = median(() => roundTrip(c.sa, c.sb), N * 4)
+  const c = await corePair(p)
+  out.coreSameDirectionMs = await medianAsync(() => roundTrip(p, c.sa, c.sb), N * 4)
   let turn = 0
-  out.corePingPongMs = median(() => {
-    if (turn++ % 2 === 0) roundTrip(c.sa, c.sb)
-    else roundTrip(c.sb, c.sa)
-  }, N * 2)
-  out.coreSessionSetupMs = median(
-    () => {
-      const a = device()
-      const b = device()
-      const sa = createActiveSession(p, a.identity, b.bundle)
+  out.corePingPongMs = await medianAsync(
+    () => (turn++ % 2 === 0 ? roundTrip(p, c.sa, c.sb) : roundTrip(p, c.sb, c.sa)),
+    N * 2,
+  )
+  out.coreSessionSetupMs = await medianAsync(
+    async () => {
+      const a = await device(p)
+      const b = await device(p)
+      const sa = await createActiveSession(p, a.identity, b.bundle)
       const sealed = encryptPayload(p, MSG)
       const kex = parseKeyExchange(sessionEncrypt(p, sa, sealed.keyMaterial).bytes)
-      const r = acceptKeyExchange(p, b.identity, kex, { spk: b.spk, pkPriv: b.pk.priv })
+      const r = await acceptKeyExchange(p, b.identity, kex, { spk: b.spk, pkPriv: b.pk.priv })
       decryptPayload(p, sealed.ciphertext, r.plaintext)
     },
     Math.max(50, N / 4),
   )
 
   // backend (XML, SCE envelope, store transaction per message)
-  const A = await backendAccount('alice@bench.example' as BareJid)
-  const B = await backendAccount('bob@bench.example' as BareJid)
+  const A = await account(p, 'alice@bench.example' as BareJid)
+  const B = await account(p, 'bob@bench.example' as BareJid)
   await introduce(A, [B])
   await introduce(B, [A])
   const first = await A.backend.encrypt(body, [B.jid])
@@ -203,8 +125,8 @@ async function main(): Promise<void> {
   let k = 0
   out.backendSessionSetupMs = await medianAsync(
     async () => {
-      const x = await backendAccount(`x${k}@bench.example` as BareJid)
-      const y = await backendAccount(`y${k++}@bench.example` as BareJid)
+      const x = await account(p, `x${k}@bench.example` as BareJid)
+      const y = await account(p, `y${k++}@bench.example` as BareJid)
       await introduce(x, [y])
       const m = await x.backend.encrypt(body, [y.jid])
       await y.backend.decrypt(m.element, st(x.jid, y.jid))
@@ -216,10 +138,10 @@ async function main(): Promise<void> {
     const jid = `r${n}@bench.example` as BareJid
     const devices = []
     for (let i = 0; i < n; i++) {
-      const d = await backendAccount(jid)
+      const d = await account(p, jid)
       devices.push(d)
     }
-    const S = await backendAccount(`s${n}@bench.example` as BareJid)
+    const S = await account(p, `s${n}@bench.example` as BareJid)
     await introduce(S, devices)
     await S.backend.encrypt(body, [jid]) // builds the sessions
     fan[String(n)] = await medianAsync(

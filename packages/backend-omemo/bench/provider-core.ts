@@ -58,10 +58,10 @@ async function medianMs(fn: () => unknown, samples: number, clock: BenchClock): 
   return times[Math.floor(times.length / 2)] as number
 }
 
-function device(p: CryptoProvider) {
-  const identity = identityFromSeed(p, p.randomBytes(32))
-  const spk = x25519KeyPair(p)
-  const pk = x25519KeyPair(p)
+export async function device(p: CryptoProvider) {
+  const identity = await identityFromSeed(p, p.randomBytes(32))
+  const spk = await x25519KeyPair(p)
+  const pk = await x25519KeyPair(p)
   return {
     identity,
     spk,
@@ -70,35 +70,35 @@ function device(p: CryptoProvider) {
       ik: identity.edPub,
       spkId: 1,
       spk: spk.pub,
-      spks: signSignedPreKey(p, identity, spk.pub),
+      spks: await signSignedPreKey(p, identity, spk.pub),
       preKeys: [{ id: 1, pub: pk.pub }],
     },
   }
 }
 
-function corePair(p: CryptoProvider): { sa: Session; sb: Session } {
-  const a = device(p)
-  const b = device(p)
-  const sa = createActiveSession(p, a.identity, b.bundle)
+export async function corePair(p: CryptoProvider) {
+  const a = await device(p)
+  const b = await device(p)
+  const sa = await createActiveSession(p, a.identity, b.bundle)
   const kex = parseKeyExchange(sessionEncrypt(p, sa, new Uint8Array(48)).bytes)
-  const sb = acceptKeyExchange(p, b.identity, kex, { spk: b.spk, pkPriv: b.pk.priv }).session
-  sessionDecrypt(p, sa, sessionEncrypt(p, sb, new Uint8Array(32)).bytes)
+  const sb = (await acceptKeyExchange(p, b.identity, kex, { spk: b.spk, pkPriv: b.pk.priv })).session
+  await sessionDecrypt(p, sa, sessionEncrypt(p, sb, new Uint8Array(32)).bytes)
   return { sa, sb }
 }
 
-function roundTrip(p: CryptoProvider, from: Session, to: Session): void {
+export async function roundTrip(p: CryptoProvider, from: Session, to: Session): Promise<void> {
   const sealed = encryptPayload(p, MSG)
   const k = sessionEncrypt(p, from, sealed.keyMaterial)
-  decryptPayload(p, sealed.ciphertext, sessionDecrypt(p, to, k.bytes))
+  decryptPayload(p, sealed.ciphertext, await sessionDecrypt(p, to, k.bytes))
 }
 
-interface Account {
+export interface Account {
   readonly jid: BareJid
   readonly backend: OmemoBackend
   readonly store: AccountTrustStore
 }
 
-async function account(p: CryptoProvider, jid: BareJid): Promise<Account> {
+export async function account(p: CryptoProvider, jid: BareJid): Promise<Account> {
   const store = memoryStore().forAccount(jid)
   const backend = omemoBackend({ crypto: p, preKeyCount: 25 })({ store })
   await backend.createDevice()
@@ -106,7 +106,7 @@ async function account(p: CryptoProvider, jid: BareJid): Promise<Account> {
 }
 
 /** `x` imports the devices of `ys` (one owner) as fetched from PEP; ATM (stood in for) records the keys. */
-async function introduce(x: Account, ys: readonly Account[]): Promise<void> {
+export async function introduce(x: Account, ys: readonly Account[]): Promise<void> {
   const owner = (ys[0] as Account).jid
   await x.backend.importDeviceList(
     owner,
@@ -134,25 +134,25 @@ export async function runProviderBench(
 ): Promise<BenchResult> {
   const out: BenchResult = {}
   const medianOf = (fn: () => unknown, n: number) => medianMs(fn, n, clock)
-  const x = x25519KeyPair(p)
-  const y = x25519KeyPair(p)
+  const x = await x25519KeyPair(p)
+  const y = await x25519KeyPair(p)
   out['X25519 (one DH)'] = await medianOf(() => p.x25519(x.priv, y.pub), samples)
 
   // core: sessions in memory
-  const c = corePair(p)
+  const c = await corePair(p)
   out['core: round trip, same direction (200 B)'] = await medianOf(() => roundTrip(p, c.sa, c.sb), samples)
   let turn = 0
-  out['core: round trip, ping-pong (200 B)'] = await medianOf(() => {
-    if (turn++ % 2 === 0) roundTrip(p, c.sa, c.sb)
-    else roundTrip(p, c.sb, c.sa)
-  }, samples)
-  out['core: session setup (X3DH both sides + first message)'] = await medianOf(() => {
-    const a = device(p)
-    const b = device(p)
-    const sa = createActiveSession(p, a.identity, b.bundle)
+  out['core: round trip, ping-pong (200 B)'] = await medianOf(
+    () => (turn++ % 2 === 0 ? roundTrip(p, c.sa, c.sb) : roundTrip(p, c.sb, c.sa)),
+    samples,
+  )
+  out['core: session setup (X3DH both sides + first message)'] = await medianOf(async () => {
+    const a = await device(p)
+    const b = await device(p)
+    const sa = await createActiveSession(p, a.identity, b.bundle)
     const sealed = encryptPayload(p, MSG)
     const kex = parseKeyExchange(sessionEncrypt(p, sa, sealed.keyMaterial).bytes)
-    const r = acceptKeyExchange(p, b.identity, kex, { spk: b.spk, pkPriv: b.pk.priv })
+    const r = await acceptKeyExchange(p, b.identity, kex, { spk: b.spk, pkPriv: b.pk.priv })
     decryptPayload(p, sealed.ciphertext, r.plaintext)
   }, samples)
 

@@ -255,10 +255,10 @@ class OmemoBackendImpl implements OmemoBackend {
         deviceId = v === 0 ? undefined : v
       }
       // sign bit clear: reachable from XEdDSA verifiers (libsignal, libomemo.js); see generateIdentity
-      const identity = generateIdentity(crypto, random)
-      const spk = state.newSpk(identity, 1)
+      const identity = await generateIdentity(crypto, random)
+      const spk = await state.newSpk(identity, 1)
       const pks: PreKeys = new Map()
-      const next = state.fillPreKeys(pks, 1)
+      const next = await state.fillPreKeys(pks, 1)
       const own: OwnRecord = { deviceId, identity, spk, nextPreKeyId: next }
       await state.saveOwn(tx, own)
       await state.savePreKeys(tx, pks)
@@ -299,7 +299,7 @@ class OmemoBackendImpl implements OmemoBackend {
     const priv = Uint8Array.from(own.identity.xPriv)
     priv[0] = (priv[0] as number) & 248
     priv[31] = ((priv[31] as number) & 127) | 64
-    return { pub: this.#state.config.crypto.x25519PublicKey(priv), priv }
+    return { pub: await this.#state.config.crypto.x25519PublicKey(priv), priv }
   }
 
   retiredDeviceIds(): Promise<readonly number[]> {
@@ -339,7 +339,7 @@ class OmemoBackendImpl implements OmemoBackend {
     return state.tx(async (tx) => {
       const own = await state.requireOwn(tx)
       if (options.force !== true && now - own.spk.createdAt < state.config.rotationMs) return false
-      const spk = state.newSpk(own.identity, own.spk.id >= 0xffffffff ? 1 : own.spk.id + 1, now)
+      const spk = await state.newSpk(own.identity, own.spk.id >= 0xffffffff ? 1 : own.spk.id + 1, now)
       await state.saveOwn(tx, { ...own, spk, oldSpk: own.spk })
       return true
     })
@@ -371,7 +371,7 @@ class OmemoBackendImpl implements OmemoBackend {
     const state = this.#state
     const owner = toBareJid(ownerInput, 'OMEMO-BUNDLE')
     const bundle = isBundleData(input) ? input : parseBundle(input, state.config.xmlLimits)
-    if (!verifySignedPreKey(this.crypto, { ...bundle }))
+    if (!(await verifySignedPreKey(this.crypto, { ...bundle })))
       throw new DecryptionError(
         'OMEMO-SPKS',
         `the signed pre key signature of ${owner}/${deviceId} does not verify`,

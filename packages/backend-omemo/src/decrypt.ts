@@ -111,7 +111,7 @@ export async function decryptMessage(
         )
       const existing = await state.session(tx, sender, m.sid)
       if (existing !== undefined && existing.initiation === 'passive' && sameKeyExchange(existing.kex, kex)) {
-        keyMaterial = sessionDecrypt(crypto, existing, kex.message, ratchetLimits)
+        keyMaterial = await sessionDecrypt(crypto, existing, kex.message, ratchetLimits)
         session = existing
       } else {
         const spk = own.spk.id === kex.spkId ? own.spk : own.oldSpk?.id === kex.spkId ? own.oldSpk : undefined
@@ -123,13 +123,19 @@ export async function decryptMessage(
             'OMEMO-KEX',
             `no pre key ${kex.pkId} (a key exchange needs an unused one-time pre key)`,
           )
-        const accepted = acceptKeyExchange(crypto, own.identity, kex, { spk, pkPriv: pk.priv }, ratchetLimits)
+        const accepted = await acceptKeyExchange(
+          crypto,
+          own.identity,
+          kex,
+          { spk, pkPriv: pk.priv },
+          ratchetLimits,
+        )
         session = accepted.session
         keyMaterial = accepted.plaintext
         const left = new Map(pks)
         left.delete(kex.pkId)
         let next = own.nextPreKeyId
-        if (left.size <= refillThreshold) next = state.fillPreKeys(left, next)
+        if (left.size <= refillThreshold) next = await state.fillPreKeys(left, next)
         await state.savePreKeys(tx, left)
         if (next !== own.nextPreKeyId) await state.saveOwn(tx, { ...own, nextPreKeyId: next })
         bundleChanged = true
@@ -143,7 +149,7 @@ export async function decryptMessage(
       const existing = await state.session(tx, sender, m.sid)
       if (existing === undefined)
         throw new DecryptionError('OMEMO-NO-SESSION', `no session with ${sender}/${m.sid}`)
-      keyMaterial = sessionDecrypt(crypto, existing, key.data, ratchetLimits)
+      keyMaterial = await sessionDecrypt(crypto, existing, key.data, ratchetLimits)
       session = existing
     }
     if (session.ratchet.receivedSinceSend >= heartbeatAfter) await state.oweEmpty(tx, sender, m.sid)

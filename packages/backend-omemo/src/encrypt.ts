@@ -73,7 +73,7 @@ export async function encryptMessage(
         let session = await state.session(tx, owner, id)
         if (session === undefined || !bytesEqual(session.peerIk, dev.ik)) {
           if (dev.bundle === undefined || dev.bundle.preKeys.length === 0) continue
-          session = createActiveSession(crypto, own.identity, dev.bundle)
+          session = await createActiveSession(crypto, own.identity, dev.bundle)
         }
         const k = sessionEncrypt(crypto, session, sealed.keyMaterial)
         await state.saveSession(tx, owner, id, session)

@@ -1,17 +1,38 @@
 /**
- * The browser crypto provider: `@noble/curves` (X25519, Ed25519, the Edwards→Montgomery maps),
- * `@noble/hashes` (HKDF, HMAC-SHA-256), `@noble/ciphers` (AES-256-CBC, constant-time equality)
- * and `crypto.getRandomValues`. Everything is synchronous and platform-neutral (no `node:`
- * import, no `Buffer`), so it runs in any runtime with Web Crypto randomness; it is the provider
+ * The browser crypto provider: X25519 and Ed25519 through WebCrypto (`crypto.subtle`, asynchronous)
+ * where the runtime has them, else `@noble/curves` (synchronous); `@noble/curves` also for the
+ * Edwards→Montgomery maps (WebCrypto has none), `@noble/hashes` (HKDF, HMAC-SHA-256),
+ * `@noble/ciphers` (AES-256-CBC, constant-time equality) and `crypto.getRandomValues`. No `node:`
+ * import, no `Buffer`: it runs in any runtime with Web Crypto randomness, and it is the provider
  * the `browser` (and `default`) condition of `@vouch/backend-omemo/provider` selects.
+ *
+ * The symmetric primitives stay on noble: on OMEMO's few dozen bytes WebCrypto's per-call floor is
+ * far above their work (README, Performance). The curves are the other way round: one X25519 on
+ * WebCrypto costs about a fifth of noble's in Chromium.
  */
 import { ed25519, x25519 } from '@noble/curves/ed25519.js'
 import { cbc } from '@noble/ciphers/aes.js'
 import { equalBytes } from '@noble/ciphers/utils.js'
+import { base64urlnopad } from '@scure/base'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import type { CryptoProvider, CryptoProviderInit } from './provider.ts'
+import {
+  type CryptoProvider,
+  type CryptoProviderInit,
+  checkedRandom,
+  checkLength,
+  type MaybePromise,
+} from './provider.ts'
+
+/** Options of {@link browserCryptoProvider}. */
+export interface BrowserCryptoProviderInit extends CryptoProviderInit {
+  /**
+   * X25519 and Ed25519 through WebCrypto where the runtime has them (default `true`); `false`:
+   * `@noble/curves` only (the fallback, also for tests that run both paths).
+   */
+  readonly webCrypto?: boolean
+}
 
 /** `crypto.getRandomValues` fills at most 65,536 bytes per call. */
 const MAX_RANDOM_CHUNK = 65_536
@@ -23,72 +44,201 @@ function webRandomBytes(n: number): Uint8Array {
   return out
 }
 
-function check(bytes: Uint8Array, n: number, what: string): void {
-  if (!(bytes instanceof Uint8Array) || bytes.length !== n)
-    throw new RangeError(`${what} must be ${n} bytes, got ${bytes?.length}`)
+const ZERO32 = new Uint8Array(32)
+const ALL_ZERO = 'X25519 produced the all-zero output'
+
+// ——— WebCrypto curves ———
+
+type Curve = 'X25519' | 'Ed25519'
+
+/** PKCS#8 (RFC 8410) of a raw 32-byte private key: a fixed 16-byte prefix per algorithm. */
+const PKCS8_PREFIX: Record<Curve, Uint8Array> = {
+  // SEQUENCE { INTEGER 0, SEQUENCE { OID 1.3.101.110 }, OCTET STRING { OCTET STRING (32) } }
+  X25519: Uint8Array.of(
+    0x30,
+    0x2e,
+    0x02,
+    0x01,
+    0x00,
+    0x30,
+    0x05,
+    0x06,
+    0x03,
+    0x2b,
+    0x65,
+    0x6e,
+    0x04,
+    0x22,
+    0x04,
+    0x20,
+  ),
+  // the same with OID 1.3.101.112
+  Ed25519: Uint8Array.of(
+    0x30,
+    0x2e,
+    0x02,
+    0x01,
+    0x00,
+    0x30,
+    0x05,
+    0x06,
+    0x03,
+    0x2b,
+    0x65,
+    0x70,
+    0x04,
+    0x22,
+    0x04,
+    0x20,
+  ),
 }
 
-const ZERO32 = new Uint8Array(32)
+function pkcs8(curve: Curve, key: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(48)
+  out.set(PKCS8_PREFIX[curve], 0)
+  out.set(key, 16)
+  return out
+}
+
+type Subtle = (typeof globalThis.crypto)['subtle']
+
+/** A copy on its own `ArrayBuffer` (what WebCrypto's `BufferSource` type wants). */
+const own = (u: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(u)
+
+/** Which curves this runtime's WebCrypto has (private key import, DH, signing): detected once. */
+export interface WebCurves {
+  readonly x25519: boolean
+  readonly ed25519: boolean
+}
+
+let detected: WebCurves | undefined
+let detecting: Promise<WebCurves> | undefined
+
+async function works(curve: Curve): Promise<boolean> {
+  try {
+    const subtle = globalThis.crypto?.subtle
+    if (subtle === undefined) return false
+    const key = pkcs8(curve, new Uint8Array(32).fill(7))
+    if (curve === 'X25519') {
+      const priv = await subtle.importKey('pkcs8', key, { name: curve }, true, ['deriveBits'])
+      const pub = await subtle.importKey(
+        'raw',
+        fromB64url((await subtle.exportKey('jwk', priv)).x),
+        curve,
+        true,
+        [],
+      )
+      return (await subtle.deriveBits({ name: curve, public: pub }, priv, 256)).byteLength === 32
+    }
+    const priv = await subtle.importKey('pkcs8', key, { name: curve }, true, ['sign'])
+    const pub = await subtle.importKey(
+      'raw',
+      fromB64url((await subtle.exportKey('jwk', priv)).x),
+      curve,
+      true,
+      ['verify'],
+    )
+    return await subtle.verify(curve, pub, await subtle.sign(curve, priv, ZERO32), ZERO32)
+  } catch {
+    return false
+  }
+}
 
 /**
- * The provider on `@noble/*`. Public keys derived from a private key are cached per key array
- * (by identity, in a WeakMap), as the Node provider caches its KeyObjects: a key array must
- * therefore never be mutated after it was used (the protocol code never does).
+ * Feature detection, once per page (or process): which curves this runtime's WebCrypto has (a
+ * PKCS#8 private key import, its JWK export, and a DH or a signature that verifies).
  */
-export function browserCryptoProvider(init: CryptoProviderInit = {}): CryptoProvider {
-  const random = init.random ?? webRandomBytes
-  const xPub = new WeakMap<Uint8Array, Uint8Array>()
-  const edPub = new WeakMap<Uint8Array, Uint8Array>()
+export function webCryptoCurves(): Promise<WebCurves> {
+  detecting ??= Promise.all([works('X25519'), works('Ed25519')]).then(([x, ed]) => {
+    detected = { x25519: x, ed25519: ed }
+    return detected
+  })
+  return detecting
+}
 
-  function edPublic(seed: Uint8Array): Uint8Array {
-    let pub = edPub.get(seed)
-    if (pub === undefined) {
-      check(seed, 32, 'Ed25519 seed')
-      pub = ed25519.getPublicKey(seed)
-      edPub.set(seed, pub)
+function fromB64url(s: string | undefined): Uint8Array<ArrayBuffer> {
+  return own(base64urlnopad.decode(s ?? ''))
+}
+
+/** Memoises `make(key)` per key array (by identity): a key array is never mutated once used. */
+function memo<V>(make: (key: Uint8Array) => V): (key: Uint8Array) => V {
+  const cache = new WeakMap<Uint8Array, V>()
+  return (key) => {
+    let v = cache.get(key)
+    if (v === undefined) {
+      v = make(key)
+      cache.set(key, v)
     }
-    return pub
+    return v
   }
+}
 
+/** The curve operations, asynchronous, on WebCrypto; keys imported once per key array. */
+function webCurves(subtle: Subtle) {
+  const xPriv = memo((priv) =>
+    subtle.importKey('pkcs8', pkcs8('X25519', priv), { name: 'X25519' }, true, ['deriveBits']),
+  )
+  const xPub = memo((pub) => subtle.importKey('raw', own(pub), { name: 'X25519' }, false, []))
+  const edPriv = memo((seed) =>
+    subtle.importKey('pkcs8', pkcs8('Ed25519', seed), { name: 'Ed25519' }, true, ['sign']),
+  )
+  const edPub = memo((pub) => subtle.importKey('raw', own(pub), { name: 'Ed25519' }, false, ['verify']))
+  const xPublicOf = memo(async (priv) => fromB64url((await subtle.exportKey('jwk', await xPriv(priv))).x))
+  const edPublicOf = memo(async (seed) => fromB64url((await subtle.exportKey('jwk', await edPriv(seed))).x))
   return {
-    name: 'noble',
-    randomBytes(n) {
-      const out = random(n)
-      if (!(out instanceof Uint8Array) || out.length !== n)
-        throw new RangeError(`random source returned ${out?.length} bytes instead of ${n}`)
+    async x25519PublicKey(priv: Uint8Array): Promise<Uint8Array> {
+      return (await xPublicOf(priv)).slice()
+    },
+    async x25519(priv: Uint8Array, pub: Uint8Array): Promise<Uint8Array> {
+      let out: Uint8Array
+      try {
+        out = new Uint8Array(
+          await subtle.deriveBits({ name: 'X25519', public: await xPub(pub) }, await xPriv(priv), 256),
+        )
+      } catch (e) {
+        // WebCrypto refuses a low-order public key by its all-zero result (an OperationError)
+        throw new RangeError(ALL_ZERO, { cause: e })
+      }
+      if (equalBytes(out, ZERO32)) throw new RangeError(ALL_ZERO)
       return out
     },
-    x25519PublicKey(priv) {
-      let pub = xPub.get(priv)
-      if (pub === undefined) {
-        check(priv, 32, 'X25519 private key')
-        pub = x25519.getPublicKey(priv)
-        xPub.set(priv, pub)
-      }
-      return pub.slice()
+    async ed25519PublicKey(seed: Uint8Array): Promise<Uint8Array> {
+      return (await edPublicOf(seed)).slice()
     },
-    x25519(priv, pub) {
-      check(priv, 32, 'X25519 private key')
-      check(pub, 32, 'X25519 public key')
+    async ed25519Sign(seed: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
+      return new Uint8Array(await subtle.sign('Ed25519', await edPriv(seed), own(message)))
+    },
+    async ed25519Verify(pub: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+      try {
+        return await subtle.verify('Ed25519', await edPub(pub), own(signature), own(message))
+      } catch {
+        return false
+      }
+    },
+  }
+}
+
+// ——— noble curves (the fallback) ———
+
+function nobleCurves() {
+  const xPublicOf = memo((priv) => x25519.getPublicKey(priv))
+  const edPublicOf = memo((seed) => ed25519.getPublicKey(seed))
+  return {
+    x25519PublicKey: (priv: Uint8Array): Uint8Array => xPublicOf(priv).slice(),
+    x25519(priv: Uint8Array, pub: Uint8Array): Uint8Array {
       let out: Uint8Array
       try {
         out = x25519.getSharedSecret(priv, pub)
-      } catch {
+      } catch (e) {
         // noble refuses a low-order public key by its all-zero result
-        throw new RangeError('X25519 produced the all-zero output')
+        throw new RangeError(ALL_ZERO, { cause: e })
       }
-      if (equalBytes(out, ZERO32)) throw new RangeError('X25519 produced the all-zero output')
+      if (equalBytes(out, ZERO32)) throw new RangeError(ALL_ZERO)
       return out
     },
-    ed25519PublicKey(seed) {
-      return edPublic(seed).slice()
-    },
-    ed25519Sign(seed, message) {
-      check(seed, 32, 'Ed25519 seed')
-      return ed25519.sign(message, seed)
-    },
-    ed25519Verify(pub, message, signature) {
-      if (signature.length !== 64 || pub.length !== 32) return false
+    ed25519PublicKey: (seed: Uint8Array): Uint8Array => edPublicOf(seed).slice(),
+    ed25519Sign: (seed: Uint8Array, message: Uint8Array): Uint8Array => ed25519.sign(message, seed),
+    ed25519Verify(pub: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
       try {
         // zip215: false is RFC 8032's strict reading (canonical encodings), as node:crypto's
         return ed25519.verify(signature, message, pub, { zip215: false })
@@ -96,12 +246,70 @@ export function browserCryptoProvider(init: CryptoProviderInit = {}): CryptoProv
         return false
       }
     },
+  }
+}
+
+type Curves = ReturnType<typeof nobleCurves> | ReturnType<typeof webCurves>
+
+/**
+ * The browser provider. Keys derived from a private key, and WebCrypto's imported keys, are cached
+ * per key array (by identity, in WeakMaps), as the Node provider caches its KeyObjects: a key array
+ * must therefore never be mutated after it was used (the protocol code never does). Private keys
+ * stay raw bytes (the session state is stored as bytes); WebCrypto imports each one once, as
+ * PKCS#8, when it is first used.
+ *
+ * With `webCrypto` (the default) the curve operations return promises: the first waits for the
+ * feature detection (once per page), then X25519 and Ed25519 each go to WebCrypto when the runtime
+ * has that curve, else to noble.
+ */
+export function browserCryptoProvider(init: BrowserCryptoProviderInit = {}): CryptoProvider {
+  const random = checkedRandom(init.random ?? webRandomBytes)
+  const noble = nobleCurves()
+  const subtle = init.webCrypto === false ? undefined : globalThis.crypto?.subtle
+  const web = subtle === undefined ? undefined : webCurves(subtle)
+  const pick = (which: keyof WebCurves, support: WebCurves): Curves =>
+    web !== undefined && support[which] ? web : noble
+  /** The implementation of curve `which`: noble, WebCrypto, or (before detection) a promise of one. */
+  function curve(which: keyof WebCurves): Curves | Promise<Curves> {
+    if (web === undefined) return noble
+    if (detected !== undefined) return pick(which, detected)
+    return webCryptoCurves().then((support) => pick(which, support))
+  }
+  function on<R>(which: keyof WebCurves, run: (c: Curves) => MaybePromise<R>): MaybePromise<R> {
+    const c = curve(which)
+    return c instanceof Promise ? c.then(run) : run(c)
+  }
+
+  return {
+    name: web === undefined ? 'noble' : 'webcrypto',
+    randomBytes: random,
+    x25519PublicKey(priv) {
+      checkLength(priv, 32, 'X25519 private key')
+      return on('x25519', (c) => c.x25519PublicKey(priv))
+    },
+    x25519(priv, pub) {
+      checkLength(priv, 32, 'X25519 private key')
+      checkLength(pub, 32, 'X25519 public key')
+      return on('x25519', (c) => c.x25519(priv, pub))
+    },
+    ed25519PublicKey(seed) {
+      checkLength(seed, 32, 'Ed25519 seed')
+      return on('ed25519', (c) => c.ed25519PublicKey(seed))
+    },
+    ed25519Sign(seed, message) {
+      checkLength(seed, 32, 'Ed25519 seed')
+      return on('ed25519', (c) => c.ed25519Sign(seed, message))
+    },
+    ed25519Verify(pub, message, signature) {
+      if (signature.length !== 64 || pub.length !== 32) return false
+      return on('ed25519', (c) => c.ed25519Verify(pub, message, signature))
+    },
     edwardsToMontgomeryPublic(pub) {
-      check(pub, 32, 'Ed25519 public key')
+      checkLength(pub, 32, 'Ed25519 public key')
       return ed25519.utils.toMontgomery(pub)
     },
     edwardsToMontgomeryPrivate(seed) {
-      check(seed, 32, 'Ed25519 seed')
+      checkLength(seed, 32, 'Ed25519 seed')
       return ed25519.utils.toMontgomerySecret(seed)
     },
     hkdf(ikm, salt, info, length) {
@@ -111,11 +319,11 @@ export function browserCryptoProvider(init: CryptoProviderInit = {}): CryptoProv
       return hmac(sha256, key, data)
     },
     aesCbcEncrypt(key, iv, plaintext) {
-      check(key, 32, 'AES-256 key')
+      checkLength(key, 32, 'AES-256 key')
       return cbc(key, iv).encrypt(plaintext)
     },
     aesCbcDecrypt(key, iv, ciphertext) {
-      check(key, 32, 'AES-256 key')
+      checkLength(key, 32, 'AES-256 key')
       return cbc(key, iv).decrypt(ciphertext)
     },
     equal(a, b) {

@@ -18,7 +18,12 @@ import {
   timingSafeEqual,
 } from 'node:crypto'
 import { ed25519 } from '@noble/curves/ed25519.js'
-import type { CryptoProvider, CryptoProviderInit } from './provider.ts'
+import {
+  type CryptoProvider,
+  type CryptoProviderInit,
+  checkedRandom,
+  checkLength as check,
+} from './provider.ts'
 
 const ZERO32 = new Uint8Array(32)
 
@@ -36,16 +41,12 @@ function u8(b: Buffer): Uint8Array {
  * be mutated after it was used (the protocol code never does).
  */
 export function nodeCryptoProvider(init: CryptoProviderInit = {}): CryptoProvider {
-  const random = init.random ?? ((n: number) => u8(nodeRandomBytes(n)))
+  const random = checkedRandom(init.random ?? ((n: number) => u8(nodeRandomBytes(n))))
   const xPriv = new WeakMap<Uint8Array, KeyObject>()
   const xPub = new WeakMap<Uint8Array, KeyObject>()
   const edPriv = new WeakMap<Uint8Array, KeyObject>()
   const edPub = new WeakMap<Uint8Array, KeyObject>()
 
-  function check(bytes: Uint8Array, n: number, what: string): void {
-    if (!(bytes instanceof Uint8Array) || bytes.length !== n)
-      throw new RangeError(`${what} must be ${n} bytes, got ${bytes?.length}`)
-  }
   function xPrivKey(priv: Uint8Array): KeyObject {
     let k = xPriv.get(priv)
     if (k === undefined) {
@@ -96,12 +97,7 @@ export function nodeCryptoProvider(init: CryptoProviderInit = {}): CryptoProvide
 
   return {
     name: 'node:crypto',
-    randomBytes(n) {
-      const out = random(n)
-      if (!(out instanceof Uint8Array) || out.length !== n)
-        throw new RangeError(`random source returned ${out?.length} bytes instead of ${n}`)
-      return out
-    },
+    randomBytes: random,
     x25519PublicKey(priv) {
       const x = createPublicKey(xPrivKey(priv)).export({ format: 'jwk' }).x as string
       return u8(Buffer.from(x, 'base64url'))

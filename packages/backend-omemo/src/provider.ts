@@ -1,16 +1,23 @@
 /**
- * The crypto provider: every primitive OMEMO 2 needs, behind one small synchronous interface, so
- * the protocol code (X3DH, Double Ratchet, payload scheme) never touches a crypto library.
+ * The crypto provider: every primitive OMEMO 2 needs, behind one small interface, so the protocol
+ * code (X3DH, Double Ratchet, payload scheme) never touches a crypto library.
+ *
+ * The symmetric primitives (HKDF, HMAC, AES-CBC) are synchronous: OMEMO's inputs are a few dozen
+ * bytes, where an asynchronous call costs more than the work. The curve operations (X25519,
+ * Ed25519) may return a promise ({@link MaybePromise}), so a provider can hand them to WebCrypto:
+ * X3DH, the ratchet's DH step and key generation are asynchronous functions that await them (for a
+ * synchronous provider that costs one microtask per await; the Node figures did not move, README).
  *
  * Two implementations, chosen through the package's `exports` conditions on
  * `@vouch/backend-omemo/provider` (`defaultCryptoProvider`):
- * - `node` → `provider-node.ts`, {@link nodeCryptoProvider}: `node:crypto` KeyObjects;
- * - `browser` (and any other runtime) → `provider-browser.ts`, `browserCryptoProvider`:
- *   `@noble/curves`, `@noble/hashes`, `@noble/ciphers` and `crypto.getRandomValues`, all
- *   synchronous. WebCrypto is asynchronous (the interface would have to be, through the whole
- *   ratchet) and its per-call floor is far above the noble figures for OMEMO's small messages
- *   (README, Performance), so it is not used.
+ * - `node` → `provider-node.ts`, {@link nodeCryptoProvider}: `node:crypto` KeyObjects, synchronous;
+ * - `browser` (and any other runtime) → `provider-browser.ts`, `browserCryptoProvider`: X25519
+ *   and Ed25519 through WebCrypto (asynchronous) where the runtime has them, else `@noble/curves`;
+ *   the symmetric primitives on `@noble/hashes` and `@noble/ciphers`.
  */
+/** A value, or a promise of it: what a provider's curve operations return. */
+export type MaybePromise<T> = T | Promise<T>
+
 /** Options of the providers: a replacement for the CSPRNG (deterministic tests). */
 export interface CryptoProviderInit {
   readonly random?: (n: number) => Uint8Array
@@ -22,15 +29,15 @@ export interface CryptoProvider {
   /** CSPRNG bytes. */
   randomBytes(n: number): Uint8Array
   /** RFC 7748 X25519 public key of a (clamped internally) 32-byte private scalar. */
-  x25519PublicKey(priv: Uint8Array): Uint8Array
-  /** RFC 7748 X25519(priv, pub). Throws on an all-zero output (a low-order public key). */
-  x25519(priv: Uint8Array, pub: Uint8Array): Uint8Array
+  x25519PublicKey(priv: Uint8Array): MaybePromise<Uint8Array>
+  /** RFC 7748 X25519(priv, pub). Throws (or rejects) on an all-zero output (a low-order public key). */
+  x25519(priv: Uint8Array, pub: Uint8Array): MaybePromise<Uint8Array>
   /** RFC 8032 Ed25519 public key of a 32-byte seed. */
-  ed25519PublicKey(seed: Uint8Array): Uint8Array
+  ed25519PublicKey(seed: Uint8Array): MaybePromise<Uint8Array>
   /** RFC 8032 Ed25519 signature (64 bytes). */
-  ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array
-  /** RFC 8032 Ed25519 verification (cofactorless, canonical encodings). Never throws. */
-  ed25519Verify(pub: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean
+  ed25519Sign(seed: Uint8Array, message: Uint8Array): MaybePromise<Uint8Array>
+  /** RFC 8032 Ed25519 verification (cofactorless, canonical encodings). Never throws (or rejects). */
+  ed25519Verify(pub: Uint8Array, message: Uint8Array, signature: Uint8Array): MaybePromise<boolean>
   /** Edwards→Montgomery public key (RFC 7748 §4.1: u = (1+y)/(1−y)). Throws for an invalid point. */
   edwardsToMontgomeryPublic(edPub: Uint8Array): Uint8Array
   /** The X25519 private scalar of an Ed25519 seed (clamped SHA-512(seed)[0..32]). */
@@ -45,4 +52,20 @@ export interface CryptoProvider {
   aesCbcDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array): Uint8Array
   /** Constant-time equality. */
   equal(a: Uint8Array, b: Uint8Array): boolean
+}
+
+/** Checks that `bytes` is a `Uint8Array` of `n` bytes. */
+export function checkLength(bytes: Uint8Array, n: number, what: string): void {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== n)
+    throw new RangeError(`${what} must be ${n} bytes, got ${bytes?.length}`)
+}
+
+/** `random`, checked: a replaced random source that returns the wrong length is refused. */
+export function checkedRandom(random: (n: number) => Uint8Array): (n: number) => Uint8Array {
+  return (n) => {
+    const out = random(n)
+    if (!(out instanceof Uint8Array) || out.length !== n)
+      throw new RangeError(`random source returned ${out?.length} bytes instead of ${n}`)
+    return out
+  }
 }

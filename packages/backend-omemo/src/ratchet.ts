@@ -96,13 +96,13 @@ function same(a: Uint8Array | undefined, b: Uint8Array): boolean {
 }
 
 /** The initiator's state: it knows the peer's signed pre key and sends first. */
-export function initActive(
+export async function initActive(
   p: CryptoProvider,
   sk: Uint8Array,
   peerSpk: Uint8Array,
   ratchet: { readonly priv: Uint8Array; readonly pub: Uint8Array },
-): RatchetState {
-  const [rk, cks] = kdfRoot(p, sk, p.x25519(ratchet.priv, peerSpk))
+): Promise<RatchetState> {
+  const [rk, cks] = kdfRoot(p, sk, await p.x25519(ratchet.priv, peerSpk))
   return {
     rk,
     dhsPriv: ratchet.priv,
@@ -201,13 +201,13 @@ function open(
  * @throws DecryptionError `OMEMO-PROTO` malformed, `OMEMO-MAC` authentication failed,
  *   `REPLAY` a message whose key was already used, `OMEMO-SKIP` more than `maxSkip` skipped keys
  */
-export function ratchetDecrypt(
+export async function ratchetDecrypt(
   p: CryptoProvider,
   s: RatchetState,
   bytes: Uint8Array,
   ad: Uint8Array,
   limits: RatchetLimits = DEFAULT_RATCHET_LIMITS,
-): Uint8Array {
+): Promise<Uint8Array> {
   const parsed = parseAuthenticated(bytes)
   const h = parsed.header
 
@@ -259,17 +259,18 @@ export function ratchetDecrypt(
   let ckr: Uint8Array
   let rk: Uint8Array
   try {
-    ;[rk, ckr] = kdfRoot(p, s.rk, p.x25519(s.dhsPriv, h.dhPub))
+    ;[rk, ckr] = kdfRoot(p, s.rk, await p.x25519(s.dhsPriv, h.dhPub))
   } catch (e) {
     throw new DecryptionError('OMEMO-MAC', `bad ratchet key: ${(e as Error).message}`, { cause: e })
   }
   const ck = skipTo(ckr, h.dhPub, 0, h.n)
   const [nextCkr, mk] = kdfChain(p, ck)
   const plaintext = open(p, mk, ad, parsed)
-  // authenticated: commit, with a fresh sending ratchet key
+  // authenticated: commit, with a fresh sending ratchet key (its public half and the DH with it
+  // side by side: an asynchronous provider runs them at once)
   const dhsPriv = p.randomBytes(32)
-  const dhsPub = p.x25519PublicKey(dhsPriv)
-  const [rk2, cks] = kdfRoot(p, rk, p.x25519(dhsPriv, h.dhPub))
+  const [dhsPub, dh2] = await Promise.all([p.x25519PublicKey(dhsPriv), p.x25519(dhsPriv, h.dhPub)])
+  const [rk2, cks] = kdfRoot(p, rk, dh2)
   if (s.dhr !== undefined) {
     s.previousDhr.push(s.dhr)
     if (s.previousDhr.length > MAX_PREVIOUS_DHR) s.previousDhr.shift()

@@ -50,7 +50,7 @@ export interface Session {
  * Starts a session with a device from its bundle (we are the initiator). `choice` fixes the
  * pre key and the random keys (known-answer tests); by default they are random.
  */
-export function createActiveSession(
+export async function createActiveSession(
   p: CryptoProvider,
   own: IdentityKeyPair,
   bundle: PreKeyBundle,
@@ -59,13 +59,17 @@ export function createActiveSession(
     readonly ephemeral?: X25519KeyPair
     readonly ratchet?: X25519KeyPair
   } = {},
-): Session {
+): Promise<Session> {
   if (bundle.preKeys.length === 0) throw new DecryptionError('OMEMO-KEX', 'the bundle holds no pre key')
   const preKeyId =
     choice.preKeyId ?? (bundle.preKeys[randomIndex(p, bundle.preKeys.length)] as { id: number }).id
-  const ephemeral = choice.ephemeral ?? x25519KeyPair(p)
-  const agreement = x3dhActive(p, own, bundle, { preKeyId, ephemeral })
-  const ratchet = initActive(p, agreement.sk, bundle.spk, choice.ratchet ?? x25519KeyPair(p))
+  // the two fresh key pairs side by side (an asynchronous provider makes them at once)
+  const [ephemeral, ratchetKey] = await Promise.all([
+    choice.ephemeral ?? x25519KeyPair(p),
+    choice.ratchet ?? x25519KeyPair(p),
+  ])
+  const agreement = await x3dhActive(p, own, bundle, { preKeyId, ephemeral })
+  const ratchet = await initActive(p, agreement.sk, bundle.spk, ratchetKey)
   return {
     initiation: 'active',
     peerIk: bundle.ik,
@@ -101,13 +105,13 @@ export function sessionEncrypt(p: CryptoProvider, s: Session, keyMaterial: Uint8
 }
 
 /** Decrypts an OMEMOAuthenticatedMessage on an existing session (state changes only on success). */
-export function sessionDecrypt(
+export async function sessionDecrypt(
   p: CryptoProvider,
   s: Session,
   bytes: Uint8Array,
   limits: RatchetLimits = DEFAULT_RATCHET_LIMITS,
-): Uint8Array {
-  const plaintext = ratchetDecrypt(p, s.ratchet, bytes, s.ad, limits)
+): Promise<Uint8Array> {
+  const plaintext = await ratchetDecrypt(p, s.ratchet, bytes, s.ad, limits)
   s.confirmed = true
   return plaintext
 }
@@ -136,14 +140,20 @@ function eq(a: Uint8Array, b: Uint8Array): boolean {
  * Builds the responder's session from a received key exchange and decrypts its message. Nothing
  * is kept on failure (the caller stores the session only after this returns).
  */
-export function acceptKeyExchange(
+export async function acceptKeyExchange(
   p: CryptoProvider,
   own: IdentityKeyPair,
   kex: OmemoKeyExchange,
   keys: { readonly spk: X25519KeyPair; readonly pkPriv: Uint8Array },
   limits: RatchetLimits = DEFAULT_RATCHET_LIMITS,
-): { readonly session: Session; readonly plaintext: Uint8Array } {
-  const { sk, ad } = x3dhPassive(p, own, { spkPriv: keys.spk.priv, pkPriv: keys.pkPriv }, kex.ik, kex.ek)
+): Promise<{ readonly session: Session; readonly plaintext: Uint8Array }> {
+  const { sk, ad } = await x3dhPassive(
+    p,
+    own,
+    { spkPriv: keys.spk.priv, pkPriv: keys.pkPriv },
+    kex.ik,
+    kex.ek,
+  )
   const session: Session = {
     initiation: 'passive',
     peerIk: kex.ik,
@@ -152,7 +162,7 @@ export function acceptKeyExchange(
     confirmed: true,
     ratchet: initPassive(sk, keys.spk),
   }
-  const plaintext = ratchetDecrypt(p, session.ratchet, kex.message, ad, limits)
+  const plaintext = await ratchetDecrypt(p, session.ratchet, kex.message, ad, limits)
   return { session, plaintext }
 }
 

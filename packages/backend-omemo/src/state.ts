@@ -168,7 +168,11 @@ export class OmemoState {
     }
   }
 
-  async #load<T>(tx: AccountTrustStore, key: string, decode: (b: Uint8Array) => T): Promise<T | undefined> {
+  async #load<T>(
+    tx: AccountTrustStore,
+    key: string,
+    decode: (b: Uint8Array) => T | Promise<T>,
+  ): Promise<T | undefined> {
     const bytes = await tx.getState(OMEMO_STATE_NAMESPACE, key)
     if (bytes === undefined) {
       this.#cache.delete(key)
@@ -176,7 +180,7 @@ export class OmemoState {
     }
     const hit = this.#cache.get(key)
     if (hit !== undefined && bytesEqual(hit.bytes, bytes)) return hit.value as T
-    const value = decode(bytes)
+    const value = await decode(bytes)
     this.#cache.set(key, { bytes, value })
     return value
   }
@@ -194,11 +198,11 @@ export class OmemoState {
 
   // ——— own device ———
 
-  readonly #decodeOwn = (u: Uint8Array): OwnRecord => {
+  readonly #decodeOwn = async (u: Uint8Array): Promise<OwnRecord> => {
     const o = unjson(u)
     const rec: OwnRecord = {
       deviceId: Number(o.deviceId),
-      identity: identityFromSeed(this.config.crypto, unb64(o.seed)),
+      identity: await identityFromSeed(this.config.crypto, unb64(o.seed)),
       spk: spkFromJson(o.spk as Record<string, unknown>),
       nextPreKeyId: Number(o.nextPreKeyId),
     }
@@ -232,24 +236,32 @@ export class OmemoState {
   }
 
   /** A new signed pre key `id` under `identity`, created now. */
-  newSpk(identity: IdentityKeyPair, id: number, createdAt = this.config.clock().getTime()): SpkRecord {
-    const kp = x25519KeyPair(this.config.crypto)
+  async newSpk(
+    identity: IdentityKeyPair,
+    id: number,
+    createdAt = this.config.clock().getTime(),
+  ): Promise<SpkRecord> {
+    const kp = await x25519KeyPair(this.config.crypto)
     return {
       id,
       priv: kp.priv,
       pub: kp.pub,
-      sig: signSignedPreKey(this.config.crypto, identity, kp.pub),
+      sig: await signSignedPreKey(this.config.crypto, identity, kp.pub),
       createdAt,
     }
   }
 
   /** Adds pre keys up to the configured count; returns the next free id. */
-  fillPreKeys(pks: PreKeys, nextId: number): number {
+  async fillPreKeys(pks: PreKeys, nextId: number): Promise<number> {
     let id = nextId
-    while (pks.size < this.config.preKeyCount) {
-      pks.set(id, x25519KeyPair(this.config.crypto))
+    const ids: number[] = []
+    while (pks.size + ids.length < this.config.preKeyCount) {
+      ids.push(id)
       id = id >= 0xffffffff ? 1 : id + 1
     }
+    // side by side: an asynchronous provider makes them at once
+    const made = await Promise.all(ids.map(() => x25519KeyPair(this.config.crypto)))
+    for (const [i, kp] of made.entries()) pks.set(ids[i] as number, kp)
     return id
   }
 

@@ -22,8 +22,8 @@ export interface IdentityKeyPair {
   readonly seed?: Uint8Array
 }
 
-export function identityFromSeed(p: CryptoProvider, seed: Uint8Array): IdentityKeyPair {
-  return { seed, edPub: p.ed25519PublicKey(seed), xPriv: p.edwardsToMontgomeryPrivate(seed) }
+export async function identityFromSeed(p: CryptoProvider, seed: Uint8Array): Promise<IdentityKeyPair> {
+  return { seed, edPub: await p.ed25519PublicKey(seed), xPriv: p.edwardsToMontgomeryPrivate(seed) }
 }
 
 /**
@@ -52,9 +52,12 @@ export const MAX_IDENTITY_DRAWS = 128
  * @throws LimitExceededError `OMEMO-SIGN-BIT` when {@link MAX_IDENTITY_DRAWS} draws all had the
  *   sign bit set (probability 2⁻¹²⁸: a broken random source)
  */
-export function generateIdentity(p: CryptoProvider, random: (n: number) => Uint8Array): IdentityKeyPair {
+export async function generateIdentity(
+  p: CryptoProvider,
+  random: (n: number) => Uint8Array,
+): Promise<IdentityKeyPair> {
   for (let i = 0; i < MAX_IDENTITY_DRAWS; i++) {
-    const identity = identityFromSeed(p, random(32))
+    const identity = await identityFromSeed(p, random(32))
     if (xeddsaCompatible(identity.edPub)) return identity
   }
   throw new LimitExceededError(
@@ -71,8 +74,11 @@ export interface X25519KeyPair {
   readonly pub: Uint8Array
 }
 
-export function x25519KeyPair(p: CryptoProvider, priv: Uint8Array = p.randomBytes(32)): X25519KeyPair {
-  return { priv, pub: p.x25519PublicKey(priv) }
+export async function x25519KeyPair(
+  p: CryptoProvider,
+  priv: Uint8Array = p.randomBytes(32),
+): Promise<X25519KeyPair> {
+  return { priv, pub: await p.x25519PublicKey(priv) }
 }
 
 /** The public half of a device's bundle, as X3DH needs it. */
@@ -85,16 +91,16 @@ export interface PreKeyBundle {
   readonly preKeys: readonly { readonly id: number; readonly pub: Uint8Array }[]
 }
 
-export function signSignedPreKey(
+export async function signSignedPreKey(
   p: CryptoProvider,
   identity: IdentityKeyPair,
   spkPub: Uint8Array,
-): Uint8Array {
+): Promise<Uint8Array> {
   if (identity.seed === undefined) throw new RangeError('this identity has no Ed25519 seed and cannot sign')
   return p.ed25519Sign(identity.seed, spkPub)
 }
 
-export function verifySignedPreKey(p: CryptoProvider, bundle: PreKeyBundle): boolean {
+export async function verifySignedPreKey(p: CryptoProvider, bundle: PreKeyBundle): Promise<boolean> {
   return p.ed25519Verify(bundle.ik, bundle.spk, bundle.spks)
 }
 
@@ -125,13 +131,13 @@ export interface ActiveAgreement {
  * The initiator's half. Verifies the signed pre key signature and requires a pre key.
  * @throws DecryptionError `OMEMO-SPKS` bad signature, `OMEMO-KEX` no pre key or a failed DH
  */
-export function x3dhActive(
+export async function x3dhActive(
   p: CryptoProvider,
   own: IdentityKeyPair,
   bundle: PreKeyBundle,
   choice: { readonly preKeyId: number; readonly ephemeral: X25519KeyPair },
-): ActiveAgreement {
-  if (!verifySignedPreKey(p, bundle))
+): Promise<ActiveAgreement> {
+  if (!(await verifySignedPreKey(p, bundle)))
     throw new DecryptionError('OMEMO-SPKS', 'the signed pre key signature does not verify')
   const pk = bundle.preKeys.find((k) => k.id === choice.preKeyId)
   if (pk === undefined)
@@ -139,12 +145,16 @@ export function x3dhActive(
   try {
     const peerIkX = p.edwardsToMontgomeryPublic(bundle.ik)
     const e = choice.ephemeral.priv
-    const sk = sharedSecret(p, [
-      p.x25519(own.xPriv, bundle.spk),
-      p.x25519(e, peerIkX),
-      p.x25519(e, bundle.spk),
-      p.x25519(e, pk.pub),
-    ])
+    // the four DHs at once: an asynchronous provider runs them side by side
+    const sk = sharedSecret(
+      p,
+      await Promise.all([
+        p.x25519(own.xPriv, bundle.spk),
+        p.x25519(e, peerIkX),
+        p.x25519(e, bundle.spk),
+        p.x25519(e, pk.pub),
+      ]),
+    )
     return {
       sk,
       ad: associatedData(own.edPub, bundle.ik),
@@ -161,21 +171,24 @@ export function x3dhActive(
  * The responder's half, from the initiator's identity key `ik` and ephemeral key `ek`.
  * @throws DecryptionError `OMEMO-KEX`
  */
-export function x3dhPassive(
+export async function x3dhPassive(
   p: CryptoProvider,
   own: IdentityKeyPair,
   keys: { readonly spkPriv: Uint8Array; readonly pkPriv: Uint8Array },
   ik: Uint8Array,
   ek: Uint8Array,
-): { readonly sk: Uint8Array; readonly ad: Uint8Array } {
+): Promise<{ readonly sk: Uint8Array; readonly ad: Uint8Array }> {
   try {
     const peerIkX = p.edwardsToMontgomeryPublic(ik)
-    const sk = sharedSecret(p, [
-      p.x25519(keys.spkPriv, peerIkX),
-      p.x25519(own.xPriv, ek),
-      p.x25519(keys.spkPriv, ek),
-      p.x25519(keys.pkPriv, ek),
-    ])
+    const sk = sharedSecret(
+      p,
+      await Promise.all([
+        p.x25519(keys.spkPriv, peerIkX),
+        p.x25519(own.xPriv, ek),
+        p.x25519(keys.spkPriv, ek),
+        p.x25519(keys.pkPriv, ek),
+      ]),
+    )
     return { sk, ad: associatedData(ik, own.edPub) }
   } catch (e) {
     throw new DecryptionError('OMEMO-KEX', `key agreement failed: ${(e as Error).message}`, { cause: e })

@@ -11,10 +11,15 @@ import { identityFromSeed, signSignedPreKey, x25519KeyPair } from '../src/x3dh.t
 /** The runtime's provider: `node:crypto` in Node, `@noble/*` in the browser (exports conditions). */
 export const provider: CryptoProvider = defaultCryptoProvider()
 
-/** Every provider this runtime can run: both in Node, the noble one in the browser. */
-export const providers: readonly CryptoProvider[] = [provider, browserCryptoProvider()].filter(
-  (p, i, all) => all.findIndex((q) => q.name === p.name) === i,
-)
+/**
+ * Every provider this runtime can run: in Node `node:crypto`, the browser provider on Node's
+ * WebCrypto and the browser provider on noble only (its fallback); in the browser the last two.
+ */
+export const providers: readonly CryptoProvider[] = [
+  provider,
+  browserCryptoProvider(),
+  browserCryptoProvider({ webCrypto: false }),
+].filter((p, i, all) => all.findIndex((q) => q.name === p.name) === i)
 
 // platform-neutral codecs (these helpers also run in Chromium, tooling/browser-tests)
 export const hex = (s: string): Uint8Array => hexToBytes(s)
@@ -35,16 +40,16 @@ export async function loadVectors<T>(name: string): Promise<T> {
 }
 
 /** A device's private material and public bundle, made with the provider. */
-export function makeDevice(p: CryptoProvider = provider, preKeys = 3) {
-  const identity = identityFromSeed(p, p.randomBytes(32))
-  const spk = x25519KeyPair(p)
+export async function makeDevice(p: CryptoProvider = provider, preKeys = 3) {
+  const identity = await identityFromSeed(p, p.randomBytes(32))
+  const spk = await x25519KeyPair(p)
   const pks = new Map<number, X25519KeyPair>()
-  for (let i = 1; i <= preKeys; i++) pks.set(i, x25519KeyPair(p))
+  for (let i = 1; i <= preKeys; i++) pks.set(i, await x25519KeyPair(p))
   const bundle: PreKeyBundle = {
     ik: identity.edPub,
     spkId: 1,
     spk: spk.pub,
-    spks: signSignedPreKey(p, identity, spk.pub),
+    spks: await signSignedPreKey(p, identity, spk.pub),
     preKeys: [...pks].map(([id, k]) => ({ id, pub: k.pub })),
   }
   return { identity, spk, pks, bundle }

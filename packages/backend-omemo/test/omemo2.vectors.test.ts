@@ -48,14 +48,16 @@ for (const p of providers)
       const bob = { edPub: hex(b.identityPubEd as string), xPriv: hex(b.identityPriv as string) }
       const spk = { priv: hex(b.signedPreKeyPriv as string), pub: strip05(b.signedPreKeyPub as string) }
 
-      it('valid: the signed pre key signature is plain Ed25519 over the raw 32-byte Curve25519 key', () => {
-        expect(p.ed25519Verify(bob.edPub, spk.pub, hex(b.signedPreKeySignature as string))).toBe(true)
-        expect(toHex(p.x25519PublicKey(bob.xPriv))).toBe((b.identityPub as string).slice(2))
-        expect(toHex(p.x25519PublicKey(hex(b.preKeyPriv as string)))).toBe((b.preKeyPub as string).slice(2))
+      it('valid: the signed pre key signature is plain Ed25519 over the raw 32-byte Curve25519 key', async () => {
+        expect(await p.ed25519Verify(bob.edPub, spk.pub, hex(b.signedPreKeySignature as string))).toBe(true)
+        expect(toHex(await p.x25519PublicKey(bob.xPriv))).toBe((b.identityPub as string).slice(2))
+        expect(toHex(await p.x25519PublicKey(hex(b.preKeyPriv as string)))).toBe(
+          (b.preKeyPub as string).slice(2),
+        )
       })
 
       for (const [si, s] of v.sessions.entries())
-        it(`valid session #${si}: ${s.comment}`, () => {
+        it(`valid session #${si}: ${s.comment}`, async () => {
           let session: Session | undefined
           for (const [i, m] of s.messages.entries()) {
             const bytes = hex(m.keyExchange)
@@ -68,9 +70,9 @@ for (const p of providers)
             expect(kex.pkId).toBe(b.preKeyId)
             expect(kex.spkId).toBe(b.signedPreKeyId)
             if (session !== undefined && sameKeyExchange(session.kex, kex)) {
-              expect(toHex(sessionDecrypt(p, session, kex.message)), `message ${i}`).toBe(m.plaintext)
+              expect(toHex(await sessionDecrypt(p, session, kex.message)), `message ${i}`).toBe(m.plaintext)
             } else {
-              const r = acceptKeyExchange(p, bob, kex, { spk, pkPriv: hex(b.preKeyPriv as string) })
+              const r = await acceptKeyExchange(p, bob, kex, { spk, pkPriv: hex(b.preKeyPriv as string) })
               expect(toHex(r.plaintext), `message ${i}`).toBe(m.plaintext)
               session = r.session
             }
@@ -102,21 +104,26 @@ for (const p of providers)
 
     describe('python-twomemo known-answer vectors (twomemo-kat.json)', () => {
       const v = twomemoVectors
-      const bob = identityFromSeed(p, unb64(v.bob.seed))
-      const spk = { priv: unb64(v.bob.spk.priv), pub: p.x25519PublicKey(unb64(v.bob.spk.priv)) }
+      // made once per provider, awaited by each test
+      const keys = (async () => ({
+        bob: await identityFromSeed(p, unb64(v.bob.seed)),
+        spk: { priv: unb64(v.bob.spk.priv), pub: await p.x25519PublicKey(unb64(v.bob.spk.priv)) },
+      }))()
 
-      it("valid: Bob's Ed25519 identity key and signed pre key signature from his seed", () => {
+      it("valid: Bob's Ed25519 identity key and signed pre key signature from his seed", async () => {
+        const { bob, spk } = await keys
         expect(b64(bob.edPub)).toBe(v.bob.ik)
-        expect(p.ed25519Verify(bob.edPub, spk.pub, unb64(v.bob.spk.sig))).toBe(true)
+        expect(await p.ed25519Verify(bob.edPub, spk.pub, unb64(v.bob.spk.sig))).toBe(true)
       })
 
-      it('valid: our Bob reads python-twomemo messages out of order (0, 3, 1, 2) with the payload scheme', () => {
+      it('valid: our Bob reads python-twomemo messages out of order (0, 3, 1, 2) with the payload scheme', async () => {
+        const { bob, spk } = await keys
         const [m0] = v.messages
         if (m0 === undefined) throw new Error('no vectors')
         expect(m0.kex).toBe(true)
         const kex = parseKeyExchange(unb64(m0.key))
         const pk = v.bob.preKeys.find((k) => k.id === kex.pkId)
-        const r = acceptKeyExchange(p, bob, kex, { spk, pkPriv: unb64(pk?.priv as string) })
+        const r = await acceptKeyExchange(p, bob, kex, { spk, pkPriv: unb64(pk?.priv as string) })
         const session = r.session
         const read = (i: number, km: Uint8Array) =>
           b64(decryptPayload(p, unb64(v.messages[i]?.payload as string), km))
@@ -125,7 +132,7 @@ for (const p of providers)
           const m = v.messages[i] as (typeof v.messages)[number]
           // python keeps the key exchange on every message until Bob answers
           const inner = m.kex ? parseKeyExchange(unb64(m.key)).message : unb64(m.key)
-          expect(read(i, sessionDecrypt(p, session, inner)), `message ${i}`).toBe(m.plaintext)
+          expect(read(i, await sessionDecrypt(p, session, inner)), `message ${i}`).toBe(m.plaintext)
         }
       })
     })

@@ -1,18 +1,18 @@
 /**
  * The crypto provider of the runtime comes from the package's `exports` conditions: `node` →
- * node:crypto, `browser` → noble. This file runs in Node (the package's project) and in Chromium
+ * node:crypto, `browser` → the browser provider (WebCrypto curves, noble otherwise). This file runs in Node (the package's project) and in Chromium
  * (tooling/browser-tests), so each side checks its own pick.
  */
 import { defaultCryptoProvider as fromRoot } from '@vouch/backend-omemo'
 import { defaultCryptoProvider } from '@vouch/backend-omemo/provider'
 import { describe, expect, it } from 'vitest'
-import { browserCryptoProvider } from '../src/provider-browser.ts'
+import { browserCryptoProvider, webCryptoCurves } from '../src/provider-browser.ts'
 
 const inBrowser = typeof window !== 'undefined'
 
 describe('crypto provider selection (exports conditions)', () => {
-  it(`the ${inBrowser ? 'browser' : 'node'} condition picks the ${inBrowser ? 'noble' : 'node:crypto'} provider`, () => {
-    expect(defaultCryptoProvider().name).toBe(inBrowser ? 'noble' : 'node:crypto')
+  it(`the ${inBrowser ? 'browser' : 'node'} condition picks the ${inBrowser ? 'webcrypto' : 'node:crypto'} provider`, () => {
+    expect(defaultCryptoProvider().name).toBe(inBrowser ? 'webcrypto' : 'node:crypto')
     expect(fromRoot).toBe(defaultCryptoProvider)
   })
 
@@ -22,6 +22,20 @@ describe('crypto provider selection (exports conditions)', () => {
     // every chunk was filled: no 65,536-byte run of zeros anywhere
     for (let i = 0; i + 65_536 <= bytes.length; i += 65_536)
       expect(bytes.subarray(i, i + 65_536).some((b) => b !== 0)).toBe(true)
+  })
+
+  it('feature detection: Chromium and Node 20 have X25519 and Ed25519 in WebCrypto (so the webcrypto provider runs them there)', async () => {
+    expect(await webCryptoCurves()).toEqual({ x25519: true, ed25519: true })
+    expect(browserCryptoProvider({ webCrypto: false }).name).toBe('noble')
+  })
+
+  it('the webcrypto provider returns promises for the curves, the noble one plain values, with the same results', async () => {
+    const priv = new Uint8Array(32).fill(3)
+    const web = browserCryptoProvider().x25519PublicKey(priv)
+    const noble = browserCryptoProvider({ webCrypto: false }).x25519PublicKey(priv)
+    expect(web).toBeInstanceOf(Promise)
+    expect(noble).toBeInstanceOf(Uint8Array)
+    expect(await web).toEqual(noble)
   })
 
   it('a replaced random source is checked for its length', () => {

@@ -51,11 +51,11 @@ vi.mock('../../../packages/backend-omemo/src/x3dh.ts', async (original) => {
   const x3dh = await original<typeof import('../../../packages/backend-omemo/src/x3dh.ts')>()
   return {
     ...x3dh,
-    generateIdentity: (...args: Parameters<typeof x3dh.generateIdentity>) => {
+    generateIdentity: async (...args: Parameters<typeof x3dh.generateIdentity>) => {
       if (!signBit.forceSet) return x3dh.generateIdentity(...args)
       const [p, random] = args
       for (;;) {
-        const identity = x3dh.identityFromSeed(p, random(32))
+        const identity = await x3dh.identityFromSeed(p, random(32))
         if (!x3dh.xeddsaCompatible(identity.edPub)) return identity
       }
     },

@@ -12,16 +12,16 @@ import {
 import { introduce, makeDevice, provider as p } from '../helpers.ts'
 
 /** An established pair of sessions (alice initiated, bob answered). */
-export function establishedPair() {
-  const alice = makeDevice()
-  const bob = makeDevice()
-  const a = createActiveSession(p, alice.identity, bob.bundle)
+export async function establishedPair() {
+  const alice = await makeDevice()
+  const bob = await makeDevice()
+  const a = await createActiveSession(p, alice.identity, bob.bundle)
   const kex = parseKeyExchange(sessionEncrypt(p, a, new Uint8Array(48)).bytes)
-  const { session: b } = acceptKeyExchange(p, bob.identity, kex, {
+  const { session: b } = await acceptKeyExchange(p, bob.identity, kex, {
     spk: bob.spk,
     pkPriv: bob.pks.get(kex.pkId)?.priv as Uint8Array,
   })
-  sessionDecrypt(p, a, sessionEncrypt(p, b, new Uint8Array(32)).bytes)
+  await sessionDecrypt(p, a, sessionEncrypt(p, b, new Uint8Array(32)).bytes)
   return { alice, bob, a, b }
 }
 

@@ -8,8 +8,8 @@ import { backendPair, body, stanza } from './helpers.ts'
 
 describe('key exchange without a one-time pre key (OMEMO-KEX)', () => {
   it('we never start a session from a bundle without pre keys', async () => {
-    const alice = makeDevice()
-    const bob = makeDevice()
+    const alice = await makeDevice()
+    const bob = await makeDevice()
     await expectError(
       () => createActiveSession(p, alice.identity, { ...bob.bundle, preKeys: [] }),
       'DecryptionError',
@@ -18,8 +18,8 @@ describe('key exchange without a one-time pre key (OMEMO-KEX)', () => {
   })
 
   it('a bundle whose signed pre key signature does not verify is refused (OMEMO-SPKS)', async () => {
-    const alice = makeDevice()
-    const bob = makeDevice()
+    const alice = await makeDevice()
+    const bob = await makeDevice()
     const spks = bob.bundle.spks.slice()
     spks[10] = (spks[10] as number) ^ 1
     await expectError(
@@ -69,7 +69,7 @@ describe('key exchange without a one-time pre key (OMEMO-KEX)', () => {
     await bob.backend.decrypt(buildEncrypted(sent), stanza(alice.jid, bob.jid))
     const [key] = sent.keys.get(bob.jid) ?? []
     const kex = decodeOmemoKeyExchange(key?.data as Uint8Array)
-    const ek = p.x25519PublicKey(p.randomBytes(32))
+    const ek = await p.x25519PublicKey(p.randomBytes(32))
     const forged = buildEncrypted({
       ...sent,
       keys: new Map([

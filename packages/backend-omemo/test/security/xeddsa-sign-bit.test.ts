@@ -60,16 +60,16 @@ describe('sign bit: new identities are reachable from XEdDSA verifiers', () => {
     expect(clear).toBe(FRESH_DEVICES)
   }, 60_000) // ~1 s alone; the suite runs beside Chromium tests on 2 cores
 
-  it('negative control: a key with the sign bit set makes valid Ed25519 signatures that an XEdDSA verifier rejects', () => {
-    let identity = identityFromSeed(p, p.randomBytes(32))
-    while (xeddsaCompatible(identity.edPub)) identity = identityFromSeed(p, p.randomBytes(32))
-    const spk = x25519KeyPair(p).pub
-    const sig = signSignedPreKey(p, identity, spk)
+  it('negative control: a key with the sign bit set makes valid Ed25519 signatures that an XEdDSA verifier rejects', async () => {
+    let identity = await identityFromSeed(p, p.randomBytes(32))
+    while (xeddsaCompatible(identity.edPub)) identity = await identityFromSeed(p, p.randomBytes(32))
+    const spk = (await x25519KeyPair(p)).pub
+    const sig = await signSignedPreKey(p, identity, spk)
     expect(ed25519.verify(sig, spk, identity.edPub)).toBe(true)
     expect(xeddsaVerify(identity.edPub, spk, sig)).toBe(false)
   })
 
-  it('a standard EdDSA key pair: the draw keeps the seed, and a seed with the sign bit set is drawn again', () => {
+  it('a standard EdDSA key pair: the draw keeps the seed, and a seed with the sign bit set is drawn again', async () => {
     const seeds: Uint8Array[] = []
     const draw = (): Uint8Array => {
       const s = p.randomBytes(32)
@@ -84,7 +84,7 @@ describe('sign bit: new identities are reachable from XEdDSA verifiers', () => {
       seeds.push(first)
       return first
     }
-    const id = generateIdentity(p, random)
+    const id = await generateIdentity(p, random)
     expect(seeds.length).toBeGreaterThanOrEqual(2)
     expect(id.seed).toEqual(seeds.at(-1))
     expect(id.edPub).toEqual(ed25519.getPublicKey(id.seed as Uint8Array))
@@ -98,9 +98,9 @@ describe('sign bit: new identities are reachable from XEdDSA verifiers', () => {
   })
 
   it("others' keys are accepted with either sign: a bundle whose identity has the sign bit set imports", async () => {
-    let identity = identityFromSeed(p, p.randomBytes(32))
-    while (xeddsaCompatible(identity.edPub)) identity = identityFromSeed(p, p.randomBytes(32))
-    const spk = x25519KeyPair(p)
+    let identity = await identityFromSeed(p, p.randomBytes(32))
+    while (xeddsaCompatible(identity.edPub)) identity = await identityFromSeed(p, p.randomBytes(32))
+    const spk = await x25519KeyPair(p)
     const store = memoryStore().forAccount('bob@example.org' as BareJid)
     const bob = omemoBackend({ preKeyCount: 25 })({ store })
     await bob.createDevice()
@@ -108,8 +108,8 @@ describe('sign bit: new identities are reachable from XEdDSA verifiers', () => {
       ik: identity.edPub,
       spkId: 1,
       spk: spk.pub,
-      spks: signSignedPreKey(p, identity, spk.pub),
-      preKeys: [{ id: 1, pub: x25519KeyPair(p).pub }],
+      spks: await signSignedPreKey(p, identity, spk.pub),
+      preKeys: [{ id: 1, pub: (await x25519KeyPair(p)).pub }],
     })
     expect(await bob.keysOf('alice@example.org' as BareJid)).toEqual([keyId])
   })
