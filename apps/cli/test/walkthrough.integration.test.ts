@@ -14,93 +14,20 @@
  * one leaves the metadata node), Bob must scan Alice's new code (it distrusts the old key), then
  * his next message is not readable on the phone.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import {
-  PROSODY_INSTALL_HINT,
-  type ProsodyServer,
-  prosodyInstalled,
-  startProsody,
-} from '@vouch/prosody-tooling'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { vouchProcess } from './spawn.ts'
+import { describe, expect, it } from 'vitest'
+import { prosodyDevices, skipWithoutProsody } from './prosody-devices.ts'
 
-const SKIP = !prosodyInstalled() && process.env.CI === undefined
-if (SKIP) console.info(`walkthrough.integration.test.ts skipped: ${PROSODY_INSTALL_HINT}`)
-
-const PASSWORD = 'walk-1234'
-
-// biome-ignore lint/suspicious/noExplicitAny: the CLI's JSON output, checked field by field with expect
-type Out = any
+const SKIP = skipWithoutProsody('walkthrough.integration.test.ts')
 
 describe.skipIf(SKIP)(
   'README walk-through over Prosody (spawned vouch processes)',
   { timeout: 180_000 },
   () => {
-    let server: ProsodyServer
-    let root: string
-    beforeAll(async () => {
-      if (!prosodyInstalled()) throw new Error(PROSODY_INSTALL_HINT)
-      server = await startProsody()
-      root = await mkdtemp(join(tmpdir(), 'vouch-walk-'))
-    })
-    afterAll(async () => {
-      await server?.stop()
-      if (root !== undefined) await rm(root, { recursive: true, force: true })
-    })
-
-    /** `vouch …` on one device (its data directory); the password comes from the environment. */
-    async function on(device: string, ...argv: string[]): Promise<string> {
-      const r = await vouchProcess([...argv, '--data', join(root, device)], {
-        env: { VOUCH_PASSWORD: PASSWORD },
-      })
-      if (r.code !== 0) throw new Error(`${device}: vouch ${argv.join(' ')} → exit ${r.code}: ${r.stderr}`)
-      return r.stdout
-    }
-    const json = async (device: string, ...argv: string[]): Promise<Out> =>
-      JSON.parse(await on(device, ...argv, '--json'))
-    const uriOf = async (device: string): Promise<string> => (await json(device, 'uri', 'show')).uri
-    const levels = async (device: string, owner: string): Promise<Record<string, string>> =>
-      Object.fromEntries(
-        ((await json(device, 'trust', 'list', owner, '--refresh')) as { key: string; level: string }[]).map(
-          (r) => [r.key, r.level],
-        ),
-      )
-    /** Archived messages are read during the catch-up, before the timeout starts: 1 s is plenty. */
-    const listen = async (
-      device: string,
-      seconds: number,
-      count?: number,
-    ): Promise<{ messages: Out[]; summary: string }> => {
-      const r = await vouchProcess(
-        [
-          'chat',
-          'listen',
-          '--timeout',
-          String(seconds),
-          ...(count === undefined ? [] : ['--count', String(count)]),
-          '--json',
-          '--data',
-          join(root, device),
-        ],
-        { env: { VOUCH_PASSWORD: PASSWORD } },
-      )
-      expect(r.code, r.stderr).toBe(0)
-      return {
-        messages: r.stdout
-          .trim()
-          .split('\n')
-          .filter((l) => l !== '')
-          .map((l) => JSON.parse(l))
-          .filter((m) => typeof m.body === 'string'),
-        summary: r.stderr.trim(),
-      }
-    }
+    const { server, dir, spawn, on, json, listen, uriOf, levels } = prosodyDevices('walk', 'walk-1234')
 
     it.concurrent('OMEMO 2: scan once, the phone and Bob trust each other by ATM, a revoked phone cannot read Bob’s next message (ATM-S3, ATM-S4, ATM-S5)', async () => {
-      const svc = ['--service', server.service]
+      const svc = ['--service', server().service]
       const alice = 'alice@localhost'
       const bob = 'bob@localhost'
       // 1. accounts (OMEMO 2 is the default)
@@ -133,10 +60,7 @@ describe.skipIf(SKIP)(
       // 4. ATM: the phone trusts Bob, Bob trusts the phone, nobody scanned again
       const bobKey = (await json('o-bob', 'device', 'list'))[0].key as string
       // Bob's chat session says so in one plain line as it catches up
-      const session = await vouchProcess(['chat', alice, '--data', join(root, 'o-bob')], {
-        env: { VOUCH_PASSWORD: PASSWORD },
-        stdin: '/quit\n',
-      })
+      const session = await spawn('o-bob', ['chat', alice], '/quit\n')
       expect(session.code, session.stderr).toBe(0)
       // (as a key change, or as a new device when the trust message came first)
       expect(session.stdout).toMatch(
@@ -176,10 +100,7 @@ describe.skipIf(SKIP)(
       const second = await json('o-bob', 'chat', 'send', alice, 'after the revoke')
       expect(second.recipients).toEqual([laptop.key])
       // … so the phone reads nothing, the laptop reads it
-      const phoneSession = await vouchProcess(['chat', bob, '--data', join(root, 'o-phone')], {
-        env: { VOUCH_PASSWORD: PASSWORD },
-        stdin: '/quit\n',
-      })
+      const phoneSession = await spawn('o-phone', ['chat', bob], '/quit\n')
       expect(phoneSession.stdout).not.toContain('after the revoke')
       expect(phoneSession.stdout, phoneSession.stdout).toMatch(
         /^\* a message from bob@localhost\/\S+ could not be read: not encrypted for this device$/m,
@@ -189,7 +110,7 @@ describe.skipIf(SKIP)(
     })
 
     it.concurrent('OX: the phone copies the account key with the backup code; revoke = a new key, Bob scans again, the old key cannot read his next message (ATM-4)', async () => {
-      const svc = ['--service', server.service, '--encryption', 'ox']
+      const svc = ['--service', server().service, '--encryption', 'ox']
       const alice = 'carol@localhost'
       const bob = 'dave@localhost'
       const laptop = await json('x-laptop', 'account', 'register', alice, ...svc, '--resource', 'laptop')
@@ -201,24 +122,19 @@ describe.skipIf(SKIP)(
       const code = (await json('x-laptop', 'device', 'add')).code as string
       expect(code).toMatch(/^([1-9A-NP-Z]{4}-){5}[1-9A-NP-Z]{4}$/)
       // … which the phone needs to copy the key (a wrong one is refused and leaves nothing behind)
-      const wrong = await vouchProcess(
-        [
-          'device',
-          'add',
-          alice,
-          ...svc,
-          '--resource',
-          'phone',
-          '--code',
-          'AAAA-AAAA-AAAA-AAAA-AAAA-AAAA',
-          '--data',
-          join(root, 'x-wrong'),
-        ],
-        { env: { VOUCH_PASSWORD: PASSWORD } },
-      )
+      const wrong = await spawn('x-wrong', [
+        'device',
+        'add',
+        alice,
+        ...svc,
+        '--resource',
+        'phone',
+        '--code',
+        'AAAA-AAAA-AAAA-AAAA-AAAA-AAAA',
+      ])
       expect(wrong.code).toBe(2)
       expect(wrong.stderr.trim().split('\n')).toHaveLength(1)
-      expect(existsSync(join(root, 'x-wrong'))).toBe(false)
+      expect(existsSync(dir('x-wrong'))).toBe(false)
       const phone = await json(
         'x-phone',
         'device',

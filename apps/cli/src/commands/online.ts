@@ -8,6 +8,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { UsageError } from '../io.ts'
 import type { CliContext } from '../main.ts'
+import { parseEncryption } from '../online/accounts.ts'
 import type { ActionContext } from '../online/actions.ts'
 
 type Actions = typeof import('../online/actions.ts')
@@ -41,9 +42,16 @@ export function registerOnlineCommands(program: Command, ctx: CliContext): void 
   const encryption = (): Option =>
     new Option(
       '--encryption <encryption>',
-      'omemo2 (one key per device), ox (one key per account) or omemo03 (OMEMO 0.3; needs the optional GPL-3.0 package @vouch/backend-omemo-legacy)',
+      'omemo2 (one key per device), ox (one key per account), omemo03 (OMEMO 0.3) or omemo2,omemo03 (both OMEMO versions on this device: one device id, one key pair); OMEMO 0.3 needs the optional GPL-3.0 package @vouch/backend-omemo-legacy',
     )
-      .choices(['omemo2', 'ox', 'omemo03'])
+      .argParser((v: string) => {
+        const e = parseEncryption(v)
+        if (e === undefined)
+          throw new InvalidArgumentError(
+            `--encryption must be omemo2, ox, omemo03 or omemo2,omemo03 (both OMEMO versions), got "${v}"`,
+          )
+        return e
+      })
       .default('omemo2')
   const addOptions = (cmd: Command, resource: string | null = 'vouch'): Command =>
     common(cmd)
@@ -108,6 +116,18 @@ export function registerOnlineCommands(program: Command, ctx: CliContext): void 
       throw new UsageError("DEVICE: --service is needed with a JID (the account's server address)")
     const resource = opts.resource ?? `vouch-${globalThis.crypto.randomUUID().slice(0, 4)}`
     return a.deviceAdd(actx, jid, { ...opts, resource })
+  })
+  common(
+    device
+      .command('enable')
+      .description(
+        'run OMEMO 0.3 on this OMEMO 2 device too (same device id, same key pair: one identity, D-12); publishes its OMEMO 0.3 device list and bundle. Needs the optional GPL-3.0 package @vouch/backend-omemo-legacy',
+      )
+      .argument('<encryption>', 'omemo03'),
+  ).action(async (what: string, opts) => {
+    if (what !== 'omemo03')
+      throw new UsageError(`DEVICE: device enable takes omemo03 (OMEMO 0.3 beside OMEMO 2), got "${what}"`)
+    return (await actions()).deviceEnableOmemo03(actx, opts)
   })
   common(
     device

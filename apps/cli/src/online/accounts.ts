@@ -11,15 +11,32 @@ import { UsageError } from '../io.ts'
 
 /**
  * The encryptions an account can use; `omemo2` is the default for new accounts. `omemo03` needs
- * the optional GPL-3.0 plugin `@vouch/backend-omemo-legacy` (legacy-omemo.ts).
+ * the optional GPL-3.0 plugin `@vouch/backend-omemo-legacy` (legacy-omemo.ts); so does
+ * `omemo2,omemo03`: one device running both OMEMO versions with one device id and one identity
+ * key pair (D-12), OMEMO 2 preferred (session.ts).
  */
-export const ENCRYPTIONS = ['omemo2', 'ox', 'omemo03'] as const
+export const ENCRYPTIONS = ['omemo2', 'ox', 'omemo03', 'omemo2,omemo03'] as const
 export type Encryption = (typeof ENCRYPTIONS)[number]
 
 export const ENCRYPTION_NAMES: Readonly<Record<Encryption, string>> = {
   omemo2: 'OMEMO 2',
   ox: 'OX',
   omemo03: 'OMEMO 0.3',
+  'omemo2,omemo03': 'OMEMO 2 + OMEMO 0.3',
+}
+
+/**
+ * `--encryption`: one of {@link ENCRYPTIONS}; both OMEMO versions may be written in either order
+ * or with `+` (`omemo03,omemo2`, `omemo2+omemo03`). Undefined for anything else (OX combines
+ * with nothing: one key per account).
+ */
+export function parseEncryption(text: string): Encryption | undefined {
+  const parts = [...new Set(text.split(/[,+]/).map((p) => p.trim()))].sort()
+  const key = parts.join(',')
+  if (key === 'omemo03,omemo2') return 'omemo2,omemo03'
+  return (ENCRYPTIONS as readonly string[]).includes(key) && parts.length === 1
+    ? (key as Encryption)
+    : undefined
 }
 
 export interface AccountRecord {

@@ -25,7 +25,15 @@ import {
 } from './accounts.ts'
 import { readActivity, recordActivity } from './activity.ts'
 import { explain } from './errors.ts'
-import { keyHex, type LocalState, type Session, withLocal, withSession } from './session.ts'
+import {
+  keyHex,
+  type LocalState,
+  protocolsOf,
+  type Session,
+  sideOf,
+  withLocal,
+  withSession,
+} from './session.ts'
 
 export interface ActionContext {
   readonly output: Output
@@ -129,16 +137,26 @@ async function newRecord(
 }
 
 /** The own key line: `device 1234, key AB…` (OMEMO) or `key AB…` (OX). */
-async function ownKeyText(
-  s: LocalState,
-): Promise<{ key: string | undefined; device: number | undefined; text: string }> {
+async function ownKeyText(s: LocalState): Promise<{
+  key: string | undefined
+  device: number | undefined
+  omemo03Key?: string | undefined
+  text: string
+}> {
   const key = await s.protocol.ownKey()
   const device = s.protocol.devices === undefined ? undefined : await s.protocol.devices.ownDeviceId()
   const hex = key === undefined ? undefined : keyHex(key)
+  const text = device === undefined ? `key ${hex ?? '(none)'}` : `device ${device}, key ${hex ?? '(none)'}`
+  const second = s.protocol.secondary
+  if (second === undefined) return { key: hex, device, text }
+  // both versions: the same device id, the same key pair (its Curve25519 form is the OMEMO 0.3 key)
+  const k = await second.ownKey()
+  const omemo03Key = k === undefined ? undefined : keyHex(k)
   return {
     key: hex,
     device,
-    text: device === undefined ? `key ${hex ?? '(none)'}` : `device ${device}, key ${hex ?? '(none)'}`,
+    omemo03Key,
+    text: `${text}; ${second.name}: device ${(await second.devices.ownDeviceId()) ?? '(none)'}, key ${omemo03Key ?? '(none)'}`,
   }
 }
 
@@ -165,6 +183,7 @@ export async function accountAdd(
         encryption: record.encryption,
         device: own.device ?? null,
         key: own.key,
+        ...(own.omemo03Key === undefined ? {} : { omemo03Key: own.omemo03Key }),
         registered: mode === 'register',
       },
       `${record.jid} ready on ${ENCRYPTION_NAMES[opts.encryption]} (${own.text})`,
@@ -231,6 +250,7 @@ export async function deviceAdd(ctx: ActionContext, jidText: string, opts: Devic
           encryption: record.encryption,
           device: result.own.device ?? null,
           key: result.own.key,
+          ...(result.own.omemo03Key === undefined ? {} : { omemo03Key: result.own.omemo03Key }),
           uri: result.uri,
           changes: result.applied,
         }),
@@ -306,6 +326,39 @@ export async function deviceAddHere(ctx: ActionContext, opts: Common & PasswordO
   )
 }
 
+/**
+ * `vouch device enable omemo03` on an OMEMO 2 device: OMEMO 0.3 beside it with the same device id
+ * and the same identity key pair (D-12: its OMEMO 0.3 key is the OMEMO 2 key's twin, so what was
+ * decided about one holds for the other), published on connect; the account then runs both.
+ */
+export async function deviceEnableOmemo03(ctx: ActionContext, opts: Common & PasswordOptions): Promise<void> {
+  const acct = await pickAccount(opts)
+  const enc = encryptionOf(acct)
+  if (enc !== 'omemo2' && enc !== 'omemo2,omemo03')
+    throw new UsageError(
+      `DEVICE: ${acct.jid} here is on ${ENCRYPTION_NAMES[enc]}: OMEMO 0.3 can be enabled beside OMEMO 2 only (one identity for both); set up another data directory with --encryption omemo03 instead`,
+    )
+  const dual: AccountRecord = { ...acct, encryption: 'omemo2,omemo03' }
+  const own = await online(ctx, opts, dual, async (s) => {
+    if ((await s.protocol.ownKey()) === undefined)
+      throw new UsageError(`DEVICE: ${acct.jid} has no OMEMO 2 device here yet`)
+    return ownKeyText(s)
+  })
+  await saveAccount(dataDir(opts), dual)
+  out(
+    ctx,
+    opts,
+    {
+      jid: dual.jid,
+      encryption: dual.encryption,
+      device: own.device ?? null,
+      key: own.key,
+      omemo03Key: own.omemo03Key,
+    },
+    `${dual.jid} ready on ${ENCRYPTION_NAMES['omemo2,omemo03']} (${own.text})`,
+  )
+}
+
 // ---------------------------------------------------------------- device list / revoke
 
 interface DeviceRow {
@@ -314,6 +367,8 @@ interface DeviceRow {
   readonly level: TrustLevel | 'this device'
   readonly published: boolean
   readonly lastActivity: string | null
+  /** on a device running both OMEMO versions: which one this row is (`OMEMO 2`, `OMEMO 0.3`) */
+  readonly protocol?: string
 }
 
 export async function deviceList(ctx: ActionContext, opts: Common): Promise<void> {
@@ -324,24 +379,32 @@ export async function deviceList(ctx: ActionContext, opts: Common): Promise<void
     const rows: DeviceRow[] = []
     const last = (k: KeyId): string | null => activity[`${s.jid} ${keyHex(k)}`] ?? null
     if (s.protocol.devices !== undefined) {
-      const ownDevice = await s.protocol.devices.ownDeviceId()
-      if (own !== undefined)
-        rows.push({
-          device: ownDevice ?? null,
-          key: keyHex(own),
-          level: 'this device',
-          published: true,
-          lastActivity: null,
-        })
-      for (const d of await s.protocol.devices.devices(s.jid)) {
-        if (d.deviceId === ownDevice || d.keyId === undefined) continue
-        rows.push({
-          device: d.deviceId,
-          key: keyHex(d.keyId),
-          level: await s.store.getTrustLevel(s.protocol.namespace, s.jid, d.keyId),
-          published: d.active,
-          lastActivity: last(d.keyId),
-        })
+      const dual = s.protocol.secondary !== undefined
+      for (const side of protocolsOf(s.protocol)) {
+        if (side.devices === undefined) continue
+        const tag = dual ? { protocol: side.name } : {}
+        const ownDevice = await side.devices.ownDeviceId()
+        const ownKey = await side.ownKey()
+        if (ownKey !== undefined)
+          rows.push({
+            device: ownDevice ?? null,
+            key: keyHex(ownKey),
+            level: 'this device',
+            published: true,
+            lastActivity: null,
+            ...tag,
+          })
+        for (const d of await side.devices.devices(s.jid)) {
+          if (d.deviceId === ownDevice || d.keyId === undefined) continue
+          rows.push({
+            device: d.deviceId,
+            key: keyHex(d.keyId),
+            level: await s.store.getTrustLevel(side.namespace, s.jid, d.keyId),
+            published: d.active,
+            lastActivity: last(d.keyId),
+            ...tag,
+          })
+        }
       }
     } else {
       for (const k of await s.store.getKeys(s.protocol.namespace, { owners: [s.jid] }))
@@ -370,7 +433,7 @@ export async function deviceList(ctx: ActionContext, opts: Common): Promise<void
     rows
       .map(
         (r) =>
-          `${r.device === null ? 'key' : `device ${r.device}`} ${r.key} ${r.level}${r.published ? '' : ' (not published)'}${r.lastActivity === null ? '' : ` last message ${r.lastActivity}`}`,
+          `${r.device === null ? 'key' : `device ${r.device}`} ${r.key} ${r.level}${r.published ? '' : ' (not published)'}${r.lastActivity === null ? '' : ` last message ${r.lastActivity}`}${r.protocol === undefined ? '' : ` (${r.protocol})`}`,
       )
       .join('\n') +
       (encryptionOf(acct) === 'ox' ? '\n(OX: every device of the account shares this key)' : ''),
@@ -408,9 +471,19 @@ async function revokeOmemo(s: Session, which: string): Promise<{ json: unknown; 
   const devices = await omemo.devices(s.jid)
   const ownDevice = await omemo.ownDeviceId()
   const wanted = which.replace(/\s/g, '').toUpperCase()
-  const target = devices.find(
-    (d) => String(d.deviceId) === which || (d.keyId !== undefined && keyHex(d.keyId) === wanted),
-  )
+  const matches = (d: { deviceId: number; keyId?: KeyId }): boolean =>
+    String(d.deviceId) === which || (d.keyId !== undefined && keyHex(d.keyId) === wanted)
+  let target: { readonly deviceId: number; readonly keyId?: KeyId | undefined } | undefined =
+    devices.find(matches)
+  // both versions here: the device (same id in both lists) may be named by its OMEMO 0.3 key,
+  // or run OMEMO 0.3 only
+  const second = s.protocol.secondary
+  const legacyDevices = second === undefined ? [] : await second.devices.devices(s.jid)
+  const legacyTarget =
+    target === undefined
+      ? legacyDevices.find(matches)
+      : legacyDevices.find((d) => d.deviceId === target?.deviceId)
+  target ??= legacyTarget === undefined ? undefined : { ...legacyTarget, keyId: undefined }
   if (target === undefined || target.deviceId === ownDevice)
     throw new UsageError(
       target === undefined
@@ -421,6 +494,18 @@ async function revokeOmemo(s: Session, which: string): Promise<{ json: unknown; 
     target.keyId === undefined
       ? undefined
       : await s.vouch.distrust(s.protocol.namespace, s.jid, [target.keyId])
+  // its OMEMO 0.3 key too (D-12 identity linking has done it when the keys are one key pair;
+  // an OMEMO 0.3-only device is distrusted here, the trust message carried by OMEMO 2), and it
+  // leaves the OMEMO 0.3 device list
+  let legacySent = 0
+  if (second !== undefined && legacyTarget !== undefined) {
+    if (
+      legacyTarget.keyId !== undefined &&
+      (await s.store.getTrustLevel(second.namespace, s.jid, legacyTarget.keyId)) !== 'manually-distrusted'
+    )
+      legacySent = (await s.vouch.distrust(second.namespace, s.jid, [legacyTarget.keyId])).outgoing.length
+    await dropFromLegacyDeviceList(s, legacyTarget.deviceId)
+  }
   const { NODE_DEVICES, buildDeviceList, parseDeviceList } = await import('@vouch/backend-omemo')
   let current: { id: number; label?: string }[] = []
   try {
@@ -430,20 +515,44 @@ async function revokeOmemo(s: Session, which: string): Promise<{ json: unknown; 
   } catch {
     current = []
   }
-  const kept = current.filter((d) => d.id !== target.deviceId)
+  const targetId = target.deviceId
+  const kept = current.filter((d) => d.id !== targetId)
   if (ownDevice !== undefined && !kept.some((d) => d.id === ownDevice)) kept.push({ id: ownDevice })
   await s.vouch.pep.publish(NODE_DEVICES, 'current', buildDeviceList(kept), { 'pubsub#access_model': 'open' })
   const key = target.keyId === undefined ? null : keyHex(target.keyId)
+  const legacyKey = legacyTarget?.keyId === undefined ? undefined : keyHex(legacyTarget.keyId)
+  const sent = (res?.outgoing.length ?? 0) + legacySent
   return {
     json: {
-      device: target.deviceId,
+      device: targetId,
       key,
+      ...(legacyKey === undefined ? {} : { omemo03Key: legacyKey }),
       level: 'manually-distrusted',
-      sent: res?.outgoing.length ?? 0,
+      sent,
       removedFromDeviceList: true,
     },
-    text: `device ${target.deviceId} ${key ?? ''} revoked: manually-distrusted, ${res?.outgoing.length ?? 0} trust message(s) sent, removed from the device list`,
+    text: `device ${targetId} ${key ?? legacyKey ?? ''} revoked: manually-distrusted${legacyKey !== undefined && key !== null ? ` (and its OMEMO 0.3 key ${legacyKey})` : ''}, ${sent} trust message(s) sent, removed from the device list${legacyTarget === undefined ? '' : 's'}`,
   }
+}
+
+/** Publishes the account's OMEMO 0.3 device list without `deviceId` (our own device stays listed). */
+async function dropFromLegacyDeviceList(s: Session, deviceId: number): Promise<void> {
+  const { loadLegacyOmemo } = await import('./legacy-omemo.ts')
+  const [{ NODE_DEVICELIST, buildDeviceList, parseDeviceList }] = await loadLegacyOmemo()
+  let current: number[] = []
+  try {
+    const items = await s.vouch.pep.fetch(s.jid, NODE_DEVICELIST, { id: 'current' })
+    const payload = items.find((i) => i.id === 'current')?.payload ?? items.at(-1)?.payload
+    if (payload !== undefined) current = [...parseDeviceList(payload)]
+  } catch {
+    current = []
+  }
+  const own = await s.protocol.secondary?.devices.ownDeviceId()
+  const kept = current.filter((id) => id !== deviceId)
+  if (own !== undefined && !kept.includes(own)) kept.push(own)
+  await s.vouch.pep.publish(NODE_DEVICELIST, 'current', buildDeviceList(kept), {
+    'pubsub#access_model': 'open',
+  })
 }
 
 /**
@@ -510,16 +619,18 @@ async function ownUri(s: LocalState): Promise<string> {
  * authenticated. It cannot say distrust: the Trust Message URI can.
  */
 async function ownFingerprintUri(s: LocalState): Promise<string | undefined> {
-  if (s.protocol.id !== 'omemo03' || s.protocol.devices === undefined) return undefined
-  const own = await s.protocol.ownKey()
-  const ownId = await s.protocol.devices.ownDeviceId()
+  // an OMEMO 0.3 account, or the OMEMO 0.3 side of a device running both versions
+  const side = s.protocol.id === 'omemo03' ? s.protocol : s.protocol.secondary
+  if (side?.devices === undefined) return undefined
+  const own = await side.ownKey()
+  const ownId = await side.devices.ownDeviceId()
   if (own === undefined || ownId === undefined) return undefined
   const pairs = [[ownId, own] as const]
-  for (const d of await s.protocol.devices.devices(s.jid))
+  for (const d of await side.devices.devices(s.jid))
     if (
       d.keyId !== undefined &&
       d.deviceId !== ownId &&
-      (await s.store.getTrustLevel(s.protocol.namespace, s.jid, d.keyId)) === 'authenticated'
+      (await s.store.getTrustLevel(side.namespace, s.jid, d.keyId)) === 'authenticated'
     )
       pairs.push([d.deviceId, d.keyId] as const)
   const query = pairs.map(([id, k]) => `omemo-sid-${id}=05${keyHex(k).toLowerCase()}`).join(';')
@@ -578,12 +689,18 @@ async function applyScanned(
     readonly allowUnpublished?: boolean
   },
 ): Promise<Change[]> {
-  if (parsed.encryption !== s.protocol.namespace)
+  // a device running both OMEMO versions takes a code of either
+  const side = sideOf(s.protocol, parsed.encryption)
+  if (side === undefined)
     throw new UsageError(
-      `URI-3: this code is for ${parsed.encryption}, but ${s.jid} here uses ${s.protocol.name} (${s.protocol.namespace}): ask ${parsed.jid} for a code of the same encryption`,
+      `URI-3: this code is for ${parsed.encryption}, but ${s.jid} here uses ${ENCRYPTION_NAMES[s.protocol.id]} (${protocolsOf(
+        s.protocol,
+      )
+        .map((p) => p.namespace)
+        .join(', ')}): ask ${parsed.jid} for a code of the same encryption`,
     )
-  const published = new Set(await s.vouch.refreshKeys(parsed.jid, s.protocol.namespace))
-  const own = await s.protocol.ownKey()
+  const published = new Set(await s.vouch.refreshKeys(parsed.jid, side.namespace))
+  const own = await side.ownKey()
   if (parsed.jid === s.jid && own !== undefined) published.add(own)
   const unknown = parsed.trust.filter((k) => !published.has(k))
   const res = await s.vouch.applyUri(parsed, {
@@ -639,8 +756,17 @@ export async function trustList(
   const acct = await pickAccount(opts)
   const owner = jidText === undefined ? undefined : parseBareJid(jidText, 'TRUST')
   const read = async (s: LocalState) => {
-    const keys = await s.store.getKeys(s.protocol.namespace, owner === undefined ? {} : { owners: [owner] })
-    return keys.map((k) => ({ owner: k.owner, key: keyHex(k.keyId), level: k.level }))
+    const dual = s.protocol.secondary !== undefined
+    const rows: { owner: string; key: string; level: TrustLevel; protocol?: string }[] = []
+    for (const side of protocolsOf(s.protocol))
+      for (const k of await s.store.getKeys(side.namespace, owner === undefined ? {} : { owners: [owner] }))
+        rows.push({
+          owner: k.owner,
+          key: keyHex(k.keyId),
+          level: k.level,
+          ...(dual ? { protocol: side.name } : {}),
+        })
+    return rows
   }
   const rows =
     opts.refresh === true
@@ -649,7 +775,14 @@ export async function trustList(
           return read(s)
         })
       : await withLocal(opts, acct, read)
-  out(ctx, opts, rows, rows.map((r) => `${r.owner} ${r.key} ${r.level}`).join('\n') || '(no keys)')
+  out(
+    ctx,
+    opts,
+    rows,
+    rows
+      .map((r) => `${r.owner} ${r.key} ${r.level}${r.protocol === undefined ? '' : ` (${r.protocol})`}`)
+      .join('\n') || '(no keys)',
+  )
 }
 
 export async function trustDecide(
@@ -664,9 +797,25 @@ export async function trustDecide(
   const acct = await pickAccount(opts)
   const res = await online(ctx, opts, acct, async (s) => {
     await s.vouch.refreshKeys(owner)
-    return verb === 'authenticate'
-      ? s.vouch.authenticate(s.protocol.namespace, owner, ids)
-      : s.vouch.distrust(s.protocol.namespace, owner, ids)
+    // a device running both OMEMO versions: each key in the protocol that knows it (OMEMO 2 else)
+    const byNamespace = new Map<string, KeyId[]>()
+    for (const id of ids) {
+      let ns = s.protocol.namespace
+      for (const side of protocolsOf(s.protocol))
+        if ((await s.store.getKeys(side.namespace, { owners: [owner] })).some((k) => k.keyId === id)) {
+          ns = side.namespace
+          break
+        }
+      byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), id])
+    }
+    const results = []
+    for (const [ns, keys] of byNamespace)
+      results.push(
+        verb === 'authenticate'
+          ? await s.vouch.authenticate(ns, owner, keys)
+          : await s.vouch.distrust(ns, owner, keys),
+      )
+    return { changes: results.flatMap((r) => r.changes), outgoing: results.flatMap((r) => r.outgoing) }
   })
   const changes = res.changes.map((c) => ({ owner: c.owner, key: keyHex(c.keyId), level: c.level }))
   out(
@@ -687,38 +836,63 @@ export async function chatSend(
 ): Promise<void> {
   const peer = parseBareJid(to, 'CHAT')
   const acct = await pickAccount(opts)
-  const sent = await online(ctx, opts, acct, (s) => s.vouch.sendChat(peer, text))
+  const sent = await online(ctx, opts, acct, async (s) => {
+    const m = await s.vouch.sendChat(peer, text)
+    return { ...m, protocol: sideOf(s.protocol, m.encryption)?.name ?? m.encryption }
+  })
   out(
     ctx,
     opts,
-    { id: sent.id, to: peer, recipients: sent.recipients.map((r) => keyHex(r.keyId)) },
-    `sent ${sent.id}`,
+    {
+      id: sent.id,
+      to: peer,
+      encryption: sent.encryption,
+      recipients: sent.recipients.map((r) => keyHex(r.keyId)),
+      unreached: sent.unreached,
+    },
+    `sent ${sent.id} in ${sent.protocol} to ${devicesText(sent.recipients.filter((r) => r.owner === peer).length)} of ${peer}`,
   )
+  // never silently to fewer devices: the contact's devices this message cannot reach, on stderr
+  if (sent.unreached.length > 0) ctx.output.err(unreachedLine(peer, sent.protocol, sent.unreached))
+}
+
+const devicesText = (n: number): string => `${n} device${n === 1 ? '' : 's'}`
+
+/** `@vouch/xmpp` SentMessage.unreached as one line: which devices of the contact cannot read it, and why. */
+function unreachedLine(peer: string, protocol: string, unreached: readonly string[]): string {
+  return `UNREACHED: ${devicesText(unreached.length)} of ${peer} (${unreached.join(', ')}) cannot read it: ${unreached.length === 1 ? 'it does' : 'they do'} not announce ${protocol}, and no protocol of this device reaches every device of ${peer} (sent in the one that reaches the most)`
 }
 
 /** How a received message is shown: sender, its device (OMEMO) and the key's trust level. */
 async function describeSender(
   s: Session,
   m: ReceivedChat,
-): Promise<{ device: number | null; key: string | null }> {
-  if (m.senderKey === undefined) return { device: null, key: null }
+): Promise<{ device: number | null; key: string | null; protocol?: string }> {
+  // on a device running both OMEMO versions, the protocol the message came in is named
+  const side = sideOf(s.protocol, m.encryption) ?? s.protocol
+  const protocol = s.protocol.secondary === undefined ? {} : { protocol: side.name }
+  if (m.senderKey === undefined) return { device: null, key: null, ...protocol }
   let device: number | null = null
-  if (s.protocol.devices !== undefined) {
+  if (side.devices !== undefined) {
     const owner = m.direction === 'incoming' ? m.peer : s.jid
-    const d = (await s.protocol.devices.devices(owner)).find((x) => x.keyId === m.senderKey)
+    const d = (await side.devices.devices(owner)).find((x) => x.keyId === m.senderKey)
     device = d?.deviceId ?? null
   }
-  return { device, key: keyHex(m.senderKey) }
+  return { device, key: keyHex(m.senderKey), ...protocol }
 }
 
-function senderText(from: string, who: { device: number | null; key: string | null }, level: string): string {
+function senderText(
+  from: string,
+  who: { device: number | null; key: string | null; protocol?: string },
+  level: string,
+): string {
   const dev =
     who.device !== null
       ? `device ${who.device}`
       : who.key !== null
         ? `key ${who.key.slice(0, 16)}…`
         : 'no key'
-  return `${from} (${dev}, ${level})`
+  return `${from} (${dev}, ${level}${who.protocol === undefined ? '' : `, ${who.protocol}`})`
 }
 
 export interface ListenOptions extends Common, PasswordOptions {
@@ -766,6 +940,7 @@ export async function chatListen(ctx: ActionContext, opts: ListenOptions): Promi
                 device: who.device,
                 senderKey: who.key,
                 trust: m.trustLevel,
+                encryption: m.encryption,
                 time: m.time.toISOString(),
               },
               `${m.time.toISOString()} ${senderText(m.peer, who, m.trustLevel)}: ${m.body}`,
@@ -853,9 +1028,12 @@ export async function chatInteractive(
         if (text.trim() === '') continue
         try {
           const sent = await s.vouch.sendChat(peer, text)
+          const protocol = sideOf(s.protocol, sent.encryption)?.name ?? sent.encryption
+          const theirs = sent.recipients.filter((r) => r.owner === peer).length
           line(
-            `> sent to ${sent.recipients.length} device${sent.recipients.length === 1 ? '' : 's'} of ${peer}${sent.recipients.some((r) => r.owner === s.jid) ? ' and yours' : ''}`,
+            `> sent to ${devicesText(theirs)} of ${peer}${sent.recipients.some((r) => r.owner === s.jid) ? ' and yours' : ''}${s.protocol.secondary === undefined ? '' : ` in ${protocol}`}`,
           )
+          if (sent.unreached.length > 0) line(`! ${unreachedLine(peer, protocol, sent.unreached)}`)
         } catch (e) {
           const err = explain(e, acct)
           line(`! not sent: ${err instanceof Error ? err.message : String(err)}`)

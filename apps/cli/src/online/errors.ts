@@ -17,7 +17,8 @@ interface Named {
 export function explain(e: unknown, acct: AccountRecord): unknown {
   if (!(e instanceof Error)) return e
   const err = e as Error & Named
-  const enc = ENCRYPTION_NAMES[encryptionOf(acct)]
+  const e12 = encryptionOf(acct)
+  const enc = e12 === 'omemo2,omemo03' ? 'OMEMO 2 or OMEMO 0.3' : ENCRYPTION_NAMES[e12]
   switch (err.name) {
     case 'UntrustedKeyError': {
       const who = err.owner ?? 'the contact'

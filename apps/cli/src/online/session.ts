@@ -36,8 +36,41 @@ export interface Protocol {
   readonly devices?: DeviceView
   /** this device's key, if it has one */
   ownKey(): Promise<KeyId | undefined>
-  /** creates this device's key (OMEMO: a new device; OX: a new key) */
+  /** creates this device's keys it lacks (OMEMO: a new device; OX: a new key) */
   createOwnKey(): Promise<void>
+  /**
+   * `omemo2,omemo03`: OMEMO 0.3 next to OMEMO 2 on this device, with the same device id and the
+   * same identity key pair (its key is the OMEMO 2 key's twin, D-12). OMEMO 2 stays the protocol
+   * of trust messages and URIs; a chat goes in OMEMO 2 when every device of the contact has it,
+   * else in OMEMO 0.3 (`@vouch/xmpp` chooseChatProtocol).
+   */
+  readonly secondary?: SecondaryProtocol
+}
+
+/** The second protocol of a device that runs two (OMEMO 0.3 beside OMEMO 2). */
+export interface SecondaryProtocol {
+  readonly id: 'omemo03'
+  readonly namespace: string
+  readonly name: string
+  readonly backend: EncryptionBackend
+  readonly directory: KeyDirectory
+  readonly devices: DeviceView
+  ownKey(): Promise<KeyId | undefined>
+}
+
+/** The protocols of this device, the preferred first (the binding's order). */
+export function protocolsOf(
+  p: Protocol,
+): ReadonlyArray<Pick<Protocol, 'namespace' | 'name' | 'backend' | 'directory' | 'devices' | 'ownKey'>> {
+  return p.secondary === undefined ? [p] : [p, p.secondary]
+}
+
+/** The protocol of this device that has `namespace`, if any. */
+export function sideOf(
+  p: Protocol,
+  namespace: string,
+): Pick<Protocol, 'namespace' | 'name' | 'backend' | 'directory' | 'devices' | 'ownKey'> | undefined {
+  return protocolsOf(p).find((x) => x.namespace === namespace)
 }
 
 /** What the OMEMO backends (2 and 0.3) share about devices. */
@@ -53,14 +86,15 @@ export async function loadProtocol(
   store: AccountTrustStore,
   keyAccess?: 'presence',
 ): Promise<Protocol> {
-  if (encryption === 'omemo2') {
+  if (encryption === 'omemo2' || encryption === 'omemo2,omemo03') {
     const [{ omemoBackend, NS_OMEMO2 }, { omemoKeyDirectory }] = await Promise.all([
       import('@vouch/backend-omemo'),
       import('@vouch/backend-omemo/pep'),
     ])
     const omemo = omemoBackend()({ store })
+    const legacy = encryption === 'omemo2,omemo03' ? await loadLegacy(store) : undefined
     return {
-      id: 'omemo2',
+      id: encryption,
       namespace: NS_OMEMO2,
       name: 'OMEMO 2',
       backend: omemo,
@@ -71,28 +105,23 @@ export async function loadProtocol(
         return (await omemo.ownDeviceId()) === undefined ? undefined : (await omemo.ownKeys())[0]
       },
       async createOwnKey() {
-        await omemo.createDevice()
+        if ((await omemo.ownDeviceId()) === undefined) await omemo.createDevice()
+        if (legacy === undefined || (await legacy.backend.ownDeviceId()) !== undefined) return
+        // one device: the OMEMO 2 device id and identity key pair (D-12), as python-omemo does
+        const deviceId = await omemo.ownDeviceId()
+        const identity = await omemo.ownCurve25519Identity()
+        if (deviceId === undefined || identity === undefined) throw new Error('no OMEMO 2 device')
+        await legacy.backend.createDevice({ deviceId, identityPrivateKey: identity.priv })
       },
+      ...(legacy === undefined ? {} : { secondary: legacy.side }),
     }
   }
   if (encryption === 'omemo03') {
-    // optional GPL-3.0 plugin, loaded only here (legacy-omemo.ts)
-    const { loadLegacyOmemo } = await import('./legacy-omemo.ts')
-    const [{ legacyOmemoBackend, NS_AXOLOTL }, { legacyOmemoKeyDirectory }, { nodeLibsignal }] =
-      await loadLegacyOmemo()
-    const legacy = legacyOmemoBackend({ ...nodeLibsignal() })({ store })
+    const legacy = await loadLegacy(store)
     return {
-      id: 'omemo03',
-      namespace: NS_AXOLOTL,
-      name: 'OMEMO 0.3',
-      backend: legacy,
-      directory: legacyOmemoKeyDirectory(legacy),
-      devices: legacy,
-      async ownKey() {
-        return (await legacy.ownDeviceId()) === undefined ? undefined : (await legacy.ownKeys())[0]
-      },
+      ...legacy.side,
       async createOwnKey() {
-        await legacy.createDevice()
+        await legacy.backend.createDevice()
       },
     }
   }
@@ -116,6 +145,26 @@ export async function loadProtocol(
       await ox.generateOwnKey()
     },
   }
+}
+
+/** The optional GPL-3.0 plugin (legacy-omemo.ts), loaded only here: the OMEMO 0.3 backend and its directory. */
+async function loadLegacy(store: AccountTrustStore) {
+  const { loadLegacyOmemo } = await import('./legacy-omemo.ts')
+  const [{ legacyOmemoBackend, NS_AXOLOTL }, { legacyOmemoKeyDirectory }, { nodeLibsignal }] =
+    await loadLegacyOmemo()
+  const backend = legacyOmemoBackend({ ...nodeLibsignal() })({ store })
+  const side: SecondaryProtocol = {
+    id: 'omemo03',
+    namespace: NS_AXOLOTL,
+    name: 'OMEMO 0.3',
+    backend,
+    directory: legacyOmemoKeyDirectory(backend),
+    devices: backend,
+    async ownKey() {
+      return (await backend.ownDeviceId()) === undefined ? undefined : (await backend.ownKeys())[0]
+    },
+  }
+  return { backend, side }
 }
 
 export interface LocalState {
@@ -176,8 +225,13 @@ export async function withSession<T>(
 ): Promise<T> {
   return withLocal(opts, account, async (local) => {
     await init.prepare?.(local)
-    if (init.createKey !== false && (await local.protocol.ownKey()) === undefined)
-      await local.protocol.createOwnKey()
+    const p = local.protocol
+    if (
+      init.createKey !== false &&
+      ((await p.ownKey()) === undefined ||
+        (p.secondary !== undefined && (await p.secondary.ownKey()) === undefined))
+    )
+      await p.createOwnKey()
     const { createClient, startClient, stopClient, vouchXmpp } = await import('@vouch/xmpp')
     const xmpp = createClient({
       service: account.service,
@@ -188,8 +242,9 @@ export async function withSession<T>(
     })
     const vouch = vouchXmpp(xmpp, {
       store: local.store,
-      backends: [local.protocol.backend],
-      keyDirectories: [local.protocol.directory],
+      // preference order: OMEMO 2 before OMEMO 0.3 (chat protocol and trust-message carrier)
+      backends: protocolsOf(p).map((x) => x.backend),
+      keyDirectories: protocolsOf(p).map((x) => x.directory),
       ...(init.autoApproveContacts === true ? { autoApproveSubscriptions: true } : {}),
     })
     const session: Session = { ...local, vouch, xmpp }
