@@ -26,6 +26,7 @@ const db = new Kysely<TrustDb>({
       .replace(/"[^"]*"/g, 'T')
       .slice(0, 60)
     kinds.set(k, (kinds.get(k) ?? 0) + 1)
+    if (process.env.VOUCH_SHOW_SEQUENCE) console.log(k)
   },
 })
 const store = await postgresStore({ database: db, tablePrefix: 'c_', migrate: false })

@@ -13,6 +13,7 @@ import { compareKeys } from '@vouch/tm-core'
 import { arg } from './compiled.ts'
 import { chunks, type Db, listParam, q, type Scope, TEMPLATE_ROWS, toKeyRecord, unique } from './context.ts'
 import { markAuthenticated } from './settings.ts'
+import type { KeyRow } from './unit-of-work.ts'
 
 /** The `KeyRecord`s added (keys already known are left alone). */
 export async function addKeys(
@@ -130,6 +131,35 @@ export async function getKeys(
   return rows.map(toKeyRecord).sort(compareKeys)
 }
 
+/**
+ * Up to `limit` + 1 keys of `owners` (any level), for the unit of work to learn whole owners at
+ * once: more than `limit` rows means it did not.
+ */
+export async function getOwnersKeys(
+  s: Scope,
+  db: Db,
+  encryption: EncryptionNamespace,
+  owners: readonly BareJid[],
+  limit: number,
+): Promise<readonly KeyRecord[]> {
+  const { t, dialect } = s.core
+  const rows = await q(
+    s,
+    db,
+    'getOwnersKeys',
+    (b) =>
+      b
+        .selectFrom(t.keys)
+        .selectAll()
+        .where('account', '=', arg(0))
+        .where('encryption', '=', arg(1))
+        .where(dialect.inList('owner', arg(2)))
+        .limit(arg<number>(3)),
+    [s.account, encryption, dialect.list(owners), limit + 1],
+  )
+  return rows.map(toKeyRecord)
+}
+
 export async function hasKey(
   s: Scope,
   db: Db,
@@ -174,118 +204,84 @@ export function wantedLevels(
   return wanted
 }
 
-type Head = { account: string; encryption: string; provenance: string; at: number }
-type LevelRow = { owner: string; key_id: string; level: TrustLevel }
+type KeyRowValues = {
+  account: string
+  encryption: string
+  owner: string
+  key_id: string
+  level: TrustLevel
+  provenance: string
+  first_seen: number
+  changed_at: number
+}
 
-/** Upsert that only touches rows whose level differs; RETURNING yields new and changed rows. */
-function levelUpsert(s: Scope, b: Db, head: Head, rows: readonly LevelRow[]) {
-  const { t, dialect } = s.core
+/** Writes whole key rows (their new state, computed by the unit of work): insert or overwrite. */
+function rowsUpsert(s: Scope, b: Db, rows: readonly KeyRowValues[]) {
   return b
-    .insertInto(t.keys)
-    .values(
-      rows.map((r) => ({
-        account: head.account,
-        encryption: head.encryption,
-        owner: r.owner,
-        key_id: r.key_id,
-        level: r.level,
-        provenance: head.provenance,
-        first_seen: head.at,
-        changed_at: head.at,
+    .insertInto(s.core.t.keys)
+    .values([...rows])
+    .onConflict((oc) =>
+      oc.columns(['account', 'encryption', 'owner', 'key_id']).doUpdateSet((eb) => ({
+        level: eb.ref('excluded.level'),
+        provenance: eb.ref('excluded.provenance'),
+        first_seen: eb.ref('excluded.first_seen'),
+        changed_at: eb.ref('excluded.changed_at'),
       })),
     )
-    .onConflict((oc) =>
-      oc
-        .columns(['account', 'encryption', 'owner', 'key_id'])
-        .doUpdateSet((eb) => ({
-          level: eb.ref('excluded.level'),
-          provenance: eb.ref('excluded.provenance'),
-          changed_at: eb.ref('excluded.changed_at'),
-        }))
-        .where(dialect.distinct(`${t.keys}.level`, 'excluded.level')),
-    )
-    .returningAll()
 }
 
-/** `wanted` from {@link wantedLevels}, not empty: the records created or changed. */
-export async function setTrustLevels(
-  s: Scope,
-  db: Db,
-  encryption: EncryptionNamespace,
-  wanted: Map<string, { owner: BareJid; keyId: KeyId; level: TrustLevel }>,
-  ctx: ChangeContext,
-): Promise<readonly KeyRecord[]> {
-  const provenance = JSON.stringify(ctx.provenance)
-  const changed: KeyRecord[] = []
-  for (const part of chunks([...wanted.values()])) {
-    // Up to TEMPLATE_ROWS rows: a template with the values account, encryption, provenance, at,
-    // then owner, key id, level of each row; more: built with the values.
-    const rows =
-      part.length <= TEMPLATE_ROWS
-        ? await q(
+/** Stores `rows` (one per key) as they are: the unit of work's flush of `setTrustLevels`. */
+export async function writeKeyRows(s: Scope, db: Db, rows: readonly KeyRow[]): Promise<void> {
+  const values = (r: KeyRow): unknown[] => [
+    r.record.encryption,
+    r.record.owner,
+    r.record.keyId,
+    r.record.level,
+    r.provenance,
+    r.record.firstSeen,
+    r.record.changedAt,
+  ]
+  for (const part of chunks(rows)) {
+    if (part.length <= TEMPLATE_ROWS) {
+      // a template per row count: the account, then 7 values per row
+      await q(
+        s,
+        db,
+        `writeKeyRows:${part.length}`,
+        (b) =>
+          rowsUpsert(
             s,
-            db,
-            `setTrustLevels:${part.length}`,
-            (b) =>
-              levelUpsert(
-                s,
-                b,
-                { account: arg(0), encryption: arg(1), provenance: arg(2), at: arg<number>(3) },
-                part.map((_, i) => ({
-                  owner: arg(4 + 3 * i),
-                  key_id: arg(5 + 3 * i),
-                  level: arg<TrustLevel>(6 + 3 * i),
-                })),
-              ),
-            [s.account, encryption, provenance, ctx.at, ...part.flatMap((w) => [w.owner, w.keyId, w.level])],
-          )
-        : await levelUpsert(
-            s,
-            db,
-            { account: s.account, encryption, provenance, at: ctx.at },
-            part.map((w) => ({ owner: w.owner, key_id: w.keyId, level: w.level })),
-          ).execute()
-    for (const row of rows) changed.push(toKeyRecord(row))
-  }
-  // D-11: owners of keys this call made authenticated (an unchanged key does not count).
-  await markAuthenticated(
-    s,
-    db,
-    encryption,
-    changed.filter((r) => r.level === 'authenticated').map((r) => r.owner),
-  )
-  return changed.sort(compareKeys)
-}
-
-export async function changeTrustLevels(
-  s: Scope,
-  db: Db,
-  encryption: EncryptionNamespace,
-  owners: readonly BareJid[],
-  from: TrustLevel,
-  to: TrustLevel,
-  ctx: ChangeContext,
-): Promise<readonly KeyRecord[]> {
-  const { t, dialect } = s.core
-  const rows = await db
-    .updateTable(t.keys)
-    .set({ level: to, provenance: JSON.stringify(ctx.provenance), changed_at: ctx.at })
-    .where('account', '=', s.account)
-    .where('encryption', '=', encryption)
-    .where('level', '=', from)
-    .where(dialect.inList('owner', dialect.list(owners)))
-    .returningAll()
-    .execute()
-  const changed = rows.map(toKeyRecord)
-  if (to === 'authenticated') {
-    await markAuthenticated(
+            b,
+            part.map((_, i) => ({
+              account: arg(0),
+              encryption: arg(1 + 7 * i),
+              owner: arg(2 + 7 * i),
+              key_id: arg(3 + 7 * i),
+              level: arg<TrustLevel>(4 + 7 * i),
+              provenance: arg(5 + 7 * i),
+              first_seen: arg<number>(6 + 7 * i),
+              changed_at: arg<number>(7 + 7 * i),
+            })),
+          ),
+        [s.account, ...part.flatMap(values)],
+      )
+      continue
+    }
+    await rowsUpsert(
       s,
       db,
-      encryption,
-      changed.map((r) => r.owner),
-    )
+      part.map((r) => ({
+        account: s.account,
+        encryption: r.record.encryption,
+        owner: r.record.owner,
+        key_id: r.record.keyId,
+        level: r.record.level,
+        provenance: r.provenance,
+        first_seen: r.record.firstSeen,
+        changed_at: r.record.changedAt,
+      })),
+    ).execute()
   }
-  return changed.sort(compareKeys)
 }
 
 export async function removeKeys(

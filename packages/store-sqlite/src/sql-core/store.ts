@@ -82,6 +82,10 @@ class SqlAccountStore implements AccountTrustStore {
     )
   }
   wasAuthenticatedOnce(encryption: EncryptionNamespace, owner: BareJid): Promise<boolean> {
+    if (this.#tx.inTransaction)
+      return this.#tx.unit('wasAuthenticatedOnce', (uow, db) =>
+        uow.wasAuthenticatedOnce(db, encryption, owner),
+      )
     return this.#tx.run('wasAuthenticatedOnce', (db) =>
       settings.wasAuthenticatedOnce(this.#s, db, encryption, owner),
     )
@@ -119,12 +123,21 @@ class SqlAccountStore implements AccountTrustStore {
     )
   }
   getKey(encryption: EncryptionNamespace, owner: BareJid, keyId: KeyId): Promise<KeyRecord | undefined> {
+    if (this.#tx.inTransaction)
+      return this.#tx.unit('getKey', (uow, db) => uow.getKey(db, encryption, owner, keyId))
     return this.#tx.run('getKey', (db) => keys.getKey(this.#s, db, encryption, owner, keyId))
   }
   getTrustLevel(encryption: EncryptionNamespace, owner: BareJid, keyId: KeyId): Promise<TrustLevel> {
+    if (this.#tx.inTransaction)
+      return this.#tx.unit(
+        'getTrustLevel',
+        async (uow, db) => (await uow.getKey(db, encryption, owner, keyId))?.level ?? 'undecided',
+      )
     return this.#tx.run('getTrustLevel', (db) => keys.getTrustLevel(this.#s, db, encryption, owner, keyId))
   }
   getKeys(encryption: EncryptionNamespace, query: KeyQuery = {}): Promise<readonly KeyRecord[]> {
+    if (this.#tx.inTransaction)
+      return this.#tx.unit('getKeys', (uow, db) => uow.getKeys(db, encryption, query))
     return this.#tx.run('getKeys', (db) => keys.getKeys(this.#s, db, encryption, query))
   }
   hasKey(encryption: EncryptionNamespace, owner: BareJid, levels?: readonly TrustLevel[]): Promise<boolean> {
@@ -137,9 +150,7 @@ class SqlAccountStore implements AccountTrustStore {
   ): Promise<readonly KeyRecord[]> {
     const wanted = keys.wantedLevels(changes)
     if (wanted.size === 0) return this.#tx.run('setTrustLevels', async () => [])
-    return this.#tx.atomic('setTrustLevels', (db) =>
-      keys.setTrustLevels(this.#s, db, encryption, wanted, ctx),
-    )
+    return this.#tx.unit('setTrustLevels', (uow, db) => uow.setTrustLevels(db, encryption, wanted, ctx))
   }
   changeTrustLevels(
     encryption: EncryptionNamespace,
@@ -149,8 +160,8 @@ class SqlAccountStore implements AccountTrustStore {
     ctx: ChangeContext,
   ): Promise<readonly KeyRecord[]> {
     if (owners.length === 0 || from === to) return this.#tx.run('changeTrustLevels', async () => [])
-    return this.#tx.atomic('changeTrustLevels', (db) =>
-      keys.changeTrustLevels(this.#s, db, encryption, owners, from, to, ctx),
+    return this.#tx.unit('changeTrustLevels', (uow, db) =>
+      uow.changeTrustLevels(db, encryption, owners, from, to, ctx),
     )
   }
   removeKeys(encryption: EncryptionNamespace, owner: BareJid, keyIds?: readonly KeyId[]): Promise<void> {
@@ -175,19 +186,33 @@ class SqlAccountStore implements AccountTrustStore {
     encryption: EncryptionNamespace,
     query: PostponedQuery = {},
   ): Promise<readonly PostponedDecision[]> {
-    return this.#tx.run('getPostponed', (db) => postponed.getPostponed(this.#s, db, encryption, query))
+    return this.#tx.unless(
+      'getPostponed',
+      (uow, db) => uow.noPostponed(db),
+      [],
+      (db) => postponed.getPostponed(this.#s, db, encryption, query),
+      'read',
+    )
   }
   removePostponed(
     encryption: EncryptionNamespace,
     keyIds: { readonly trust?: readonly KeyId[]; readonly distrust?: readonly KeyId[] },
   ): Promise<void> {
-    return this.#tx.atomic('removePostponed', (db) =>
-      postponed.removePostponed(this.#s, db, encryption, keyIds),
+    return this.#tx.unless(
+      'removePostponed',
+      (uow, db) => uow.noPostponed(db),
+      undefined,
+      (db) => postponed.removePostponed(this.#s, db, encryption, keyIds),
+      'atomic',
     )
   }
   removePostponedBySenders(encryption: EncryptionNamespace, senderKeys?: readonly KeyId[]): Promise<void> {
-    return this.#tx.write('removePostponedBySenders', (db) =>
-      postponed.removePostponedBySenders(this.#s, db, encryption, senderKeys),
+    return this.#tx.unless(
+      'removePostponedBySenders',
+      (uow, db) => uow.noPostponed(db),
+      undefined,
+      (db) => postponed.removePostponedBySenders(this.#s, db, encryption, senderKeys),
+      'write',
     )
   }
 
@@ -199,6 +224,10 @@ class SqlAccountStore implements AccountTrustStore {
     owner: BareJid,
     keyId: KeyId,
   ): Promise<number | undefined> {
+    if (this.#tx.inTransaction)
+      return this.#tx.unit('getLastApplied', (uow, db) =>
+        uow.getLastApplied(db, encryption, senderKey, owner, keyId),
+      )
     return this.#tx.run('getLastApplied', (db) =>
       lastApplied.getLastApplied(this.#s, db, encryption, senderKey, owner, keyId),
     )
@@ -210,8 +239,8 @@ class SqlAccountStore implements AccountTrustStore {
     keyId: KeyId,
     sceTime: number,
   ): Promise<void> {
-    return this.#tx.write('setLastApplied', (db) =>
-      lastApplied.setLastApplied(this.#s, db, encryption, senderKey, owner, keyId, sceTime),
+    return this.#tx.unit('setLastApplied', async (uow) =>
+      uow.setLastApplied({ encryption, senderKey, owner, keyId, sceTime }),
     )
   }
 

@@ -1,7 +1,40 @@
-import { StoreError, StoreSerializationError } from '@vouch/tm-core/contracts'
-import { CompiledQuery, type Transaction, type TransactionBuilder } from 'kysely'
+import { type BareJid, StoreError, StoreSerializationError } from '@vouch/tm-core/contracts'
+import type { Transaction, TransactionBuilder } from 'kysely'
 import type { Db, SqlStoreCore } from './context.ts'
 import type { TrustDb } from './schema.ts'
+import { ALL_OVERLAYS, type Overlay, UnitOfWork } from './unit-of-work.ts'
+
+/**
+ * Reads that touch none of the tables whose writes the unit of work holds back (keys, D-9 times,
+ * D-11 flags): they run without sending what is held back.
+ */
+const READS_OTHER_TABLES = new Set([
+  'getSecurityPolicy',
+  'getOwnKey',
+  'getPostponed',
+  'getState',
+  'listState',
+])
+
+/**
+ * What a write the unit of work does not model may change of what it knows (default: all of it);
+ * the write runs after everything held back was sent.
+ */
+const WRITE_CHANGES: Readonly<Record<string, readonly Overlay[]>> = {
+  addKeys: ['keys', 'authenticatedOnce'],
+  removeKeys: ['keys'],
+  removeKeysById: ['keys'],
+  resetAuthenticatedOnce: ['authenticatedOnce'],
+  setSecurityPolicy: [],
+  resetSecurityPolicy: [],
+  setOwnKey: [],
+  resetOwnKey: [],
+  addPostponed: ['postponed'],
+  removePostponed: [],
+  removePostponedBySenders: [],
+  setState: [],
+  deleteState: [],
+}
 
 /** One running database transaction, shared by the views of its (nested) transaction functions. */
 interface TxShared {
@@ -10,8 +43,8 @@ interface TxShared {
   queue: Promise<unknown>
   /** counter for savepoint names of nested transactions */
   savepoints: number
-  /** control statements held back until the next statement (`SqlDialect.deferSavepoints`) */
-  pending: string[]
+  /** what the transaction read and wrote, its writes and savepoints held back (unit-of-work.ts) */
+  readonly uow: UnitOfWork
 }
 
 /** The part of a transaction handed to one transaction function: usable until that function settles. */
@@ -44,9 +77,55 @@ export class TxRunner {
     }
   }
 
+  /** True on the view of a transaction. */
+  get inTransaction(): boolean {
+    return this.#tx !== undefined
+  }
+
   /** One statement (or reads): runs on its own, or inside the current transaction. */
   run<T>(operation: string, fn: (db: Db) => Promise<T>): Promise<T> {
     return this.#exec(operation, fn, false)
+  }
+
+  /**
+   * A call the transaction's unit of work serves (in memory where it can, its writes held back):
+   * in the transaction's queue; outside a transaction, in a transaction of its own.
+   */
+  unit<T>(operation: string, fn: (uow: UnitOfWork, db: Db) => Promise<T>): Promise<T> {
+    this.#check(operation)
+    const tx = this.#tx
+    if (tx === undefined) return this.transaction((runner) => runner.unit(operation, fn))
+    const shared = tx.shared
+    return this.#enqueue(shared, operation, (db) => fn(shared.uow, db), 'unit')
+  }
+
+  /**
+   * A call the unit of work may know the answer of without a statement (`known`: then `value`),
+   * else as {@link run} (`kind` 'read'), {@link write} or {@link atomic}.
+   */
+  unless<T>(
+    operation: string,
+    known: (uow: UnitOfWork, db: Db) => Promise<boolean>,
+    value: T,
+    fn: (db: Db) => Promise<T>,
+    kind: 'read' | 'write' | 'atomic',
+  ): Promise<T> {
+    this.#check(operation)
+    const tx = this.#tx
+    if (tx === undefined)
+      return this.#exec(
+        operation,
+        fn,
+        kind === 'read' ? false : kind === 'atomic' || this.#core.dialect.plainWritesInTransaction === true,
+      )
+    const shared = tx.shared
+    const step = kind === 'read' ? 'read' : 'write'
+    return this.#enqueue(
+      shared,
+      operation,
+      async (db) => ((await known(shared.uow, db)) ? value : this.#step(shared, operation, fn, step)),
+      'unit',
+    )
   }
 
   /** Several statements that must commit together: a transaction of their own unless in one. */
@@ -65,7 +144,7 @@ export class TxRunner {
   async #exec<T>(operation: string, fn: (db: Db) => Promise<T>, atomic: boolean): Promise<T> {
     this.#check(operation)
     const tx = this.#tx
-    if (tx !== undefined) return this.#enqueue(tx.shared, operation, fn)
+    if (tx !== undefined) return this.#enqueue(tx.shared, operation, fn, atomic ? 'write' : 'read')
     const core = this.#core
     if (!atomic) {
       try {
@@ -123,19 +202,21 @@ export class TxRunner {
   }
 
   /**
-   * Runs `fn` on the transaction's connection after every call queued before it (and after the
-   * control statements held back for it, sent first in one query).
+   * Runs `fn` on the transaction's connection after every call queued before it. A `read` of the
+   * unit of work's tables first sends its held-back writes; a `write` first sends everything held
+   * back (so it lands in the right savepoint) and then makes the unit of work forget what it may
+   * have changed; a `unit` call is served by the unit of work itself.
    */
-  #enqueue<T>(shared: TxShared, operation: string, fn: (db: Db) => Promise<T>): Promise<T> {
+  #enqueue<T>(
+    shared: TxShared,
+    operation: string,
+    fn: (db: Db) => Promise<T>,
+    kind: 'read' | 'write' | 'unit',
+  ): Promise<T> {
     const next = shared.queue.then(async () => {
       this.#check(operation)
       try {
-        if (shared.pending.length > 0) {
-          const control = shared.pending.join('; ')
-          shared.pending = []
-          await shared.trx.executeQuery(CompiledQuery.raw(control))
-        }
-        return await fn(shared.trx)
+        return await (kind === 'unit' ? fn(shared.trx) : this.#step(shared, operation, fn, kind))
       } catch (e) {
         throw this.#core.dialect.toStoreError(e, operation)
       }
@@ -144,28 +225,35 @@ export class TxRunner {
     return next
   }
 
-  /** Runs `op` in the transaction's queue, in call order, without sending what is held back. */
-  #enqueueLocal(shared: TxShared, op: () => Promise<void> | void): Promise<void> {
+  /** One statement the unit of work does not serve, sending first what it needs sent. */
+  async #step<T>(
+    shared: TxShared,
+    operation: string,
+    fn: (db: Db) => Promise<T>,
+    kind: 'read' | 'write',
+  ): Promise<T> {
+    const { uow, trx } = shared
+    if (kind === 'read') {
+      if (!READS_OTHER_TABLES.has(operation) && uow.hasWrites()) await uow.flush(trx)
+      return fn(trx)
+    }
+    if (uow.hasQueued()) await uow.flush(trx)
+    const result = await fn(trx)
+    uow.invalidate(WRITE_CHANGES[operation] ?? ALL_OVERLAYS)
+    return result
+  }
+
+  /** Runs `op` on the unit of work in the transaction's queue, in call order. */
+  #enqueueLocal<T>(shared: TxShared, op: (uow: UnitOfWork) => Promise<T> | T): Promise<T> {
     const next = shared.queue.then(async () => {
       try {
-        await op()
+        return await op(shared.uow)
       } catch (e) {
         throw this.#core.dialect.toStoreError(e, 'transaction')
       }
     })
     shared.queue = next.catch(() => {})
     return next
-  }
-
-  /**
-   * Drops `savepoint name` and what was held back after it, if it was never sent (no statement ran
-   * since it was made: nothing to keep or undo); false when it was sent.
-   */
-  static #dropUnsent(shared: TxShared, name: string): boolean {
-    const i = shared.pending.indexOf(`savepoint ${name}`)
-    if (i < 0) return false
-    shared.pending.splice(i)
-    return true
   }
 
   /**
@@ -185,13 +273,15 @@ export class TxRunner {
     try {
       return await this.#begin().execute(
         this.#locked(async (trx) => {
+          const uow = new UnitOfWork({ core: this.#core, account: this.#account as BareJid })
           const state: TxState = {
-            shared: { trx, queue: Promise.resolve(), savepoints: 0, pending: [] },
+            shared: { trx, queue: Promise.resolve(), savepoints: 0, uow },
             active: true,
           }
           try {
             const result = await fn(new TxRunner(this.#core, this.#account, state))
             await state.shared.queue
+            await uow.flush(trx) // what is held back, before the COMMIT
             return result
           } catch (error) {
             thrown = { error }
@@ -213,42 +303,22 @@ export class TxRunner {
    */
   async #nested<T>(shared: TxShared, fn: (tx: TxRunner) => Promise<T>): Promise<T> {
     const name = `vouch_sp_${++shared.savepoints}`
-    const defer = this.#core.dialect.deferSavepoints === true
-    if (defer) await this.#enqueueLocal(shared, () => void shared.pending.push(`savepoint ${name}`))
-    else
-      await this.#enqueue(shared, 'transaction', (db) =>
-        db.executeQuery(CompiledQuery.raw(`savepoint ${name}`)),
-      )
+    // held back like the writes: sent only when a statement after it must reach the database
+    const mark = await this.#enqueueLocal(shared, (uow) => {
+      uow.control(`savepoint ${name}`)
+      return uow.mark()
+    })
     const state: TxState = { shared, active: true }
     try {
       const result = await fn(new TxRunner(this.#core, this.#account, state))
       await shared.queue
       state.active = false
-      if (defer)
-        await this.#enqueueLocal(shared, () => {
-          // sent with the next statement (a COMMIT releases it anyway)
-          if (!TxRunner.#dropUnsent(shared, name)) shared.pending.push(`release ${name}`)
-        })
-      else
-        await this.#enqueue(shared, 'transaction', (db) =>
-          db.executeQuery(CompiledQuery.raw(`release ${name}`)),
-        )
+      await this.#enqueueLocal(shared, (uow) => uow.release(name))
       return result
     } catch (error) {
       state.active = false
       await shared.queue
-      if (defer)
-        await this.#enqueueLocal(shared, async () => {
-          if (TxRunner.#dropUnsent(shared, name)) return
-          const control = [...shared.pending, `rollback to ${name}`].join('; ')
-          shared.pending = [`release ${name}`]
-          await shared.trx.executeQuery(CompiledQuery.raw(control))
-        })
-      else
-        await this.#enqueue(shared, 'transaction', async (db) => {
-          await db.executeQuery(CompiledQuery.raw(`rollback to ${name}`))
-          await db.executeQuery(CompiledQuery.raw(`release ${name}`))
-        })
+      await this.#enqueueLocal(shared, (uow) => uow.rollback(shared.trx, name, mark))
       throw error
     }
   }
