@@ -201,30 +201,3 @@ export async function runProviderBench(
   }
   return out
 }
-
-/**
- * WebCrypto's X25519 (asynchronous) in the same runtime, for the choice of provider: one
- * `deriveBits` with imported keys, and the same with the raw key import each time (what a
- * provider keyed by raw bytes would pay per new ratchet key).
- */
-export async function webCryptoX25519(samples = 15, clock: BenchClock = WALL_CLOCK): Promise<BenchResult> {
-  const subtle = globalThis.crypto.subtle
-  const pair = (await subtle.generateKey({ name: 'X25519' }, true, ['deriveBits'])) as CryptoKeyPair
-  const other = (await subtle.generateKey({ name: 'X25519' }, true, ['deriveBits'])) as CryptoKeyPair
-  const raw = new Uint8Array(await subtle.exportKey('raw', other.publicKey))
-  return {
-    'WebCrypto X25519 deriveBits (async)': await medianMs(
-      () => subtle.deriveBits({ name: 'X25519', public: other.publicKey }, pair.privateKey, 256),
-      samples,
-      clock,
-    ),
-    'WebCrypto X25519 import raw public key + deriveBits (async)': await medianMs(
-      async () => {
-        const pub = await subtle.importKey('raw', raw, { name: 'X25519' }, false, [])
-        await subtle.deriveBits({ name: 'X25519', public: pub }, pair.privateKey, 256)
-      },
-      samples,
-      clock,
-    ),
-  }
-}

@@ -1,16 +1,20 @@
 /**
  * OMEMO 2 in the browser vs in Node, one run: the same work (`packages/backend-omemo/bench/
- * provider-core.ts`) with the Node provider (`node:crypto`) in Node, the browser provider
- * (`@noble/*`) in Node, and the browser provider in headless Chromium (Debian's, through
- * Playwright, the module served by a Vite dev server). Medians in ms and the Chromium / Node ratio,
- * rounds alternating between the runtimes. The clock is CPU time by default (Node:
- * `process.cpuUsage()`; Chromium: the renderer main thread's `ThreadTime`, read over CDP, its
- * reading cost calibrated and subtracted), so a machine shared with other work inflates neither
- * side; `BENCH_CLOCK=wall` times wall clock instead. WebCrypto's asynchronous X25519 (which runs
- * off the main thread in Chromium) is always timed on the wall clock.
+ * provider-core.ts`) with the Node provider (`node:crypto`) in Node and the browser provider in
+ * headless Chromium (Debian's, through Playwright, the module served by a Vite dev server), once
+ * as it ships (X25519 and Ed25519 on WebCrypto) and once on noble only (`webCrypto: false`, its
+ * fallback). Medians in ms and the Chromium / Node ratio, rounds alternating between the runtimes.
+ *
+ * The clock is CPU time by default: Node `process.cpuUsage()` (every thread of the process);
+ * Chromium: every thread of the renderer process, summed from `/proc/<pid>/task/<tid>/schedstat`
+ * (nanoseconds; Chromium runs WebCrypto on worker threads, so the main thread's time alone would
+ * leave the curve work out), read through an exposed function, its reading cost calibrated and
+ * subtracted. A machine shared with other work inflates neither side; `BENCH_CLOCK=wall` times
+ * wall clock instead.
  *
  *   pnpm --filter @vouch/browser-tests bench   (BENCH_ROUNDS, BENCH_SAMPLES, BENCH_CLOCK=cpu|wall)
  */
+import { readdir, readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright'
 import { createServer } from 'vite'
@@ -19,9 +23,7 @@ import {
   type BenchResult,
   runProviderBench,
   WALL_CLOCK,
-  webCryptoX25519,
 } from '../../../packages/backend-omemo/bench/provider-core.ts'
-import { browserCryptoProvider } from '../../../packages/backend-omemo/src/provider-browser.ts'
 import { nodeCryptoProvider } from '../../../packages/backend-omemo/src/provider-node.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../src/index.ts'
 
@@ -39,6 +41,27 @@ const nodeClock: BenchClock = CPU
     }
   : WALL_CLOCK
 const root = fileURLToPath(new URL('../../..', import.meta.url))
+
+/** CPU milliseconds of every thread of the processes `pids` (Linux schedstat, ns resolution). */
+async function processCpuMs(pids: readonly number[]): Promise<number> {
+  let ns = 0
+  for (const pid of pids) {
+    let tids: string[]
+    try {
+      tids = await readdir(`/proc/${pid}/task`)
+    } catch {
+      continue // the process is gone
+    }
+    for (const tid of tids) {
+      try {
+        ns += Number((await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8')).split(' ')[0])
+      } catch {
+        // the thread ended between the listing and the read
+      }
+    }
+  }
+  return ns / 1e6
+}
 
 /** The page in Chromium that runs the same module, round after round. */
 async function openChromium() {
@@ -67,20 +90,24 @@ async function openChromium() {
     r.fulfill({ contentType: 'text/html', body: '<!doctype html><title>bench</title>' }),
   )
   await page.goto(`${origin}/bench.html`)
-  const cdp = await page.context().newCDPSession(page)
-  await cdp.send('Performance.enable')
-  await page.exposeFunction('__vouchCpuMs', async () => {
-    const { metrics } = await cdp.send('Performance.getMetrics')
-    return (metrics.find((m) => m.name === 'ThreadTime')?.value ?? Number.NaN) * 1000
-  })
-  const run = (what: 'omemo' | 'webcrypto') =>
+  // the renderer processes (the page's, and any spare one, which idles)
+  const cdp = await browser.newBrowserCDPSession()
+  const { processInfo } = (await cdp.send('SystemInfo.getProcessInfo')) as {
+    processInfo: { type: string; id: number }[]
+  }
+  const renderers = processInfo.filter((p) => p.type === 'renderer').map((p) => p.id)
+  if (renderers.length === 0) throw new Error('no renderer process found')
+  await page.exposeFunction('__vouchCpuMs', () => processCpuMs(renderers))
+  const run = (provider: 'webcrypto' | 'noble') =>
     page.evaluate(
       async ([samples, w, cpu]) => {
         const core = await import(/* @vite-ignore */ '/packages/backend-omemo/bench/provider-core.ts')
         const prov = await import(/* @vite-ignore */ '/packages/backend-omemo/src/provider-browser.ts')
-        const p = prov.defaultCryptoProvider()
-        if (p.name !== 'noble') throw new Error(`provider ${p.name}`)
-        if (w === 'webcrypto') return (await core.webCryptoX25519(samples)) as Record<string, number>
+        const p =
+          w === 'webcrypto' ? prov.defaultCryptoProvider() : prov.browserCryptoProvider({ webCrypto: false })
+        if (p.name !== w) throw new Error(`provider ${p.name}`)
+        const curves = await prov.webCryptoCurves()
+        if (w === 'webcrypto' && !(curves.x25519 && curves.ed25519)) throw new Error('no WebCrypto curves')
         if (!cpu) return (await core.runProviderBench(p, samples)) as Record<string, number>
         const now = (globalThis as unknown as { __vouchCpuMs(): Promise<number> }).__vouchCpuMs
         const pairs: number[] = []
@@ -89,7 +116,7 @@ async function openChromium() {
         const clock = { now, batchMs: 20, overheadMs: pairs[10] as number }
         return (await core.runProviderBench(p, samples, clock)) as Record<string, number>
       },
-      [SAMPLES, what, CPU] as const,
+      [SAMPLES, provider, CPU] as const,
     )
   return {
     version: browser.version(),
@@ -113,46 +140,38 @@ function combine(rounds: readonly BenchResult[]): BenchResult {
 
 // Rounds alternate between the runtimes, so a load change on the machine hits both alike.
 const chrome = await openChromium()
-const rounds: Record<'node' | 'nobleNode' | 'chromium' | 'wcNode' | 'wcChromium', BenchResult[]> = {
+const rounds: Record<'node' | 'chromium' | 'nobleChromium', BenchResult[]> = {
   node: [],
-  nobleNode: [],
   chromium: [],
-  wcNode: [],
-  wcChromium: [],
+  nobleChromium: [],
 }
 try {
   // the page imports everything once first: Vite's dependency optimizer must not run (in this
   // process) while Node is being timed
-  await chrome.run('webcrypto')
+  await chrome.run('noble')
   for (let r = 0; r < ROUNDS; r++) {
     rounds.node.push(await runProviderBench(nodeCryptoProvider(), SAMPLES, nodeClock))
-    rounds.chromium.push(await chrome.run('omemo'))
-    rounds.nobleNode.push(await runProviderBench(browserCryptoProvider(), SAMPLES, nodeClock))
-    rounds.wcNode.push(await webCryptoX25519(SAMPLES))
-    rounds.wcChromium.push(await chrome.run('webcrypto'))
+    rounds.chromium.push(await chrome.run('webcrypto'))
+    rounds.nobleChromium.push(await chrome.run('noble'))
     process.stderr.write(`round ${r + 1}/${ROUNDS} done\n`)
   }
 } finally {
   await chrome.close()
 }
 const node = combine(rounds.node)
-const nobleInNode = combine(rounds.nobleNode)
 const inChrome = combine(rounds.chromium)
-const wcNode = combine(rounds.wcNode)
-const wcChrome = combine(rounds.wcChromium)
+const nobleInChrome = combine(rounds.nobleChromium)
 
 const f = (v: number | undefined): string => (v === undefined ? '–' : v < 0.1 ? v.toFixed(4) : v.toFixed(3))
+const ratio = (c: number | undefined, n: number): string => (c === undefined ? '–' : `${(c / n).toFixed(1)}×`)
 console.log(
-  `OMEMO 2, browser provider (noble) in Chromium ${chrome.version} vs node:crypto in Node ${process.version}; ${CPU ? 'CPU' : 'wall'} time, medians in ms of ${ROUNDS} alternating rounds × ${SAMPLES} samples of ≥ ${CPU ? 20 : 5} ms batches`,
+  `OMEMO 2, browser provider in Chromium ${chrome.version} (WebCrypto curves; noble only) vs node:crypto in Node ${process.version}; ${CPU ? 'CPU' : 'wall'} time, medians in ms of ${ROUNDS} alternating rounds × ${SAMPLES} samples of ≥ ${CPU ? 20 : 5} ms batches`,
 )
-console.log('| work | node:crypto in Node | noble in Node | noble in Chromium | Chromium / Node |')
-console.log('| --- | --- | --- | --- | --- |')
-for (const [row, ms] of Object.entries(node)) {
-  const c = inChrome[row]
+console.log(
+  '| work | node:crypto in Node | webcrypto in Chromium | Chromium / Node | noble only in Chromium | noble / Node |',
+)
+console.log('| --- | --- | --- | --- | --- | --- |')
+for (const [row, ms] of Object.entries(node))
   console.log(
-    `| ${row} | ${f(ms)} | ${f(nobleInNode[row])} | ${f(c)} | ${c === undefined ? '–' : `${(c / ms).toFixed(1)}×`} |`,
+    `| ${row} | ${f(ms)} | ${f(inChrome[row])} | ${ratio(inChrome[row], ms)} | ${f(nobleInChrome[row])} | ${ratio(nobleInChrome[row], ms)} |`,
   )
-}
-console.log('\n| WebCrypto X25519 (asynchronous, wall time) | Node | Chromium |')
-console.log('| --- | --- | --- |')
-for (const [row, ms] of Object.entries(wcNode)) console.log(`| ${row} | ${f(ms)} | ${f(wcChrome[row])} |`)
