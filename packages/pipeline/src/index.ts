@@ -5,11 +5,13 @@
  * simulator feed it.
  */
 export type {
+  EncryptedCandidate,
   ReceivedCopy,
+  ReceiveLimits,
   ReceiveOptions,
   ReceiveOutcome,
   ReceivePipeline,
   ReceivePipelineInit,
 } from './pipeline.ts'
-export { receivePipeline } from './pipeline.ts'
+export { checkEncrypted, chooseEncrypted, DEFAULT_RECEIVE_LIMITS, receivePipeline } from './pipeline.ts'
 export { isProcessed, markProcessed, PROCESSED_STATE_NAMESPACE, processedCount } from './processed.ts'

@@ -26,7 +26,7 @@ import type {
   KeyId,
   TrustLevel,
 } from '@vouch/tm-core'
-import { DecryptionError, findTrustMessage, isStoreFailure } from '@vouch/tm-core'
+import { DecryptionError, findTrustMessage, isStoreFailure, LimitExceededError } from '@vouch/tm-core'
 import xml, { type Element } from '@xmpp/xml'
 import { isProcessed, markProcessed } from './processed.ts'
 
@@ -87,6 +87,98 @@ export interface ReceivePipeline {
   receive(batch: readonly ReceivedCopy[], options?: ReceiveOptions): Promise<readonly ReceiveOutcome[]>
 }
 
+/**
+ * Caps on a copy's encrypted elements, checked before any backend runs (a security policy; bad
+ * input over a cap is `rejected` with a {@link LimitExceededError} and recorded as processed).
+ */
+export interface ReceiveLimits {
+  /**
+   * Elements inside one encrypted element (its descendants); default 2,048. Rule
+   * `ENCRYPTED-ELEMENTS`. An OMEMO message carries one `<key/>` per recipient device (OMEMO 2
+   * groups them in one `<keys/>` per account): to 100 devices about 200 elements. The default
+   * stays above what the OMEMO backends accept themselves (1,024 `<key/>`, 64 `<keys/>`), so
+   * this cap never refuses a message a backend would read; it holds every backend, a third
+   * party's too, to a bound before any of them parses.
+   */
+  readonly maxEncryptedElements: number
+}
+
+export const DEFAULT_RECEIVE_LIMITS: ReceiveLimits = Object.freeze({ maxEncryptedElements: 2048 })
+
+/** An encrypted element of a copy and the backend that owns it. */
+export interface EncryptedCandidate {
+  readonly el: Element
+  readonly backend: EncryptionBackend
+}
+
+/**
+ * The encrypted elements of a copy that the pipeline decrypts, in the order it tries them: the
+ * elements we have a backend for, the most preferred backend's first (the order of `backends`).
+ * The first is the one whose failure a `rejected` or `retry` outcome reports when none decrypts,
+ * so it is also the one whose sender keys a retry must wait for: `@vouch/xmpp` refreshes keys,
+ * holds and retries messages by this same choice. Elements of other protocols are left out.
+ */
+export function chooseEncrypted(
+  encrypted: ReceivedCopy['encrypted'],
+  backends: readonly EncryptionBackend[],
+): readonly EncryptedCandidate[] {
+  const all: readonly Element[] =
+    encrypted === undefined ? [] : Array.isArray(encrypted) ? encrypted : [encrypted as Element]
+  const out: Array<EncryptedCandidate & { rank: number }> = []
+  for (const el of all) {
+    const ns = String(el.attrs.xmlns)
+    const rank = backends.findIndex((b) => b.namespace === ns)
+    if (rank >= 0) out.push({ el, backend: backends[rank] as EncryptionBackend, rank })
+  }
+  return out.sort((a, b) => a.rank - b.rank).map(({ el, backend }) => ({ el, backend }))
+}
+
+/**
+ * The caps on a copy's candidates ({@link ReceiveLimits}): at most one element per protocol
+ * (rule `ENCRYPTED-DUPLICATE`: two would leave it to the reader which one is the message), and
+ * at most `maxEncryptedElements` elements inside each (rule `ENCRYPTED-ELEMENTS`).
+ */
+export function checkEncrypted(
+  candidates: readonly EncryptedCandidate[],
+  limits: ReceiveLimits = DEFAULT_RECEIVE_LIMITS,
+): LimitExceededError | undefined {
+  const seen = new Set<string>()
+  for (const { el, backend } of candidates) {
+    if (seen.has(backend.namespace))
+      return new LimitExceededError(
+        'ENCRYPTED-DUPLICATE',
+        `encrypted elements of ${backend.namespace} in one message`,
+        1,
+        candidates.filter((c) => c.backend.namespace === backend.namespace).length,
+      )
+    seen.add(backend.namespace)
+    const count = descendants(el, limits.maxEncryptedElements)
+    if (count > limits.maxEncryptedElements)
+      return new LimitExceededError(
+        'ENCRYPTED-ELEMENTS',
+        `elements inside one encrypted element of ${backend.namespace}`,
+        limits.maxEncryptedElements,
+        count,
+      )
+  }
+  return undefined
+}
+
+/** The elements below `el`, counted up to `max + 1` (no recursion: depth is the stream's cap). */
+function descendants(el: Element, max: number): number {
+  let count = 0
+  const stack: Element[] = [el]
+  while (stack.length > 0) {
+    const next = stack.pop() as Element
+    for (const c of next.children) {
+      if (typeof c === 'string') continue
+      if (++count > max) return count
+      stack.push(c)
+    }
+  }
+  return count
+}
+
 export interface ReceivePipelineInit {
   /** the account's store (transactions are opened on it) */
   readonly store: AccountTrustStore
@@ -102,35 +194,19 @@ export interface ReceivePipelineInit {
   readonly backends: readonly EncryptionBackend[]
   /** processed dedup keys kept; default 5000 */
   readonly maxProcessedIds?: number
+  /** caps on the encrypted elements; default {@link DEFAULT_RECEIVE_LIMITS} */
+  readonly limits?: Partial<ReceiveLimits>
 }
 
 export function receivePipeline(init: ReceivePipelineInit): ReceivePipeline {
   const account = init.store.account
   const { atm } = init
   const maxProcessed = init.maxProcessedIds ?? 5000
+  const limits: ReceiveLimits = { ...DEFAULT_RECEIVE_LIMITS, ...init.limits }
   const backends = new Map<string, EncryptionBackend>()
   for (const b of init.backends) backends.set(b.namespace, b)
 
   const toError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)))
-
-  const preference = new Map<string, number>()
-  for (const [i, b] of init.backends.entries())
-    if (!preference.has(b.namespace)) preference.set(b.namespace, i)
-
-  /** The encrypted elements we have a backend for, the most preferred backend first. */
-  function ours(
-    encrypted: ReceivedCopy['encrypted'],
-  ): Array<{ readonly el: Element; readonly backend: EncryptionBackend }> {
-    const all: readonly Element[] =
-      encrypted === undefined ? [] : Array.isArray(encrypted) ? encrypted : [encrypted as Element]
-    const out: Array<{ el: Element; backend: EncryptionBackend }> = []
-    for (const el of all) {
-      const backend = backends.get(String(el.attrs.xmlns))
-      if (backend !== undefined) out.push({ el, backend })
-    }
-    const rank = (b: EncryptionBackend): number => preference.get(b.namespace) ?? 0
-    return out.sort((a, b) => rank(a.backend) - rank(b.backend))
-  }
 
   /** a copy's outcome before ATM ran (a trust message still to apply) */
   type Pending =
@@ -149,11 +225,16 @@ export function receivePipeline(init: ReceivePipelineInit): ReceivePipeline {
     const done = (): void => {
       for (const k of keys) processed.add(k)
     }
-    const candidates = ours(copy.encrypted)
+    const candidates = chooseEncrypted(copy.encrypted, init.backends)
     if (candidates.length === 0) {
       // plaintext (or a protocol we do not run): never a trust message (X2)
       done()
       return { kind: 'done' }
+    }
+    const overLimit = checkEncrypted(candidates, limits)
+    if (overLimit !== undefined) {
+      done()
+      return { kind: 'rejected', error: overLimit }
     }
     const options = {
       now: copy.referenceTime,

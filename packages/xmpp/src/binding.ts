@@ -42,7 +42,14 @@ import {
 } from '@vouch/tm-core'
 import type { Client } from '@xmpp/client'
 import xml, { type Element } from '@xmpp/xml'
-import { type ReceiveOutcome, type ReceivedCopy, receivePipeline } from '@vouch/pipeline'
+import {
+  chooseEncrypted,
+  type EncryptedCandidate,
+  type ReceiveLimits,
+  type ReceiveOutcome,
+  type ReceivedCopy,
+  receivePipeline,
+} from '@vouch/pipeline'
 import { type ChatProtocolChoice, chooseChatProtocol } from './chat-protocol.ts'
 import { pepAccess } from './key-directory.ts'
 import { DEFAULT_MAX_STAMP_AGE_SECONDS, referenceTime } from './reference-time.ts'
@@ -61,6 +68,7 @@ import { enableCarbons, unwrapCarbon } from './xep0280-carbons.ts'
 import { type MamClient, type MamPage, mamClient } from './xep0313-mam.ts'
 import { dedupKeys, originIdElement, stanzaIdBy } from './xep0359-ids.ts'
 import { fixStreamManagementCounter } from './xep0198-sm.ts'
+import { stanzaLimitError } from './stream-parser.ts'
 import { bareOf, child, childElements, randomId } from './util.ts'
 import {
   type ContactEvents,
@@ -114,6 +122,12 @@ export interface VouchXmppInit {
   readonly mamMaxPages?: number
   /** processed stanza ids kept; default 5000 */
   readonly maxProcessedIds?: number
+  /**
+   * Caps on a message's encrypted elements (`@vouch/pipeline` `ReceiveLimits`: elements inside
+   * one, one per protocol); default `DEFAULT_RECEIVE_LIMITS`. The caps on the stanza itself are
+   * the connection's (`createClient`'s `stanzaLimits`).
+   */
+  readonly receiveLimits?: Partial<ReceiveLimits>
   /** XEP-0115 node; default `https://github.com/vouch/vouch` */
   readonly capsNode?: string
   /** the clock; default `() => new Date()` */
@@ -374,6 +388,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     atm,
     backends: init.backends,
     maxProcessedIds: maxProcessed,
+    ...(init.receiveLimits === undefined ? {} : { limits: init.receiveLimits }),
   })
   const offAtm = atm.on('level-changed', (e) => emit('trust-changed', { key: e.key, from: e.from, to: e.to }))
 
@@ -462,12 +477,13 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     return protocols.length > 0 && protocols.every((b) => b.capabilities.encryptsToSelf === false)
   }
 
-  function encryptedChild(message: Element): { el: Element; backend: EncryptionBackend } | undefined {
-    for (const c of childElements(message)) {
-      const b = backends.get(String(c.attrs.xmlns ?? ''))
-      if (b !== undefined) return { el: c, backend: b }
-    }
-    return undefined
+  /**
+   * The encrypted element of `message` the pipeline tries first (`chooseEncrypted`: the most
+   * preferred backend's, whose failure the outcome reports): the one whose sender keys are
+   * fetched before, refreshed for a retry, and waited for when the message is held.
+   */
+  function chosenEncrypted(message: Element): EncryptedCandidate | undefined {
+    return chooseEncrypted(childElements(message), init.backends)[0]
   }
 
   async function ensureKeys(enc: EncryptionNamespace, owner: BareJid): Promise<void> {
@@ -536,7 +552,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     const batch = received.filter((inc) => !isOwnUnreadableCopy(inc.message))
     const senders = new Map<string, { enc: EncryptionNamespace; owner: BareJid }>()
     for (const inc of batch) {
-      const enc = encryptedChild(inc.message)
+      const enc = chosenEncrypted(inc.message)
       const owner = bareOf(inc.message.attrs.from as string | undefined)
       if (enc !== undefined && owner !== undefined && owner !== account)
         senders.set(`${enc.backend.namespace} ${owner}`, { enc: enc.backend.namespace, owner })
@@ -600,7 +616,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
 
   /** A copy the sender's known keys could not decrypt: refresh them once, then receive it again. */
   async function receiveAfterRefresh(inc: Incoming): Promise<void> {
-    const enc = encryptedChild(inc.message)
+    const enc = chosenEncrypted(inc.message)
     const owner = bareOf(inc.message.attrs.from as string | undefined)
     let keysError: Error | undefined
     if (enc !== undefined && owner !== undefined)
@@ -622,7 +638,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     copy: ReceivedCopy,
     keysError: Error | undefined,
   ): Promise<boolean> {
-    const enc = encryptedChild(inc.message)
+    const enc = chosenEncrypted(inc.message)
     const sender = bareOf(inc.message.attrs.from as string | undefined)
     if (error.name !== 'DecryptionError' || enc === undefined || sender === undefined || sender === account)
       return false
@@ -716,11 +732,11 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
 
   /** The directories' work after messages of their protocol (OMEMO: empty answers, bundle refill). */
   async function afterMessages(batch: readonly Incoming[]): Promise<void> {
+    // every protocol the messages were encrypted in: whichever of them the pipeline decrypted
     const seen = new Set<EncryptionNamespace>()
-    for (const inc of batch) {
-      const ns = encryptedChild(inc.message)?.backend.namespace
-      if (ns !== undefined) seen.add(ns)
-    }
+    for (const inc of batch)
+      for (const c of chooseEncrypted(childElements(inc.message), init.backends))
+        seen.add(c.backend.namespace)
     for (const ns of seen) {
       const d = directories.get(ns)
       if (d?.afterMessage !== undefined) await d.afterMessage(pep, (stanza) => xmpp.send(stanza)).catch(fail)
@@ -775,7 +791,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
       void enqueue(() => receiveBatch([{ message: carbon.message, source: src }]))
       return undefined
     }
-    if (encryptedChild(stanza) === undefined) return next()
+    if (chosenEncrypted(stanza) === undefined) return next()
     void enqueue(() => {
       // while caught up, the live stream continues the archive: the pointer moves with it
       const sid = stanzaIdBy(stanza, account)
@@ -1063,12 +1079,21 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
   const resumed = (): void => {
     flushOutbox().catch(fail)
   }
-  /** a stream that failed strict XML parsing (the connection closes it with bad-format) */
+  /**
+   * A stanza over a cap of the strict parser (`StanzaLimits`): it arrives as a `type='error'`
+   * placeholder nothing acts on (an IQ waiting for it rejects), the stream goes on; reported.
+   */
+  const overLimit = (stanza: Element): void => {
+    const error = stanzaLimitError(stanza)
+    if (error !== undefined) emitRejected({ message: stanza, source: 'live' }, error, false)
+  }
+  /** a stream that failed strict XML parsing or its caps (the connection closes it with bad-format) */
   const streamError = (e: unknown): void => {
-    if (e instanceof Error && e.name === 'MalformedXmlError') fail(e)
+    if (e instanceof Error && (e.name === 'MalformedXmlError' || e.name === 'LimitExceededError')) fail(e)
   }
   xmpp.on('online', online)
   xmpp.on('error', streamError)
+  xmpp.on('stanza', overLimit)
   xmpp.on('disconnect', disconnected)
   xmpp.on('offline', disconnected)
   sm.on?.('resumed', resumed as unknown as (s: Element) => void)
@@ -1112,6 +1137,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
       roster.close()
       xmpp.removeListener('online', online)
       xmpp.removeListener('error', streamError)
+      xmpp.removeListener('stanza', overLimit)
       xmpp.removeListener('disconnect', disconnected)
       xmpp.removeListener('offline', disconnected)
       session++

@@ -4,12 +4,14 @@
  * stream, typed, one-line errors for "cannot reach the server" and "the server refused", and
  * the server's stream read by a strict XML parser (`stream-parser.ts`): a stanza with duplicate
  * attributes, characters outside XML 1.0, unbound prefixes or other bad XML fails the stream
- * (`MalformedXmlError`, rule `XML`, on the client's `error` event) and is never delivered.
+ * (`MalformedXmlError`, rule `XML`, on the client's `error` event) and is never delivered; a
+ * stanza over a cap (`stanzaLimits`) is not built and arrives as a `type='error'` placeholder
+ * (`stanzaLimitError`), the stream going on.
  */
 import type { BareJid } from '@vouch/tm-core'
 import { type Client, client } from '@xmpp/client'
 import xml from '@xmpp/xml'
-import { installStrictParser } from './stream-parser.ts'
+import { installStrictParser, type StanzaLimits } from './stream-parser.ts'
 import { registerInBand } from './xep0077-register.ts'
 import { fixStreamManagementCounter } from './xep0198-sm.ts'
 
@@ -22,6 +24,8 @@ export interface ConnectInit {
   readonly resource?: string
   /** XEP-0077: register the account before authenticating */
   readonly register?: boolean
+  /** caps on each received stanza; default `DEFAULT_STANZA_LIMITS` (`stream-parser.ts`) */
+  readonly stanzaLimits?: Partial<StanzaLimits>
 }
 
 /** The server could not be reached (refused, unreachable, timed out). */
@@ -73,7 +77,7 @@ export function createClient(init: ConnectInit): Client {
   // errors surface as rejections (start, send, iq) and as the binding's `error` event; an
   // `error` event without a listener would crash the process
   xmpp.on('error', () => undefined)
-  installStrictParser(xmpp)
+  installStrictParser(xmpp, init.stanzaLimits)
   fixStreamManagementCounter(xmpp)
   // a stopped client never answers: pending IQs reject now instead of holding a 30 s timer each
   xmpp.on('offline', () => rejectPendingIqs(xmpp))

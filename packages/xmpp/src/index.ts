@@ -30,6 +30,8 @@ export {
   startClient,
   stopClient,
 } from './connect.ts'
+export type { StanzaLimits } from './stream-parser.ts'
+export { DEFAULT_STANZA_LIMITS, stanzaLimitError } from './stream-parser.ts'
 export type { KeyDirectory, PepAccess } from '@vouch/tm-core'
 export { pepAccess } from './key-directory.ts'
 export {

@@ -27,7 +27,7 @@
  * line ends inside attribute values as spaces (§2.11, §3.3.3). Whitespace between stanzas is
  * not appended to the stream element (ltx kept every keepalive there for the session's life).
  */
-import { MalformedXmlError } from '@vouch/tm-core'
+import { LimitExceededError, MalformedXmlError } from '@vouch/tm-core'
 import type { Client } from '@xmpp/client'
 // the emitter @xmpp/connection's own parser has: Node's `events`, the `events` package in browsers
 import { EventEmitter } from '@xmpp/events'
@@ -35,6 +35,90 @@ import { Element } from '@xmpp/xml'
 import { type SaxesOptions, SaxesParser, type SaxesTagNS } from 'saxes'
 
 const NS_FRAMING = 'urn:ietf:params:xml:ns:xmpp-framing'
+const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas'
+
+/**
+ * Caps on one stanza (one top-level element of the stream), a security policy with defaults
+ * every deployed client's traffic fits in (README "Security"). A stanza over a cap is not
+ * built: it is read to its end (so the stream goes on), and in its place the connection gets
+ * the same stanza as an error (`type='error'`, `<policy-violation/>`, same name, `id`, `from`,
+ * `to`), so an IQ waiting for it rejects at once, Stream Management counts it, and nothing acts
+ * on its content; {@link stanzaLimitError} gives its {@link LimitExceededError}.
+ */
+export interface StanzaLimits {
+  /**
+   * UTF-8 bytes of one stanza; default 1 MiB. Prosody 0.12 accepts 256 KiB from its own clients
+   * (`c2s_stanza_size_limit`) and 512 KiB from other servers (`s2s_stanza_size_limit`); the
+   * archive and Carbons wrap a message in a few hundred bytes more, and results the server
+   * builds itself (a roster, a disco listing) are not limited by it. Rule `STANZA-SIZE`.
+   */
+  readonly maxStanzaBytes: number
+  /** nesting depth, the stanza itself at 1 (as tm-core's `parseXml` counts); default 32. Rule `STANZA-DEPTH`. */
+  readonly maxDepth: number
+  /** elements in one stanza; default 25,000 (Prosody's `c2s_max_child_elements`). Rule `STANZA-ELEMENTS`. */
+  readonly maxElements: number
+  /** attributes of one element; default 64. Rule `STANZA-ATTRIBUTES`. */
+  readonly maxAttributes: number
+}
+
+export const DEFAULT_STANZA_LIMITS: StanzaLimits = Object.freeze({
+  maxStanzaBytes: 1 << 20,
+  maxDepth: 32,
+  maxElements: 25_000,
+  maxAttributes: 64,
+})
+
+/**
+ * A stanza over a cap is still read to its end to find where the next one starts. One that goes
+ * on past this many times `maxStanzaBytes` or `maxDepth` (or a top-level element that is no
+ * stanza and exceeds a cap) fails the stream: nothing would bound what it costs. Depth matters
+ * for CPU, not only memory: saxes resolves the namespace of each tag by walking the open tags,
+ * so a nesting bomb (150,000 levels fit in 1 MiB) would cost time quadratic in its depth.
+ */
+const SKIP_FACTOR = 8
+
+const STANZA_NAMES: ReadonlySet<string> = new Set(['message', 'presence', 'iq'])
+
+/** The error of each over-limit placeholder the parsers emitted. */
+const LIMITED = new WeakMap<Element, LimitExceededError>()
+
+/**
+ * The {@link LimitExceededError} of a stanza the strict parser did not build because it
+ * exceeded a {@link StanzaLimits} cap (the element is the `type='error'` placeholder it emitted),
+ * else `undefined`.
+ */
+export function stanzaLimitError(stanza: Element): LimitExceededError | undefined {
+  return LIMITED.get(stanza)
+}
+
+/** The placeholder of an over-limit stanza: its name and routing attributes, as an error. */
+function placeholder(el: Element, error: LimitExceededError): Element {
+  const attrs: Record<string, string> = {}
+  for (const k of ['xmlns', 'id', 'from', 'to', 'xml:lang']) {
+    const v = el.attrs[k]
+    if (typeof v === 'string') attrs[k] = v
+  }
+  attrs.type = 'error'
+  const out = new Element(el.name, attrs)
+  out
+    .c('error', { type: 'modify' })
+    .c('policy-violation', { xmlns: NS_STANZAS })
+    .up()
+    .c('text', { xmlns: NS_STANZAS })
+    .t(error.message)
+  LIMITED.set(out, error)
+  return out
+}
+
+/** UTF-8 bytes of `s` from `from` to `to` (a surrogate pair: 4). */
+function utf8Length(s: string, from: number, to: number): number {
+  let n = to - from
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0x80) n += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : 1
+  }
+  return n
+}
 
 /** XML 1.0 only (RFC 6120 §11.1): 1.1 would allow control characters as references. */
 const STREAM_OPTIONS = {
@@ -53,13 +137,16 @@ type Options = typeof STREAM_OPTIONS | typeof FRAMED_OPTIONS
 const LONE_SURROGATE = /\p{Cs}/u
 /** Anything but XML whitespace (line ends already read as `\n`). */
 const NOT_WHITESPACE = /[^ \t\n]/
+/** Anything but XML whitespace, in text as received (`\r` not yet read as `\n`). */
+const NOT_SPACE = /[^ \t\r\n]/
 
 /** saxes names the input (an attribute, a prefix) in its messages: keep them short. */
 const malformed = (message: string, cause?: unknown): MalformedXmlError =>
   new MalformedXmlError('XML', message.length > 120 ? `${message.slice(0, 120)}…` : message, { cause })
 
-const isMalformed = (e: unknown): e is MalformedXmlError =>
-  e instanceof Error && e.name === 'MalformedXmlError'
+/** A defect this parser reports as it is: malformed XML or a cap exceeded. */
+const isStreamDefect = (e: unknown): e is MalformedXmlError | LimitExceededError =>
+  e instanceof Error && (e.name === 'MalformedXmlError' || e.name === 'LimitExceededError')
 
 /** Strict (a defect throws), and a U+FEFF at the start of a chunk is text, not a byte-order mark. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
@@ -150,14 +237,32 @@ abstract class StrictParser extends EventEmitter {
   #closedAt = -1
   #ended = false
   #failed = false
+  readonly #limits: StanzaLimits
+  /** the text being read, and the saxes position of its first character */
+  #chunk = ''
+  #chunkStart = 0
+  /** characters handed to saxes so far */
+  #written = 0
+  /** how much of {@link #chunk} is counted in {@link #bytes} */
+  #counted = 0
+  /** UTF-8 bytes read since the last top-level element ended */
+  #bytes = 0
+  /** the top-level element being read, its element count, and the cap it broke (then it is skipped) */
+  #stanza: Element | null = null
+  #elements = 0
+  #skip: LimitExceededError | undefined = undefined
+  /** attributes of the tag being read */
+  #attrCount = 0
 
-  constructor(options: Options, top: number) {
+  constructor(options: Options, top: number, limits: Partial<StanzaLimits> = {}) {
     super()
     this.#top = top
+    this.#limits = { ...DEFAULT_STANZA_LIMITS, ...limits }
     const saxes = new SaxesParser<Options>(options)
     saxes.on('error', (e) => this.#onSaxesError(e))
     saxes.on('attribute', (a) => {
-      this.#attrs[a.name] = a.value
+      // past the cap the attributes are not kept (the element is refused at its start tag)
+      if (++this.#attrCount <= this.#limits.maxAttributes) this.#attrs[a.name] = a.value
     })
     saxes.on('opentag', (tag) => this.#open(tag))
     saxes.on('closetag', () => this.#close())
@@ -191,15 +296,52 @@ abstract class StrictParser extends EventEmitter {
     if (this.#failed || this.#ended) return
     try {
       const [text, defect] = this.#decode(chunk)
+      this.#chunk = text
+      // (saxes' `position` is only meaningful inside its handlers: after a write it counts the
+      // chunk twice; a carried `\r` shifts it by one, which the count clamps)
+      this.#chunkStart = this.#written
+      this.#written += text.length
+      this.#counted = 0
       this.#saxes.write(text)
+      // whitespace after the last stanza (keepalives) does not count towards the next one
+      if (this.#stanza !== null || NOT_SPACE.test(text.slice(this.#counted))) this.#count(text.length)
+      else this.#counted = text.length
+      this.#checkSize()
       if (defect !== undefined) throw defect
     } catch (e) {
       if (e !== STOP) {
-        this.#fail(isMalformed(e) ? e : malformed(String(e), e))
+        this.#fail(isStreamDefect(e) ? e : malformed(String(e), e))
         return
       }
     }
     this.#flush()
+  }
+
+  /** Counts the bytes of the chunk up to index `to` (default: where saxes is now). */
+  #count(to = this.#saxes.position - this.#chunkStart): void {
+    const at = Math.min(Math.max(to, this.#counted), this.#chunk.length)
+    this.#bytes += utf8Length(this.#chunk, this.#counted, at)
+    this.#counted = at
+  }
+
+  /** The size caps: over `maxStanzaBytes` the stanza is skipped, far over it the stream fails. */
+  #checkSize(): void {
+    const max = this.#limits.maxStanzaBytes
+    if (this.#bytes <= max) return
+    const error = new LimitExceededError('STANZA-SIZE', 'stanza bytes', max, this.#bytes)
+    if (this.#bytes > max * SKIP_FACTOR) throw error
+    if (this.#stanza !== null && this.#skip === undefined) this.#refuse(error)
+  }
+
+  /**
+   * The current top-level element broke a cap: a stanza is skipped from here on (its tree
+   * dropped, a placeholder emitted at its end); anything else fails the stream.
+   */
+  #refuse(error: LimitExceededError): void {
+    const stanza = this.#stanza as Element
+    if (!STANZA_NAMES.has(stanza.name)) throw error
+    this.#skip = error
+    stanza.children = []
   }
 
   /** The chunk's text, up to its first encoding defect if it has one (then also returned). */
@@ -244,27 +386,74 @@ abstract class StrictParser extends EventEmitter {
 
   #open(tag: SaxesTagNS): void {
     if (this.#ended) throw STOP // (framed) an element after `<close/>`
-    const el = new Element(tag.name)
-    el.attrs = this.#attrs
+    const attrs = this.#attrs
+    const attrCount = this.#attrCount
     this.#attrs = {}
+    this.#attrCount = 0
     const depth = this.#depth++
-    if (depth > this.#top) (this.#cursor as Element).cnode(el)
-    else if (depth < this.#top) {
+    const limits = this.#limits
+    const tooManyAttributes = (): LimitExceededError =>
+      new LimitExceededError(
+        'STANZA-ATTRIBUTES',
+        'attributes of one element',
+        limits.maxAttributes,
+        attrCount,
+      )
+    if (depth > this.#top) {
+      const level = depth - this.#top + 1
+      if (level > limits.maxDepth * SKIP_FACTOR)
+        throw new LimitExceededError('STANZA-DEPTH', 'stanza nesting depth', limits.maxDepth, level)
+      if (this.#skip !== undefined) return
+      const over =
+        level > limits.maxDepth
+          ? new LimitExceededError('STANZA-DEPTH', 'stanza nesting depth', limits.maxDepth, level)
+          : ++this.#elements > limits.maxElements
+            ? new LimitExceededError(
+                'STANZA-ELEMENTS',
+                'elements of one stanza',
+                limits.maxElements,
+                this.#elements,
+              )
+            : attrCount > limits.maxAttributes
+              ? tooManyAttributes()
+              : undefined
+      if (over !== undefined) {
+        this.#refuse(over)
+        return
+      }
+      const el = new Element(tag.name)
+      el.attrs = attrs
+      ;(this.#cursor as Element).cnode(el)
+      this.#cursor = el
+      return
+    }
+    const el = new Element(tag.name)
+    el.attrs = attrs
+    this.#cursor = el
+    this.#count()
+    if (depth < this.#top) {
       // the stream header: the parent of every top-level element
       const { encoding } = this.#saxes.xmlDecl
       if (encoding !== undefined && encoding.toLowerCase() !== 'utf-8')
         this.#saxes.fail(`encoding ${encoding}: an XMPP stream is UTF-8 (RFC 6120 §11.6)`)
+      if (attrCount > limits.maxAttributes) throw tooManyAttributes()
+      this.#bytes = 0
       this.#root = el
       this.#queue.push(['start', el])
+      return
     }
-    this.#cursor = el
+    // a top-level element (a stanza or nonza)
+    this.#stanza = el
+    this.#elements = 1
+    this.#skip = undefined
+    if (attrCount > limits.maxAttributes) this.#refuse(tooManyAttributes())
+    else this.#checkSize()
   }
 
   #close(): void {
-    const el = this.#cursor as Element
     const depth = --this.#depth
     if (depth > this.#top) {
-      this.#cursor = el.parent as Element
+      if (this.#skip === undefined) this.#cursor = (this.#cursor as Element).parent as Element
       return
     }
     // A mismatched end tag (`<message></iq>`) is reported by saxes right after this handler,
@@ -272,9 +461,16 @@ abstract class StrictParser extends EventEmitter {
     this.#closedAt = this.#saxes.position
     if (depth < this.#top) {
       this.#ended = true
-      this.#queue.push(['end', el])
+      this.#queue.push(['end', this.#cursor as Element])
       return
     }
+    this.#count()
+    this.#checkSize()
+    let el = this.#stanza as Element
+    if (this.#skip !== undefined) el = placeholder(el, this.#skip)
+    this.#stanza = null
+    this.#skip = undefined
+    this.#bytes = 0
     el.parent = this.#root
     this.#cursor = this.#root
     const event = this.completed(el)
@@ -283,9 +479,16 @@ abstract class StrictParser extends EventEmitter {
   }
 
   #text(t: string): void {
-    if (this.#depth > this.#top) (this.#cursor as Element).t(t)
-    else if (NOT_WHITESPACE.test(t))
+    if (this.#depth > this.#top) {
+      if (this.#skip === undefined) (this.#cursor as Element).t(t)
+    } else if (NOT_WHITESPACE.test(t))
       this.#saxes.fail('character data directly in the stream: only elements and whitespace may be there')
+    else {
+      // whitespace between stanzas (keepalives) does not count towards the next one; saxes
+      // reports it when it has read the `<` that starts the next element, which counts
+      this.#count()
+      this.#bytes = 1
+    }
   }
 
   #onSaxesError(e: Error): never {
@@ -299,7 +502,7 @@ abstract class StrictParser extends EventEmitter {
   }
 
   /** Emits what was read before the defect, then the error (if anyone still listens). */
-  #fail(error: MalformedXmlError): void {
+  #fail(error: MalformedXmlError | LimitExceededError): void {
     this.#failed = true
     this.#flush()
     if (this.listenerCount('error') > 0) this.emit('error', error)
@@ -315,8 +518,8 @@ abstract class StrictParser extends EventEmitter {
 
 /** TCP and direct TLS (RFC 6120): one `<stream:stream>` document, stanzas as its children. */
 export class StrictStreamParser extends StrictParser {
-  constructor() {
-    super(STREAM_OPTIONS, 1)
+  constructor(limits: Partial<StanzaLimits> = {}) {
+    super(STREAM_OPTIONS, 1, limits)
   }
   protected override completed(): StreamEvent {
     return 'element'
@@ -325,8 +528,8 @@ export class StrictStreamParser extends StrictParser {
 
 /** WebSocket (RFC 7395 §3.3): every message a complete element, `<open/>`, stanzas, `<close/>`. */
 export class StrictFramedParser extends StrictParser {
-  constructor() {
-    super(FRAMED_OPTIONS, 0)
+  constructor(limits: Partial<StanzaLimits> = {}) {
+    super(FRAMED_OPTIONS, 0, limits)
   }
   protected override completed(el: Element): StreamEvent {
     if (el.is('open', NS_FRAMING)) return 'start'
@@ -351,12 +554,23 @@ interface ConnectionInternals {
  * UTF-8 on its own, which breaks a character split between two reads), and a read that arrives
  * after the parser was detached (after a parse error) is dropped instead of throwing.
  */
-export function installStrictParser(xmpp: Client): void {
+export function installStrictParser(xmpp: Client, limits: Partial<StanzaLimits> = {}): void {
   const connection = xmpp as unknown as ConnectionInternals
+  // `connect()` builds the parser with `new Parser()`: these carry the caps
+  const Framed = class extends StrictFramedParser {
+    constructor() {
+      super(limits)
+    }
+  }
+  const Stream = class extends StrictStreamParser {
+    constructor() {
+      super(limits)
+    }
+  }
   Object.defineProperty(connection, 'Parser', {
     configurable: true,
     enumerable: true,
-    get: () => (connection.headerElement().name === 'open' ? StrictFramedParser : StrictStreamParser),
+    get: () => (connection.headerElement().name === 'open' ? Framed : Stream),
     set: () => undefined,
   })
   connection._onData = (chunk) => connection.parser?.write(chunk)
