@@ -17,6 +17,7 @@ import { base64urlnopad } from '@scure/base'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
+import { hexToBytes } from '@noble/hashes/utils.js'
 import {
   type CryptoProvider,
   type CryptoProviderInit,
@@ -51,51 +52,19 @@ const ALL_ZERO = 'X25519 produced the all-zero output'
 
 type Curve = 'X25519' | 'Ed25519'
 
-/** PKCS#8 (RFC 8410) of a raw 32-byte private key: a fixed 16-byte prefix per algorithm. */
-const PKCS8_PREFIX: Record<Curve, Uint8Array> = {
-  // SEQUENCE { INTEGER 0, SEQUENCE { OID 1.3.101.110 }, OCTET STRING { OCTET STRING (32) } }
-  X25519: Uint8Array.of(
-    0x30,
-    0x2e,
-    0x02,
-    0x01,
-    0x00,
-    0x30,
-    0x05,
-    0x06,
-    0x03,
-    0x2b,
-    0x65,
-    0x6e,
-    0x04,
-    0x22,
-    0x04,
-    0x20,
-  ),
-  // the same with OID 1.3.101.112
-  Ed25519: Uint8Array.of(
-    0x30,
-    0x2e,
-    0x02,
-    0x01,
-    0x00,
-    0x30,
-    0x05,
-    0x06,
-    0x03,
-    0x2b,
-    0x65,
-    0x70,
-    0x04,
-    0x22,
-    0x04,
-    0x20,
-  ),
-}
+/**
+ * PKCS#8 (RFC 8410) of a raw 32-byte private key: `SEQUENCE { INTEGER 0, SEQUENCE { OID
+ * 1.3.101.n }, OCTET STRING { OCTET STRING (32 bytes) } }`, n = 110 for X25519, 112 for Ed25519.
+ */
+const OID_LAST: Record<Curve, number> = { X25519: 0x6e, Ed25519: 0x70 }
+const PKCS8_HEAD = hexToBytes('302e020100300506032b65')
+const PKCS8_KEY = hexToBytes('04220420')
 
 function pkcs8(curve: Curve, key: Uint8Array): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(48)
-  out.set(PKCS8_PREFIX[curve], 0)
+  out.set(PKCS8_HEAD, 0)
+  out[11] = OID_LAST[curve]
+  out.set(PKCS8_KEY, 12)
   out.set(key, 16)
   return out
 }
