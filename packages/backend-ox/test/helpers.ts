@@ -40,6 +40,20 @@ export async function introduce(...parties: readonly Party[]): Promise<void> {
     for (const b of parties) if (a !== b) await importKey(a.ox, a.store, b.jid, await b.ox.exportPublicKey())
 }
 
+/**
+ * Test fixture: a fresh {@link party} per JID, each holding the others' public keys as ATM would
+ * register them ({@link introduce}). At a test file's top level for parties shared by its tests
+ * (`const [alice, bob] = await introducedParties(ALICE, BOB)`), or in a `beforeEach` for fresh
+ * ones per test.
+ */
+export async function introducedParties<const J extends readonly BareJid[]>(
+  ...jids: J
+): Promise<{ -readonly [K in keyof J]: Party }> {
+  const parties = await Promise.all(jids.map((jid) => party(jid)))
+  await introduce(...parties)
+  return parties as { -readonly [K in keyof J]: Party }
+}
+
 export function body(text: string): Element {
   return parseXml(`<body xmlns='jabber:client'>${text}</body>`)
 }

@@ -7,29 +7,13 @@
 import { memoryStore } from '@vouch/store-memory'
 import type { BareJid } from '@vouch/tm-core'
 import * as openpgp from 'openpgp'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { generateOxKey, keyIdOf, oxBackend } from '../src/index.ts'
-import {
-  ALICE,
-  BOB,
-  body,
-  importKey,
-  introduce,
-  ownPrivate,
-  type Party,
-  party,
-  rejectionOf,
-  stanza,
-} from './helpers.ts'
+import { ALICE, BOB, body, importKey, introducedParties, ownPrivate, rejectionOf, stanza } from './helpers.ts'
 
 const CAROL = 'carol@example.org' as BareJid
 
-let alice: Party
-let bob: Party
-beforeAll(async () => {
-  ;[alice, bob] = await Promise.all([party(ALICE), party(BOB)])
-  await introduce(alice, bob)
-})
+const [alice, bob] = await introducedParties(ALICE, BOB)
 
 /** Two backend instances (a cache each) on one store of bob's account. */
 async function twoInstancesOfBob() {

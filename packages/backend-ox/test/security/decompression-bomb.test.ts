@@ -5,26 +5,19 @@
  */
 import * as openpgp from 'openpgp'
 import { Element } from '@vouch/tm-core'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   ALICE,
   BOB,
   contentXml,
-  introduce,
+  introducedParties,
   ownPrivate,
-  type Party,
-  party,
   rawOpenpgp,
   rejectionOf,
   stanza,
 } from '../helpers.ts'
 
-let alice: Party
-let bob: Party
-beforeAll(async () => {
-  ;[alice, bob] = await Promise.all([party(ALICE), party(BOB)])
-  await introduce(alice, bob)
-})
+const [alice, bob] = await introducedParties(ALICE, BOB)
 
 describe('size caps (OX-SIZE)', () => {
   it('rejects a compressed message that inflates beyond maxDecompressedBytes', async () => {

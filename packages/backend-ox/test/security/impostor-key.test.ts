@@ -3,28 +3,20 @@
  * a key of the sender's bare JID carrying xmpp:<bare-jid>; pass only the sender's keys").
  */
 import * as openpgp from 'openpgp'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   ALICE,
   BOB,
   contentXml,
-  introduce,
+  introducedParties,
   MALLORY,
   ownPrivate,
-  type Party,
-  party,
   rawOpenpgp,
   rejectionOf,
   stanza,
 } from '../helpers.ts'
 
-let alice: Party
-let bob: Party
-let mallory: Party
-beforeAll(async () => {
-  ;[alice, bob, mallory] = await Promise.all([party(ALICE), party(BOB), party(MALLORY)])
-  await introduce(alice, bob, mallory)
-})
+const [, bob, mallory] = await introducedParties(ALICE, BOB, MALLORY)
 
 async function bobPublic(): Promise<openpgp.PublicKey> {
   return openpgp.readKey({ binaryKey: await bob.ox.exportPublicKey() })

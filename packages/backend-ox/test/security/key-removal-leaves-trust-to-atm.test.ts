@@ -14,10 +14,9 @@ import {
   BOB,
   body,
   importKey,
-  introduce,
+  introducedParties,
   ownPrivate,
   type Party,
-  party,
   rejectionOf,
   stanza,
 } from '../helpers.ts'
@@ -27,8 +26,7 @@ let alice: Party
 let bob: Party
 let aliceId: KeyId
 beforeEach(async () => {
-  ;[alice, bob] = await Promise.all([party(ALICE), party(BOB)])
-  await introduce(alice, bob)
+  ;[alice, bob] = await introducedParties(ALICE, BOB)
   aliceId = keyIdOf(await ownPrivate(alice))
 })
 

@@ -7,7 +7,7 @@
  */
 import { keyStatus } from '../../src/keys.ts'
 import * as openpgp from 'openpgp'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { isDecompressionCapError } from '../../src/decrypt.ts'
 import { generateOxKey, openpgpElement, readOpenpgpElement } from '../../src/index.ts'
 import {
@@ -16,23 +16,16 @@ import {
   body,
   contentXml,
   importKey,
-  introduce,
+  introducedParties,
   MALLORY,
   ownPrivate,
-  type Party,
   party,
   rawOpenpgp,
   rejectionOf,
   stanza,
 } from '../helpers.ts'
 
-let alice: Party
-let bob: Party
-let mallory: Party
-beforeAll(async () => {
-  ;[alice, bob, mallory] = await Promise.all([party(ALICE), party(BOB), party(MALLORY)])
-  await introduce(alice, bob, mallory)
-})
+const [alice, bob, mallory] = await introducedParties(ALICE, BOB, MALLORY)
 
 const now = () => new Date()
 

@@ -4,7 +4,7 @@
  * undo the revocation.
  */
 import * as openpgp from 'openpgp'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { generateOxKey, keyIdOf, oxBackend } from '../../src/index.ts'
 import { memoryStore } from '@vouch/store-memory'
 import {
@@ -12,20 +12,13 @@ import {
   BOB,
   body,
   importKey,
-  introduce,
+  introducedParties,
   ownPrivate,
-  type Party,
-  party,
   rejectionOf,
   stanza,
 } from '../helpers.ts'
 
-let alice: Party
-let bob: Party
-beforeAll(async () => {
-  ;[alice, bob] = await Promise.all([party(ALICE), party(BOB)])
-  await introduce(alice, bob)
-})
+const [alice, bob] = await introducedParties(ALICE, BOB)
 
 describe('revoked and expired keys', () => {
   it("rejects a message signed by alice's key after bob learned of its revocation (OX-KEY)", async () => {

@@ -25,10 +25,9 @@ import {
   BOB,
   body,
   importKey,
-  introduce,
+  introducedParties,
   ownPrivate,
   type Party,
-  party,
   rejectionOf,
   stanza,
 } from '../helpers.ts'
@@ -83,8 +82,7 @@ let alice: Party
 let bob: Party
 let genuine: KeyId
 beforeEach(async () => {
-  ;[alice, bob] = await Promise.all([party(ALICE), party(BOB)])
-  await introduce(alice, bob)
+  ;[alice, bob] = await introducedParties(ALICE, BOB)
   // bob verified alice's key: it is authenticated, and any later key of alice's is distrusted
   genuine = keyIdOf(await ownPrivate(alice))
   await bob.store.setTrustLevels(NS_OX, [{ owner: ALICE, keyIds: [genuine], level: 'authenticated' }], {

@@ -5,16 +5,14 @@
  * compliance suite's definition.
  */
 import * as openpgp from 'openpgp'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   ALICE,
   BOB,
   body,
   contentXml,
-  introduce,
+  introducedParties,
   ownPrivate,
-  type Party,
-  party,
   rawOpenpgp,
   rejectionOf,
   stanza,
@@ -22,12 +20,7 @@ import {
 
 const MIN = 60_000
 const DAY = 24 * 60 * MIN
-let alice: Party
-let bob: Party
-beforeAll(async () => {
-  ;[alice, bob] = await Promise.all([party(ALICE), party(BOB)])
-  await introduce(alice, bob)
-})
+const [alice, bob] = await introducedParties(ALICE, BOB)
 
 describe('<time/> window (OX-TIME)', () => {
   it('rejects a message older than the default week', async () => {

@@ -4,28 +4,11 @@
  * only the protected `<to/>` tells bob it was not meant for him (XEP-0373 §3.1, OX-TO).
  */
 import * as openpgp from 'openpgp'
-import { beforeAll, describe, expect, it } from 'vitest'
-import {
-  ALICE,
-  BOB,
-  body,
-  introduce,
-  MALLORY,
-  ownPrivate,
-  type Party,
-  party,
-  rejectionOf,
-  stanza,
-} from '../helpers.ts'
+import { describe, expect, it } from 'vitest'
+import { ALICE, BOB, body, introducedParties, MALLORY, ownPrivate, rejectionOf, stanza } from '../helpers.ts'
 import { openpgpElement, readOpenpgpElement } from '../../src/index.ts'
 
-let alice: Party
-let bob: Party
-let mallory: Party
-beforeAll(async () => {
-  ;[alice, bob, mallory] = await Promise.all([party(ALICE), party(BOB), party(MALLORY)])
-  await introduce(alice, bob, mallory)
-})
+const [alice, bob, mallory] = await introducedParties(ALICE, BOB, MALLORY)
 
 describe('wrong <to/> (OX-TO)', () => {
   it("rejects alice's signed message to mallory, re-encrypted by mallory to bob", async () => {

@@ -5,15 +5,14 @@
 import { Element } from '@vouch/tm-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { openpgpElement, readOpenpgpElement } from '../../src/index.ts'
-import { ALICE, BOB, body, introduce, type Party, party, rejectionOf, stanza } from '../helpers.ts'
+import { ALICE, BOB, body, introducedParties, type Party, rejectionOf, stanza } from '../helpers.ts'
 
 let alice: Party
 let bob: Party
 let sent: Uint8Array
 let signedOnly: Uint8Array
 beforeAll(async () => {
-  ;[alice, bob] = await Promise.all([party(ALICE), party(BOB)])
-  await introduce(alice, bob)
+  ;[alice, bob] = await introducedParties(ALICE, BOB)
   sent = readOpenpgpElement((await alice.ox.encrypt(body('integrity matters'), [BOB])).element)
   signedOnly = readOpenpgpElement(
     (await alice.ox.encrypt(body('signed text'), [BOB], { mode: 'sign' })).element,

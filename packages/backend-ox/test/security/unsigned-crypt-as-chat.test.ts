@@ -10,10 +10,9 @@ import {
   BOB,
   body,
   contentXml,
-  introduce,
+  introducedParties,
   ownPrivate,
   type Party,
-  party,
   rawOpenpgp,
   rejectionOf,
   stanza,
@@ -23,8 +22,7 @@ let alice: Party
 let bob: Party
 let bobKey: openpgp.PublicKey
 beforeAll(async () => {
-  ;[alice, bob] = await Promise.all([party(ALICE), party(BOB)])
-  await introduce(alice, bob)
+  ;[alice, bob] = await introducedParties(ALICE, BOB)
   bobKey = await openpgp.readKey({ binaryKey: await bob.ox.exportPublicKey() })
 })
 

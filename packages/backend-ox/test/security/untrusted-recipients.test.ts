@@ -4,28 +4,21 @@
  */
 import * as openpgp from 'openpgp'
 import { NS_OX } from '@vouch/tm-core'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { generateOxKey, keyIdOf, readOpenpgpElement } from '../../src/index.ts'
 import {
   ALICE,
   BOB,
   body,
   importKey,
-  introduce,
+  introducedParties,
   MALLORY,
   ownPrivate,
   type Party,
-  party,
   rejectionOf,
 } from '../helpers.ts'
 
-let alice: Party
-let bob: Party
-let mallory: Party
-beforeAll(async () => {
-  ;[alice, bob, mallory] = await Promise.all([party(ALICE), party(BOB), party(MALLORY)])
-  await introduce(alice, bob, mallory)
-})
+const [alice, bob, _mallory] = await introducedParties(ALICE, BOB, MALLORY)
 
 async function pkeskKeyIds(el: import('@vouch/tm-core').Element): Promise<string[]> {
   const m = await openpgp.readMessage({ binaryMessage: readOpenpgpElement(el) })
