@@ -1,7 +1,15 @@
 /**
  * The anchor of the figures: raw libsignal-protocol-typescript 0.0.16 with the simplest
- * in-memory `StorageType` (records kept as the strings the library hands over, nothing pruned,
- * no XML, no payload encryption): what a wrapper adds is measured against this.
+ * in-memory `StorageType` (records kept as the strings the library hands over, in a Map; no XML,
+ * no Base64, no trust store, no checks, no pruning), doing the cryptographic work an OMEMO 0.3
+ * message needs, written the plain way a user of the library would:
+ *   - {@link rawMessage}: the body text sealed with AES-128-GCM (a fresh 16-byte key and a
+ *     12-byte IV, Web Crypto calls on the provider the library uses), `key ‖ tag` (32 bytes)
+ *     through the Signal session, and on the other side the session, then the payload opened;
+ *   - a key exchange received consumes the pre key and a new one is made to replace it
+ *     (`KeyHelper.generatePreKey`), as a bundle must be refilled;
+ *   - {@link rawSend}: the 32-byte key material alone through the session (the bounded-state tests).
+ * What a wrapper adds on top of this is measured against it.
  */
 import {
   type KeyPairType,
@@ -11,6 +19,7 @@ import {
   SignalProtocolAddress,
   type StorageType,
 } from '@privacyresearch/libsignal-protocol-typescript'
+import { webCryptoInUse } from '../src/curve.ts'
 
 export class RawStore implements StorageType {
   readonly sessions = new Map<string, string>()
@@ -18,6 +27,8 @@ export class RawStore implements StorageType {
   readonly signed = new Map<number, KeyPairType>()
   readonly identity: KeyPairType
   readonly registrationId: number
+  /** the id the next replacement pre key gets */
+  nextPreKeyId = 2
   constructor(identity: KeyPairType, registrationId: number) {
     this.identity = identity
     this.registrationId = registrationId
@@ -74,4 +85,81 @@ export async function rawSend(a: RawParty, b: RawParty, data: ArrayBuffer): Prom
   return m.type === 3
     ? cipher.decryptPreKeyWhisperMessage(m.body as string, 'binary')
     : cipher.decryptWhisperMessage(m.body as string, 'binary')
+}
+
+const te = new TextEncoder()
+const td = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * One OMEMO 0.3 message `a` → `b` without the wrapper: AES-128-GCM payload, `key ‖ tag` through
+ * the session, both opened by `b`; a key exchange's pre key replaced. Returns the text `b` read.
+ */
+export async function rawMessage(a: RawParty, b: RawParty, text: string): Promise<string> {
+  const sealed = await rawSeal(text)
+  const m = await new SessionCipher(a.store, new SignalProtocolAddress(b.name, b.id)).encrypt(
+    sealed.keyMaterial,
+  )
+  return rawOpen(b, a, m.type === 3, m.body as string, sealed)
+}
+
+export interface RawSealed {
+  readonly iv: Uint8Array
+  /** ciphertext ‖ tag as Web Crypto returns it */
+  readonly sealed: Uint8Array
+  /** key ‖ tag, what goes through the session */
+  readonly keyMaterial: ArrayBuffer
+}
+
+/** The payload of a message: AES-128-GCM under a fresh key and IV. */
+export async function rawSeal(text: string): Promise<RawSealed> {
+  const c = webCryptoInUse()
+  const key = c.getRandomValues(new Uint8Array(16))
+  const iv = c.getRandomValues(new Uint8Array(12))
+  const k = await c.subtle.importKey('raw', key, 'AES-GCM', false, ['encrypt'])
+  const sealed = new Uint8Array(
+    await c.subtle.encrypt({ name: 'AES-GCM', iv, tagLength: 128 }, k, te.encode(text)),
+  )
+  const keyMaterial = new Uint8Array(32)
+  keyMaterial.set(key)
+  keyMaterial.set(sealed.subarray(sealed.length - 16), 16)
+  return { iv, sealed, keyMaterial: keyMaterial.buffer }
+}
+
+/** `b` opens a message of `a`: the session (a key exchange refills the pre key), then the payload. */
+async function rawOpen(
+  b: RawParty,
+  a: RawParty,
+  keyExchange: boolean,
+  body: string,
+  sealed: RawSealed,
+): Promise<string> {
+  const cipher = new SessionCipher(b.store, new SignalProtocolAddress(a.name, a.id))
+  const km = new Uint8Array(
+    keyExchange
+      ? await cipher.decryptPreKeyWhisperMessage(body, 'binary')
+      : await cipher.decryptWhisperMessage(body, 'binary'),
+  )
+  if (keyExchange) {
+    const pk = await KeyHelper.generatePreKey(b.store.nextPreKeyId++)
+    b.store.preKeys.set(pk.keyId, pk.keyPair)
+  }
+  const c = webCryptoInUse()
+  const k = await c.subtle.importKey('raw', km.subarray(0, 16), 'AES-GCM', false, ['decrypt'])
+  const ct = sealed.sealed.subarray(0, sealed.sealed.length - 16)
+  const input = new Uint8Array(sealed.sealed.length)
+  input.set(ct)
+  input.set(km.subarray(16), ct.length)
+  return td.decode(await c.subtle.decrypt({ name: 'AES-GCM', iv: sealed.iv, tagLength: 128 }, k, input))
+}
+
+/** Encrypts one message to every party of `to` (the payload once, `key ‖ tag` through each session). */
+export async function rawEncryptTo(a: RawParty, to: readonly RawParty[], text: string): Promise<string[]> {
+  const sealed = await rawSeal(text)
+  const out: string[] = []
+  for (const r of to)
+    out.push(
+      (await new SessionCipher(a.store, new SignalProtocolAddress(r.name, r.id)).encrypt(sealed.keyMaterial))
+        .body as string,
+    )
+  return out
 }

@@ -65,6 +65,8 @@ export type LegacyDecryptResult =
     }
 
 interface Opened {
+  /** messages received since we last sent, as stored with the session now (heartbeat) */
+  readonly receivedSinceSend: number
   readonly keyMaterial: Uint8Array
   readonly senderIk: Uint8Array
   readonly keyExchange: boolean
@@ -102,10 +104,18 @@ async function openKey(
   sid: number,
   key: LegacyKeyElement,
 ): Promise<Opened> {
-  const known = await state.device(tx, sender, sid)
   const existing = await state.session(tx, sender, sid)
-  const store = new SignalStore(state, tx, own, (existing?.receivedSinceSend ?? 0) + 1)
-  const cipher = new SessionCipher(store, new SignalProtocolAddress(sender, sid))
+  const address = new SignalProtocolAddress(sender, sid)
+  const received = (existing?.receivedSinceSend ?? 0) + 1
+  const store = new SignalStore(
+    state,
+    tx,
+    own,
+    received,
+    existing === undefined ? undefined : { address: address.toString(), record: existing.record },
+  )
+  const cipher = new SessionCipher(store, address)
+  const receivedSinceSend = () => (store.stored ? received : (existing?.receivedSinceSend ?? 0))
   if (!key.prekey) {
     if (existing === undefined)
       throw new DecryptionError('OMEMO03-NO-SESSION', `no session with ${sender}/${sid}`)
@@ -117,10 +127,12 @@ async function openKey(
     } finally {
       releaseSessionLockHistory()
     }
-    const senderIk = store.seenIdentity ?? known?.ik
+    // the library hands the session's identity key to saveIdentity; the device record otherwise
+    const senderIk = store.seenIdentity ?? (await state.device(tx, sender, sid))?.ik
     if (senderIk === undefined)
       throw new DecryptionError('OMEMO03-RATCHET', 'the session names no identity key')
     return {
+      receivedSinceSend: receivedSinceSend(),
       keyMaterial: new Uint8Array(plain),
       senderIk,
       keyExchange: false,
@@ -141,6 +153,7 @@ async function openKey(
   if (kex.identityKey === undefined || kex.baseKey === undefined || kex.message === undefined)
     throw new DecryptionError('OMEMO03-KEX', 'a key exchange without identity key, base key or message')
   const ik = publicKey33(kex.identityKey, 'the key exchange identity key', 'OMEMO03-KEX')
+  const known = await state.device(tx, sender, sid)
   if (known !== undefined && !bytesEqual(known.ik, ik))
     throw new DecryptionError(
       'OMEMO03-KEX',
@@ -182,6 +195,7 @@ async function openKey(
   // answer every key exchange with an empty message, so the initiator stops sending key exchanges
   await state.oweEmpty(tx, sender, sid)
   return {
+    receivedSinceSend: receivedSinceSend(),
     keyMaterial: new Uint8Array(plain),
     senderIk: ik,
     keyExchange: true,
@@ -271,20 +285,21 @@ export async function decryptMessage(
         `device ${m.sid} is not in the device list of ${sender} (refresh it, then retry)`,
       )
     // a device id of another recipient may equal ours: try each of our keys, keep the first that opens
+    // (one key, the usual case: a failure fails this whole transaction, no savepoint needed)
     let opened: Opened | undefined
     let firstError: unknown
-    for (const key of mine) {
-      try {
-        opened = await tx.transaction((inner) => openKey(state, inner, own, sender, m.sid, key))
-        break
-      } catch (e) {
-        firstError ??= e
+    if (mine.length === 1) opened = await openKey(state, tx, own, sender, m.sid, mine[0] as LegacyKeyElement)
+    else
+      for (const key of mine) {
+        try {
+          opened = await tx.transaction((inner) => openKey(state, inner, own, sender, m.sid, key))
+          break
+        } catch (e) {
+          firstError ??= e
+        }
       }
-    }
     if (opened === undefined) throw firstError
-    const session = await state.session(tx, sender, m.sid)
-    if (session !== undefined && session.receivedSinceSend >= heartbeatAfter)
-      await state.oweEmpty(tx, sender, m.sid)
+    if (opened.receivedSinceSend >= heartbeatAfter) await state.oweEmpty(tx, sender, m.sid)
     const senderKey = keyIdOf(opened.senderIk)
     const learnedKeys = opened.learned ? [senderKey] : undefined
 

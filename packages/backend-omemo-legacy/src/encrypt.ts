@@ -69,9 +69,16 @@ async function encryptToDevice(
   dev: DeviceRecord,
   keyMaterial: Uint8Array,
 ): Promise<LegacyKeyElement | undefined> {
-  const store = new SignalStore(state, tx, own, 0)
   const address = new SignalProtocolAddress(owner, id)
-  if ((await state.session(tx, owner, id)) !== undefined) store.prune = false
+  const existing = await state.session(tx, owner, id)
+  const store = new SignalStore(
+    state,
+    tx,
+    own,
+    0,
+    existing === undefined ? undefined : { address: address.toString(), record: existing.record },
+  )
+  if (existing !== undefined) store.prune = false
   else {
     const b = dev.bundle
     if (b === undefined || b.preKeys.length === 0) return undefined

@@ -26,25 +26,20 @@ export interface SealedPayload {
 
 const subtle = () => webCryptoInUse().subtle
 
-function ab(u: Uint8Array): ArrayBuffer {
-  return u.buffer.slice(u.byteOffset, u.byteOffset + u.byteLength) as ArrayBuffer
-}
-
 export async function encryptPayload(
   plaintext: Uint8Array,
   random: (n: number) => Uint8Array,
 ): Promise<SealedPayload> {
-  const key = random(KEY_BYTES)
-  const iv = random(IV_BYTES)
-  const k = await subtle().importKey('raw', ab(key), 'AES-GCM', false, ['encrypt'])
-  const out = new Uint8Array(
-    await subtle().encrypt({ name: 'AES-GCM', iv: ab(iv), tagLength: 128 }, k, ab(plaintext)),
-  )
-  const ciphertext = out.slice(0, out.length - TAG_BYTES)
+  // one draw for key and IV; Web Crypto takes views, so nothing is copied on the way in
+  const r = random(KEY_BYTES + IV_BYTES)
+  const key = r.subarray(0, KEY_BYTES)
+  const iv = r.subarray(KEY_BYTES)
+  const k = await subtle().importKey('raw', key, 'AES-GCM', false, ['encrypt'])
+  const out = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv, tagLength: 128 }, k, plaintext))
   const keyMaterial = new Uint8Array(KEY_BYTES + TAG_BYTES)
   keyMaterial.set(key)
   keyMaterial.set(out.subarray(out.length - TAG_BYTES), KEY_BYTES)
-  return { iv, ciphertext, keyMaterial }
+  return { iv, ciphertext: out.subarray(0, out.length - TAG_BYTES), keyMaterial }
 }
 
 /**
@@ -74,10 +69,8 @@ export async function decryptPayload(
     )
   }
   try {
-    const k = await subtle().importKey('raw', ab(key), 'AES-GCM', false, ['decrypt'])
-    return new Uint8Array(
-      await subtle().decrypt({ name: 'AES-GCM', iv: ab(iv), tagLength: 128 }, k, ab(sealed)),
-    )
+    const k = await subtle().importKey('raw', key, 'AES-GCM', false, ['decrypt'])
+    return new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv, tagLength: 128 }, k, sealed))
   } catch (cause) {
     throw new DecryptionError('OMEMO03-PAYLOAD', 'the payload does not authenticate (AES-GCM tag mismatch)', {
       cause,

@@ -40,11 +40,32 @@ function liveChains(session: SerializedSession): Set<string> {
   return keep
 }
 
+function occurrences(s: string, needle: string): number {
+  let n = 0
+  for (let i = s.indexOf(needle); i !== -1; i = s.indexOf(needle, i + needle.length)) n++
+  return n
+}
+
+/**
+ * Whether a serialized record may hold a chain the library cannot use, counted on the text
+ * without parsing it: a session can use at most its sending chain, its receiving chain and one
+ * per `oldRatchetList` entry. Every chain has one `"chainType":`, every session one
+ * `"indexInfo":`, every old ratchet one `"ephemeralKey":` (JSON escapes a quote inside a string,
+ * so none of these appears inside a key's text). False for most records: only a ratchet step
+ * that pushes a key out of the ten old ratchets (or a new session) leaves a chain behind.
+ */
+export function mayHoldDeadChains(serialized: string): boolean {
+  const chains = occurrences(serialized, '"chainType":')
+  return chains > occurrences(serialized, '"ephemeralKey":') + 2 * occurrences(serialized, '"indexInfo":')
+}
+
 /**
  * A serialized SessionRecord (the library's JSON) without the chains it can no longer use.
- * Returns the input unchanged (same string) when nothing is to be dropped.
+ * Returns the input unchanged (same string) when nothing is to be dropped (most records: see
+ * {@link mayHoldDeadChains}, no JSON pass then).
  */
 export function pruneSessionRecord(serialized: string): string {
+  if (!mayHoldDeadChains(serialized)) return serialized
   const record = JSON.parse(serialized) as SerializedRecord
   let dropped = 0
   for (const session of Object.values(record.sessions ?? {})) {

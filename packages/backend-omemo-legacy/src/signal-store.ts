@@ -22,6 +22,8 @@ export function ab(u: Uint8Array): ArrayBuffer {
   return u.buffer.slice(u.byteOffset, u.byteOffset + u.byteLength) as ArrayBuffer
 }
 
+const identityPairs = new WeakMap<OwnRecord, KeyPairType>()
+
 /** `name.deviceId` (the library's SignalProtocolAddress string) → owner and device id. */
 function parseAddress(address: string): { owner: BareJid; id: number } {
   const dot = address.lastIndexOf('.')
@@ -42,19 +44,38 @@ export class SignalStore implements StorageType {
   stored = false
   /**
    * Prune the records stored (default true). Encrypting on an existing session adds no chain (only
-   * a ratchet step on receipt or a new session does), so that path skips the JSON pass.
+   * a ratchet step on receipt or a new session does), so that path skips the pass.
    */
   prune = true
+  /**
+   * The session record of this operation's device as the caller read it in the same transaction
+   * (undefined: none, or not read): the library's `loadSession` gets it without a second read,
+   * and after `storeSession` it is the record stored.
+   */
+  #loaded: { readonly address: string; record: string } | undefined
 
-  constructor(state: LegacyState, tx: AccountTrustStore, own: OwnRecord, receivedSinceSend: number) {
+  constructor(
+    state: LegacyState,
+    tx: AccountTrustStore,
+    own: OwnRecord,
+    receivedSinceSend: number,
+    loaded?: { readonly address: string; readonly record: string },
+  ) {
     this.#state = state
     this.#tx = tx
     this.#own = own
     this.receivedSinceSend = receivedSinceSend
+    this.#loaded = loaded === undefined ? undefined : { ...loaded }
   }
 
   async getIdentityKeyPair(): Promise<KeyPairType> {
-    return { pubKey: ab(this.#own.identity.pub), privKey: ab(this.#own.identity.priv) }
+    // made once per own record (the state caches it while its bytes are unchanged): the library only reads it
+    let pair = identityPairs.get(this.#own)
+    if (pair === undefined) {
+      pair = { pubKey: ab(this.#own.identity.pub), privKey: ab(this.#own.identity.priv) }
+      identityPairs.set(this.#own, pair)
+    }
+    return pair
   }
 
   async getLocalRegistrationId(): Promise<number> {
@@ -101,6 +122,7 @@ export class SignalStore implements StorageType {
   }
 
   async loadSession(address: string): Promise<SessionRecordType | undefined> {
+    if (this.#loaded?.address === address) return this.#loaded.record
     const { owner, id } = parseAddress(address)
     return (await this.#state.session(this.#tx, owner, id))?.record
   }
@@ -108,9 +130,11 @@ export class SignalStore implements StorageType {
   async storeSession(address: string, record: SessionRecordType): Promise<void> {
     const { owner, id } = parseAddress(address)
     this.stored = true
+    const kept = this.prune ? pruneSessionRecord(record) : record
     await this.#state.saveSession(this.#tx, owner, id, {
-      record: this.prune ? pruneSessionRecord(record) : record,
+      record: kept,
       receivedSinceSend: this.receivedSinceSend,
     })
+    if (this.#loaded?.address === address) this.#loaded.record = kept
   }
 }

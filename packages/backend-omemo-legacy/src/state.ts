@@ -71,9 +71,19 @@ const unb64 = (s: unknown): Uint8Array => base64.decode(String(s))
 const json = (v: unknown): Uint8Array => te.encode(JSON.stringify(v))
 const unjson = (u: Uint8Array): Record<string, unknown> => JSON.parse(td.decode(u)) as Record<string, unknown>
 
+/** Whether two byte strings are equal (four bytes at a time where both are aligned: the cache compares whole records). */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  const n = a.length
+  if (n !== b.length) return false
+  let i = 0
+  if (n >= 64 && a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
+    const words = n >>> 2
+    const a32 = new Int32Array(a.buffer, a.byteOffset, words)
+    const b32 = new Int32Array(b.buffer, b.byteOffset, words)
+    for (let w = 0; w < words; w++) if (a32[w] !== b32[w]) return false
+    i = words << 2
+  }
+  for (; i < n; i++) if (a[i] !== b[i]) return false
   return true
 }
 
