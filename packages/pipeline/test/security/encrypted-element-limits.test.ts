@@ -111,7 +111,7 @@ describe('ENCRYPTED-ELEMENTS: elements inside one encrypted element are capped',
     expect(t.calls.decrypt).toBe(0)
     expect(await isProcessed(t.store, ['sid:1'])).toBe(true)
     expect(await t.store.getTrustLevel(NS, BOB, key(2))).toBe('undecided')
-    expect(await t.store.getKeys(NS, { owner: BOB })).toEqual([])
+    expect(await t.store.getKeys(NS, { owners: [BOB] })).toEqual([])
     // header, keys, 47 keys, payload: 50 elements, at the cap: read
     const [ok] = await t.pipeline.receive([copy('2', [encrypted(47)])])
     expect(ok?.kind).toBe('chat')
