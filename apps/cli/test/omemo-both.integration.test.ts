@@ -12,7 +12,8 @@
  *   OMEMO 2 key (its scan) authenticated the laptop's OMEMO 0.3 key too (identity linking), and
  *   the other way round; when the laptop then authenticates Carol's OMEMO 0.3 key, ATM tells the
  *   phone in a trust message carried by OMEMO 2 (the cross-protocol rule, ATM-S1/R1), and the
- *   phone authenticates it too.
+ *   phone authenticates it too; revoking the phone from the laptop distrusts both its keys and
+ *   takes it out of both device lists.
  * Skipped visibly without Prosody outside CI.
  */
 import { describe, expect, it } from 'vitest'
@@ -172,6 +173,29 @@ describe.skipIf(SKIP)(
       expect(toDave.stderr.trim()).toBe(
         `UNREACHED: 1 device of ${dave} (${d3.device}) cannot read it: it does not announce OMEMO 2, and no protocol of this device reaches every device of ${dave} (sent in the one that reaches the most)`,
       )
+
+      // 7. the phone is lost: revoked from the laptop, it leaves both device lists; its OMEMO 0.3
+      // key is distrusted with its OMEMO 2 key (one identity)
+      const revoked = await json('laptop', 'device', 'revoke', String(phone.device))
+      expect(revoked).toMatchObject({
+        device: phone.device,
+        key: phone.key,
+        omemo03Key: enabled.omemo03Key,
+        level: 'manually-distrusted',
+        removedFromDeviceList: true,
+      })
+      // (device list is offline: refresh the account's lists first)
+      expect(await levels('laptop', alice)).toMatchObject({
+        [phone.key]: 'manually-distrusted',
+        [enabled.omemo03Key]: 'manually-distrusted',
+      })
+      const after = ((await json('laptop', 'device', 'list')) as Out[]).filter(
+        (d) => d.device === phone.device,
+      )
+      expect(after).toEqual([
+        expect.objectContaining({ key: phone.key, level: 'manually-distrusted', published: false }),
+        expect.objectContaining({ key: enabled.omemo03Key, level: 'manually-distrusted', published: false }),
+      ])
     })
   },
 )

@@ -838,7 +838,9 @@ export async function chatSend(
   const acct = await pickAccount(opts)
   const sent = await online(ctx, opts, acct, async (s) => {
     const m = await s.vouch.sendChat(peer, text)
-    return { ...m, protocol: sideOf(s.protocol, m.encryption)?.name ?? m.encryption }
+    // OMEMO: one key per device; OX: one key per account
+    const unit = s.protocol.devices === undefined ? 'key' : 'device'
+    return { ...m, unit, protocol: sideOf(s.protocol, m.encryption)?.name ?? m.encryption }
   })
   out(
     ctx,
@@ -850,13 +852,14 @@ export async function chatSend(
       recipients: sent.recipients.map((r) => keyHex(r.keyId)),
       unreached: sent.unreached,
     },
-    `sent ${sent.id} in ${sent.protocol} to ${devicesText(sent.recipients.filter((r) => r.owner === peer).length)} of ${peer}`,
+    `sent ${sent.id} in ${sent.protocol} to ${devicesText(sent.recipients.filter((r) => r.owner === peer).length, sent.unit)} of ${peer}`,
   )
   // never silently to fewer devices: the contact's devices this message cannot reach, on stderr
   if (sent.unreached.length > 0) ctx.output.err(unreachedLine(peer, sent.protocol, sent.unreached))
 }
 
-const devicesText = (n: number): string => `${n} device${n === 1 ? '' : 's'}`
+const devicesText = (n: number, unit: 'device' | 'key' = 'device'): string =>
+  `${n} ${unit}${n === 1 ? '' : 's'}`
 
 /** `@vouch/xmpp` SentMessage.unreached as one line: which devices of the contact cannot read it, and why. */
 function unreachedLine(peer: string, protocol: string, unreached: readonly string[]): string {
@@ -1031,7 +1034,7 @@ export async function chatInteractive(
           const protocol = sideOf(s.protocol, sent.encryption)?.name ?? sent.encryption
           const theirs = sent.recipients.filter((r) => r.owner === peer).length
           line(
-            `> sent to ${devicesText(theirs)} of ${peer}${sent.recipients.some((r) => r.owner === s.jid) ? ' and yours' : ''}${s.protocol.secondary === undefined ? '' : ` in ${protocol}`}`,
+            `> sent to ${devicesText(theirs, s.protocol.devices === undefined ? 'key' : 'device')} of ${peer}${sent.recipients.some((r) => r.owner === s.jid) ? ' and yours' : ''}${s.protocol.secondary === undefined ? '' : ` in ${protocol}`}`,
           )
           if (sent.unreached.length > 0) line(`! ${unreachedLine(peer, protocol, sent.unreached)}`)
         } catch (e) {
