@@ -64,6 +64,33 @@ const harness = {
     await chat.sendMessage({ body })
   },
 
+  /**
+   * Opens the chat with `jid` (OMEMO on), as a click on the contact does, and waits until Converse
+   * has handled the archive (MAM) query it makes for a newly opened chat. Converse runs that query
+   * when a chat is created; opened by an incoming message instead, the query returns the copies of
+   * messages still being decrypted live, which Converse can store before the live ones (see
+   * tooling/converse-legacy's README).
+   */
+  async openChat(jid) {
+    const existed = (await harness.api.chats.get(jid)) != null
+    const archived = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        harness.api.listen.not('MAMResult', on)
+        reject(new Error(`Converse made no archive query for ${jid} within 15 s`))
+      }, 15_000)
+      function on(data) {
+        if (data?.chatbox?.get('jid') !== jid) return
+        clearTimeout(timer)
+        harness.api.listen.not('MAMResult', on)
+        resolve()
+      }
+      harness.api.listen.on('MAMResult', on)
+    })
+    const chat = await harness.api.chats.open(jid, {}, true)
+    if (!chat.get('omemo_active')) chat.save({ omemo_active: true })
+    if (!existed) await archived
+  },
+
   /** The messages of the chat with `jid`: body, direction, encryption, errors. */
   async messages(jid) {
     const chat = await harness.api.chats.get(jid)

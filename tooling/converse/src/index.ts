@@ -170,6 +170,11 @@ export interface ConverseUser {
   devices(jid: string, version?: string): Promise<ConverseDevice[]>
   setTrust(jid: string, deviceId: number | string, trusted: 1 | 0 | -1, version?: string): Promise<void>
   send(jid: string, body: string): Promise<void>
+  /**
+   * Opens the chat with `jid` as a user does before a message arrives, and waits until Converse's
+   * archive query for the new chat is handled.
+   */
+  openChat(jid: string): Promise<void>
   messages(jid: string): Promise<ConverseMessage[]>
   /** Waits until `pred` holds for the chat's messages; returns them. */
   waitForMessages(
@@ -243,6 +248,7 @@ export async function launchConverse(init: ConverseInit): Promise<ConverseUser> 
     setTrust: (jid, id, trusted, version) =>
       call('setTrust', jid, String(id), trusted, ...(version === undefined ? [] : [version])),
     send: (jid, body) => call('send', jid, body),
+    openChat: (jid) => call('openChat', jid),
     messages: (jid) => call('messages', jid),
     async waitForMessages(jid, pred, timeoutMs = 20_000) {
       const until = Date.now() + timeoutMs
