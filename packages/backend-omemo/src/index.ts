@@ -1,8 +1,8 @@
 /**
  * @packageDocumentation
  * `@vouch/backend-omemo`: the OMEMO 2 encryption backend (XEP-0384 v0.9.1, `urn:xmpp:omemo:2`)
- * on our own X3DH and Double Ratchet over a crypto provider (`node:crypto` in Node, `@noble/*` in
- * the browser, chosen by the `exports` conditions of `@vouch/backend-omemo/provider`): the payload scheme, the protobufs, the `<encrypted/>` wire
+ * on our own X3DH and Double Ratchet over a crypto provider (`node:crypto` in Node, WebCrypto's
+ * curves and `@noble/*` in the browser, chosen by the `exports` conditions of `@vouch/backend-omemo/provider`): the payload scheme, the protobufs, the `<encrypted/>` wire
  * format, bundles and device lists, and trust-based device selection from the store's levels.
  *
  * The root export is the public API. The key directory (PEP publish and fetch of devices and
@@ -23,6 +23,7 @@ export type {
 export { DEFAULT_OMEMO_POLICY, OMEMO_CAPABILITIES, OMEMO_STATE_NAMESPACE, omemoBackend } from './backend.ts'
 export { defaultCryptoProvider } from '@vouch/backend-omemo/provider'
 export type { CryptoProvider, CryptoProviderInit } from './provider.ts'
+export type { BrowserCryptoProviderInit } from './provider-browser.ts'
 export { browserCryptoProvider } from './provider-browser.ts'
 export type { RatchetLimits } from './ratchet.ts'
 /** whether XEdDSA verifiers (libsignal, libomemo.js) can use an Ed25519 identity key: its sign bit is clear */
