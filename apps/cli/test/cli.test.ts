@@ -153,6 +153,20 @@ describe('vouch uri', () => {
 describe('vouch sce', () => {
   const open = (extra: string[]) =>
     vouch(['sce', 'open', fixture('xep0434-v0.6.0-envelope.xml'), '--now', '2020-01-01T00:01:00Z', ...extra])
+  /** the envelope for its right stanza (Alice's notebook to Carol), opened at `now` */
+  const openAt = (now: string, extra: string[] = []) =>
+    vouch([
+      'sce',
+      'open',
+      fixture('xep0434-v0.6.0-envelope.xml'),
+      '--stanza-from',
+      'alice@example.org/notebook',
+      '--stanza-to',
+      'carol@example.com',
+      '--now',
+      now,
+      ...extra,
+    ])
   it('SCE-1 … SCE-3: opens the XEP-0434 envelope for the right stanza', async () => {
     const r = await open(['--stanza-from', 'alice@example.org/notebook', '--stanza-to', 'carol@example.com'])
     expect(r.code).toBe(0)
@@ -178,53 +192,16 @@ describe('vouch sce', () => {
     )
   })
   it('SCE-1: outside --margin exits 2', async () => {
-    expectRejected(
-      await vouch([
-        'sce',
-        'open',
-        fixture('xep0434-v0.6.0-envelope.xml'),
-        '--stanza-from',
-        'alice@example.org/notebook',
-        '--stanza-to',
-        'carol@example.com',
-        '--now',
-        '2020-01-01T00:10:00Z',
-        '--margin',
-        '60',
-      ]),
-      'SCE-1',
-    )
+    expectRejected(await openAt('2020-01-01T00:10:00Z', ['--margin', '60']), 'SCE-1')
   })
   it('D-2: a --now without a zone is UTC, whatever the local time zone', async () => {
-    const r = await vouch([
-      'sce',
-      'open',
-      fixture('xep0434-v0.6.0-envelope.xml'),
-      '--stanza-from',
-      'alice@example.org/notebook',
-      '--stanza-to',
-      'carol@example.com',
-      '--now',
-      '2020-01-01T00:01:00',
-      '--margin',
-      '60',
-    ])
+    const r = await openAt('2020-01-01T00:01:00', ['--margin', '60'])
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({ time: '2020-01-01T00:00:00.000Z' })
   })
   it('XEP-0082: a --now that is not a DateTime exits 2', async () => {
     for (const now of ['Jan 1 2020', '2020-01-01', '1577836800000']) {
-      const r = await vouch([
-        'sce',
-        'open',
-        fixture('xep0434-v0.6.0-envelope.xml'),
-        '--stanza-from',
-        'alice@example.org/notebook',
-        '--stanza-to',
-        'carol@example.com',
-        '--now',
-        now,
-      ])
+      const r = await openAt(now)
       expect(r.code, now).toBe(2)
       expect(r.stdout, now).toBe('')
       expect(r.stderr, now).toMatch(/^--now must be an XEP-0082 DateTime, not "[^\n]*\n$/)

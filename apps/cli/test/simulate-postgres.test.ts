@@ -4,8 +4,6 @@
  * the in-memory run, and leaves no table behind; a `--store` that is neither memory, sqlite nor a
  * PostgreSQL URL is a usage error. Skips, saying so, when PostgreSQL is not installed.
  */
-import { Readable } from 'node:stream'
-import { Command, CommanderError } from 'commander'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // tooling, by path (as the atm bench imports the simulator): not a dependency of the CLI
 import {
@@ -14,35 +12,7 @@ import {
   postgresInstalled,
   startPostgres,
 } from '../../../tooling/postgres/src/index.ts'
-import { registerSimulateCommand } from '../src/commands/simulate.ts'
-import { reportError } from '../src/io.ts'
-
-async function simulateCli(
-  args: readonly string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const output = {
-    out: (t: string) => {
-      stdout += t.endsWith('\n') ? t : `${t}\n`
-    },
-    err: (t: string) => {
-      stderr += t.endsWith('\n') ? t : `${t}\n`
-    },
-  }
-  const program = new Command('vouch')
-    .exitOverride()
-    .configureOutput({ writeOut: output.out, writeErr: output.err })
-  registerSimulateCommand(program, { output, stdin: Readable.from(['']) })
-  for (const c of program.commands) c.exitOverride()
-  try {
-    await program.parseAsync(['simulate', ...args], { from: 'user' })
-    return { code: 0, stdout, stderr }
-  } catch (e) {
-    if (e instanceof CommanderError) return { code: e.exitCode === 0 ? 0 : 2, stdout, stderr }
-    return { code: reportError(e, output), stdout, stderr }
-  }
-}
+import { simulateCli } from './helpers.ts'
 
 it('--store: neither memory, sqlite nor a PostgreSQL URL is a usage error (exit 2, one line)', async () => {
   const r = await simulateCli(['--store', 'mysql://x'])

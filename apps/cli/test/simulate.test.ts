@@ -2,43 +2,8 @@
  * `vouch simulate`: the JSON shape, convergence with n − 1 mutual manual authentications,
  * `--offline` catching up from the archive, the SQLite store, and usage errors.
  */
-import { Readable } from 'node:stream'
-import { Command, CommanderError } from 'commander'
 import { describe, expect, it } from 'vitest'
-import { registerSimulateCommand } from '../src/commands/simulate.ts'
-import { reportError } from '../src/io.ts'
-
-interface Result {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** `vouch simulate …` in-process with captured output (the command on its own program). */
-async function simulateCli(args: readonly string[]): Promise<Result> {
-  let stdout = ''
-  let stderr = ''
-  const output = {
-    out: (t: string) => {
-      stdout += t.endsWith('\n') ? t : `${t}\n`
-    },
-    err: (t: string) => {
-      stderr += t.endsWith('\n') ? t : `${t}\n`
-    },
-  }
-  const program = new Command('vouch')
-    .exitOverride()
-    .configureOutput({ writeOut: output.out, writeErr: output.err })
-  registerSimulateCommand(program, { output, stdin: Readable.from(['']) })
-  for (const c of program.commands) c.exitOverride()
-  try {
-    await program.parseAsync(['simulate', ...args], { from: 'user' })
-    return { code: 0, stdout, stderr }
-  } catch (e) {
-    if (e instanceof CommanderError) return { code: e.exitCode === 0 ? 0 : 2, stdout, stderr }
-    return { code: reportError(e, output), stdout, stderr }
-  }
-}
+import { type CliResult, simulateCli } from './helpers.ts'
 
 interface SimJson {
   manualAuthentications: number
@@ -47,7 +12,7 @@ interface SimJson {
   matrix: Record<string, Record<string, string>>
 }
 
-function json(r: Result): SimJson {
+function json(r: CliResult): SimJson {
   expect(r.code, r.stderr).toBe(0)
   return JSON.parse(r.stdout) as SimJson
 }
