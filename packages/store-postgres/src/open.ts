@@ -1,6 +1,9 @@
 import {
-  assertSchemaNotNewer,
+  checkTrustSchema,
   DEFAULT_TABLE_PREFIX,
+  migrateTrustDb,
+  migrationTableNames,
+  SCHEMA_VERSION,
   SqlTrustStore,
   type TableNames,
   Templates,
@@ -11,15 +14,10 @@ import {
 import { resolveTrustStoreLimits } from '@vouch/tm-core'
 import type { TrustStore, TrustStoreLimits } from '@vouch/tm-core/contracts'
 import { StoreError } from '@vouch/tm-core/contracts'
-import { Kysely, Migrator, PostgresDialect, type PostgresPool } from 'kysely'
+import { Kysely, PostgresDialect, type PostgresPool } from 'kysely'
 import { type PostgresConcurrency, postgresDialect } from './dialect.ts'
 import { toStoreError } from './errors.ts'
-import {
-  migrationTableNames,
-  postgresMigrationProvider,
-  postgresMigrations,
-  SCHEMA_VERSION,
-} from './migrations.ts'
+import { POSTGRES_TYPES } from './migrations.ts'
 
 /** The part of a `pg.Pool` the store uses (kysely's `PostgresPool`, structurally typed). */
 export type PgPool = PostgresPool
@@ -262,30 +260,8 @@ export async function migratePostgres(init: {
   }
 }
 
-async function migrate(
-  db: Kysely<TrustDb>,
-  prefix: string,
-  who: string,
-): Promise<{ from: number; to: number }> {
-  const tables = migrationTableNames(prefix)
-  let from: number
-  try {
-    from = (
-      await assertSchemaNotNewer(
-        db,
-        tables.migrationTableName,
-        Object.keys(postgresMigrations(prefix)),
-        SCHEMA_VERSION,
-        who,
-      )
-    ).version
-  } catch (e) {
-    throw toStoreError(e, `${who}: reading the schema version`)
-  }
-  const migrator = new Migrator({ db, provider: postgresMigrationProvider(prefix), ...tables })
-  const { error } = await migrator.migrateToLatest()
-  if (error !== undefined) throw toStoreError(error, `${who}: migrating the trust database`)
-  return { from, to: SCHEMA_VERSION }
+function migrate(db: Kysely<TrustDb>, prefix: string, who: string): Promise<{ from: number; to: number }> {
+  return migrateTrustDb(db, prefix, POSTGRES_TYPES, who, toStoreError)
 }
 
 /**
@@ -306,13 +282,7 @@ export async function postgresStore(init: PostgresStoreInit): Promise<TrustStore
   const { db, destroy } = opened
   try {
     if (init.migrate === false) {
-      const state = await assertSchemaNotNewer(
-        db,
-        migrationTableNames(prefix).migrationTableName,
-        Object.keys(postgresMigrations(prefix)),
-        SCHEMA_VERSION,
-        'postgresStore',
-      ).catch((e: unknown) => {
+      const state = await checkTrustSchema(db, prefix, 'postgresStore').catch((e: unknown) => {
         throw toStoreError(e, 'postgresStore: reading the schema version')
       })
       if (state.version < SCHEMA_VERSION) {

@@ -1,36 +1,34 @@
 import type { Migration, MigrationProvider } from 'kysely'
-import { init } from './migrations/0001-init.ts'
-import { postponedCaps } from './migrations/0002-postponed-caps.ts'
-import { tableNames } from './sql-core/schema.ts'
+import {
+  trustDbMigrationProvider as providerFor,
+  type SchemaTypes,
+  trustDbMigrations as migrationsFor,
+} from './sql-core/migrations.ts'
+
+export { migrationTableNames, SCHEMA_VERSION } from './sql-core/migrations.ts'
+
+/**
+ * SQLite's types for the shared schema description (sql-core `SCHEMA`): text (BINARY collation:
+ * byte-wise on UTF-8), 64-bit integers, blobs; small tables looked up by primary key only are
+ * `WITHOUT ROWID`.
+ */
+export const SQLITE_TYPES: SchemaTypes = Object.freeze({
+  name: 'text',
+  json: 'text',
+  time: 'integer',
+  blob: 'blob',
+  withoutRowid: true,
+})
 
 /**
  * The migrations, in code (no migration files are read at run time). Their names sort in the
- * order they run; the schema version is their count.
+ * order they run; the schema version is their count (shared with `@vouch/store-postgres`).
  */
 export function trustDbMigrations(tablePrefix: string): Readonly<Record<string, Migration>> {
-  const t = tableNames(tablePrefix)
-  return Object.freeze({
-    '0001-init': init(t, tablePrefix),
-    '0002-postponed-caps': postponedCaps(t, tablePrefix),
-  })
+  return migrationsFor(tablePrefix, SQLITE_TYPES)
 }
-
-/** Schema version this package writes: the number of migrations. */
-export const SCHEMA_VERSION = 2
 
 /** A kysely `MigrationProvider` over {@link trustDbMigrations}. */
 export function trustDbMigrationProvider(tablePrefix: string): MigrationProvider {
-  const migrations = trustDbMigrations(tablePrefix)
-  return { getMigrations: async () => ({ ...migrations }) }
-}
-
-/** Names of kysely's bookkeeping tables for our migrations (kept apart from an application's own). */
-export function migrationTableNames(tablePrefix: string): {
-  migrationTableName: string
-  migrationLockTableName: string
-} {
-  return {
-    migrationTableName: `${tablePrefix}schema_migration`,
-    migrationLockTableName: `${tablePrefix}schema_migration_lock`,
-  }
+  return providerFor(tablePrefix, SQLITE_TYPES)
 }

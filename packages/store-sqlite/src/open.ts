@@ -1,16 +1,11 @@
 import { resolveTrustStoreLimits } from '@vouch/tm-core'
 import type { TrustStore, TrustStoreLimits } from '@vouch/tm-core/contracts'
 import { StoreError } from '@vouch/tm-core/contracts'
-import { Kysely, type SqliteDatabase as KyselySqliteDatabase, Migrator } from 'kysely'
+import { Kysely, type SqliteDatabase as KyselySqliteDatabase } from 'kysely'
 import { CachingDatabase, VouchSqliteDialect } from './driver.ts'
 import { toStoreError } from './errors.ts'
-import {
-  migrationTableNames,
-  SCHEMA_VERSION,
-  trustDbMigrationProvider,
-  trustDbMigrations,
-} from './migrations.ts'
-import { assertSchemaNotNewer } from './sql-core/schema-version.ts'
+import { SQLITE_TYPES } from './migrations.ts'
+import { migrateTrustDb } from './sql-core/migrations.ts'
 import { Templates } from './sql-core/compiled.ts'
 import { DEFAULT_TABLE_PREFIX, type TrustDb, tableNames } from './sql-core/schema.ts'
 import { SqlTrustStore } from './sql-core/store.ts'
@@ -140,28 +135,11 @@ export async function sqliteStore(init: SqliteStoreInit): Promise<TrustStore> {
     destroy = undefined
   }
 
-  const tables = migrationTableNames(prefix)
   try {
-    await assertSchemaNotNewer(
-      db,
-      tables.migrationTableName,
-      Object.keys(trustDbMigrations(prefix)),
-      SCHEMA_VERSION,
-      'sqliteStore',
-    )
+    await migrateTrustDb(db, prefix, SQLITE_TYPES, 'sqliteStore', toStoreError)
   } catch (e) {
     await destroy?.()
-    throw toStoreError(e, 'sqliteStore: reading the schema version')
-  }
-  const migrator = new Migrator({
-    db,
-    provider: trustDbMigrationProvider(prefix),
-    ...tables,
-  })
-  const { error } = await migrator.migrateToLatest()
-  if (error !== undefined) {
-    await destroy?.()
-    throw toStoreError(error, 'sqliteStore: migrating the trust database')
+    throw e
   }
   return new SqlTrustStore({
     db,

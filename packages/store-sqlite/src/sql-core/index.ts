@@ -22,6 +22,23 @@ export type {
   TrustDb,
 } from './schema.ts'
 export { DEFAULT_TABLE_PREFIX, tableNames } from './schema.ts'
+export type { SchemaTypes } from './migrations.ts'
+export {
+  checkTrustSchema,
+  migrateTrustDb,
+  migrationTableNames,
+  SCHEMA_VERSION,
+  trustDbMigrationProvider,
+  trustDbMigrations,
+} from './migrations.ts'
+export type {
+  ColumnKind,
+  ColumnSpec,
+  IndexSpec,
+  SchemaVersionSpec,
+  TableSpec,
+} from './schema.ts'
+export { SCHEMA } from './schema.ts'
 export type { SchemaState } from './schema-version.ts'
 export { assertSchemaNotNewer, readSchemaState } from './schema-version.ts'
 export { prefixUpperBound } from './state.ts'
