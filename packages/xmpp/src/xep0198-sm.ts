@@ -53,3 +53,14 @@ export function fixStreamManagementCounter(xmpp: Client): void {
     lateResetPending = false
   })
 }
+
+/** The events of `@xmpp/stream-management` 0.14 (`ack`, `fail`, `resumed`; not in its types). */
+export interface SmEvents {
+  on?: (e: string, l: (s: Element) => void) => void
+  removeListener?: (e: string, l: (s: Element) => void) => void
+}
+
+/** The stream management plugin of `xmpp` as an emitter. */
+export function smEvents(xmpp: Client): SmEvents {
+  return xmpp.streamManagement as unknown as SmEvents
+}

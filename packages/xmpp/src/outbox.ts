@@ -1,0 +1,206 @@
+/**
+ * Sending: chat messages (the protocol chosen by `chat-protocol.ts` unless named), and the
+ * outbox of trust messages. A local decision and its outgoing trust messages commit in one
+ * transaction (`decided`); an outbox entry is encrypted for exactly the keys the engine allowed
+ * (TM-15, TM-21: anything else fails closed) and deleted only once the server acknowledged the
+ * stanza (XEP-0198), so a decision is never lost between "decided" and "sent".
+ */
+import type { DecisionResult, OutgoingTrustMessage } from '@vouch/atm'
+import type {
+  AccountTrustStore,
+  BareJid,
+  EncryptionBackend,
+  EncryptionNamespace,
+  EncryptOptions,
+  KeyRef,
+} from '@vouch/tm-core'
+import { encryptedMessageStanza, parseXml, serializeTrustMessage, UntrustedKeyError } from '@vouch/tm-core'
+import xml, { type Element } from '@xmpp/xml'
+import type { BindingContext, SentMessage } from './binding-types.ts'
+import { type ChatProtocolChoice, chooseChatProtocol } from './chat-protocol.ts'
+import type { KeyRefresh } from './keys.ts'
+import { addToOutbox, type OutboxEntry, readOutbox, removeFromOutbox } from './state.ts'
+import { randomId } from './util.ts'
+import { smEvents } from './xep0198-sm.ts'
+import { originIdElement } from './xep0359-ids.ts'
+
+export interface Outbox {
+  sendChat(
+    to: BareJid,
+    text: string,
+    options?: { readonly encryption?: EncryptionNamespace },
+  ): Promise<SentMessage>
+  /** Sends the trust messages still in the outbox (not those waiting for their ack). */
+  flushOutbox(): Promise<number>
+  /** Runs a local decision and queues its trust messages in one transaction, then flushes. */
+  decided(run: (tx: AccountTrustStore) => Promise<DecisionResult>): Promise<DecisionResult>
+  /** Stops listening to the acks. */
+  close(): void
+}
+
+export function outbox(ctx: BindingContext, deps: { readonly keys: Pick<KeyRefresh, 'ensureKeys'> }): Outbox {
+  const { xmpp, init, account, backends, emit, fail } = ctx
+  const { ensureKeys } = deps.keys
+
+  /**
+   * The fallback `<body/>`: none where the protocol forbids one (`fallbackBody: null`, e.g.
+   * XEP-0420 v0.5.0 beside an SCE envelope), else the app's text, else the protocol's.
+   */
+  function fallbackFor(backend: EncryptionBackend): string | undefined {
+    const own = backend.capabilities.fallbackBody
+    if (own === null || init.fallbackBody === null) return undefined
+    return init.fallbackBody ?? own
+  }
+
+  /** D-7: the one outer shape of every encrypted message. */
+  function outerStanza(backend: EncryptionBackend, to: BareJid, id: string, encrypted: Element): Element {
+    const name = init.encryptionNames?.[backend.namespace] ?? backend.capabilities.displayName
+    const fallback = fallbackFor(backend)
+    const stanza = encryptedMessageStanza({
+      to,
+      id,
+      encrypted,
+      encryptionNamespace: backend.namespace,
+      ...(name === undefined ? {} : { encryptionName: name }),
+      ...(fallback === undefined ? {} : { fallbackBody: fallback }),
+    })
+    stanza.cnode(originIdElement(id))
+    return stanza
+  }
+
+  async function sendChat(
+    to: BareJid,
+    text: string,
+    options: { readonly encryption?: EncryptionNamespace } = {},
+  ): Promise<SentMessage> {
+    const { backend, unreached } = await chatProtocolFor(to, options.encryption)
+    await ensureKeys(backend.namespace, to)
+    const id = randomId()
+    const res = await backend.encrypt([xml('body', { xmlns: 'jabber:client' }, text)], [to])
+    await xmpp.send(outerStanza(backend, to, id, res.element))
+    return { id, recipients: res.recipients, encryption: backend.namespace, unreached }
+  }
+
+  /** The named backend, or the one the both-versions rule picks (chat-protocol.ts). */
+  async function chatProtocolFor(
+    to: BareJid,
+    encryption: EncryptionNamespace | undefined,
+  ): Promise<ChatProtocolChoice> {
+    if (encryption !== undefined) {
+      const named = backends.get(encryption)
+      if (named === undefined) throw new Error(`no backend for ${encryption}`)
+      return { backend: named, unreached: [] }
+    }
+    if (init.backends.length === 1) return chooseChatProtocol(init.backends, to)
+    // every protocol's device list, so the endpoints can be compared (a contact without one of
+    // them simply has no keys there)
+    for (const b of init.backends) await ensureKeys(b.namespace, to).catch(() => undefined)
+    return chooseChatProtocol(init.backends, to)
+  }
+
+  /**
+   * TM-15, TM-21: a trust message is encrypted only for the keys the engine allowed (plus our
+   * own key, which the backend always adds). If the backend would reach any other key, nothing
+   * is sent (fail closed).
+   */
+  async function sendOutboxEntry(entry: OutboxEntry): Promise<void> {
+    const backend = backends.get(entry.encryption)
+    if (backend === undefined) throw new Error(`no backend for ${entry.encryption}`)
+    const allowed = new Set(entry.allowedKeys.map((k) => `${k.encryption} ${k.owner} ${k.keyId}`))
+    for (const k of await backend.ownKeys()) allowed.add(`${backend.namespace} ${account} ${k}`)
+    const to = entry.to as BareJid
+    if (to !== account) await ensureKeys(backend.namespace, to)
+    // exactly the allowed keys (EncryptOptions.onlyKeys); the recipient check below still holds
+    // every backend to them
+    const options: EncryptOptions = {
+      acceptedLevels: ['authenticated'],
+      onlyKeys: entry.allowedKeys as readonly KeyRef[], // stored as plain strings
+    }
+    const res = await backend.encrypt(parseXml(entry.xml), [to], options)
+    for (const r of res.recipients) {
+      if (!allowed.has(`${r.encryption} ${r.owner} ${r.keyId}`)) throw new UntrustedKeyError(r.owner, r.keyId)
+    }
+    const stanza = outerStanza(backend, to, entry.id, res.element)
+    await xmpp.send(stanza)
+    pendingAcks.set(entry.id, entry.seq)
+    if (!smEnabled()) {
+      pendingAcks.delete(entry.id)
+      await removeFromOutbox(init.store, entry.seq)
+    }
+    emit('trust-message-sent', { to, id: entry.id, recipients: res.recipients })
+  }
+
+  const pendingAcks = new Map<string, string>()
+  function smEnabled(): boolean {
+    return (xmpp.streamManagement as unknown as { enabled?: boolean }).enabled === true
+  }
+  const sm = smEvents(xmpp)
+  const onAck = (stanza: Element): void => {
+    const id = stanza.attrs.id as string | undefined
+    const seq = id === undefined ? undefined : pendingAcks.get(id)
+    if (seq === undefined || id === undefined) return
+    pendingAcks.delete(id)
+    void removeFromOutbox(init.store, seq).catch(fail)
+  }
+  const onSmFail = (stanza: Element): void => {
+    const id = stanza.attrs.id as string | undefined
+    if (id !== undefined) pendingAcks.delete(id) // stays in the outbox: sent again after reconnect
+  }
+  sm.on?.('ack', onAck)
+  sm.on?.('fail', onSmFail)
+
+  let flushing: Promise<number> | undefined
+  function flushOutbox(): Promise<number> {
+    if (xmpp.status !== 'online') return Promise.resolve(0)
+    flushing ??= (async () => {
+      let sent = 0
+      try {
+        for (const entry of await readOutbox(init.store)) {
+          if (pendingAcks.has(entry.id)) continue
+          await sendOutboxEntry(entry)
+          sent++
+        }
+      } finally {
+        flushing = undefined
+      }
+      return sent
+    })()
+    return flushing
+  }
+
+  async function queueOutgoing(
+    tx: AccountTrustStore,
+    outgoing: readonly OutgoingTrustMessage[],
+  ): Promise<void> {
+    for (const o of outgoing) {
+      await addToOutbox(tx, {
+        id: randomId(),
+        to: o.to,
+        xml: serializeTrustMessage(o.message).toString(),
+        encryption: o.carrier ?? o.message.encryption, // D-12: a body-only protocol's keys travel in a carrier
+        allowedKeys: o.allowedKeys.map((k) => ({ encryption: k.encryption, owner: k.owner, keyId: k.keyId })),
+      })
+    }
+  }
+
+  /** A local decision and its outbox entries commit together; then the outbox is flushed. */
+  async function decided(run: (tx: AccountTrustStore) => Promise<DecisionResult>): Promise<DecisionResult> {
+    const result = await init.store.transaction(async (tx) => {
+      const r = await run(tx)
+      await queueOutgoing(tx, r.outgoing)
+      return r
+    })
+    await flushOutbox().catch(fail)
+    return result
+  }
+
+  return {
+    sendChat,
+    flushOutbox,
+    decided,
+    close() {
+      sm.removeListener?.('ack', onAck)
+      sm.removeListener?.('fail', onSmFail)
+    },
+  }
+}
