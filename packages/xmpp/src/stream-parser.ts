@@ -110,10 +110,16 @@ function placeholder(el: Element, error: LimitExceededError): Element {
   return out
 }
 
-/** UTF-8 bytes of `s` from `from` to `to` (a surrogate pair: 4). */
+/** Any code unit from U+0080 on: one that takes more than one byte in UTF-8. */
+const NON_ASCII = /[\u0080-\uffff]/g
+
+/** UTF-8 bytes of `s` from `from` to `to` (a surrogate pair: 4); ASCII is counted natively. */
 function utf8Length(s: string, from: number, to: number): number {
   let n = to - from
-  for (let i = from; i < to; i++) {
+  NON_ASCII.lastIndex = from
+  const first = NON_ASCII.exec(s)
+  if (first === null || first.index >= to) return n
+  for (let i = first.index; i < to; i++) {
     const c = s.charCodeAt(i)
     if (c >= 0x80) n += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : 1
   }
@@ -392,13 +398,6 @@ abstract class StrictParser extends EventEmitter {
     this.#attrCount = 0
     const depth = this.#depth++
     const limits = this.#limits
-    const tooManyAttributes = (): LimitExceededError =>
-      new LimitExceededError(
-        'STANZA-ATTRIBUTES',
-        'attributes of one element',
-        limits.maxAttributes,
-        attrCount,
-      )
     if (depth > this.#top) {
       const level = depth - this.#top + 1
       if (level > limits.maxDepth * SKIP_FACTOR)
@@ -415,7 +414,7 @@ abstract class StrictParser extends EventEmitter {
                 this.#elements,
               )
             : attrCount > limits.maxAttributes
-              ? tooManyAttributes()
+              ? this.#tooManyAttributes(attrCount)
               : undefined
       if (over !== undefined) {
         this.#refuse(over)
@@ -436,7 +435,7 @@ abstract class StrictParser extends EventEmitter {
       const { encoding } = this.#saxes.xmlDecl
       if (encoding !== undefined && encoding.toLowerCase() !== 'utf-8')
         this.#saxes.fail(`encoding ${encoding}: an XMPP stream is UTF-8 (RFC 6120 §11.6)`)
-      if (attrCount > limits.maxAttributes) throw tooManyAttributes()
+      if (attrCount > limits.maxAttributes) throw this.#tooManyAttributes(attrCount)
       this.#bytes = 0
       this.#root = el
       this.#queue.push(['start', el])
@@ -446,8 +445,13 @@ abstract class StrictParser extends EventEmitter {
     this.#stanza = el
     this.#elements = 1
     this.#skip = undefined
-    if (attrCount > limits.maxAttributes) this.#refuse(tooManyAttributes())
+    if (attrCount > limits.maxAttributes) this.#refuse(this.#tooManyAttributes(attrCount))
     else this.#checkSize()
+  }
+
+  #tooManyAttributes(count: number): LimitExceededError {
+    const max = this.#limits.maxAttributes
+    return new LimitExceededError('STANZA-ATTRIBUTES', 'attributes of one element', max, count)
   }
 
   #close(): void {
