@@ -11,18 +11,22 @@
  * of it, so nobody can pre-empt alice's message by signing the same plaintext with another key.
  * The plaintext holds the signed `<time/>`, so a replay also has the same time.
  *
- * Layout, in the backend-state namespace {@link OX_REPLAY_STATE_NAMESPACE} of the account:
- * - shards `<B>:<S>` (`B` the time bucket of the signed `<time/>`, 2^26 ms ≈ 18.6 h, as 6 hex
- *   digits, so keys sort by time; `S` the digest's first 6 bits, 2 hex digits: 64 shards per
- *   bucket). A shard holds 38-byte records, the 32-byte digest then the 48-bit signed time in
- *   milliseconds, sorted by digest (a binary search finds one);
- * - `meta`: the floor and the number of records per bucket (9 + 8 × buckets bytes).
+ * Layout, in backend-state namespaces of the account:
+ * - `meta` in {@link OX_REPLAY_STATE_NAMESPACE}: the floor and the number of records per bucket
+ *   (9 + 8 × buckets bytes);
+ * - one namespace per time bucket, `ox-replay/<B>` (`B` the bucket of the signed `<time/>`,
+ *   2^26 ms ≈ 18.6 h, as 6 hex digits), holding its 64 shards `<S>` (the digest's first 6 bits, 2
+ *   hex digits). A shard holds 38-byte records, the 32-byte digest then the 48-bit signed time in
+ *   milliseconds, sorted by digest (a binary search finds one).
  * Checking a message is two point reads (meta, its shard); remembering it rewrites that shard
  * and meta. A shard holds on average `count / (64 × buckets)` records: with the default cap and
  * window (100,000 over ≈ 50 buckets) ≈ 31 records, 1.2 KiB; at most `cap / 64` ≈ 1,560 records,
- * 58 KiB, when every remembered message was signed within one bucket (a flood). Few keys (at most
- * 64 per bucket) keep stores that copy or scan per transaction cheap; one key per message would
- * cost them O(messages) per message.
+ * 58 KiB, when every remembered message was signed within one bucket (a flood).
+ * Why a namespace per bucket: a store may copy or scan a whole namespace when a transaction first
+ * writes to it (the memory store copies its key map, copy-on-write per namespace). With every
+ * shard in one namespace, remembering a message at the default cap cost that copy of ≈ 2,500
+ * keys (0.36–0.59 ms on the memory store); per bucket it is at most 64 keys plus `meta`. One key
+ * per message would cost such stores O(messages) per message.
  *
  * Bounds:
  * - by time: a bucket lying wholly before `clock − retention` is deleted (retention = maxAge +
@@ -42,7 +46,8 @@ import { OX_REPLAY_STATE_NAMESPACE } from './constants.ts'
 
 const NS = OX_REPLAY_STATE_NAMESPACE
 const META = 'meta'
-const META_VERSION = 1
+/** 2: shards in a namespace per bucket (1, a development version, kept them all beside `meta`) */
+const META_VERSION = 2
 const TAG = new TextEncoder().encode('vouch/ox/replay/v1\0')
 /** signed times a record can hold: 48 bits of milliseconds (until the year 10889) */
 const MAX_TIME = 2 ** 48 - 1
@@ -82,11 +87,15 @@ export function replayDigests(plaintext: Uint8Array, signerFingerprints: readonl
 }
 
 const hex = (n: number, digits: number): string => n.toString(16).padStart(digits, '0')
-const bucketPrefix = (bucket: number): string => `${hex(bucket, 6)}:`
+/** The state namespace of the shards of `bucket` (namespaces sort by time). */
+export const replayBucketNamespace = (bucket: number): string => `${NS}/${hex(bucket, 6)}`
 
-/** The state key of the shard that holds `digest` signed at `time` (ms). */
-export function replayShardKey(time: number, digest: Uint8Array): string {
-  return `${bucketPrefix(Math.floor(time / REPLAY_BUCKET_MS))}${hex((digest[0] ?? 0) >> 2, 2)}`
+/** Where the shard that holds `digest` signed at `time` (ms) is stored. */
+export function replayShard(time: number, digest: Uint8Array): { namespace: string; key: string } {
+  return {
+    namespace: replayBucketNamespace(Math.floor(time / REPLAY_BUCKET_MS)),
+    key: hex((digest[0] ?? 0) >> 2, 2),
+  }
 }
 
 /** Index of `digest` in a shard, or `-(insertion point) - 1`. */
@@ -142,10 +151,10 @@ const unreadable = (what: string, why: string): StoreError =>
   new StoreError(`the OX replay memory's ${what} is unreadable (${why}): refusing to guess`)
 
 /** @throws StoreError  a record this code did not write (the memory cannot be trusted) */
-export function decodeReplayMeta(bytes: Uint8Array | undefined): ReplayMeta {
+export function decodeReplayMeta(bytes: Uint8Array | undefined, version = META_VERSION): ReplayMeta {
   if (bytes === undefined) return { floor: Number.NEGATIVE_INFINITY, buckets: new Map() }
   if (bytes.length < 9 || (bytes.length - 9) % 8 !== 0) throw unreadable(META, `${bytes.length} bytes`)
-  if (bytes[0] !== META_VERSION) throw unreadable(META, `version ${bytes[0]}`)
+  if (bytes[0] !== version) throw unreadable(META, `version ${bytes[0]}`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const floor = view.getFloat64(1)
   if (Number.isNaN(floor)) throw unreadable(META, 'floor is NaN')
@@ -161,14 +170,34 @@ export function decodeReplayMeta(bytes: Uint8Array | undefined): ReplayMeta {
   return { floor, buckets }
 }
 
+/**
+ * Moves a memory of version 1 (every shard `<B>:<S>` beside `meta`) to version 2 (shard `<S>` in
+ * the namespace of bucket `B`), records and floor unchanged; returns the new `meta`.
+ * @throws StoreError  a record this code did not write
+ */
+async function upgradeFromVersion1(tx: AccountTrustStore, bytes: Uint8Array): Promise<Uint8Array> {
+  const meta = decodeReplayMeta(bytes, 1)
+  for (const bucket of meta.buckets.keys()) {
+    const prefix = `${hex(bucket, 6)}:`
+    for (const old of await tx.listState(NS, prefix)) {
+      const shard = checkedShard(old, await tx.getState(NS, old))
+      await tx.setState(replayBucketNamespace(bucket), old.slice(prefix.length), shard)
+      await tx.deleteState(NS, old)
+    }
+  }
+  const upgraded = encodeReplayMeta(meta)
+  await tx.setState(NS, META, upgraded)
+  return upgraded
+}
+
 function checkedShard(key: string, bytes: Uint8Array | undefined): Uint8Array {
   const shard = bytes ?? new Uint8Array(0)
   if (shard.length % REPLAY_RECORD_BYTES !== 0) throw unreadable(`shard ${key}`, `${shard.length} bytes`)
   return shard
 }
 
-async function readShard(tx: AccountTrustStore, key: string): Promise<Uint8Array> {
-  return checkedShard(key, await tx.getState(NS, key))
+async function readShard(tx: AccountTrustStore, namespace: string, key: string): Promise<Uint8Array> {
+  return checkedShard(`${namespace} ${key}`, await tx.getState(namespace, key))
 }
 
 /** Number of remembered records. */
@@ -195,14 +224,20 @@ export async function rememberOnce(
   const time = signedTime.getTime()
   if (!(time >= 0 && time <= MAX_TIME))
     throw new DecryptionError('OX-TIME', `signed time ${time} ms is outside what the replay memory can hold`)
-  const keys = digests.map((d) => replayShardKey(time, d))
+  const shardNs = replayBucketNamespace(Math.floor(time / REPLAY_BUCKET_MS))
+  const keys = digests.map((d) => replayShard(time, d).key)
   const horizon = limits.clock.getTime() - limits.retentionMs
   await store.transaction(async (tx) => {
     // one round of reads: meta and the shard(s) of this message
-    const [metaBytes, ...read] = await Promise.all([
+    let [metaBytes, ...read] = await Promise.all([
       tx.getState(NS, META),
-      ...keys.map((k) => tx.getState(NS, k)),
+      ...keys.map((k) => tx.getState(shardNs, k)),
     ])
+    if (metaBytes?.[0] === 1) {
+      // once, for a store written by a development version
+      metaBytes = await upgradeFromVersion1(tx, metaBytes)
+      read = await Promise.all(keys.map((k) => tx.getState(shardNs, k)))
+    }
     const meta = decodeReplayMeta(metaBytes)
     if (time <= meta.floor)
       throw new DecryptionError(
@@ -212,7 +247,7 @@ export async function rememberOnce(
     const shards = new Map<string, Uint8Array>()
     for (const [j, digest] of digests.entries()) {
       const key = keys[j] as string
-      const shard = shards.get(key) ?? checkedShard(key, read[j])
+      const shard = shards.get(key) ?? checkedShard(`${shardNs} ${key}`, read[j])
       const at = search(shard, digest)
       if (at >= 0)
         throw new DecryptionError(
@@ -228,7 +263,7 @@ export async function rememberOnce(
     }
     const bucket = Math.floor(time / REPLAY_BUCKET_MS)
     meta.buckets.set(bucket, (meta.buckets.get(bucket) ?? 0) + digests.length)
-    const writes = [...shards].map(([key, shard]) => tx.setState(NS, key, shard))
+    const writes = [...shards].map(([key, shard]) => tx.setState(shardNs, key, shard))
     if (oldestEnd(meta) <= horizon || replayCount(meta) > limits.maxEntries) {
       // rare: whole buckets expired, or over the cap (both read shards: write this one first)
       await Promise.all(writes)
@@ -252,7 +287,8 @@ async function prune(tx: AccountTrustStore, meta: ReplayMeta, horizon: number): 
   for (const bucket of [...meta.buckets.keys()].sort((a, b) => a - b)) {
     const end = (bucket + 1) * REPLAY_BUCKET_MS
     if (end > horizon) break
-    for (const key of await tx.listState(NS, bucketPrefix(bucket))) await tx.deleteState(NS, key)
+    const ns = replayBucketNamespace(bucket)
+    for (const key of await tx.listState(ns)) await tx.deleteState(ns, key)
     meta.floor = Math.max(meta.floor, end - 1)
     meta.buckets.delete(bucket)
   }
@@ -267,8 +303,9 @@ async function evict(tx: AccountTrustStore, meta: ReplayMeta, maxEntries: number
     if (count <= target) break
     const shards = new Map<string, Uint8Array>()
     const records: Array<{ key: string; index: number; time: number }> = []
-    for (const key of await tx.listState(NS, bucketPrefix(bucket))) {
-      const shard = await readShard(tx, key)
+    const ns = replayBucketNamespace(bucket)
+    for (const key of await tx.listState(ns)) {
+      const shard = await readShard(tx, ns, key)
       shards.set(key, shard)
       for (let index = 0; index < shard.length / REPLAY_RECORD_BYTES; index++)
         records.push({ key, index, time: recordTime(shard, index) })
@@ -291,8 +328,8 @@ async function evict(tx: AccountTrustStore, meta: ReplayMeta, maxEntries: number
         kept.set(shard.subarray(index * REPLAY_RECORD_BYTES, (index + 1) * REPLAY_RECORD_BYTES), w)
         w += REPLAY_RECORD_BYTES
       }
-      if (kept.length === 0) await tx.deleteState(NS, key)
-      else await tx.setState(NS, key, kept)
+      if (kept.length === 0) await tx.deleteState(ns, key)
+      else await tx.setState(ns, key, kept)
     }
     count -= n
     const left = records.length - n

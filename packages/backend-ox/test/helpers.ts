@@ -11,7 +11,8 @@ import type {
 import { NS_OX, parseXml } from '@vouch/tm-core'
 import * as openpgp from 'openpgp'
 import type { KeyInput, OxBackend, OxImportResult, OxInit } from '../src/index.ts'
-import { openpgpElement, oxBackend } from '../src/index.ts'
+import { OX_REPLAY_STATE_NAMESPACE, openpgpElement, oxBackend } from '../src/index.ts'
+import { decodeReplayMeta, REPLAY_RECORD_BYTES, replayBucketNamespace } from '../src/replay.ts'
 
 export const ALICE = 'alice@example.org' as BareJid
 export const BOB = 'bob@example.org' as BareJid
@@ -160,4 +161,29 @@ export async function importKey(
   const results = await ox.importPublicKey(owner, input)
   await discovered(store, results, level)
   return results
+}
+
+/**
+ * Everything the replay memory stores: every key of its namespace (`meta`) by key, and the shards
+ * of each bucket `meta` lists as `<namespace> <key>`, as hex.
+ */
+export async function replayMemory(store: AccountTrustStore): Promise<Record<string, string>> {
+  const out: Record<string, string> = {}
+  const hex = (b: Uint8Array | undefined): string => Buffer.from(b ?? []).toString('hex')
+  for (const k of await store.listState(OX_REPLAY_STATE_NAMESPACE))
+    out[k] = hex(await store.getState(OX_REPLAY_STATE_NAMESPACE, k))
+  const meta = await store.getState(OX_REPLAY_STATE_NAMESPACE, 'meta')
+  for (const bucket of decodeReplayMeta(meta).buckets.keys()) {
+    const ns = replayBucketNamespace(bucket)
+    for (const k of await store.listState(ns)) out[`${ns} ${k}`] = hex(await store.getState(ns, k))
+  }
+  return out
+}
+
+/** Number of messages the replay memory holds (records in its shards). */
+export async function rememberedMessages(store: AccountTrustStore): Promise<number> {
+  let n = 0
+  for (const [k, v] of Object.entries(await replayMemory(store)))
+    if (k !== 'meta') n += v.length / 2 / REPLAY_RECORD_BYTES
+  return n
 }

@@ -8,7 +8,8 @@
  * - by time, on the clock (`deps.now`), never on a message's reference time: an entry goes once
  *   its bucket lies wholly before `clock − (maxAge + maxReferenceAge + futureSkew)`, when no
  *   bounded reference time can make it pass `OX-TIME` again;
- * - each accepted message costs one entry write and one small `meta` write (no blob rewritten).
+ * - each accepted message rewrites one small shard, in a namespace of its time bucket, and the
+ *   small `meta` record (no blob of every message).
  */
 import { memoryStore } from '@vouch/store-memory'
 import type { AccountTrustStore, BareJid, Element, TrustStore } from '@vouch/tm-core'
@@ -16,7 +17,7 @@ import type * as openpgp from 'openpgp'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { OxBackend, OxPolicy } from '../../src/index.ts'
 import { generateOxKey, OX_REPLAY_STATE_NAMESPACE, oxBackend } from '../../src/index.ts'
-import { ALICE, BOB, body, importKey, rejectionOf, stanza } from '../helpers.ts'
+import { ALICE, BOB, body, importKey, rejectionOf, rememberedMessages, stanza } from '../helpers.ts'
 
 const DAY = 24 * 3600 * 1000
 const YEAR_AGO = new Date(Date.now() - 365 * DAY)
@@ -53,14 +54,6 @@ async function signedAt(time: Date, text = `at ${time.toISOString()}`): Promise<
   return (await alice.encrypt(body(text), [BOB], { now: time })).element
 }
 
-/** Number of messages remembered (38-byte records in the shards). */
-async function remembered(store: AccountTrustStore): Promise<number> {
-  let n = 0
-  for (const k of await store.listState(OX_REPLAY_STATE_NAMESPACE))
-    if (k !== 'meta') n += ((await store.getState(OX_REPLAY_STATE_NAMESPACE, k))?.length ?? 0) / 38
-  return n
-}
-
 const second = (ms: number): Date => new Date(Math.floor(ms / 1000) * 1000)
 
 describe('replay memory bound (cap and floor, pruning by the clock)', () => {
@@ -74,7 +67,7 @@ describe('replay memory bound (cap and floor, pruning by the clock)', () => {
     // delivered out of order: eviction goes by signed time, not by arrival
     for (const i of [2, 0, 4, 1, 3]) await bob.decrypt(messages[i] as Element, stanza(ALICE, BOB))
     // the 5th entry went over the cap of 4: the oldest 5% (at least one) below the cap went: 2
-    expect(await remembered(store.forAccount(BOB))).toBe(3)
+    expect(await rememberedMessages(store.forAccount(BOB))).toBe(3)
     for (const m of messages)
       expect(await rejectionOf(bob.decrypt(m, stanza(ALICE, BOB)))).toMatchObject(REPLAY)
     // fail closed: a message never seen, signed at the newest evicted time (the floor), is refused
@@ -91,7 +84,7 @@ describe('replay memory bound (cap and floor, pruning by the clock)', () => {
       REPLAY,
     )
     expect(await rejectionOf(restarted.decrypt(atFloor, stanza(ALICE, BOB)))).toMatchObject(REPLAY)
-    expect(await remembered(store.forAccount(BOB))).toBeLessThanOrEqual(4)
+    expect(await rememberedMessages(store.forAccount(BOB))).toBeLessThanOrEqual(4)
   })
 
   it('prunes by the clock, not by the reference time: an old archived message stays remembered while a late reference time passes', async () => {
@@ -106,17 +99,17 @@ describe('replay memory bound (cap and floor, pruning by the clock)', () => {
     // a caller passing a reference time a month ahead of the clock must not prune it
     const ahead = new Date(c.getTime() + 30 * DAY)
     await bob.decrypt(await signedAt(ahead), stanza(ALICE, BOB), { now: ahead })
-    expect(await remembered(store.forAccount(BOB))).toBe(2)
+    expect(await rememberedMessages(store.forAccount(BOB))).toBe(2)
     expect(await rejectionOf(bob.decrypt(archived, stanza(ALICE, BOB), { now: stamp }))).toMatchObject(REPLAY)
     // nothing was forgotten, so the floor did not rise: an older message, never seen, is accepted
     const older = await signedAt(new Date(c.getTime() - 36 * DAY - 3600 * 1000))
     await bob.decrypt(older, stanza(ALICE, BOB), { now: stamp })
-    expect(await remembered(store.forAccount(BOB))).toBe(3)
+    expect(await rememberedMessages(store.forAccount(BOB))).toBe(3)
 
     // 45 days on, the first two are past the window on the clock: the next message prunes them
     clock.now = new Date(c.getTime() + 45 * DAY)
     await bob.decrypt(await signedAt(clock.now), stanza(ALICE, BOB))
-    expect(await remembered(store.forAccount(BOB))).toBe(2)
+    expect(await rememberedMessages(store.forAccount(BOB))).toBe(2)
     // a replay of a pruned one: stale for any bounded reference time (OX-TIME) …
     const bounded = new Date(clock.now.getTime() - 30 * DAY)
     expect(await rejectionOf(bob.decrypt(archived, stanza(ALICE, BOB), { now: bounded }))).toMatchObject({
@@ -130,11 +123,11 @@ describe('replay memory bound (cap and floor, pruning by the clock)', () => {
     ).toMatchObject(REPLAY)
   })
 
-  it('remembers each message by rewriting one small shard and the meta record, never a blob of every message', async () => {
+  it('remembers each message by rewriting one small shard (in a namespace of its bucket) and the meta record, never a blob of every message', async () => {
     const store = memoryStore()
     const clock = { now: second(Date.now()) }
     const account = store.forAccount(BOB)
-    const writes: Array<{ key: string; bytes: number }> = []
+    const writes: Array<{ ns: string; key: string; bytes: number }> = []
     const counting = new Proxy(account, {
       get(target, prop) {
         const value: unknown = Reflect.get(target, prop, target)
@@ -147,7 +140,8 @@ describe('replay memory bound (cap and floor, pruning by the clock)', () => {
                     const v: unknown = Reflect.get(t, p, t)
                     if (p === 'setState' || p === 'deleteState')
                       return async (ns: string, key: string, bytes?: Uint8Array) => {
-                        if (ns === OX_REPLAY_STATE_NAMESPACE) writes.push({ key, bytes: bytes?.length ?? -1 })
+                        if (ns.startsWith(OX_REPLAY_STATE_NAMESPACE))
+                          writes.push({ ns, key, bytes: bytes?.length ?? -1 })
                         return (v as (...a: unknown[]) => Promise<void>).call(t, ns, key, bytes)
                       }
                     return typeof v === 'function' ? v.bind(t) : v
@@ -168,16 +162,18 @@ describe('replay memory bound (cap and floor, pruning by the clock)', () => {
       await bob.decrypt(await signedAt(t), stanza(ALICE, BOB))
       const [shard, meta, ...more] = writes
       expect(more).toEqual([])
-      expect(shard?.key).toMatch(/^[0-9a-f]{6}:[0-9a-f]{2}$/)
-      expect(meta?.key).toBe('meta')
+      // the shard in its bucket's namespace (at most 64 keys), then meta beside the buckets
+      expect(shard?.ns).toMatch(new RegExp(`^${OX_REPLAY_STATE_NAMESPACE}/[0-9a-f]{6}$`))
+      expect(shard?.key).toMatch(/^[0-9a-f]{2}$/)
+      expect(meta).toMatchObject({ ns: OX_REPLAY_STATE_NAMESPACE, key: 'meta' })
       // the shard written holds exactly what is stored under its key: its own records, no others
-      const stored = await account.getState(OX_REPLAY_STATE_NAMESPACE, shard?.key as string)
+      const stored = await account.getState(shard?.ns as string, shard?.key as string)
       expect(shard?.bytes).toBe(stored?.length)
       expect((shard?.bytes ?? 0) % 38).toBe(0)
       largest = Math.max(largest, shard?.bytes ?? 0)
       expect(meta?.bytes).toBeLessThanOrEqual(9 + 8 * 3) // 40 hours: at most 3 buckets of 18.6 h
     }
-    expect(await remembered(account)).toBe(40)
+    expect(await rememberedMessages(account)).toBe(40)
     // 40 messages spread over 64 shards per bucket: no write carried all of them
     expect(largest).toBeLessThan(40 * 38)
   })

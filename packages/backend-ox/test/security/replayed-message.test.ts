@@ -19,15 +19,8 @@ import type { AccountTrustStore, BareJid, TrustStore } from '@vouch/tm-core'
 import * as openpgp from 'openpgp'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { OxBackend } from '../../src/index.ts'
-import {
-  generateOxKey,
-  keyIdOf,
-  OX_REPLAY_STATE_NAMESPACE,
-  openpgpElement,
-  oxBackend,
-  readOpenpgpElement,
-} from '../../src/index.ts'
-import { ALICE, BOB, body, importKey, MALLORY, rejectionOf, stanza } from '../helpers.ts'
+import { generateOxKey, keyIdOf, openpgpElement, oxBackend, readOpenpgpElement } from '../../src/index.ts'
+import { ALICE, BOB, body, importKey, MALLORY, rejectionOf, replayMemory, stanza } from '../helpers.ts'
 
 const YEAR_AGO = new Date(Date.now() - 365 * 24 * 3600 * 1000)
 const keys = new Map<BareJid, openpgp.PrivateKey>()
@@ -87,13 +80,6 @@ async function account(jid: BareJid, store: AccountTrustStore): Promise<OxBacken
   return ox
 }
 
-async function replayState(store: AccountTrustStore): Promise<Record<string, string>> {
-  const out: Record<string, string> = {}
-  for (const k of await store.listState(OX_REPLAY_STATE_NAMESPACE))
-    out[k] = Buffer.from((await store.getState(OX_REPLAY_STATE_NAMESPACE, k)) ?? []).toString('hex')
-  return out
-}
-
 const REPLAY = { name: 'DecryptionError', rule: 'REPLAY' }
 
 describe.each(STORES)('replayed OX message (REPLAY) — $name', (kind) => {
@@ -104,10 +90,10 @@ describe.each(STORES)('replayed OX message (REPLAY) — $name', (kind) => {
     const alice = await account(ALICE, memoryStore().forAccount(ALICE))
     const sent = await alice.encrypt(body('once'), [BOB])
     expect((await bob.decrypt(sent.element, stanza(ALICE, BOB))).signed).toBe(true)
-    const before = await replayState(store.forAccount(BOB))
+    const before = await replayMemory(store.forAccount(BOB))
     expect(await rejectionOf(bob.decrypt(sent.element, stanza(ALICE, BOB)))).toMatchObject(REPLAY)
     expect(await rejectionOf(bob.decrypt(sent.element, stanza(ALICE, BOB, 'laptop')))).toMatchObject(REPLAY)
-    expect(await replayState(store.forAccount(BOB))).toEqual(before)
+    expect(await replayMemory(store.forAccount(BOB))).toEqual(before)
     // a signed-only trust message too
     const signed = await alice.encrypt(body('trust'), [BOB], { mode: 'sign' })
     await bob.decrypt(signed.element, stanza(ALICE, BOB), { allowSignedOnly: true })
@@ -170,7 +156,7 @@ describe.each(STORES)('replayed OX message (REPLAY) — $name', (kind) => {
     expect(await rejectionOf(bob.decrypt(sent.element, stanza(ALICE, BOB), { now: later }))).toMatchObject({
       rule: 'OX-TIME',
     })
-    expect(await replayState(store.forAccount(BOB))).toEqual({})
+    expect(await replayMemory(store.forAccount(BOB))).toEqual({})
     await bob.decrypt(sent.element, stanza(ALICE, BOB))
     expect(await rejectionOf(bob.decrypt(sent.element, stanza(ALICE, BOB)))).toMatchObject(REPLAY)
   })
