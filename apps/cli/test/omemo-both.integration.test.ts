@@ -17,7 +17,7 @@
  * Skipped visibly without Prosody outside CI.
  */
 import { describe, expect, it } from 'vitest'
-import { type Out, prosodyDevices, skipWithoutProsody } from './prosody-devices.ts'
+import { addPhone, type Out, prosodyDevices, skipWithoutProsody } from './prosody-devices.ts'
 
 const SKIP = skipWithoutProsody('omemo-both.integration.test.ts')
 
@@ -80,18 +80,7 @@ describe.skipIf(SKIP)(
       await on('bob', 'uri', 'use', laptopShow.uri, '--yes', '--source', 'scan')
 
       // 3. Alice's phone: OMEMO 2 first (it scans the laptop's code), then OMEMO 0.3 beside it
-      const phone = await json(
-        'phone',
-        'device',
-        'add',
-        alice,
-        ...svc,
-        '--resource',
-        'phone',
-        '--uri',
-        laptopShow.uri,
-        '--yes',
-      )
+      const phone = await json('phone', ...addPhone(alice, svc, '--uri', laptopShow.uri, '--yes'))
       expect(phone).toMatchObject({ encryption: 'omemo2' })
       const enabled = await json('phone', 'device', 'enable', 'omemo03')
       expect(enabled).toMatchObject({ encryption: 'omemo2,omemo03', device: phone.device, key: phone.key })

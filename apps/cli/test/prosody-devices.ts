@@ -16,6 +16,11 @@ import {
 import { afterAll, beforeAll, expect } from 'vitest'
 import { type Spawned, vouchProcess } from './spawn.ts'
 
+/** `device add JID …SVC --resource phone …REST`: a new device (the walk-throughs' phone) of `jid`. */
+export function addPhone(jid: string, svc: readonly string[], ...rest: string[]): string[] {
+  return ['device', 'add', jid, ...svc, '--resource', 'phone', ...rest]
+}
+
 /** Skipped outside CI when Prosody is not installed (said once, by `file`). */
 export function skipWithoutProsody(file: string): boolean {
   const skip = !prosodyInstalled() && process.env.CI === undefined

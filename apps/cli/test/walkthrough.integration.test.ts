@@ -16,7 +16,7 @@
  */
 import { existsSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { prosodyDevices, skipWithoutProsody } from './prosody-devices.ts'
+import { addPhone, prosodyDevices, skipWithoutProsody } from './prosody-devices.ts'
 
 const SKIP = skipWithoutProsody('walkthrough.integration.test.ts')
 
@@ -38,18 +38,7 @@ describe.skipIf(SKIP)(
       await on('o-laptop', 'uri', 'use', await uriOf('o-bob'), '--yes', '--source', 'scan')
       await on('o-bob', 'uri', 'use', await uriOf('o-laptop'), '--yes', '--source', 'scan')
       // 3. Alice's phone: a new device with its own key; it scans the laptop's code …
-      const phone = await json(
-        'o-phone',
-        'device',
-        'add',
-        alice,
-        ...svc,
-        '--resource',
-        'phone',
-        '--uri',
-        await uriOf('o-laptop'),
-        '--yes',
-      )
+      const phone = await json('o-phone', ...addPhone(alice, svc, '--uri', await uriOf('o-laptop'), '--yes'))
       expect(phone.key).not.toBe(laptop.key)
       expect(phone.changes).toEqual([{ owner: alice, key: laptop.key, level: 'authenticated' }])
       // … and the laptop scans the phone's (the one a new device shows)
@@ -122,30 +111,11 @@ describe.skipIf(SKIP)(
       const code = (await json('x-laptop', 'device', 'add')).code as string
       expect(code).toMatch(/^([1-9A-NP-Z]{4}-){5}[1-9A-NP-Z]{4}$/)
       // … which the phone needs to copy the key (a wrong one is refused and leaves nothing behind)
-      const wrong = await spawn('x-wrong', [
-        'device',
-        'add',
-        alice,
-        ...svc,
-        '--resource',
-        'phone',
-        '--code',
-        'AAAA-AAAA-AAAA-AAAA-AAAA-AAAA',
-      ])
+      const wrong = await spawn('x-wrong', addPhone(alice, svc, '--code', 'AAAA-AAAA-AAAA-AAAA-AAAA-AAAA'))
       expect(wrong.code).toBe(2)
       expect(wrong.stderr.trim().split('\n')).toHaveLength(1)
       expect(existsSync(dir('x-wrong'))).toBe(false)
-      const phone = await json(
-        'x-phone',
-        'device',
-        'add',
-        alice,
-        ...svc,
-        '--resource',
-        'phone',
-        '--code',
-        code,
-      )
+      const phone = await json('x-phone', ...addPhone(alice, svc, '--code', code))
       expect(phone.key).toBe(laptop.key)
       // Bob trusts the phone (it is the laptop's key); the phone does not learn Bob's trust (ATM-4)
       const bobKey = (await json('x-bob', 'device', 'list'))[0].key as string

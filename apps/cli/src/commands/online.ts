@@ -79,7 +79,9 @@ export function registerOnlineCommands(program: Command, ctx: CliContext): void 
   // ---- account
   const account = program
     .command('account')
-    .description('XMPP accounts of this device (OMEMO 2 by default, or OX, per account)')
+    .description(
+      'XMPP accounts of this device (OMEMO 2 by default; OX, OMEMO 0.3 or both OMEMO versions, per account)',
+    )
   for (const mode of ['add', 'register'] as const) {
     addOptions(
       account

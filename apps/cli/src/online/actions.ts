@@ -4,7 +4,7 @@
  * libraries' (`@vouch/atm` decides trust, the backends encrypt, `@vouch/xmpp` talks).
  */
 import { createInterface } from 'node:readline'
-import type { BareJid, KeyId, TrustLevel } from '@vouch/tm-core'
+import type { BareJid, Element, KeyId, TrustLevel } from '@vouch/tm-core'
 import { parseBareJid, parseKeyIdHex } from '@vouch/tm-core'
 import { formatTrustMessageUri, parseScannedUri, parseTrustMessageUri, trustMessageUriQr } from '@vouch/uri'
 import type { ReceivedChat, VouchXmpp, VouchXmppEvents } from '@vouch/xmpp'
@@ -302,7 +302,7 @@ export async function deviceAddHere(ctx: ActionContext, opts: Common & PasswordO
   const acct = await pickAccount(opts)
   if (encryptionOf(acct) !== 'ox') {
     ctx.output.err(
-      `On the new device run: vouch device add ${acct.jid} --service ${acct.service} --resource NAME --uri "$(this device's vouch uri show --no-qr)"\nthen scan the code it prints here with vouch uri use.`,
+      `On the new device run: vouch device add ${acct.jid} --service ${acct.service}${encryptionOf(acct) === 'omemo2' ? '' : ` --encryption ${encryptionOf(acct)}`} --resource NAME --uri "$(this device's vouch uri show --no-qr)"\nthen scan the code it prints here with vouch uri use.`,
     )
     const uri = await withLocal(opts, acct, (s) => ownUri(s))
     ctx.output.out(opts.json === true ? JSON.stringify({ uri }) : uri)
@@ -507,14 +507,7 @@ async function revokeOmemo(s: Session, which: string): Promise<{ json: unknown; 
     await dropFromLegacyDeviceList(s, legacyTarget.deviceId)
   }
   const { NODE_DEVICES, buildDeviceList, parseDeviceList } = await import('@vouch/backend-omemo')
-  let current: { id: number; label?: string }[] = []
-  try {
-    const items = await s.vouch.pep.fetch(s.jid, NODE_DEVICES, { id: 'current' })
-    const payload = items.find((i) => i.id === 'current')?.payload ?? items.at(-1)?.payload
-    if (payload !== undefined) current = [...parseDeviceList(payload)]
-  } catch {
-    current = []
-  }
+  const current = await publishedList(s, NODE_DEVICES, parseDeviceList)
   const targetId = target.deviceId
   const kept = current.filter((d) => d.id !== targetId)
   if (ownDevice !== undefined && !kept.some((d) => d.id === ownDevice)) kept.push({ id: ownDevice })
@@ -535,18 +528,26 @@ async function revokeOmemo(s: Session, which: string): Promise<{ json: unknown; 
   }
 }
 
+/** The entries of our published device list on `node` (its `current` item); none when absent or unreadable. */
+async function publishedList<T>(
+  s: Session,
+  node: string,
+  parse: (payload: Element) => readonly T[],
+): Promise<T[]> {
+  try {
+    const items = await s.vouch.pep.fetch(s.jid, node, { id: 'current' })
+    const payload = items.find((i) => i.id === 'current')?.payload ?? items.at(-1)?.payload
+    return payload === undefined ? [] : [...parse(payload)]
+  } catch {
+    return []
+  }
+}
+
 /** Publishes the account's OMEMO 0.3 device list without `deviceId` (our own device stays listed). */
 async function dropFromLegacyDeviceList(s: Session, deviceId: number): Promise<void> {
   const { loadLegacyOmemo } = await import('./legacy-omemo.ts')
   const [{ NODE_DEVICELIST, buildDeviceList, parseDeviceList }] = await loadLegacyOmemo()
-  let current: number[] = []
-  try {
-    const items = await s.vouch.pep.fetch(s.jid, NODE_DEVICELIST, { id: 'current' })
-    const payload = items.find((i) => i.id === 'current')?.payload ?? items.at(-1)?.payload
-    if (payload !== undefined) current = [...parseDeviceList(payload)]
-  } catch {
-    current = []
-  }
+  const current = await publishedList(s, NODE_DEVICELIST, (el) => parseDeviceList(el))
   const own = await s.protocol.secondary?.devices.ownDeviceId()
   const kept = current.filter((id) => id !== deviceId)
   if (own !== undefined && !kept.includes(own)) kept.push(own)
@@ -839,7 +840,7 @@ export async function chatSend(
   const sent = await online(ctx, opts, acct, async (s) => {
     const m = await s.vouch.sendChat(peer, text)
     // OMEMO: one key per device; OX: one key per account
-    const unit = s.protocol.devices === undefined ? 'key' : 'device'
+    const unit: 'key' | 'device' = s.protocol.devices === undefined ? 'key' : 'device'
     return { ...m, unit, protocol: sideOf(s.protocol, m.encryption)?.name ?? m.encryption }
   })
   out(
