@@ -12,6 +12,7 @@
  * trust level is ATM's decision (`keysDiscovered`), never the backend's.
  */
 import { PreKeyWhisperMessage } from '@privacyresearch/libsignal-protocol-protobuf-ts'
+import type { OmemoDecryptOutcome } from '@vouch/omemo-common'
 import {
   KeyHelper,
   SessionCipher,
@@ -23,7 +24,6 @@ import type {
   DecryptedContent,
   DecryptOptions,
   FullJid,
-  KeyId,
   StanzaAddressing,
 } from '@vouch/tm-core'
 import { DecryptionError, Element, parseJid, toBareJid } from '@vouch/tm-core'
@@ -43,26 +43,8 @@ import {
 const NS_CLIENT = 'jabber:client'
 const td = new TextDecoder('utf-8', { fatal: true })
 
-/** What {@link decryptMessage} returns. */
-export type LegacyDecryptResult =
-  | {
-      readonly kind: 'content'
-      readonly content: DecryptedContent & { readonly signed: true; readonly senderKey: KeyId }
-      readonly senderDeviceId: number
-      readonly keyExchange: boolean
-      /** our bundle changed (a pre key was used): republish it */
-      readonly bundleChanged: boolean
-    }
-  | {
-      /** a message without payload (key transport: heartbeat, key exchange answer): nothing to read */
-      readonly kind: 'empty'
-      readonly senderJid: BareJid
-      readonly senderKey: KeyId
-      readonly senderDeviceId: number
-      readonly keyExchange: boolean
-      readonly bundleChanged: boolean
-      readonly learnedKeys?: readonly KeyId[]
-    }
+/** What {@link decryptMessage} returns (one outcome type for both OMEMO backends). */
+export type LegacyDecryptResult = OmemoDecryptOutcome
 
 interface Opened {
   /** messages received since we last sent, as stored with the session now (heartbeat) */

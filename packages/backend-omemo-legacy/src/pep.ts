@@ -21,8 +21,8 @@
  * their contacts only: subscribe to their presence first.
  */
 import type { BareJid, KeyDirectory, KeyId, PepAccess, PepItem } from '@vouch/tm-core'
-import { NS_EME, NS_HINTS } from '@vouch/tm-core'
-import xml, { type Element } from '@xmpp/xml'
+import type { Element } from '@xmpp/xml'
+import { bundleMark, emptyMessageStanza as commonEmptyMessageStanza } from '@vouch/omemo-common'
 import type { LegacyOmemoBackend } from './backend.ts'
 import {
   buildBundle,
@@ -34,41 +34,23 @@ import {
   parseDeviceList,
 } from './wire.ts'
 
-/** XEP-0280: Message Carbons — v1.0.1 (`<private/>`) */
-const NS_CARBONS = 'urn:xmpp:carbons:2'
-/** XEP-0359: Unique and Stable Stanza IDs — v0.7.0 (`<origin-id/>`) */
-const NS_SID = 'urn:xmpp:sid:0'
-
 const OPEN = { 'pubsub#access_model': 'open' } as const
 const ITEM = 'current'
 
-function bundleMark(b: LegacyBundle): string {
-  return `${b.signedPreKeyId}:${b.preKeys
-    .map((k) => k.id)
-    .sort((x, y) => x - y)
-    .join(',')}`
+function bundleMarkOf(b: LegacyBundle): string {
+  return bundleMark(
+    b.signedPreKeyId,
+    b.preKeys.map((k) => k.id),
+  )
 }
 
 /**
  * The stanza carrying an empty OMEMO 0.3 message (key transport: a key exchange answer or a
- * heartbeat): type `chat`, `<store/>`, the XEP-0380 marker, no body (nothing to show), and
- * `<private/>` + `<no-copy/>`: it is for one device of the recipient.
+ * heartbeat): `emptyMessageStanza` of `@vouch/omemo-common` — type `chat`, `<store/>`, the XEP-0380
+ * marker, no body, and `<private/>` + `<no-copy/>`: it is for one device of the recipient.
  */
-export function emptyMessageStanza(to: BareJid, encrypted: Element, id: string = randomId()): Element {
-  return xml(
-    'message',
-    { to, type: 'chat', id },
-    encrypted,
-    xml('encryption', { xmlns: NS_EME, namespace: NS_AXOLOTL, name: 'OMEMO' }),
-    xml('store', { xmlns: NS_HINTS }),
-    xml('private', { xmlns: NS_CARBONS }),
-    xml('no-copy', { xmlns: NS_HINTS }),
-    xml('origin-id', { xmlns: NS_SID, id }),
-  )
-}
-
-function randomId(): string {
-  return globalThis.crypto.randomUUID()
+export function emptyMessageStanza(to: BareJid, encrypted: Element, id?: string): Element {
+  return commonEmptyMessageStanza(to, encrypted, NS_AXOLOTL, ...(id === undefined ? [] : [id]))
 }
 
 /** The OMEMO 0.3 key directory of `omemo` (tm-core's `KeyDirectory`). */
@@ -81,7 +63,7 @@ export function legacyOmemoKeyDirectory(omemo: LegacyOmemoBackend): KeyDirectory
     if (deviceId === undefined) return
     const bundle = await omemo.ownBundle()
     await pep.publish(bundleNode(deviceId), ITEM, buildBundle(bundle), OPEN)
-    published = bundleMark(bundle)
+    published = bundleMarkOf(bundle)
   }
 
   function listFrom(items: readonly PepItem[]): number[] | undefined {
@@ -172,7 +154,7 @@ export function legacyOmemoKeyDirectory(omemo: LegacyOmemoBackend): KeyDirectory
     async afterMessage(pep, send) {
       for (const m of await omemo.takeEmptyMessages()) await send(emptyMessageStanza(m.to, m.element))
       if ((await omemo.ownDeviceId()) === undefined) return
-      if (published !== bundleMark(await omemo.ownBundle())) await publishBundle(pep)
+      if (published !== bundleMarkOf(await omemo.ownBundle())) await publishBundle(pep)
     },
   }
 }

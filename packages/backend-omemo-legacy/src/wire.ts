@@ -8,8 +8,19 @@
  * python-oldmemo 1.0.3 reads `prekey='false'` as true (`bool("false")`): we never emit it, the
  * attribute is left out when false.
  */
-import { base64 } from '@scure/base'
 import type { Element } from '@vouch/tm-core'
+import {
+  b64,
+  childrenNamed,
+  DEFAULT_WIRE_LIMITS,
+  decodeBase64,
+  exactlyOne,
+  MAX_DEVICE_ID,
+  type OmemoWireLimits,
+  parseDeviceId,
+  parseUint32,
+  textOf,
+} from '@vouch/omemo-common'
 import { DecryptionError, LimitExceededError, Element as XmlElement } from '@vouch/tm-core'
 
 export const NS_AXOLOTL = 'eu.siacs.conversations.axolotl'
@@ -18,87 +29,15 @@ export const NODE_BUNDLES_PREFIX = 'eu.siacs.conversations.axolotl.bundles:'
 /** the bundle node of a device: `eu.siacs.conversations.axolotl.bundles:<device id>` */
 export const bundleNode = (deviceId: number): string => `${NODE_BUNDLES_PREFIX}${deviceId}`
 
-/** Device ids are 1 … 2³¹−1 (Conversations and libsignal use positive 31-bit registration ids). */
-export const MAX_DEVICE_ID = 0x7fffffff
+export { MAX_DEVICE_ID }
 
-/** Caps on received elements (a security policy, overridable per backend). */
-export interface LegacyXmlLimits {
-  /** `<key/>` elements per message; default 1024 */
-  readonly maxKeys: number
-  /** bytes of one decoded `<key/>`; default 4096 */
-  readonly maxKeyBytes: number
-  /** bytes of the decoded `<payload/>`; default 256 KiB */
-  readonly maxPayloadBytes: number
-  /** pre keys in a bundle and devices in a list; default 1024 */
-  readonly maxListEntries: number
-}
+/** Caps on received elements (a security policy, overridable per backend): `OmemoWireLimits`. */
+export type LegacyXmlLimits = OmemoWireLimits
 
-export const DEFAULT_LEGACY_XML_LIMITS: LegacyXmlLimits = Object.freeze({
-  maxKeys: 1024,
-  maxKeyBytes: 4096,
-  maxPayloadBytes: 256 * 1024,
-  maxListEntries: 1024,
-})
+export const DEFAULT_LEGACY_XML_LIMITS: LegacyXmlLimits = DEFAULT_WIRE_LIMITS
 
-const B64 = /^[A-Za-z0-9+/]*={0,2}$/
-
-export const b64 = (u: Uint8Array): string => base64.encode(u)
-
-function text(el: Element): string {
-  let s = ''
-  for (const c of el.children) if (typeof c === 'string') s += c
-  return s
-}
-
-function children(el: Element, name: string): Element[] {
-  return el.children.filter((c): c is Element => typeof c !== 'string' && c.name === name)
-}
-
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
-
-/** Whether the bits a padded Base64 text leaves unused are zero (RFC 4648 §3.5: canonical). */
-function canonicalPadding(s: string): boolean {
-  const n = s.length
-  if (s.charCodeAt(n - 2) === 61) return (ALPHABET.indexOf(s.charAt(n - 3)) & 0x0f) === 0 // '=='
-  if (s.charCodeAt(n - 1) === 61) return (ALPHABET.indexOf(s.charAt(n - 2)) & 0x03) === 0 // '='
-  return true
-}
-
-/**
- * Decodes Base64 text (whitespace allowed), with a size cap. Strict: the standard alphabet,
- * padded, canonical (unused bits zero); checked here, then the platform's `atob` (browsers and
- * Node) decodes it — about five times faster than a JavaScript decoder on a message's keys and payload.
- */
-export function decodeBase64(
-  value: string,
-  what: string,
-  maxBytes: number,
-  rule = 'OMEMO03-XML',
-): Uint8Array {
-  const s = /\s/.test(value) ? value.replace(/\s+/g, '') : value
-  if (s.length % 4 !== 0 || !B64.test(s)) throw new DecryptionError(rule, `${what} is not Base64`)
-  if ((s.length / 4) * 3 > maxBytes + 2)
-    throw new LimitExceededError('LIMIT', `${what} bytes`, maxBytes, Math.floor((s.length / 4) * 3))
-  if (s.length > 0 && !canonicalPadding(s)) throw new DecryptionError(rule, `${what} is not canonical Base64`)
-  const bin = atob(s)
-  const out = new Uint8Array(bin.length)
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
-  return out
-}
-
-export function parseDeviceId(value: string | undefined, what: string, rule = 'OMEMO03-XML'): number {
-  if (value === undefined || !/^[0-9]{1,10}$/.test(value))
-    throw new DecryptionError(rule, `${what} is not a device id`)
-  const n = Number(value)
-  if (n < 1 || n > MAX_DEVICE_ID) throw new DecryptionError(rule, `${what} ${n} is outside 1 … 2³¹−1`)
-  return n
-}
-
-function parseUint32(v: string | undefined, what: string, rule: string): number {
-  if (v === undefined || !/^[0-9]{1,10}$/.test(v) || Number(v) > 0xffffffff)
-    throw new DecryptionError(rule, `${what} is not a uint32`)
-  return Number(v)
-}
+const text = textOf
+const children = childrenNamed
 
 // ——— <encrypted/> ———
 
@@ -143,10 +82,10 @@ export function parseEncrypted(
   if (headers.length !== 1) throw new DecryptionError(R, 'exactly one <header/> is required')
   if (payloads.length > 1) throw new DecryptionError(R, 'more than one <payload/>')
   const header = headers[0] as Element
-  const sid = parseDeviceId(header.attrs.sid, 'header sid')
+  const sid = parseDeviceId(header.attrs.sid, 'header sid', R)
   const ivs = children(header, 'iv')
   if (ivs.length !== 1) throw new DecryptionError(R, 'exactly one <iv/> is required')
-  const iv = decodeBase64(text(ivs[0] as Element), '<iv/>', 16)
+  const iv = decodeBase64(text(ivs[0] as Element), '<iv/>', 16, R)
   if (iv.length !== 12 && iv.length !== 16) throw new DecryptionError(R, `an <iv/> of ${iv.length} bytes`)
   const keys: LegacyKeyElement[] = []
   for (const key of header.children) {
@@ -155,16 +94,16 @@ export function parseEncrypted(
       throw new LimitExceededError('LIMIT', '<key/> elements', limits.maxKeys, keys.length + 1)
     const p = key.attrs.prekey
     keys.push({
-      rid: parseDeviceId(key.attrs.rid, 'key rid'),
+      rid: parseDeviceId(key.attrs.rid, 'key rid', R),
       // XML Schema boolean: 'true' | '1' | 'false' | '0'
       prekey: p === 'true' || p === '1',
-      data: decodeBase64(text(key), '<key/>', limits.maxKeyBytes),
+      data: decodeBase64(text(key), '<key/>', limits.maxKeyBytes, R),
     })
   }
   const payload = payloads[0]
   return payload === undefined
     ? { sid, keys, iv }
-    : { sid, keys, iv, payload: decodeBase64(text(payload), '<payload/>', limits.maxPayloadBytes) }
+    : { sid, keys, iv, payload: decodeBase64(text(payload), '<payload/>', limits.maxPayloadBytes, R) }
 }
 
 // ——— bundles ———
@@ -188,11 +127,7 @@ export function buildBundle(b: LegacyBundle): Element {
   return el
 }
 
-function one(el: Element, name: string, rule: string): Element {
-  const found = children(el, name)
-  if (found.length !== 1) throw new DecryptionError(rule, `<${el.name}/> needs exactly one <${name}/>`)
-  return found[0] as Element
-}
+const one = exactlyOne
 
 /** A serialized public key: 0x05 ‖ 32 bytes (a bare 32-byte key is given the prefix). */
 export function publicKey33(bytes: Uint8Array, what: string, rule: string): Uint8Array {

@@ -7,6 +7,7 @@
  * The key of a device whose key exchange we accepted is stored as key material and reported in
  * `learnedKeys`: its trust level is ATM's decision (`keysDiscovered`), never the backend's.
  */
+import type { OmemoDecryptOutcome } from '@vouch/omemo-common'
 import {
   NS_SCE,
   OMEMO2_CHAT_PROFILE,
@@ -15,7 +16,6 @@ import {
   TRUST_MESSAGE_PROFILE,
 } from '@vouch/sce'
 import type {
-  BareJid,
   DecryptedContent,
   DecryptOptions,
   FullJid,
@@ -43,27 +43,8 @@ import {
 import { bytesEqual, type OmemoState, td } from './state.ts'
 import { type KeyElement, NS_OMEMO2, parseEncrypted } from './xep0384.ts'
 
-/** What {@link decryptMessage} returns. */
-export type OmemoDecryptResult =
-  | {
-      readonly kind: 'content'
-      readonly content: DecryptedContent & { readonly signed: true; readonly senderKey: KeyId }
-      readonly senderDeviceId: number
-      readonly keyExchange: boolean
-      /** our bundle changed (a pre key was used): republish it */
-      readonly bundleChanged: boolean
-    }
-  | {
-      /** a message without payload (heartbeat, key exchange answer): state advanced, nothing to read */
-      readonly kind: 'empty'
-      readonly senderJid: BareJid
-      readonly senderKey: KeyId
-      readonly senderDeviceId: number
-      readonly keyExchange: boolean
-      readonly bundleChanged: boolean
-      /** the sender key, when this message's key exchange made it known (see `DecryptedContent.learnedKeys`) */
-      readonly learnedKeys?: readonly KeyId[]
-    }
+/** What {@link decryptMessage} returns (one outcome type for both OMEMO backends). */
+export type OmemoDecryptResult = OmemoDecryptOutcome
 
 /**
  * Decrypts `el` (received in `stanza`) and tells empty messages apart.

@@ -20,8 +20,8 @@
  *   answers, heartbeats), each in its own `<message type='chat'/>` to the owner's bare JID.
  */
 import type { BareJid, KeyDirectory, KeyId, PepAccess, PepItem } from '@vouch/tm-core'
-import { NS_EME, NS_HINTS } from '@vouch/tm-core'
-import xml, { type Element } from '@xmpp/xml'
+import type { Element } from '@xmpp/xml'
+import { bundleMark, emptyMessageStanza as commonEmptyMessageStanza } from '@vouch/omemo-common'
 import type { OmemoBackend } from './backend.ts'
 import {
   type BundleData,
@@ -34,11 +34,6 @@ import {
   parseDeviceList,
 } from './xep0384.ts'
 
-/** XEP-0280: Message Carbons — v1.0.1 (`<private/>`) */
-const NS_CARBONS = 'urn:xmpp:carbons:2'
-/** XEP-0359: Unique and Stable Stanza IDs — v0.7.0 (`<origin-id/>`) */
-const NS_SID = 'urn:xmpp:sid:0'
-
 const OPEN = { 'pubsub#access_model': 'open' } as const
 const BUNDLE_OPTIONS = { 'pubsub#max_items': 'max', 'pubsub#access_model': 'open' } as const
 
@@ -48,34 +43,21 @@ export interface OmemoKeyDirectoryOptions {
 }
 
 /** What identifies a published bundle: the signed pre key and the pre key ids. */
-function bundleMark(b: BundleData): string {
-  return `${b.spkId}:${b.preKeys
-    .map((k) => k.id)
-    .sort((x, y) => x - y)
-    .join(',')}`
-}
-
-/**
- * The stanza carrying an empty OMEMO message (key exchange answer, heartbeat): type `chat` and
- * `<store/>` (offline and archive delivery) like every encrypted message (D-7), no body (it has
- * no content), and `<private/>` + `<no-copy/>` (XEP-0280 §6, XEP-0334): it is for one device of
- * the recipient, so our other devices need no carbon they could not read.
- */
-export function emptyMessageStanza(to: BareJid, encrypted: Element, id: string = randomId()): Element {
-  return xml(
-    'message',
-    { to, type: 'chat', id },
-    encrypted,
-    xml('encryption', { xmlns: NS_EME, namespace: NS_OMEMO2, name: 'OMEMO' }),
-    xml('store', { xmlns: NS_HINTS }),
-    xml('private', { xmlns: NS_CARBONS }),
-    xml('no-copy', { xmlns: NS_HINTS }),
-    xml('origin-id', { xmlns: NS_SID, id }),
+function bundleMarkOf(b: BundleData): string {
+  return bundleMark(
+    b.spkId,
+    b.preKeys.map((k) => k.id),
   )
 }
 
-function randomId(): string {
-  return globalThis.crypto.randomUUID()
+/**
+ * The stanza carrying an empty OMEMO message (key exchange answer, heartbeat):
+ * `emptyMessageStanza` of `@vouch/omemo-common` — type `chat` and `<store/>` (offline and archive
+ * delivery) like every encrypted message (D-7), no body, and `<private/>` + `<no-copy/>`
+ * (XEP-0280 §6, XEP-0334): it is for one device of the recipient.
+ */
+export function emptyMessageStanza(to: BareJid, encrypted: Element, id?: string): Element {
+  return commonEmptyMessageStanza(to, encrypted, NS_OMEMO2, ...(id === undefined ? [] : [id]))
 }
 
 /** The OMEMO 2 key directory of `omemo` (tm-core's `KeyDirectory`). */
@@ -88,7 +70,7 @@ export function omemoKeyDirectory(omemo: OmemoBackend, options: OmemoKeyDirector
     if (deviceId === undefined) return
     const bundle = await omemo.ownBundle()
     await pep.publish(NODE_BUNDLES, String(deviceId), buildBundle(bundle), BUNDLE_OPTIONS)
-    published = bundleMark(bundle)
+    published = bundleMarkOf(bundle)
   }
 
   async function fetchList(pep: PepAccess, owner: BareJid): Promise<DeviceListEntry[] | undefined> {
@@ -191,7 +173,7 @@ export function omemoKeyDirectory(omemo: OmemoBackend, options: OmemoKeyDirector
     async afterMessage(pep, send) {
       for (const m of await omemo.takeEmptyMessages()) await send(emptyMessageStanza(m.to, m.element))
       if ((await omemo.ownDeviceId()) === undefined) return
-      if (published !== bundleMark(await omemo.ownBundle())) await publishBundle(pep)
+      if (published !== bundleMarkOf(await omemo.ownBundle())) await publishBundle(pep)
     },
   }
 }

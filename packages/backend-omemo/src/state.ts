@@ -1,14 +1,22 @@
 /**
  * The OMEMO 2 backend's state: our own device (identity, signed pre keys, pre keys), other
  * devices' identity keys and bundles, device lists, sessions and the empty messages we owe, all in
- * the store's backend state under {@link OMEMO_STATE_NAMESPACE}. Decoded records are cached while
- * their stored bytes stay byte-identical; {@link OmemoState.tx} runs one transaction (joining the
- * caller's when given) and drops the cache when it fails.
+ * the store's backend state under {@link OMEMO_STATE_NAMESPACE}, in the key space and with the
+ * cache of `BackendState` (`@vouch/omemo-common`, shared with the OMEMO 0.3 backend).
  *
  * Key material only: trust levels are ATM's (the backend reads them, never writes them).
  */
-import { base64 } from '@scure/base'
 import type { AccountTrustStore, BareJid } from '@vouch/tm-core'
+import {
+  BackendState,
+  bytesEqual,
+  decodePreKeys,
+  encodePreKeys,
+  signedPreKeyFromJson,
+  signedPreKeyToJson,
+  stateCodec,
+  stateKey,
+} from '@vouch/omemo-common'
 import { InvalidKeyIdError } from '@vouch/tm-core'
 import type { CryptoProvider } from './provider.ts'
 import type { RatchetLimits } from './ratchet.ts'
@@ -62,32 +70,12 @@ export interface OmemoConfig {
 
 // ——— codecs ———
 
-const te = new TextEncoder()
-export const td = new TextDecoder()
+const { te, td, b64, unb64, json, unjson } = stateCodec
+export { bytesEqual, td }
 export const utf8 = (s: string): Uint8Array => te.encode(s)
-const b64 = (u: Uint8Array): string => base64.encode(u)
-const unb64 = (s: unknown): Uint8Array => base64.decode(String(s))
-const json = (v: unknown): Uint8Array => te.encode(JSON.stringify(v))
-const unjson = (u: Uint8Array): Record<string, unknown> => JSON.parse(td.decode(u)) as Record<string, unknown>
+const spkToJson = signedPreKeyToJson
+const spkFromJson = signedPreKeyFromJson
 
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
-
-function spkToJson(s: SpkRecord): unknown {
-  return { id: s.id, priv: b64(s.priv), pub: b64(s.pub), sig: b64(s.sig), at: s.createdAt }
-}
-function spkFromJson(o: Record<string, unknown>): SpkRecord {
-  return {
-    id: Number(o.id),
-    priv: unb64(o.priv),
-    pub: unb64(o.pub),
-    sig: unb64(o.sig),
-    createdAt: Number(o.at),
-  }
-}
 function bundleToJson(b: BundleData): unknown {
   return {
     spkId: b.spkId,
@@ -115,14 +103,6 @@ function encodeOwn(r: OwnRecord): Uint8Array {
     nextPreKeyId: r.nextPreKeyId,
   })
 }
-const encodePreKeys = (v: PreKeys): Uint8Array =>
-  json(Object.fromEntries([...v].map(([id, k]) => [id, [b64(k.priv), b64(k.pub)]])))
-function decodePreKeys(u: Uint8Array): PreKeys {
-  const o = unjson(u) as Record<string, [string, string]>
-  return new Map(
-    Object.entries(o).map(([id, [priv, pub]]) => [Number(id), { priv: unb64(priv), pub: unb64(pub) }]),
-  )
-}
 function decodeDevice(u: Uint8Array): DeviceRecord {
   const o = unjson(u)
   const ik = unb64(o.ik)
@@ -132,68 +112,13 @@ const encodeDevice = (v: DeviceRecord): Uint8Array =>
   json({ ik: b64(v.ik), ...(v.bundle === undefined ? {} : { bundle: bundleToJson(v.bundle) }) })
 const decodeDeviceList = (u: Uint8Array): DeviceListEntry[] => JSON.parse(td.decode(u)) as DeviceListEntry[]
 
-// ——— state keys ———
-
-const K_OWN = 'own'
-const K_PREKEYS = 'prekeys'
-const kDevices = (jid: BareJid): string => `devices/${jid}`
-const kDevice = (jid: BareJid, id: number): string => `device/${jid}/${id}`
-const kSession = (jid: BareJid, id: number): string => `session/${jid}/${id}`
-const kEmpty = (jid: BareJid, id: number): string => `empty/${jid}/${id}`
-const EMPTY_PREFIX = 'empty/'
-const NOTHING = new Uint8Array(0)
-
-/** Typed, cached access to the backend state; every method reads and writes through `tx`. */
-export class OmemoState {
-  readonly store: AccountTrustStore
+/** Typed access to the backend state (the key space, the cache and the transactions are `BackendState`'s). */
+export class OmemoState extends BackendState {
   readonly config: OmemoConfig
-  /** decoded records by state key, valid while the stored bytes are byte-identical */
-  readonly #cache = new Map<string, { bytes: Uint8Array; value: unknown }>()
 
   constructor(store: AccountTrustStore, config: OmemoConfig) {
-    this.store = store
+    super(store, OMEMO_STATE_NAMESPACE)
     this.config = config
-  }
-
-  /**
-   * Runs `fn` in one transaction (of `within`, the caller's transaction, when given: a nested
-   * transaction joins it); on failure drops every cached record (some may be mutated).
-   */
-  async tx<T>(fn: (tx: AccountTrustStore) => Promise<T>, within?: AccountTrustStore): Promise<T> {
-    try {
-      return await (within ?? this.store).transaction(fn)
-    } catch (e) {
-      this.#cache.clear()
-      throw e
-    }
-  }
-
-  async #load<T>(
-    tx: AccountTrustStore,
-    key: string,
-    decode: (b: Uint8Array) => T | Promise<T>,
-  ): Promise<T | undefined> {
-    const bytes = await tx.getState(OMEMO_STATE_NAMESPACE, key)
-    if (bytes === undefined) {
-      this.#cache.delete(key)
-      return undefined
-    }
-    const hit = this.#cache.get(key)
-    if (hit !== undefined && bytesEqual(hit.bytes, bytes)) return hit.value as T
-    const value = await decode(bytes)
-    this.#cache.set(key, { bytes, value })
-    return value
-  }
-
-  async #save<T>(tx: AccountTrustStore, key: string, value: T, encode: (v: T) => Uint8Array): Promise<void> {
-    const bytes = encode(value)
-    await tx.setState(OMEMO_STATE_NAMESPACE, key, bytes)
-    this.#cache.set(key, { bytes, value })
-  }
-
-  async #delete(tx: AccountTrustStore, key: string): Promise<void> {
-    await tx.deleteState(OMEMO_STATE_NAMESPACE, key)
-    this.#cache.delete(key)
   }
 
   // ——— own device ———
@@ -210,7 +135,7 @@ export class OmemoState {
   }
 
   own(tx: AccountTrustStore): Promise<OwnRecord | undefined> {
-    return this.#load(tx, K_OWN, this.#decodeOwn)
+    return this.load(tx, stateKey.own, this.#decodeOwn)
   }
 
   async requireOwn(tx: AccountTrustStore): Promise<OwnRecord> {
@@ -224,15 +149,15 @@ export class OmemoState {
   }
 
   saveOwn(tx: AccountTrustStore, own: OwnRecord): Promise<void> {
-    return this.#save(tx, K_OWN, own, encodeOwn)
+    return this.save(tx, stateKey.own, own, encodeOwn)
   }
 
   async preKeys(tx: AccountTrustStore): Promise<PreKeys> {
-    return (await this.#load(tx, K_PREKEYS, decodePreKeys)) ?? new Map()
+    return (await this.load(tx, stateKey.preKeys, decodePreKeys)) ?? new Map()
   }
 
   savePreKeys(tx: AccountTrustStore, m: PreKeys): Promise<void> {
-    return this.#save(tx, K_PREKEYS, m, encodePreKeys)
+    return this.save(tx, stateKey.preKeys, m, encodePreKeys)
   }
 
   /** A new signed pre key `id` under `identity`, created now. */
@@ -268,64 +193,36 @@ export class OmemoState {
   // ——— other devices ———
 
   device(tx: AccountTrustStore, owner: BareJid, id: number): Promise<DeviceRecord | undefined> {
-    return this.#load(tx, kDevice(owner, id), decodeDevice)
+    return this.load(tx, stateKey.device(owner, id), decodeDevice)
   }
 
   saveDevice(tx: AccountTrustStore, owner: BareJid, id: number, d: DeviceRecord): Promise<void> {
-    return this.#save(tx, kDevice(owner, id), d, encodeDevice)
-  }
-
-  /** Device ids of `owner` with a stored device record (identity key known). */
-  async deviceIds(tx: AccountTrustStore, owner: BareJid): Promise<number[]> {
-    return (await tx.listState(OMEMO_STATE_NAMESPACE, `device/${owner}/`)).map((k) =>
-      Number(k.slice(k.lastIndexOf('/') + 1)),
-    )
+    return this.save(tx, stateKey.device(owner, id), d, encodeDevice)
   }
 
   deviceList(tx: AccountTrustStore, owner: BareJid): Promise<DeviceListEntry[] | undefined> {
-    return this.#load(tx, kDevices(owner), decodeDeviceList)
+    return this.load(tx, stateKey.deviceList(owner), decodeDeviceList)
   }
 
   saveDeviceList(tx: AccountTrustStore, owner: BareJid, entries: DeviceListEntry[]): Promise<void> {
-    return this.#save(tx, kDevices(owner), entries, json)
+    return this.save(tx, stateKey.deviceList(owner), entries, json)
   }
 
   // ——— sessions ———
 
   session(tx: AccountTrustStore, owner: BareJid, id: number): Promise<Session | undefined> {
-    return this.#load(tx, kSession(owner, id), deserializeSession)
+    return this.load(tx, stateKey.session(owner, id), deserializeSession)
   }
 
   async hasSession(tx: AccountTrustStore, owner: BareJid, id: number): Promise<boolean> {
-    return (await tx.getState(OMEMO_STATE_NAMESPACE, kSession(owner, id))) !== undefined
+    return this.has(tx, stateKey.session(owner, id))
   }
 
   saveSession(tx: AccountTrustStore, owner: BareJid, id: number, s: Session): Promise<void> {
-    return this.#save(tx, kSession(owner, id), s, serializeSession)
+    return this.save(tx, stateKey.session(owner, id), s, serializeSession)
   }
 
   deleteSession(tx: AccountTrustStore, owner: BareJid, id: number): Promise<void> {
-    return this.#delete(tx, kSession(owner, id))
-  }
-
-  // ——— empty messages we owe ———
-
-  /** Remembers that we owe `owner`/`id` an empty message (a key exchange answer, a heartbeat). */
-  oweEmpty(tx: AccountTrustStore, owner: BareJid, id: number): Promise<void> {
-    return tx.setState(OMEMO_STATE_NAMESPACE, kEmpty(owner, id), NOTHING)
-  }
-
-  /** Every device we owe an empty message. */
-  async owedEmpty(tx: AccountTrustStore): Promise<Array<{ owner: BareJid; id: number; key: string }>> {
-    return (await tx.listState(OMEMO_STATE_NAMESPACE, EMPTY_PREFIX)).map((key) => {
-      const rest = key.slice(EMPTY_PREFIX.length)
-      const slash = rest.lastIndexOf('/')
-      return { owner: rest.slice(0, slash) as BareJid, id: Number(rest.slice(slash + 1)), key }
-    })
-  }
-
-  /** Removes the entry `key` of {@link owedEmpty}. */
-  paidEmpty(tx: AccountTrustStore, key: string): Promise<void> {
-    return tx.deleteState(OMEMO_STATE_NAMESPACE, key)
+    return this.remove(tx, stateKey.session(owner, id))
   }
 }

@@ -7,7 +7,18 @@
  * `max_items=max`). python-twomemo 1.0.3 reads `kex='false'` as true, rejects `labelsig` and
  * empty device lists: we never emit `kex='false'`, and emit labels only when asked.
  */
-import { base64 } from '@scure/base'
+import {
+  b64,
+  childrenNamed,
+  decodeBase64 as commonDecodeBase64,
+  parseDeviceId as commonParseDeviceId,
+  DEFAULT_WIRE_LIMITS,
+  exactlyOne,
+  MAX_DEVICE_ID,
+  type OmemoWireLimits,
+  parseUint32,
+  textOf,
+} from '@vouch/omemo-common'
 import type { BareJid, Element } from '@vouch/tm-core'
 import { DecryptionError, LimitExceededError, toBareJid, Element as XmlElement } from '@vouch/tm-core'
 
@@ -18,63 +29,29 @@ export const NS_PUBSUB = 'http://jabber.org/protocol/pubsub'
 export const NS_DATA_FORMS = 'jabber:x:data'
 export const PUBLISH_OPTIONS_FORM_TYPE = 'http://jabber.org/protocol/pubsub#publish-options'
 
-/** Device ids are 1 … 2³¹−1. */
-export const MAX_DEVICE_ID = 0x7fffffff
+export { MAX_DEVICE_ID }
 
 /** Caps on received elements (a security policy, overridable per backend). */
-export interface OmemoXmlLimits {
+export interface OmemoXmlLimits extends OmemoWireLimits {
   /** `<keys/>` elements (recipient accounts) per message; default 64 */
   readonly maxAccounts: number
-  /** `<key/>` elements per message; default 1024 */
-  readonly maxKeys: number
-  /** bytes of one decoded `<key/>`; default 4096 */
-  readonly maxKeyBytes: number
-  /** bytes of the decoded `<payload/>`; default 256 KiB */
-  readonly maxPayloadBytes: number
-  /** pre keys in a bundle and devices in a list; default 1024 */
-  readonly maxListEntries: number
 }
 
 export const DEFAULT_OMEMO_XML_LIMITS: OmemoXmlLimits = Object.freeze({
   maxAccounts: 64,
-  maxKeys: 1024,
-  maxKeyBytes: 4096,
-  maxPayloadBytes: 256 * 1024,
-  maxListEntries: 1024,
+  ...DEFAULT_WIRE_LIMITS,
 })
 
-const B64 = /^[A-Za-z0-9+/]*={0,2}$/
+const XML = 'OMEMO-XML'
+const text = textOf
 
-function b64(u: Uint8Array): string {
-  return base64.encode(u)
+/** Decodes Base64 element text (whitespace allowed), with a size cap (`@vouch/omemo-common`). */
+export function decodeBase64(value: string, what: string, maxBytes: number, rule = XML): Uint8Array {
+  return commonDecodeBase64(value, what, maxBytes, rule)
 }
 
-function text(el: Element): string {
-  let s = ''
-  for (const c of el.children) if (typeof c === 'string') s += c
-  return s
-}
-
-/** Decodes Base64 text (whitespace allowed), with a size cap. */
-export function decodeBase64(value: string, what: string, maxBytes: number, rule = 'OMEMO-XML'): Uint8Array {
-  const s = value.replace(/\s+/g, '')
-  if (s.length % 4 !== 0 || !B64.test(s)) throw new DecryptionError(rule, `${what} is not Base64`)
-  if ((s.length / 4) * 3 > maxBytes + 2)
-    throw new LimitExceededError('LIMIT', `${what} bytes`, maxBytes, Math.floor((s.length / 4) * 3))
-  try {
-    return base64.decode(s)
-  } catch (cause) {
-    // the shape is checked above: only non-zero padding bits are left (RFC 4648 §3.5)
-    throw new DecryptionError(rule, `${what} is not canonical Base64`, { cause })
-  }
-}
-
-export function parseDeviceId(value: string | undefined, what: string, rule = 'OMEMO-XML'): number {
-  if (value === undefined || !/^[0-9]{1,10}$/.test(value))
-    throw new DecryptionError(rule, `${what} is not a device id`)
-  const n = Number(value)
-  if (n < 1 || n > MAX_DEVICE_ID) throw new DecryptionError(rule, `${what} ${n} is outside 1 … 2³¹−1`)
-  return n
+export function parseDeviceId(value: string | undefined, what: string, rule = XML): number {
+  return commonParseDeviceId(value, what, rule)
 }
 
 // ——— <encrypted/> ———
@@ -114,8 +91,8 @@ export function parseEncrypted(
 ): EncryptedElement {
   if (el.name !== 'encrypted' || el.attrs.xmlns !== NS_OMEMO2)
     throw new DecryptionError('OMEMO-XML', `not an <encrypted xmlns='${NS_OMEMO2}'/> element`)
-  const headers = el.children.filter((c): c is Element => typeof c !== 'string' && c.name === 'header')
-  const payloads = el.children.filter((c): c is Element => typeof c !== 'string' && c.name === 'payload')
+  const headers = childrenNamed(el, 'header')
+  const payloads = childrenNamed(el, 'payload')
   if (headers.length !== 1) throw new DecryptionError('OMEMO-XML', 'exactly one <header/> is required')
   if (payloads.length > 1) throw new DecryptionError('OMEMO-XML', 'more than one <payload/>')
   const header = headers[0] as Element
@@ -172,11 +149,7 @@ export function buildBundle(b: BundleData): Element {
   return el
 }
 
-function child(el: Element, name: string, rule: string): Element {
-  const found = el.children.filter((c): c is Element => typeof c !== 'string' && c.name === name)
-  if (found.length !== 1) throw new DecryptionError(rule, `<${el.name}/> needs exactly one <${name}/>`)
-  return found[0] as Element
-}
+const child = exactlyOne
 
 function key32(el: Element, what: string, rule: string): Uint8Array {
   const k = decodeBase64(text(el), what, 64, rule)
@@ -206,12 +179,6 @@ export function parseBundle(el: Element, limits: OmemoXmlLimits = DEFAULT_OMEMO_
     ik: key32(child(el, 'ik', R), '<ik/>', R),
     preKeys,
   }
-}
-
-function parseUint32(v: string | undefined, what: string, rule: string): number {
-  if (v === undefined || !/^[0-9]{1,10}$/.test(v) || Number(v) > 0xffffffff)
-    throw new DecryptionError(rule, `${what} is not a uint32`)
-  return Number(v)
 }
 
 // ——— device list ———

@@ -44,6 +44,7 @@ export const PLANS: Readonly<Record<string, QuickStartPlan>> = {
   // in Chromium over Prosody's WebSocket (the page sets process.env.XMPP_SERVICE to its ws:// URL)
   '@vouch/xmpp': { node: true, browser: 'run' },
   '@vouch/backend-omemo-legacy': { node: true, browser: 'run' },
+  '@vouch/omemo-common': { node: true, browser: 'run' },
   '@vouch/store-indexeddb': {
     node: 'IndexedDB is a browser API: the quick start runs in Chromium',
     browser: 'run',
