@@ -118,13 +118,20 @@ describe.skipIf(SKIP)(
       const sentText = await spawn('laptop', ['chat', 'send', carol, 'in which protocol?'])
       expect(sentText.stdout).toMatch(/^sent \S+ in OMEMO 0\.3 to 1 device of carol@localhost$/m)
       expect(sentText.stderr).toBe('')
+      // the same device id in both versions: Bob reads it from the OMEMO 2 list, Carol from the OMEMO 0.3 one
       expect((await listen('bob', 3, 1)).messages).toEqual([
-        expect.objectContaining({ body: 'hello Bob', encryption: NS_OMEMO2, senderKey: laptop.key }),
+        expect.objectContaining({
+          body: 'hello Bob',
+          encryption: NS_OMEMO2,
+          senderKey: laptop.key,
+          device: laptop.device,
+        }),
       ])
       expect((await listen('carol', 3, 2)).messages).toEqual([
         expect.objectContaining({
           body: 'hello Carol',
           senderKey: laptop.omemo03Key,
+          device: laptop.device,
           trust: 'authenticated',
         }),
         expect.objectContaining({ body: 'in which protocol?' }),
