@@ -67,6 +67,7 @@ export class PythonOmemoHarness {
   constructor(flavor: OmemoFlavor) {
     this.flavor = flavor
     this.#proc = spawn(SYSTEM_PYTHON, [join(PYTHON_DIR, 'serve.py'), flavor], {
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' }, // no __pycache__ in the tree
       stdio: ['pipe', 'pipe', 'pipe'],
     })
     this.#proc.stderr.on('data', (d: Buffer) => {
