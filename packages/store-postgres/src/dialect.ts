@@ -62,6 +62,7 @@ export function postgresDialect(options: PostgresDialectOptions): SqlDialect {
     plainWritesInTransaction: true,
     // control statements have no parameters: the simple query protocol takes several at once
     deferSavepoints: true,
+    writableCte: true,
     toStoreError,
   })
 }

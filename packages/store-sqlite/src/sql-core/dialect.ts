@@ -75,6 +75,12 @@ export interface SqlDialect {
    */
   readonly deferSavepoints?: boolean
   /**
+   * True when data-modifying statements may be combined in one statement with `WITH`
+   * (`WITH w0 AS (INSERT …) INSERT …`): the unit of work then sends the writes it held back to
+   * several tables in one round trip. PostgreSQL: true; SQLite (no DML in `WITH`): false.
+   */
+  readonly writableCte?: boolean
+  /**
    * Maps a driver failure to a typed store error: lock timeouts become a retryable
    * `StoreBusyError`, serialisation failures and deadlocks a retryable `StoreSerializationError`
    * (which the store's `transaction()` retries, see `SqlStoreCore.retry`), a lost or refused

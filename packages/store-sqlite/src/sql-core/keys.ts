@@ -11,9 +11,10 @@ import type {
 } from '@vouch/tm-core/contracts'
 import { compareKeys } from '@vouch/tm-core'
 import { arg } from './compiled.ts'
-import { chunks, type Db, listParam, q, type Scope, TEMPLATE_ROWS, toKeyRecord, unique } from './context.ts'
+import { chunks, type Db, listParam, q, type Scope, toKeyRecord, unique } from './context.ts'
 import { markAuthenticated } from './settings.ts'
 import type { KeyRow } from './unit-of-work.ts'
+import type { RowWrite } from './writes.ts'
 
 /** The `KeyRecord`s added (keys already known are left alone). */
 export async function addKeys(
@@ -204,35 +205,34 @@ export function wantedLevels(
   return wanted
 }
 
-type KeyRowValues = {
-  account: string
-  encryption: string
-  owner: string
-  key_id: string
-  level: TrustLevel
-  provenance: string
-  first_seen: number
-  changed_at: number
-}
-
-/** Writes whole key rows (their new state, computed by the unit of work): insert or overwrite. */
-function rowsUpsert(s: Scope, b: Db, rows: readonly KeyRowValues[]) {
-  return b
-    .insertInto(s.core.t.keys)
-    .values([...rows])
-    .onConflict((oc) =>
-      oc.columns(['account', 'encryption', 'owner', 'key_id']).doUpdateSet((eb) => ({
-        level: eb.ref('excluded.level'),
-        provenance: eb.ref('excluded.provenance'),
-        first_seen: eb.ref('excluded.first_seen'),
-        changed_at: eb.ref('excluded.changed_at'),
-      })),
-    )
-}
-
-/** Stores `rows` (one per key) as they are: the unit of work's flush of `setTrustLevels`. */
-export async function writeKeyRows(s: Scope, db: Db, rows: readonly KeyRow[]): Promise<void> {
-  const values = (r: KeyRow): unknown[] => [
+/** Whole key rows (their new state, computed by the unit of work): insert or overwrite. */
+export const keyRowWrite: RowWrite<KeyRow> = {
+  name: 'keys',
+  width: 7,
+  build: (s, b, n, at) =>
+    b
+      .insertInto(s.core.t.keys)
+      .values(
+        Array.from({ length: n }, (_, i) => ({
+          account: arg(0),
+          encryption: at(i, 0),
+          owner: at(i, 1),
+          key_id: at(i, 2),
+          level: at<TrustLevel>(i, 3),
+          provenance: at(i, 4),
+          first_seen: at<number>(i, 5),
+          changed_at: at<number>(i, 6),
+        })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['account', 'encryption', 'owner', 'key_id']).doUpdateSet((eb) => ({
+          level: eb.ref('excluded.level'),
+          provenance: eb.ref('excluded.provenance'),
+          first_seen: eb.ref('excluded.first_seen'),
+          changed_at: eb.ref('excluded.changed_at'),
+        })),
+      ),
+  values: (r) => [
     r.record.encryption,
     r.record.owner,
     r.record.keyId,
@@ -240,48 +240,7 @@ export async function writeKeyRows(s: Scope, db: Db, rows: readonly KeyRow[]): P
     r.provenance,
     r.record.firstSeen,
     r.record.changedAt,
-  ]
-  for (const part of chunks(rows)) {
-    if (part.length <= TEMPLATE_ROWS) {
-      // a template per row count: the account, then 7 values per row
-      await q(
-        s,
-        db,
-        `writeKeyRows:${part.length}`,
-        (b) =>
-          rowsUpsert(
-            s,
-            b,
-            part.map((_, i) => ({
-              account: arg(0),
-              encryption: arg(1 + 7 * i),
-              owner: arg(2 + 7 * i),
-              key_id: arg(3 + 7 * i),
-              level: arg<TrustLevel>(4 + 7 * i),
-              provenance: arg(5 + 7 * i),
-              first_seen: arg<number>(6 + 7 * i),
-              changed_at: arg<number>(7 + 7 * i),
-            })),
-          ),
-        [s.account, ...part.flatMap(values)],
-      )
-      continue
-    }
-    await rowsUpsert(
-      s,
-      db,
-      part.map((r) => ({
-        account: s.account,
-        encryption: r.record.encryption,
-        owner: r.record.owner,
-        key_id: r.record.keyId,
-        level: r.record.level,
-        provenance: r.provenance,
-        first_seen: r.record.firstSeen,
-        changed_at: r.record.changedAt,
-      })),
-    ).execute()
-  }
+  ],
 }
 
 export async function removeKeys(

@@ -1,8 +1,9 @@
 /** D-9: the SCE time of the last decision applied per (sender key, owner, key id). */
 import type { EncryptionNamespace, KeyId } from '@vouch/tm-core/contracts'
 import { arg } from './compiled.ts'
-import { chunks, type Db, q, type Scope, TEMPLATE_ROWS } from './context.ts'
+import { type Db, q, type Scope } from './context.ts'
 import type { LastAppliedRow } from './unit-of-work.ts'
+import type { RowWrite } from './writes.ts'
 
 export async function getLastApplied(
   s: Scope,
@@ -59,63 +60,27 @@ export async function getLastAppliedOfOwner(
   )
 }
 
-type LastAppliedValues = {
-  account: string
-  encryption: string
-  sender_key: string
-  owner: string
-  key_id: string
-  sce_time: number
-}
-
-function lastAppliedUpsert(s: Scope, b: Db, rows: readonly LastAppliedValues[]) {
-  return b
-    .insertInto(s.core.t.last_applied)
-    .values([...rows])
-    .onConflict((oc) =>
-      oc
-        .columns(['account', 'encryption', 'sender_key', 'owner', 'key_id'])
-        .doUpdateSet((eb) => ({ sce_time: eb.ref('excluded.sce_time') })),
-    )
-}
-
-/** Stores the D-9 times of `rows` (one per sender key, owner and key id): the unit of work's flush. */
-export async function writeLastApplied(s: Scope, db: Db, rows: readonly LastAppliedRow[]): Promise<void> {
-  for (const part of chunks(rows)) {
-    if (part.length <= TEMPLATE_ROWS) {
-      // a template per row count: the account, then 5 values per row
-      await q(
-        s,
-        db,
-        `writeLastApplied:${part.length}`,
-        (b) =>
-          lastAppliedUpsert(
-            s,
-            b,
-            part.map((_, i) => ({
-              account: arg(0),
-              encryption: arg(1 + 5 * i),
-              sender_key: arg(2 + 5 * i),
-              owner: arg(3 + 5 * i),
-              key_id: arg(4 + 5 * i),
-              sce_time: arg<number>(5 + 5 * i),
-            })),
-          ),
-        [s.account, ...part.flatMap((r) => [r.encryption, r.senderKey, r.owner, r.keyId, r.sceTime])],
+/** D-9 times (one per sender key, owner and key id): insert or overwrite. */
+export const lastAppliedWrite: RowWrite<LastAppliedRow> = {
+  name: 'lastApplied',
+  width: 5,
+  build: (s, b, n, at) =>
+    b
+      .insertInto(s.core.t.last_applied)
+      .values(
+        Array.from({ length: n }, (_, i) => ({
+          account: arg(0),
+          encryption: at(i, 0),
+          sender_key: at(i, 1),
+          owner: at(i, 2),
+          key_id: at(i, 3),
+          sce_time: at<number>(i, 4),
+        })),
       )
-      continue
-    }
-    await lastAppliedUpsert(
-      s,
-      db,
-      part.map((r) => ({
-        account: s.account,
-        encryption: r.encryption,
-        sender_key: r.senderKey,
-        owner: r.owner,
-        key_id: r.keyId,
-        sce_time: r.sceTime,
-      })),
-    ).execute()
-  }
+      .onConflict((oc) =>
+        oc
+          .columns(['account', 'encryption', 'sender_key', 'owner', 'key_id'])
+          .doUpdateSet((eb) => ({ sce_time: eb.ref('excluded.sce_time') })),
+      ),
+  values: (r) => [r.encryption, r.senderKey, r.owner, r.keyId, r.sceTime],
 }

@@ -230,18 +230,6 @@ async function evictOldest(
   return victims
 }
 
-/** True when the account has a postponed decision stored (of any encryption). */
-export async function hasPostponed(s: Scope, db: Db): Promise<boolean> {
-  const rows = await q(
-    s,
-    db,
-    'hasPostponed',
-    (b) => b.selectFrom(s.core.t.postponed).select('key_id').where('account', '=', arg(0)).limit(1),
-    [s.account],
-  )
-  return rows.length > 0
-}
-
 export async function getPostponed(
   s: Scope,
   db: Db,

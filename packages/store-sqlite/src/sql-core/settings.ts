@@ -1,7 +1,9 @@
 /** Security policy, own key, the D-11 "authenticated once" flag, and `resetAll`. */
 import type { EncryptionNamespace, KeyId, SecurityPolicy } from '@vouch/tm-core/contracts'
+import { sql } from 'kysely'
 import { arg } from './compiled.ts'
-import { chunks, type Db, q, type Scope, TEMPLATE_ROWS, unique } from './context.ts'
+import { type RowWrite, sendWrites } from './writes.ts'
+import { type Db, q, type Scope, unique } from './context.ts'
 
 export async function getSecurityPolicy(
   s: Scope,
@@ -88,6 +90,20 @@ export async function resetAuthenticatedOnce(
     .execute()
 }
 
+/** D-11 flags (one per encryption and owner): insert if missing. */
+export const authenticatedOnceWrite: RowWrite<{ readonly encryption: string; readonly owner: string }> = {
+  name: 'authenticatedOnce',
+  width: 2,
+  build: (s, b, n, at) =>
+    b
+      .insertInto(s.core.t.authenticated_once)
+      .values(
+        Array.from({ length: n }, (_, i) => ({ account: arg(0), encryption: at(i, 0), owner: at(i, 1) })),
+      )
+      .onConflict((oc) => oc.doNothing()),
+  values: (r) => [r.encryption, r.owner],
+}
+
 /** D-11: sets the flag of `owners` (a key of each was just authenticated). */
 export async function markAuthenticated(
   s: Scope,
@@ -95,30 +111,55 @@ export async function markAuthenticated(
   encryption: EncryptionNamespace,
   owners: readonly string[],
 ): Promise<void> {
-  const list = unique(owners)
-  if (list.length === 0) return
+  const rows = unique(owners).map((owner) => ({ encryption, owner }))
+  await sendWrites(s, db, [{ write: authenticatedOnceWrite, rows }])
+}
+
+/** Everything of the account read once per transaction by the unit of work. */
+export interface AccountSettings {
+  /** own key per encryption */
+  readonly ownKeys: ReadonlyMap<string, KeyId>
+  readonly policies: ReadonlyMap<string, SecurityPolicy>
+  /** whether the account has a postponed decision stored (of any encryption) */
+  readonly hasPostponed: boolean
+}
+
+/** The account's own keys, security policies, and whether it has postponed decisions: one statement. */
+export async function getAccountSettings(s: Scope, db: Db): Promise<AccountSettings> {
   const t = s.core.t
-  if (list.length <= TEMPLATE_ROWS) {
-    await q(
-      s,
-      db,
-      `markAuthenticated:${list.length}`,
-      (b) =>
-        b
-          .insertInto(t.authenticated_once)
-          .values(list.map((_, i) => ({ account: arg(0), encryption: arg(1), owner: arg(2 + i) })))
-          .onConflict((oc) => oc.doNothing()),
-      [s.account, encryption, ...list],
-    )
-    return
+  const rows = await q(
+    s,
+    db,
+    'getAccountSettings',
+    (b) =>
+      b
+        .selectFrom(t.own_keys)
+        .select([sql.lit('own').as('kind'), 'encryption', 'key_id as value'])
+        .where('account', '=', arg(0))
+        .unionAll(
+          b
+            .selectFrom(t.security_policies)
+            .select([sql.lit('policy').as('kind'), 'encryption', 'policy as value'])
+            .where('account', '=', arg(0)),
+        )
+        .unionAll(
+          b
+            .selectFrom(
+              b.selectFrom(t.postponed).select('key_id').where('account', '=', arg(0)).limit(1).as('p'),
+            )
+            .select([sql.lit('postponed').as('kind'), 'key_id as encryption', 'key_id as value']),
+        ),
+    [s.account],
+  )
+  const ownKeys = new Map<string, KeyId>()
+  const policies = new Map<string, SecurityPolicy>()
+  let hasPostponed = false
+  for (const r of rows) {
+    if (r.kind === 'own') ownKeys.set(r.encryption, r.value as KeyId)
+    else if (r.kind === 'policy') policies.set(r.encryption, r.value as SecurityPolicy)
+    else hasPostponed = true
   }
-  for (const part of chunks(list)) {
-    await db
-      .insertInto(t.authenticated_once)
-      .values(part.map((owner) => ({ account: s.account, encryption, owner })))
-      .onConflict((oc) => oc.doNothing())
-      .execute()
-  }
+  return { ownKeys, policies, hasPostponed }
 }
 
 export async function getOwnKey(

@@ -69,6 +69,8 @@ class SqlAccountStore implements AccountTrustStore {
   // ---- security policy and D-11 ----
 
   getSecurityPolicy(encryption: EncryptionNamespace): Promise<SecurityPolicy | undefined> {
+    if (this.#tx.inTransaction)
+      return this.#tx.unit('getSecurityPolicy', (uow, db) => uow.getSecurityPolicy(db, encryption))
     return this.#tx.run('getSecurityPolicy', (db) => settings.getSecurityPolicy(this.#s, db, encryption))
   }
   setSecurityPolicy(encryption: EncryptionNamespace, policy: SecurityPolicy): Promise<void> {
@@ -99,6 +101,7 @@ class SqlAccountStore implements AccountTrustStore {
   // ---- own key ----
 
   getOwnKey(encryption: EncryptionNamespace): Promise<KeyId | undefined> {
+    if (this.#tx.inTransaction) return this.#tx.unit('getOwnKey', (uow, db) => uow.getOwnKey(db, encryption))
     return this.#tx.run('getOwnKey', (db) => settings.getOwnKey(this.#s, db, encryption))
   }
   setOwnKey(encryption: EncryptionNamespace, keyId: KeyId): Promise<void> {

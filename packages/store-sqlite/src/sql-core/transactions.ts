@@ -25,10 +25,10 @@ const WRITE_CHANGES: Readonly<Record<string, readonly Overlay[]>> = {
   removeKeys: ['keys'],
   removeKeysById: ['keys'],
   resetAuthenticatedOnce: ['authenticatedOnce'],
-  setSecurityPolicy: [],
-  resetSecurityPolicy: [],
-  setOwnKey: [],
-  resetOwnKey: [],
+  setSecurityPolicy: ['settings'],
+  resetSecurityPolicy: ['settings'],
+  setOwnKey: ['settings'],
+  resetOwnKey: ['settings'],
   addPostponed: ['postponed'],
   removePostponed: [],
   removePostponedBySenders: [],
@@ -91,7 +91,7 @@ export class TxRunner {
    * A call the transaction's unit of work serves (in memory where it can, its writes held back):
    * in the transaction's queue; outside a transaction, in a transaction of its own.
    */
-  unit<T>(operation: string, fn: (uow: UnitOfWork, db: Db) => Promise<T>): Promise<T> {
+  async unit<T>(operation: string, fn: (uow: UnitOfWork, db: Db) => Promise<T>): Promise<T> {
     this.#check(operation)
     const tx = this.#tx
     if (tx === undefined) return this.transaction((runner) => runner.unit(operation, fn))
@@ -103,7 +103,7 @@ export class TxRunner {
    * A call the unit of work may know the answer of without a statement (`known`: then `value`),
    * else as {@link run} (`kind` 'read'), {@link write} or {@link atomic}.
    */
-  unless<T>(
+  async unless<T>(
     operation: string,
     known: (uow: UnitOfWork, db: Db) => Promise<boolean>,
     value: T,

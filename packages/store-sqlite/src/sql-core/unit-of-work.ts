@@ -21,6 +21,7 @@ import type {
   KeyId,
   KeyQuery,
   KeyRecord,
+  SecurityPolicy,
   TrustLevel,
 } from '@vouch/tm-core/contracts'
 import { compareKeys } from '@vouch/tm-core'
@@ -28,8 +29,8 @@ import { CompiledQuery } from 'kysely'
 import type { Db, Scope } from './context.ts'
 import * as keys from './keys.ts'
 import * as lastApplied from './last-applied.ts'
-import * as postponed from './postponed.ts'
 import * as settings from './settings.ts'
+import { sendWrites, type Writes } from './writes.ts'
 
 /** A row key: the parts joined by a character no JID, namespace or key id holds. */
 const SEP = '\u0000'
@@ -39,8 +40,14 @@ const k3 = (a: string, b: string, c: string): string => `${a}${SEP}${b}${SEP}${c
  * The overlays: what the database holds once the queue is sent (`null`: no row). `postponed`
  * only knows whether the account has no postponed decision at all (its writes are not held back).
  */
-export type Overlay = 'keys' | 'lastApplied' | 'authenticatedOnce' | 'postponed'
-export const ALL_OVERLAYS: readonly Overlay[] = ['keys', 'lastApplied', 'authenticatedOnce', 'postponed']
+export type Overlay = 'keys' | 'lastApplied' | 'authenticatedOnce' | 'postponed' | 'settings'
+export const ALL_OVERLAYS: readonly Overlay[] = [
+  'keys',
+  'lastApplied',
+  'authenticatedOnce',
+  'postponed',
+  'settings',
+]
 
 /**
  * Rows of one owner (keys) or of one sender key about one owner (D-9 times) read at once when one
@@ -86,6 +93,8 @@ export class UnitOfWork {
   readonly #auth = new Map<string, boolean>()
   /** '' → true when the account has no postponed decision */
   readonly #noPostponed = new Map<string, boolean>()
+  /** '' → the account's own keys and security policies (their writes are not held back) */
+  readonly #settings = new Map<string, settings.AccountSettings>()
   /** undo steps of the overlays, newest last; a nested transaction rolls back to its mark */
   #journal: (() => void)[] = []
 
@@ -109,6 +118,7 @@ export class UnitOfWork {
       lastApplied: [this.#last, this.#lastGroups],
       authenticatedOnce: [this.#auth],
       postponed: [this.#noPostponed],
+      settings: [this.#settings],
     }
     for (const o of overlays)
       for (const map of maps[o]) {
@@ -194,8 +204,7 @@ export class UnitOfWork {
       // a run of writes: the last write of a row wins (each is the row's whole new state)
       const keyRows = new Map<string, KeyRow>()
       const lastRows = new Map<string, LastAppliedRow>()
-      const auth = new Map<string, string[]>()
-      const authSeen = new Set<string>()
+      const auth = new Map<string, { encryption: string; owner: string }>()
       while (i < queue.length && (queue[i] as Item).kind !== 'control') {
         const item = queue[i++] as Exclude<Item, { kind: 'control' }>
         if (item.kind === 'key') {
@@ -204,17 +213,13 @@ export class UnitOfWork {
         } else if (item.kind === 'lastApplied') {
           lastRows.delete(item.key)
           lastRows.set(item.key, item.row)
-        } else if (!authSeen.has(item.key)) {
-          authSeen.add(item.key)
-          const owners = auth.get(item.encryption) ?? []
-          owners.push(item.owner)
-          auth.set(item.encryption, owners)
-        }
+        } else auth.set(item.key, { encryption: item.encryption, owner: item.owner })
       }
-      if (keyRows.size > 0) await keys.writeKeyRows(this.#s, db, [...keyRows.values()])
-      if (lastRows.size > 0) await lastApplied.writeLastApplied(this.#s, db, [...lastRows.values()])
-      for (const [encryption, owners] of auth)
-        await settings.markAuthenticated(this.#s, db, encryption, owners)
+      await sendWrites(this.#s, db, [
+        { write: keys.keyRowWrite, rows: [...keyRows.values()] },
+        { write: lastApplied.lastAppliedWrite, rows: [...lastRows.values()] },
+        { write: settings.authenticatedOnceWrite, rows: [...auth.values()] },
+      ] as Writes<unknown>[])
     }
   }
 
@@ -402,13 +407,28 @@ export class UnitOfWork {
 
   // ---- postponed decisions: only whether there are none ----
 
-  /** True when the account has no postponed decision (read once per transaction). */
+  /** True when the account has no postponed decision (read once per transaction, with the settings). */
   async noPostponed(db: Db): Promise<boolean> {
-    const known = this.#noPostponed.get('')
-    if (known !== undefined) return known
-    const none = !(await postponed.hasPostponed(this.#s, db))
-    this.#set(this.#noPostponed, '', none)
-    return none
+    if (!this.#noPostponed.has('')) await this.#loadSettings(db)
+    return this.#noPostponed.get('') === true
+  }
+
+  // ---- own keys and security policies ----
+
+  /** The account's own keys, policies and whether it has postponed decisions: one statement. */
+  async #loadSettings(db: Db): Promise<settings.AccountSettings> {
+    const loaded = await settings.getAccountSettings(this.#s, db)
+    this.#set(this.#settings, '', loaded)
+    this.#set(this.#noPostponed, '', !loaded.hasPostponed)
+    return loaded
+  }
+
+  async getOwnKey(db: Db, encryption: EncryptionNamespace): Promise<KeyId | undefined> {
+    return (this.#settings.get('') ?? (await this.#loadSettings(db))).ownKeys.get(encryption)
+  }
+
+  async getSecurityPolicy(db: Db, encryption: EncryptionNamespace): Promise<SecurityPolicy | undefined> {
+    return (this.#settings.get('') ?? (await this.#loadSettings(db))).policies.get(encryption)
   }
 
   // ---- D-11 ----
