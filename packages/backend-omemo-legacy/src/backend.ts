@@ -11,6 +11,14 @@
  * `DecryptedContent.learnedKeys`), and ATM's `keysDiscovered` applies the security policy.
  */
 import { KeyHelper } from '@privacyresearch/libsignal-protocol-typescript'
+import {
+  activeDeviceIds,
+  type KnownDevice,
+  knownDevices,
+  knownKeyIds,
+  pickDeviceId,
+  stateKey,
+} from '@vouch/omemo-common'
 import type {
   AbortOptions,
   BackendCapabilities,
@@ -50,7 +58,6 @@ import {
   DEFAULT_LEGACY_XML_LIMITS,
   type LegacyBundle,
   type LegacyXmlLimits,
-  MAX_DEVICE_ID,
   NS_AXOLOTL,
   parseBundle,
   parseDeviceList,
@@ -109,16 +116,8 @@ export interface LegacyOmemoInit {
   readonly heartbeatAfter?: number
 }
 
-/** A device of an account, as we know it. */
-export interface LegacyOmemoDevice {
-  readonly owner: BareJid
-  readonly deviceId: number
-  /** the Curve25519 identity key as key id (D-6), when known */
-  readonly keyId?: KeyId
-  /** in the owner's latest device list */
-  readonly active: boolean
-  readonly hasSession: boolean
-}
+/** A device of an account, as we know it (key id: the Curve25519 identity key, D-6). */
+export type LegacyOmemoDevice = KnownDevice
 
 export interface LegacyOmemoBackend extends EncryptionBackend {
   /** the account (bare JID) of the store this backend was made over */
@@ -239,17 +238,11 @@ class LegacyOmemoBackendImpl implements LegacyOmemoBackend {
     return state.tx(async (tx) => {
       if (options.replace !== true && (await state.own(tx)) !== undefined)
         throw new InvalidKeyIdError('OMEMO03-OWN-DEVICE', `${account} already has an OMEMO 0.3 device`)
-      const taken = new Set((await state.deviceList(tx, account)) ?? [])
-      let deviceId = options.deviceId
-      if (deviceId !== undefined && (!Number.isInteger(deviceId) || deviceId < 1 || deviceId > MAX_DEVICE_ID))
-        throw new RangeError('a device id is 1 … 2³¹−1')
-      while (deviceId === undefined || (options.deviceId === undefined && taken.has(deviceId))) {
-        const b = random(4)
-        const v =
-          (((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) &
-          MAX_DEVICE_ID
-        deviceId = v === 0 ? undefined : v
-      }
+      const deviceId = pickDeviceId(
+        random,
+        new Set((await state.deviceList(tx, account)) ?? []),
+        options.deviceId,
+      )
       const own: OwnRecord = { deviceId, identity, spk, nextPreKeyId: next }
       await state.saveOwn(tx, own)
       await state.savePreKeys(tx, pks)
@@ -347,32 +340,25 @@ class LegacyOmemoBackendImpl implements LegacyOmemoBackend {
     const state = this.#state
     const owner = toBareJid(ownerInput, 'OMEMO03-DEVICES')
     const tx = state.store
-    const list = new Set((await state.deviceList(tx, owner)) ?? [])
-    const ids = new Set<number>(list)
-    for (const id of await state.deviceIds(tx, owner)) ids.add(id)
-    const out: LegacyOmemoDevice[] = []
-    for (const id of [...ids].sort((a, b) => a - b)) {
-      const d = await state.device(tx, owner, id)
-      const base = {
-        owner,
-        deviceId: id,
-        active: list.has(id),
-        hasSession: (await state.session(tx, owner, id)) !== undefined,
-      }
-      out.push(d === undefined ? base : { ...base, keyId: keyIdOf(d.ik) })
-    }
-    return out
+    return knownDevices(
+      owner,
+      (await state.deviceList(tx, owner)) ?? [],
+      await state.deviceIds(tx, owner),
+      async (id) => {
+        const d = await state.device(tx, owner, id)
+        const hasSession = await state.has(tx, stateKey.session(owner, id))
+        return d === undefined ? { hasSession } : { hasSession, keyId: keyIdOf(d.ik) }
+      },
+    )
   }
 
   /** The device ids in `owner`'s latest device list (XEP-0384 device ids: one space for OMEMO 2 and 0.3). */
   async endpointsOf(owner: BareJid, _options?: AbortOptions): Promise<readonly string[]> {
-    return (await this.devices(owner)).filter((d) => d.active).map((d) => String(d.deviceId))
+    return activeDeviceIds(await this.devices(owner))
   }
 
   async keysOf(owner: BareJid, _options?: AbortOptions): Promise<readonly KeyId[]> {
-    const ids = new Set<KeyId>()
-    for (const d of await this.devices(owner)) if (d.keyId !== undefined) ids.add(d.keyId)
-    return [...ids].sort()
+    return knownKeyIds(await this.devices(owner))
   }
 
   async sessionRecord(ownerInput: BareJid, deviceId: number): Promise<string | undefined> {

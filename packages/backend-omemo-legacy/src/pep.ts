@@ -20,9 +20,13 @@
  * Clients that publish their nodes with the `presence` access model (Profanity) are readable by
  * their contacts only: subscribe to their presence first.
  */
-import type { BareJid, KeyDirectory, KeyId, PepAccess, PepItem } from '@vouch/tm-core'
+import {
+  bundleMark,
+  emptyMessageStanza as commonEmptyMessageStanza,
+  pepKeyDirectory,
+} from '@vouch/omemo-common'
+import type { BareJid, KeyDirectory } from '@vouch/tm-core'
 import type { Element } from '@xmpp/xml'
-import { bundleMark, emptyMessageStanza as commonEmptyMessageStanza } from '@vouch/omemo-common'
 import type { LegacyOmemoBackend } from './backend.ts'
 import {
   buildBundle,
@@ -37,13 +41,6 @@ import {
 const OPEN = { 'pubsub#access_model': 'open' } as const
 const ITEM = 'current'
 
-function bundleMarkOf(b: LegacyBundle): string {
-  return bundleMark(
-    b.signedPreKeyId,
-    b.preKeys.map((k) => k.id),
-  )
-}
-
 /**
  * The stanza carrying an empty OMEMO 0.3 message (key transport: a key exchange answer or a
  * heartbeat): `emptyMessageStanza` of `@vouch/omemo-common` — type `chat`, `<store/>`, the XEP-0380
@@ -53,108 +50,31 @@ export function emptyMessageStanza(to: BareJid, encrypted: Element, id?: string)
   return commonEmptyMessageStanza(to, encrypted, NS_AXOLOTL, ...(id === undefined ? [] : [id]))
 }
 
-/** The OMEMO 0.3 key directory of `omemo` (tm-core's `KeyDirectory`). */
+/** The OMEMO 0.3 key directory of `omemo` (tm-core's `KeyDirectory`, the shared `pepKeyDirectory`). */
 export function legacyOmemoKeyDirectory(omemo: LegacyOmemoBackend): KeyDirectory {
-  const account = omemo.account
-  let published: string | undefined
-
-  async function publishBundle(pep: PepAccess): Promise<void> {
-    const deviceId = await omemo.ownDeviceId()
-    if (deviceId === undefined) return
-    const bundle = await omemo.ownBundle()
-    await pep.publish(bundleNode(deviceId), ITEM, buildBundle(bundle), OPEN)
-    published = bundleMarkOf(bundle)
-  }
-
-  function listFrom(items: readonly PepItem[]): number[] | undefined {
-    const item = items.find((i) => i.id === ITEM) ?? items.at(-1)
-    if (item?.payload === undefined) return undefined
-    try {
-      return parseDeviceList(item.payload)
-    } catch {
-      return undefined // malformed: ignored, the last good list stays
-    }
-  }
-
-  async function fetchList(pep: PepAccess, owner: BareJid): Promise<number[] | undefined> {
-    let items: PepItem[]
-    try {
-      items = await pep.fetch(owner, NODE_DEVICELIST)
-    } catch {
-      return undefined // no node yet (item-not-found) or not allowed (presence access model)
-    }
-    return listFrom(items)
-  }
-
-  async function ensureOwnInList(pep: PepAccess, list: readonly number[]): Promise<void> {
-    const deviceId = await omemo.ownDeviceId()
-    if (deviceId === undefined || list.includes(deviceId)) return
-    await pep.publish(NODE_DEVICELIST, ITEM, buildDeviceList([...list, deviceId]), OPEN)
-  }
-
-  async function importDevices(
-    pep: PepAccess,
-    owner: BareJid,
-    list: readonly number[],
-  ): Promise<readonly KeyId[]> {
-    await omemo.importDeviceList(owner, list)
-    const ownId = owner === account ? await omemo.ownDeviceId() : undefined
-    const known = new Map((await omemo.devices(owner)).map((d) => [d.deviceId, d] as const))
-    for (const id of list) {
-      if (id === ownId || known.get(id)?.keyId !== undefined) continue
-      let items: PepItem[]
-      try {
-        items = await pep.fetch(owner, bundleNode(id))
-      } catch {
-        continue // no bundle published (yet): the device is not encrypted to
-      }
-      const payload = (items.find((i) => i.id === ITEM) ?? items.at(-1))?.payload
-      if (payload === undefined) continue
-      try {
-        await omemo.importBundle(owner, id, payload)
-      } catch {
-        // a bundle whose signature does not verify, or malformed: never used
-      }
-    }
-    const active = new Set(list)
-    const keys = new Set<KeyId>()
-    for (const d of await omemo.devices(owner))
-      if (active.has(d.deviceId) && d.keyId !== undefined) keys.add(d.keyId)
-    return [...keys].sort()
-  }
-
-  return {
+  return pepKeyDirectory<number, LegacyBundle>(omemo, {
     namespace: NS_AXOLOTL,
-    notifyNodes: [NODE_DEVICELIST],
-    async publishOwn(pep) {
-      const deviceId = await omemo.ownDeviceId()
-      if (deviceId === undefined) return
-      await omemo.rotateSignedPreKey()
-      await publishBundle(pep)
-      const list = (await fetchList(pep, account)) ?? []
-      await ensureOwnInList(pep, list)
-      await importDevices(pep, account, list.includes(deviceId) ? list : [...list, deviceId])
+    devicesNode: NODE_DEVICELIST,
+    listItem: ITEM,
+    // every item of the node: the one with id `current`, else the last
+    selectListItem: false,
+    parseList: (el) => parseDeviceList(el),
+    deviceIdOf: (id) => id,
+    async listWithOwn(list, ownId) {
+      return list.includes(ownId) ? undefined : [...list, ownId]
     },
-    async refresh(owner, pep) {
-      const list = await fetchList(pep, owner)
-      if (list === undefined) return omemo.keysOf(owner)
-      if (owner === account) await ensureOwnInList(pep, list)
-      return importDevices(pep, owner, list)
+    publishList: (pep, list) => pep.publish(NODE_DEVICELIST, ITEM, buildDeviceList(list), OPEN),
+    publishBundle: (pep, deviceId, bundle) =>
+      pep.publish(bundleNode(deviceId), ITEM, buildBundle(bundle), OPEN),
+    async fetchBundle(pep, owner, id) {
+      const items = await pep.fetch(owner, bundleNode(id))
+      return (items.find((i) => i.id === ITEM) ?? items.at(-1))?.payload
     },
-    async onNotification(event, pep) {
-      if (event.node !== NODE_DEVICELIST) return undefined
-      const list = event.items.some((i) => i.payload !== undefined)
-        ? listFrom(event.items)
-        : await fetchList(pep, event.from)
-      if (list === undefined) return undefined
-      // a client makes sure its own device stays in its list (XEP-0384 v0.3 §4.2)
-      if (event.from === account) await ensureOwnInList(pep, list)
-      return { owner: event.from, keys: await importDevices(pep, event.from, list) }
-    },
-    async afterMessage(pep, send) {
-      for (const m of await omemo.takeEmptyMessages()) await send(emptyMessageStanza(m.to, m.element))
-      if ((await omemo.ownDeviceId()) === undefined) return
-      if (published !== bundleMarkOf(await omemo.ownBundle())) await publishBundle(pep)
-    },
-  }
+    bundleMark: (b) =>
+      bundleMark(
+        b.signedPreKeyId,
+        b.preKeys.map((k) => k.id),
+      ),
+    emptyStanza: (to, encrypted) => emptyMessageStanza(to, encrypted),
+  })
 }

@@ -7,6 +7,13 @@
  * the key ids it learns (from {@link OmemoBackend.importBundle}, {@link OmemoBackend.importDeviceList}
  * and `DecryptedContent.learnedKeys`), and ATM's `keysDiscovered` applies the security policy.
  */
+import {
+  activeDeviceIds,
+  type KnownDevice,
+  knownDevices,
+  knownKeyIds,
+  pickDeviceId,
+} from '@vouch/omemo-common'
 import type {
   AbortOptions,
   AccountTrustStore,
@@ -42,7 +49,6 @@ import {
   type BundleData,
   type DeviceListEntry,
   DEFAULT_OMEMO_XML_LIMITS,
-  MAX_DEVICE_ID,
   NS_OMEMO2,
   type OmemoXmlLimits,
   parseBundle,
@@ -109,16 +115,8 @@ export interface OmemoInit {
   }
 }
 
-/** A device of an account, as we know it. */
-export interface OmemoDevice {
-  readonly owner: BareJid
-  readonly deviceId: number
-  /** the Ed25519 identity key as key id (D-6), when known */
-  readonly keyId?: KeyId
-  /** in the owner's latest device list */
-  readonly active: boolean
-  readonly hasSession: boolean
-}
+/** A device of an account, as we know it (key id: the Ed25519 identity key, D-6). */
+export type OmemoDevice = KnownDevice
 
 export interface OmemoBackend extends EncryptionBackend {
   readonly crypto: CryptoProvider
@@ -244,16 +242,7 @@ class OmemoBackendImpl implements OmemoBackend {
       if (options.replace !== true && previous !== undefined)
         throw new InvalidKeyIdError('OMEMO-OWN-DEVICE', `${account} already has an OMEMO 2 device`)
       const taken = new Set((await state.deviceList(tx, account))?.map((d) => d.id) ?? [])
-      let deviceId = options.deviceId
-      if (deviceId !== undefined && (!Number.isInteger(deviceId) || deviceId < 1 || deviceId > MAX_DEVICE_ID))
-        throw new RangeError('a device id is 1 … 2³¹−1')
-      while (deviceId === undefined || (options.deviceId === undefined && taken.has(deviceId))) {
-        const b = random(4)
-        const v =
-          (((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) &
-          MAX_DEVICE_ID
-        deviceId = v === 0 ? undefined : v
-      }
+      const deviceId = pickDeviceId(random, taken, options.deviceId)
       // sign bit clear: reachable from XEdDSA verifiers (libsignal, libomemo.js); see generateIdentity
       const identity = await generateIdentity(crypto, random)
       const spk = await state.newSpk(identity, 1)
@@ -395,32 +384,25 @@ class OmemoBackendImpl implements OmemoBackend {
     const state = this.#state
     const owner = toBareJid(ownerInput, 'OMEMO-DEVICES')
     const tx = state.store
-    const list = new Set((await state.deviceList(tx, owner))?.map((d) => d.id) ?? [])
-    const ids = new Set<number>(list)
-    for (const id of await state.deviceIds(tx, owner)) ids.add(id)
-    const out: OmemoDevice[] = []
-    for (const id of [...ids].sort((a, b) => a - b)) {
-      const d = await state.device(tx, owner, id)
-      const base = {
-        owner,
-        deviceId: id,
-        active: list.has(id),
-        hasSession: await state.hasSession(tx, owner, id),
-      }
-      out.push(d === undefined ? base : { ...base, keyId: keyIdFromBytes(d.ik) })
-    }
-    return out
+    return knownDevices(
+      owner,
+      (await state.deviceList(tx, owner))?.map((d) => d.id) ?? [],
+      await state.deviceIds(tx, owner),
+      async (id) => {
+        const d = await state.device(tx, owner, id)
+        const hasSession = await state.hasSession(tx, owner, id)
+        return d === undefined ? { hasSession } : { hasSession, keyId: keyIdFromBytes(d.ik) }
+      },
+    )
   }
 
   /** The device ids in `owner`'s latest device list (XEP-0384 device ids: one space for OMEMO 2 and 0.3). */
   async endpointsOf(owner: BareJid, _options?: AbortOptions): Promise<readonly string[]> {
-    return (await this.devices(owner)).filter((d) => d.active).map((d) => String(d.deviceId))
+    return activeDeviceIds(await this.devices(owner))
   }
 
   async keysOf(owner: BareJid, _options?: AbortOptions): Promise<readonly KeyId[]> {
-    const ids = new Set<KeyId>()
-    for (const d of await this.devices(owner)) if (d.keyId !== undefined) ids.add(d.keyId)
-    return [...ids].sort()
+    return knownKeyIds(await this.devices(owner))
   }
 
   async resolveKeyId(ownerInput: BareJid, keyId: KeyId): Promise<KeyId | undefined> {

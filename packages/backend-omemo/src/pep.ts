@@ -19,9 +19,13 @@
  * - after every received OMEMO message: the empty messages the backend owes (key exchange
  *   answers, heartbeats), each in its own `<message type='chat'/>` to the owner's bare JID.
  */
-import type { BareJid, KeyDirectory, KeyId, PepAccess, PepItem } from '@vouch/tm-core'
+import {
+  bundleMark,
+  emptyMessageStanza as commonEmptyMessageStanza,
+  pepKeyDirectory,
+} from '@vouch/omemo-common'
+import type { BareJid, KeyDirectory } from '@vouch/tm-core'
 import type { Element } from '@xmpp/xml'
-import { bundleMark, emptyMessageStanza as commonEmptyMessageStanza } from '@vouch/omemo-common'
 import type { OmemoBackend } from './backend.ts'
 import {
   type BundleData,
@@ -42,14 +46,6 @@ export interface OmemoKeyDirectoryOptions {
   readonly label?: string
 }
 
-/** What identifies a published bundle: the signed pre key and the pre key ids. */
-function bundleMarkOf(b: BundleData): string {
-  return bundleMark(
-    b.spkId,
-    b.preKeys.map((k) => k.id),
-  )
-}
-
 /**
  * The stanza carrying an empty OMEMO message (key exchange answer, heartbeat):
  * `emptyMessageStanza` of `@vouch/omemo-common` — type `chat` and `<store/>` (offline and archive
@@ -60,120 +56,36 @@ export function emptyMessageStanza(to: BareJid, encrypted: Element, id?: string)
   return commonEmptyMessageStanza(to, encrypted, NS_OMEMO2, ...(id === undefined ? [] : [id]))
 }
 
-/** The OMEMO 2 key directory of `omemo` (tm-core's `KeyDirectory`). */
+/** The OMEMO 2 key directory of `omemo` (tm-core's `KeyDirectory`, the shared `pepKeyDirectory`). */
 export function omemoKeyDirectory(omemo: OmemoBackend, options: OmemoKeyDirectoryOptions = {}): KeyDirectory {
-  const account = omemo.account
-  let published: string | undefined
-
-  async function publishBundle(pep: PepAccess): Promise<void> {
-    const deviceId = await omemo.ownDeviceId()
-    if (deviceId === undefined) return
-    const bundle = await omemo.ownBundle()
-    await pep.publish(NODE_BUNDLES, String(deviceId), buildBundle(bundle), BUNDLE_OPTIONS)
-    published = bundleMarkOf(bundle)
-  }
-
-  async function fetchList(pep: PepAccess, owner: BareJid): Promise<DeviceListEntry[] | undefined> {
-    let items: PepItem[]
-    try {
-      items = await pep.fetch(owner, NODE_DEVICES, { id: 'current' })
-    } catch {
-      return undefined // no node yet (item-not-found) or not allowed
-    }
-    return listFrom(items)
-  }
-
-  function listFrom(items: readonly PepItem[]): DeviceListEntry[] | undefined {
-    const item = items.find((i) => i.id === 'current') ?? items.at(-1)
-    if (item?.payload === undefined) return undefined
-    try {
-      return parseDeviceList(item.payload)
-    } catch {
-      return undefined // malformed: ignored, the last good list stays
-    }
-  }
-
-  /**
-   * Our device in the list as published, and none of our replaced (rotated) devices: republish
-   * the list when it lacks ours or still names a replaced one. Resolves to the list as it stands.
-   */
-  async function ensureOwnInList(
-    pep: PepAccess,
-    list: readonly DeviceListEntry[],
-  ): Promise<DeviceListEntry[]> {
-    const deviceId = await omemo.ownDeviceId()
-    if (deviceId === undefined) return [...list]
-    const retired = new Set(await omemo.retiredDeviceIds())
-    const kept = list.filter((d) => !retired.has(d.id))
-    if (kept.length === list.length && list.some((d) => d.id === deviceId)) return [...list]
-    const own: DeviceListEntry =
-      options.label === undefined ? { id: deviceId } : { id: deviceId, label: options.label }
-    const next = kept.some((d) => d.id === deviceId) ? kept : [...kept, own]
-    await pep.publish(NODE_DEVICES, 'current', buildDeviceList(next), OPEN)
-    return next
-  }
-
-  /** Imports `owner`'s list and the bundles of listed devices we have no key for; the usable key ids. */
-  async function importDevices(
-    pep: PepAccess,
-    owner: BareJid,
-    list: readonly DeviceListEntry[],
-  ): Promise<readonly KeyId[]> {
-    await omemo.importDeviceList(owner, list)
-    const ownId = owner === account ? await omemo.ownDeviceId() : undefined
-    const known = new Map((await omemo.devices(owner)).map((d) => [d.deviceId, d] as const))
-    for (const { id } of list) {
-      if (id === ownId || known.get(id)?.keyId !== undefined) continue
-      let items: PepItem[]
-      try {
-        items = await pep.fetch(owner, NODE_BUNDLES, { id: String(id) })
-      } catch {
-        continue // no bundle published (yet): the device is not encrypted to
-      }
-      const payload = items.find((i) => i.id === String(id))?.payload
-      if (payload === undefined) continue
-      try {
-        await omemo.importBundle(owner, id, payload)
-      } catch {
-        // a bundle whose signed pre key signature does not verify, or malformed: never used
-      }
-    }
-    const active = new Set(list.map((d) => d.id))
-    const keys = new Set<KeyId>()
-    for (const d of await omemo.devices(owner))
-      if (active.has(d.deviceId) && d.keyId !== undefined) keys.add(d.keyId)
-    return [...keys].sort()
-  }
-
-  return {
+  return pepKeyDirectory<DeviceListEntry, BundleData>(omemo, {
     namespace: NS_OMEMO2,
-    notifyNodes: [NODE_DEVICES],
-    async publishOwn(pep) {
-      if ((await omemo.ownDeviceId()) === undefined) return
-      await omemo.rotateSignedPreKey()
-      await publishBundle(pep)
-      const list = await ensureOwnInList(pep, (await fetchList(pep, account)) ?? [])
-      await importDevices(pep, account, list)
+    devicesNode: NODE_DEVICES,
+    listItem: 'current',
+    selectListItem: true,
+    parseList: (el) => parseDeviceList(el),
+    deviceIdOf: (d) => d.id,
+    /** our device in the list as published, and none of our replaced (rotated) devices */
+    async listWithOwn(list, ownId) {
+      const retired = new Set(await omemo.retiredDeviceIds())
+      const kept = list.filter((d) => !retired.has(d.id))
+      if (kept.length === list.length && list.some((d) => d.id === ownId)) return undefined
+      const own: DeviceListEntry =
+        options.label === undefined ? { id: ownId } : { id: ownId, label: options.label }
+      return kept.some((d) => d.id === ownId) ? kept : [...kept, own]
     },
-    async refresh(owner, pep) {
-      const list = await fetchList(pep, owner)
-      if (list === undefined) return omemo.keysOf(owner)
-      return importDevices(pep, owner, owner === account ? await ensureOwnInList(pep, list) : list)
+    publishList: (pep, list) => pep.publish(NODE_DEVICES, 'current', buildDeviceList(list), OPEN),
+    publishBundle: (pep, deviceId, bundle) =>
+      pep.publish(NODE_BUNDLES, String(deviceId), buildBundle(bundle), BUNDLE_OPTIONS),
+    async fetchBundle(pep, owner, id) {
+      const items = await pep.fetch(owner, NODE_BUNDLES, { id: String(id) })
+      return items.find((i) => i.id === String(id))?.payload
     },
-    async onNotification(event, pep) {
-      if (event.node !== NODE_DEVICES) return undefined
-      const list = event.items.some((i) => i.payload !== undefined)
-        ? listFrom(event.items)
-        : await fetchList(pep, event.from)
-      if (list === undefined) return undefined
-      // XEP-0384 §5.3.1: a client makes sure its own device stays in its list
-      const current = event.from === account ? await ensureOwnInList(pep, list) : list
-      return { owner: event.from, keys: await importDevices(pep, event.from, current) }
-    },
-    async afterMessage(pep, send) {
-      for (const m of await omemo.takeEmptyMessages()) await send(emptyMessageStanza(m.to, m.element))
-      if ((await omemo.ownDeviceId()) === undefined) return
-      if (published !== bundleMarkOf(await omemo.ownBundle())) await publishBundle(pep)
-    },
-  }
+    bundleMark: (b) =>
+      bundleMark(
+        b.spkId,
+        b.preKeys.map((k) => k.id),
+      ),
+    emptyStanza: (to, encrypted) => emptyMessageStanza(to, encrypted),
+  })
 }

@@ -5,6 +5,10 @@
  * mark of the key directories, the decrypt outcome type.
  */
 export type { OmemoDecryptOutcome } from './decrypt.ts'
+export type { KnownDevice } from './devices.ts'
+export type { DirectoryBackend, DirectoryProtocol } from './directory.ts'
+export { pepKeyDirectory } from './directory.ts'
+export { activeDeviceIds, knownDevices, knownKeyIds, pickDeviceId } from './devices.ts'
 export { bundleMark, emptyMessageStanza } from './stanza.ts'
 export type { OwedEmpty, StoredKeyPair, StoredSignedPreKey } from './state.ts'
 export {

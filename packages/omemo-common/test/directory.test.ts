@@ -1,0 +1,147 @@
+/**
+ * The shared PEP key directory (XEP-0384 v0.3 §4.2–4.3, v0.9 §5.3): our device joins our list
+ * without dropping the others', a bundle is fetched only for listed devices without a key and a
+ * bundle the backend rejects is skipped, a notification from ourselves puts our device back, a
+ * malformed list is ignored, owed empty messages are sent and a changed bundle republished.
+ */
+import type { BareJid, Element, KeyId, PepAccess, PepItem } from '@vouch/tm-core'
+import { Element as XmlElement } from '@vouch/tm-core'
+import { describe, expect, it } from 'vitest'
+import type { KnownDevice } from '../src/devices.ts'
+import { type DirectoryBackend, pepKeyDirectory } from '../src/directory.ts'
+
+const me = 'me@example.org' as BareJid
+const bob = 'bob@example.com' as BareJid
+const NODE = 'test:devices'
+
+const listEl = (ids: number[]) => {
+  const el = new XmlElement('list')
+  for (const id of ids) el.c('device', { id: String(id) })
+  return el
+}
+const parseList = (el: Element) => {
+  if (el.name !== 'list') throw new Error('malformed')
+  return el.children.map((c) => Number((c as Element).attrs.id))
+}
+
+function setup() {
+  const nodes = new Map<string, PepItem[]>() // "jid node" → items
+  const published: string[] = []
+  const pep: PepAccess = {
+    async publish(node, id, payload) {
+      published.push(`${node}/${id}`)
+      nodes.set(`${me} ${node}`, [{ id, payload }])
+    },
+    async fetch(jid, node) {
+      const items = nodes.get(`${jid} ${node}`)
+      if (items === undefined) throw new Error('item-not-found')
+      return items
+    },
+  }
+  const lists = new Map<BareJid, number[]>()
+  const keys = new Map<string, KeyId>()
+  let bundleVersion = 1
+  const owed: Array<{ to: BareJid; element: Element }> = []
+  const backend: DirectoryBackend<number, number> = {
+    account: me,
+    ownDeviceId: async () => 1,
+    ownBundle: async () => bundleVersion,
+    rotateSignedPreKey: async () => false,
+    async importDeviceList(owner, list) {
+      lists.set(owner, [...list])
+      return []
+    },
+    async importBundle(owner, id, el) {
+      if (el.attrs.bad === 'yes') throw new Error('signature')
+      keys.set(`${owner}/${id}`, `k${id}` as KeyId)
+      return `k${id}` as KeyId
+    },
+    async devices(owner): Promise<KnownDevice[]> {
+      return (lists.get(owner) ?? []).map((deviceId) => {
+        const keyId = keys.get(`${owner}/${deviceId}`)
+        return { owner, deviceId, active: true, hasSession: false, ...(keyId === undefined ? {} : { keyId }) }
+      })
+    },
+    keysOf: async () => [],
+    takeEmptyMessages: async () => owed.splice(0),
+  }
+  const dir = pepKeyDirectory(backend, {
+    namespace: 'test',
+    devicesNode: NODE,
+    listItem: 'current',
+    selectListItem: true,
+    parseList,
+    deviceIdOf: (id) => id,
+    listWithOwn: async (list, own) => (list.includes(own) ? undefined : [...list, own]),
+    publishList: (p, list) => p.publish(NODE, 'current', listEl(list)),
+    publishBundle: (p, id) => p.publish(`test:bundles:${id}`, 'current', new XmlElement('bundle')),
+    async fetchBundle(p, owner, id) {
+      return (await p.fetch(owner, `test:bundles:${id}`))[0]?.payload
+    },
+    bundleMark: (b) => String(b),
+    emptyStanza: (to, el) => new XmlElement('message', { to }).cnode(el).up(),
+  })
+  return {
+    dir,
+    pep,
+    nodes,
+    published,
+    lists,
+    owed,
+    bump: () => {
+      bundleVersion++
+    },
+  }
+}
+
+describe('the shared PEP key directory', () => {
+  it('publishOwn: our bundle, then our device added to the list as published', async () => {
+    const t = setup()
+    t.nodes.set(`${me} ${NODE}`, [{ id: 'current', payload: listEl([7]) }])
+    await t.dir.publishOwn(t.pep)
+    expect(t.published).toEqual(['test:bundles:1/current', `${NODE}/current`])
+    expect(parseList(t.nodes.get(`${me} ${NODE}`)?.[0]?.payload as Element)).toEqual([7, 1])
+  })
+
+  it('refresh: bundles of listed devices without a key; a rejected bundle is skipped', async () => {
+    const t = setup()
+    t.nodes.set(`${bob} ${NODE}`, [{ id: 'current', payload: listEl([2, 3, 4]) }])
+    t.nodes.set(`${bob} test:bundles:2`, [{ id: 'current', payload: new XmlElement('bundle') }])
+    t.nodes.set(`${bob} test:bundles:3`, [
+      { id: 'current', payload: new XmlElement('bundle', { bad: 'yes' }) },
+    ])
+    expect(await t.dir.refresh?.(bob, t.pep)).toEqual(['k2'])
+    expect(t.lists.get(bob)).toEqual([2, 3, 4])
+  })
+
+  it('a notification from ourselves without our device puts it back; a malformed list is ignored', async () => {
+    const t = setup()
+    const r = await t.dir.onNotification?.(
+      { from: me, node: NODE, items: [{ id: 'current', payload: listEl([5]) }] },
+      t.pep,
+    )
+    expect(r?.owner).toBe(me)
+    expect(t.lists.get(me)).toEqual([5, 1])
+    expect(
+      await t.dir.onNotification?.(
+        { from: bob, node: NODE, items: [{ id: 'current', payload: new XmlElement('x') }] },
+        t.pep,
+      ),
+    ).toBeUndefined()
+    expect(await t.dir.onNotification?.({ from: bob, node: 'other', items: [] }, t.pep)).toBeUndefined()
+  })
+
+  it('afterMessage: the owed empty messages, and the bundle republished only when it changed', async () => {
+    const t = setup()
+    await t.dir.publishOwn(t.pep)
+    t.published.length = 0
+    t.owed.push({ to: bob, element: new XmlElement('encrypted') })
+    const sent: Element[] = []
+    await t.dir.afterMessage?.(t.pep, async (s) => void sent.push(s))
+    expect(sent.map((s) => s.attrs.to)).toEqual([bob])
+    expect(t.published).toEqual([])
+    t.bump()
+    await t.dir.afterMessage?.(t.pep, async () => {})
+    expect(t.published).toEqual(['test:bundles:1/current'])
+  })
+})
