@@ -176,7 +176,7 @@ describe.each(targets)('unit of work on $name', (target) => {
 })
 
 describe.skipIf(NO_PG)(`statements of an ATM batch on PostgreSQL ${SKIP}`, () => {
-  it('50 trust messages in one handleTrustMessages: at most 15 statements (not several per message)', async () => {
+  it('50 trust messages in one handleTrustMessages: at most 10 statements (not several per message)', async () => {
     const prefix = `uow${process.pid}_`
     const pool = testPool()
     const counted: string[] = []
@@ -224,7 +224,7 @@ describe.skipIf(NO_PG)(`statements of an ATM batch on PostgreSQL ${SKIP}`, () =>
       const results = await atm.handleTrustMessages(batch)
       counting = false
       expect(results.map((r) => r.outcome)).toEqual(batch.map(() => 'applied'))
-      expect(counted.length, counted.join('\n')).toBeLessThanOrEqual(15)
+      expect(counted.length, counted.join('\n')).toBeLessThanOrEqual(10)
       // the last word on each key: b0, b1 trusted (messages 48, 49), b2, b3 distrusted (46, 47)
       expect((await a.getKeys(NS, { owners: [BOB] })).map((k) => k.level)).toEqual([
         'authenticated',
