@@ -9,19 +9,16 @@ import { memoryStore } from '@vouch/store-memory'
 import type {
   AccountTrustStore,
   BackendCapabilities,
-  BareJid,
   DecryptedContent,
   EncryptionBackend,
   EncryptionNamespace,
-  FullJid,
   KeyId,
 } from '@vouch/tm-core'
 import { DecryptionError, Element, keyIdFromBytes, parseXml, StoreError } from '@vouch/tm-core'
 import { describe, expect, it } from 'vitest'
 import { type ReceivedCopy, receivePipeline } from '../src/index.ts'
+import { ALICE, BOB, copyFromBob } from './fixtures.ts'
 
-const ALICE = 'alice@example.org' as BareJid
-const BOB = 'bob@example.org' as BareJid
 const NS = 'urn:example:stub' as EncryptionNamespace
 const key = (n: number): KeyId => keyIdFromBytes(new Uint8Array(32).fill(n))
 const BOB_KEY = key(2)
@@ -83,13 +80,7 @@ const trustMessage = (k: KeyId): string =>
 function copy(id: string, plaintext: string, attrs: Record<string, string> = {}): ReceivedCopy {
   const el = new Element('stub', { xmlns: NS, at: new Date().toISOString(), ...attrs })
   el.t(plaintext)
-  return {
-    encrypted: el,
-    from: `${BOB}/phone` as FullJid,
-    to: ALICE,
-    dedupKeys: [`sid:${id}`],
-    referenceTime: new Date(),
-  }
+  return copyFromBob(id, el)
 }
 
 describe('receive pipeline', () => {

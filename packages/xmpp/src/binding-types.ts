@@ -148,7 +148,8 @@ export interface VouchXmppEvents {
   duplicate: { readonly keys: readonly string[]; readonly source: MessageSource }
   /**
    * A received message failed a check (decryption, signature, time window, addresses, trust
-   * message rules): it is never dropped silently. `rule` is the error's rule id (else its name).
+   * message rules, the caps on received input: `STANZA-*` for a stanza the parser did not build,
+   * `ENCRYPTED-*`): it is never dropped silently. `rule` is the error's rule id (else its name).
    * `held`: it is kept and received again once a new key of the sender arrives (see `held.ts`);
    * `keysError`: why the sender's keys could not be fetched (e.g. {@link KeysNotVisibleError});
    * `final`: a held message given up after its last retry.

@@ -44,16 +44,7 @@ import { enableCarbons, unwrapCarbon } from './xep0280-carbons.ts'
 import { mamClient } from './xep0313-mam.ts'
 import { stanzaIdBy } from './xep0359-ids.ts'
 
-export type {
-  MessageSource,
-  ReceivedChat,
-  SentMessage,
-  SyncFailure,
-  VouchXmpp,
-  VouchXmppEventName,
-  VouchXmppEvents,
-  VouchXmppInit,
-} from './binding-types.ts'
+export type * from './binding-types.ts'
 export { SyncError } from './binding-types.ts'
 
 const DEFAULT_CAPS_NODE = 'https://github.com/vouch/vouch'

@@ -6,7 +6,7 @@
  * a key arrives. Which encrypted element a stanza is judged by is the pipeline's choice
  * (`chooseEncrypted`), for all of these.
  */
-import type { AccountTrustStore, BareJid, EncryptionNamespace, FullJid } from '@vouch/tm-core'
+import type { AccountTrustStore, BareJid, EncryptionNamespace, FullJid, XmlLimits } from '@vouch/tm-core'
 import { isStoreFailure, parseXml } from '@vouch/tm-core'
 import type { Element } from '@xmpp/xml'
 import {
@@ -21,8 +21,19 @@ import { holdMessage, MAX_ATTEMPTS, newKeyArrived, readHeld, releaseHeld } from 
 import type { KeyRefresh } from './keys.ts'
 import { referenceTime } from './reference-time.ts'
 import { setArchivePosition } from './state.ts'
+import { DEFAULT_STANZA_LIMITS } from './stream-parser.ts'
 import { bareOf, childElements } from './util.ts'
 import { dedupKeys, stanzaIdBy } from './xep0359-ids.ts'
+
+/**
+ * A held message is read again from its text: with the stream's caps on elements and depth
+ * (what the stream parser let through reads again), and room for the escapes serializing adds.
+ */
+const HELD_XML_LIMITS: Partial<XmlLimits> = {
+  maxChars: DEFAULT_STANZA_LIMITS.maxStanzaBytes * 8,
+  maxDepth: DEFAULT_STANZA_LIMITS.maxDepth,
+  maxElements: DEFAULT_STANZA_LIMITS.maxElements,
+}
 
 /** One received copy of a message, and where it came from. */
 export interface Incoming {
@@ -267,8 +278,17 @@ export function receiveFlow(
         continue
       }
       if (!newKeyArrived(h, await backend.keysOf(sender))) continue
+      let message: Element
+      try {
+        message = parseXml(h.xml, HELD_XML_LIMITS)
+      } catch (e) {
+        // cannot be read again: given up (said on `error`), so the others still get their turn
+        await releaseHeld(init.store, h.seq)
+        fail(e)
+        continue
+      }
       const inc: Incoming = {
-        message: parseXml(h.xml),
+        message,
         source: h.source,
         ...(h.archiveId === undefined ? {} : { archiveId: h.archiveId }),
       }

@@ -15,19 +15,17 @@ import type {
   KeyId,
 } from '@vouch/tm-core'
 import { DecryptionError } from '@vouch/tm-core'
-import xml from '@xmpp/xml'
+import xml, { type Element } from '@xmpp/xml'
 import { describe, expect, it } from 'vitest'
 import { type ReceivedChat, type VouchXmppEvents, vouchXmpp } from '../src/binding.ts'
 import { MAX_ATTEMPTS, readHeld } from '../src/held.ts'
 import { fakeClient } from './fake-client.ts'
+import { chatContent, emptyRoster, tick } from './stand-in.ts'
 
 const ALICE = 'alice@localhost' as BareJid
 const CAROL = 'carol@localhost' as BareJid
 const NS = 'urn:example:stand-in' as EncryptionNamespace
 const key = (n: number): KeyId => btoa(String.fromCharCode(...new Array(20).fill(n))) as KeyId
-const tick = async (): Promise<void> => {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r))
-}
 
 function setup() {
   const state = { keys: [] as KeyId[], opens: false, decrypts: 0, visible: false }
@@ -42,17 +40,7 @@ function setup() {
     decrypt: async (el): Promise<DecryptedContent> => {
       state.decrypts++
       if (!state.opens) throw new DecryptionError('STAND-IN-SIGNER', 'not signed by a key of carol@localhost')
-      const body = xml('body', { xmlns: 'jabber:client' }, el.text())
-      return {
-        content: xml('content', {}, body),
-        payload: [body],
-        senderJid: CAROL,
-        carrier: NS,
-        encrypted: true,
-        mode: 'signcrypt',
-        signed: true,
-        senderKey: state.keys[0] as KeyId,
-      }
+      return chatContent(el.text(), { senderJid: CAROL, carrier: NS, senderKey: state.keys[0] as KeyId })
     },
   }
   const forbidden = Object.assign(new Error('forbidden'), { name: 'StanzaError', condition: 'forbidden' })
@@ -66,19 +54,8 @@ function setup() {
     },
     onNotification: async () => undefined,
   }
-  const fake = fakeClient((sent, f) => {
-    // a roster get: empty roster (carol is no contact)
-    if (sent.name === 'iq' && sent.attrs.type === 'get' && sent.getChild('query', 'jabber:iq:roster'))
-      setImmediate(() =>
-        f.receive(
-          xml(
-            'iq',
-            { type: 'result', id: sent.attrs.id, to: `${ALICE}/r` },
-            xml('query', { xmlns: 'jabber:iq:roster' }),
-          ),
-        ),
-      )
-  }, ALICE)
+  // carol is no contact
+  const fake = fakeClient(emptyRoster(ALICE), ALICE)
   const store = memoryStore().forAccount(ALICE)
   const vouch = vouchXmpp(fake.xmpp, { store, backends: [backend], keyDirectories: [directory] })
   const rejected: VouchXmppEvents['rejected'][] = []
@@ -86,7 +63,7 @@ function setup() {
   vouch.on('rejected', (r) => rejected.push(r))
   vouch.on('message', (m) => messages.push(m))
   let n = 0
-  const deliver = async (text: string): Promise<void> => {
+  const deliver = async (text: string, extra: readonly Element[] = []): Promise<void> => {
     n++
     fake.receive(
       xml(
@@ -94,6 +71,7 @@ function setup() {
         { from: `${CAROL}/prof`, to: `${ALICE}/r`, type: 'chat', id: `m${n}` },
         xml('encrypted', { xmlns: NS }, text),
         xml('stanza-id', { xmlns: 'urn:xmpp:sid:0', by: ALICE, id: `s${n}` }),
+        ...extra,
       ),
     )
     await tick()
@@ -131,6 +109,17 @@ describe('held messages: retried when a key arrives, bounded', () => {
     const before = t.state.decrypts
     await t.vouch.refreshKeys(CAROL)
     expect(t.state.decrypts).toBe(before)
+  })
+
+  it('a held message the stream parser let through is read again as it was (21,000 elements: over parseXml’s default 20,000, within the stream’s 25,000)', async () => {
+    const t = setup()
+    const junk = Array.from({ length: 21_000 }, () => xml('x'))
+    await t.deliver('big', [xml('junk', { xmlns: 'urn:example:junk' }, ...junk)])
+    expect(await readHeld(t.store, CAROL)).toHaveLength(1)
+    t.state.opens = true
+    await t.keyArrives()
+    expect(t.messages.map((m) => m.body)).toEqual(['big'])
+    expect(await readHeld(t.store)).toEqual([])
   })
 
   it(`retried only on a new key, at most ${MAX_ATTEMPTS} times, then given up with a final rejection`, async () => {

@@ -24,15 +24,13 @@ import { describe, expect, it } from 'vitest'
 import { type ReceivedChat, type VouchXmppEvents, vouchXmpp } from '../src/binding.ts'
 import { readHeld } from '../src/held.ts'
 import { fakeClient } from './fake-client.ts'
+import { chatContent, emptyRoster, tick } from './stand-in.ts'
 
 const ALICE = 'alice@localhost' as BareJid
 const CAROL = 'carol@localhost' as BareJid
 const NEW = 'urn:example:omemo2-standin' as EncryptionNamespace
 const OLD = 'urn:example:omemo03-standin' as EncryptionNamespace
 const key = (n: number): KeyId => btoa(String.fromCharCode(...new Array(20).fill(n))) as KeyId
-const tick = async (): Promise<void> => {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r))
-}
 
 function setup() {
   const state = {
@@ -53,17 +51,7 @@ function setup() {
       state.decrypts[ns] = (state.decrypts[ns] ?? 0) + 1
       if (ns === OLD || keys().length === 0)
         throw new DecryptionError(`${ns === NEW ? 'NEW' : 'OLD'}-NO-KEY`, `${ns}: cannot read it`)
-      const body = xml('body', { xmlns: 'jabber:client' }, el.text())
-      return {
-        content: xml('content', {}, body),
-        payload: [body],
-        senderJid: CAROL,
-        carrier: ns,
-        encrypted: true,
-        mode: 'signcrypt',
-        signed: true,
-        senderKey: keys()[0] as KeyId,
-      }
+      return chatContent(el.text(), { senderJid: CAROL, carrier: ns, senderKey: keys()[0] as KeyId })
     },
   })
   const oldKeys = [key(9)]
@@ -75,18 +63,7 @@ function setup() {
     refresh: async () => refresh(),
     onNotification: async () => undefined,
   })
-  const fake = fakeClient((sent, f) => {
-    if (sent.name === 'iq' && sent.attrs.type === 'get' && sent.getChild('query', 'jabber:iq:roster'))
-      setImmediate(() =>
-        f.receive(
-          xml(
-            'iq',
-            { type: 'result', id: sent.attrs.id, to: `${ALICE}/r` },
-            xml('query', { xmlns: 'jabber:iq:roster' }),
-          ),
-        ),
-      )
-  }, ALICE)
+  const fake = fakeClient(emptyRoster(ALICE), ALICE)
   const store = memoryStore().forAccount(ALICE)
   const vouch = vouchXmpp(fake.xmpp, {
     store,

@@ -9,14 +9,7 @@
  */
 import { createAtm } from '@vouch/atm'
 import { memoryStore } from '@vouch/store-memory'
-import type {
-  BareJid,
-  DecryptedContent,
-  EncryptionBackend,
-  EncryptionNamespace,
-  FullJid,
-  KeyId,
-} from '@vouch/tm-core'
+import type { DecryptedContent, EncryptionBackend, EncryptionNamespace, KeyId } from '@vouch/tm-core'
 import { Element, keyIdFromBytes } from '@vouch/tm-core'
 import xml from '@xmpp/xml'
 import { describe, expect, it } from 'vitest'
@@ -28,9 +21,8 @@ import {
   type ReceivedCopy,
   receivePipeline,
 } from '../../src/index.ts'
+import { ALICE, BOB, copyFromBob } from '../fixtures.ts'
 
-const ALICE = 'alice@example.org' as BareJid
-const BOB = 'bob@example.org' as BareJid
 const NS = 'urn:example:omemo-standin' as EncryptionNamespace
 const key = (n: number): KeyId => keyIdFromBytes(new Uint8Array(32).fill(n))
 
@@ -85,13 +77,7 @@ function encrypted(devices: number, accounts = 1, text = 'hi'): Element {
   return el
 }
 
-const copy = (id: string, els: readonly Element[]): ReceivedCopy => ({
-  encrypted: els,
-  from: `${BOB}/phone` as FullJid,
-  to: ALICE,
-  dedupKeys: [`sid:${id}`],
-  referenceTime: new Date(),
-})
+const copy = (id: string, els: readonly Element[]): ReceivedCopy => copyFromBob(id, els)
 
 describe('ENCRYPTED-ELEMENTS: elements inside one encrypted element are capped', () => {
   it('an OMEMO message to 100 devices of 100 accounts (about 200 elements) is read under the default', async () => {

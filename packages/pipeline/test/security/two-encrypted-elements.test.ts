@@ -13,19 +13,16 @@ import { createAtm } from '@vouch/atm'
 import { memoryStore } from '@vouch/store-memory'
 import type {
   AccountTrustStore,
-  BareJid,
   DecryptedContent,
   EncryptionBackend,
   EncryptionNamespace,
-  FullJid,
   KeyId,
 } from '@vouch/tm-core'
 import { DecryptionError, Element, keyIdFromBytes, parseXml } from '@vouch/tm-core'
 import { describe, expect, it } from 'vitest'
 import { type ReceivedCopy, receivePipeline } from '../../src/index.ts'
+import { ALICE, BOB, copyFromBob } from '../fixtures.ts'
 
-const ALICE = 'alice@example.org' as BareJid
-const BOB = 'bob@example.org' as BareJid
 const NEW = 'urn:example:omemo2-standin' as EncryptionNamespace
 const OLD = 'urn:example:omemo03-standin' as EncryptionNamespace
 const key = (n: number): KeyId => keyIdFromBytes(new Uint8Array(32).fill(n))
@@ -90,13 +87,8 @@ const enc = (ns: string, text: string, attrs: Record<string, string> = {}): Elem
   return el
 }
 const body = (t: string): string => `<body xmlns='jabber:client'>${t}</body>`
-const copy = (id: string, encrypted: readonly Element[]): ReceivedCopy => ({
-  encrypted,
-  from: `${BOB}/converse` as FullJid,
-  to: ALICE,
-  dedupKeys: [`sid:${id}`],
-  referenceTime: new Date(),
-})
+const copy = (id: string, encrypted: readonly Element[]): ReceivedCopy =>
+  copyFromBob(id, encrypted, 'converse')
 
 describe('two <encrypted/> elements in one stanza: exactly one is decrypted', () => {
   it('both readable: the preferred protocol’s element is the message, the other is never tried', async () => {

@@ -26,6 +26,7 @@ import {
 } from '../../src/stream-parser.ts'
 import { fakeClient } from '../fake-client.ts'
 import { recordingStore } from '../recording-store.ts'
+import { chatContent, tick } from '../stand-in.ts'
 
 const HEADER =
   "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' " +
@@ -224,9 +225,6 @@ describe('the defaults fit real traffic', () => {
 const CAROL = 'carol@localhost' as BareJid
 const ALICE = 'alice@localhost' as BareJid
 const NS = 'urn:example:stand-in' as EncryptionNamespace
-const tick = async (): Promise<void> => {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r))
-}
 
 function binding() {
   const calls = { decrypt: 0 }
@@ -240,17 +238,7 @@ function binding() {
     },
     decrypt: async (el): Promise<DecryptedContent> => {
       calls.decrypt++
-      const body = xml('body', { xmlns: 'jabber:client' }, el.text())
-      return {
-        content: xml('content', {}, body),
-        payload: [body],
-        senderJid: CAROL,
-        carrier: NS,
-        encrypted: true,
-        mode: 'signcrypt',
-        signed: true,
-        senderKey: 'a2V5' as KeyId,
-      }
+      return chatContent(el.text(), { senderJid: CAROL, carrier: NS, senderKey: 'a2V5' as KeyId })
     },
   }
   const fake = fakeClient(() => undefined, ALICE)

@@ -21,6 +21,7 @@ import { vouchXmpp } from '../../src/binding.ts'
 import { type StanzaLimits, StrictStreamParser, stanzaLimitError } from '../../src/stream-parser.ts'
 import { fakeClient } from '../fake-client.ts'
 import { recordingStore } from '../recording-store.ts'
+import { tick } from '../stand-in.ts'
 
 const LIMITS: StanzaLimits = { maxStanzaBytes: 400, maxDepth: 4, maxElements: 12, maxAttributes: 3 }
 /** three attributes: the header is held to the attribute cap too */
@@ -212,9 +213,6 @@ describe('stream fuzzing: typed errors only, the caps hold exactly', () => {
 describe('stream fuzzing through the binding: the store is never written', () => {
   const ALICE = 'alice@localhost' as BareJid
   const NS = 'urn:example:stand-in' as EncryptionNamespace
-  const tick = async (): Promise<void> => {
-    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r))
-  }
 
   it('whatever the parser delivers (arbitrary bytes, generated stanzas), no store write, typed errors only', async () => {
     await fc.assert(
@@ -239,7 +237,7 @@ describe('stream fuzzing through the binding: the store is never written', () =>
           parser.on('error', () => undefined)
           parser.write(HEADER)
           for (const p of parts) parser.write(p)
-          await tick()
+          await tick(3)
           await vouch.idle()
           vouch.close()
           expect(writes).toEqual([])

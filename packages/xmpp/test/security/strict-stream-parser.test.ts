@@ -19,6 +19,7 @@ import type { Client } from '@xmpp/client'
 import type { Element } from '@xmpp/xml'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createClient, stopClient } from '../../src/connect.ts'
+import { HEADER, OMEMO_MESSAGE } from '../fixtures/stream.ts'
 
 interface StreamParser extends EventEmitter {
   write(chunk: string | Uint8Array): void
@@ -112,23 +113,11 @@ function randomCuts(length: number, count: number, seed: number): number[] {
 
 // ---- a stream as Prosody sends it
 
-const HEADER =
-  "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' " +
-  "id='0b2f6c4e-3a55-4f51-9d1c-5f3e2a7c1b90' from='localhost' version='1.0' xml:lang='en'>"
 const FEATURES =
   "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><required/></bind>" +
   "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>" +
   "<sm xmlns='urn:xmpp:sm:3'><optional/></sm><csi xmlns='urn:xmpp:csi:0'/>" +
   "<ver xmlns='urn:xmpp:features:rosterver'/></stream:features>"
-const OMEMO_MESSAGE =
-  "<message xmlns='jabber:client' from='bob@localhost/phone' to='alice@localhost/laptop' type='chat' id='7c3d1e9a'>" +
-  "<encrypted xmlns='urn:xmpp:omemo:2'><header sid='1384902211'><keys jid='alice@localhost'>" +
-  "<key rid='967312449' kex='true'>MwohBbL5SkSV1ucrBMR3VdGCgDu2Z2wdSQ9N1qsVEmD6NbBgEiEFCB3Wv8/iZnbR/HnWwYSBGKiSX8ZlBuqC8TTGa/m3lAIaQO5DuKXHiAAQWlvbGFuLXZvdWNoLWtleQ==</key>" +
-  "<key rid='20115421'>MwohBRhCb0ZmL0c1yoKkyT3Rm1h2XzMsDqVp8fMLyiTA6TNUEAEYACIwD1vQxI4KZk6vY9bx+7FgPrFxZc1U2Oz4n3YgTtq6gL+Xh6fYQmk=</key></keys>" +
-  "<keys jid='bob@localhost'><key rid='1384902212'>MwohBTr4vQ6Oi8yG0pVm2ytGkLe6FQ3a8gqE1D8aZb8ZkNJWEAEYACIw3n0tFq7lS5Q2LJ8VkV0w==</key></keys></header>" +
-  '<payload>nCeA9hO3MLGaWZ7bDcbtr6ZfpJw+U4SI2DCt9n5wlw6bH7LqzAyfnEaQZtGfNF4W6Dq1gG7ZkTkp</payload></encrypted>' +
-  "<store xmlns='urn:xmpp:hints'/><origin-id xmlns='urn:xmpp:sid:0' id='b1f2d7d6-5b43-4ef8-a1b9-6ac0f4a30d62'/>" +
-  "<stanza-id xmlns='urn:xmpp:sid:0' by='alice@localhost' id='wv5pTvjVhyZ1eVtb'/></message>"
 const STANZAS = [
   "<iq type='result' id='bind-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/laptop</jid></bind></iq>",
   "<enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true' max='600'/>",
