@@ -57,8 +57,12 @@ class Layer<V> {
   }
 }
 
-/** Above this many keys not cached yet, one `getKeys` reads them instead of one `getKey` each. */
-const SINGLE_READS = 2
+/**
+ * Above this many keys not cached yet, one `getKeys` reads them instead of one `getKey` each: one
+ * read for the sender key and the decided key (a SQL store's transaction reads the owners of a
+ * `getKeys` in one statement, where two `getKey`s cost two).
+ */
+const SINGLE_READS = 1
 
 export class TxCache {
   /** own key per encryption (`null`: none) */
