@@ -14,7 +14,7 @@ const me = 'me@example.org' as BareJid
 const bob = 'bob@example.com' as BareJid
 const NODE = 'test:devices'
 
-const listEl = (ids: number[]) => {
+const listEl = (ids: readonly number[]) => {
   const el = new XmlElement('list')
   for (const id of ids) el.c('device', { id: String(id) })
   return el
@@ -117,18 +117,20 @@ describe('the shared PEP key directory', () => {
   it('a notification from ourselves without our device puts it back; a malformed list is ignored', async () => {
     const t = setup()
     const r = await t.dir.onNotification?.(
-      { from: me, node: NODE, items: [{ id: 'current', payload: listEl([5]) }] },
+      { from: me, node: NODE, items: [{ id: 'current', payload: listEl([5]) }], retracted: [] },
       t.pep,
     )
     expect(r?.owner).toBe(me)
     expect(t.lists.get(me)).toEqual([5, 1])
     expect(
       await t.dir.onNotification?.(
-        { from: bob, node: NODE, items: [{ id: 'current', payload: new XmlElement('x') }] },
+        { from: bob, node: NODE, items: [{ id: 'current', payload: new XmlElement('x') }], retracted: [] },
         t.pep,
       ),
     ).toBeUndefined()
-    expect(await t.dir.onNotification?.({ from: bob, node: 'other', items: [] }, t.pep)).toBeUndefined()
+    expect(
+      await t.dir.onNotification?.({ from: bob, node: 'other', items: [], retracted: [] }, t.pep),
+    ).toBeUndefined()
   })
 
   it('afterMessage: the owed empty messages, and the bundle republished only when it changed', async () => {
