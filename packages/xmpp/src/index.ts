@@ -46,7 +46,8 @@ export {
   NS_SID,
 } from './namespaces.ts'
 export type { OutboxEntry } from './state.ts'
-export { processedCount } from '@vouch/pipeline'
+export type { ReceiveLimits } from '@vouch/pipeline'
+export { DEFAULT_RECEIVE_LIMITS, processedCount } from '@vouch/pipeline'
 export { getLastArchiveId, readOutbox, XMPP_STATE_NAMESPACE } from './state.ts'
 export type { DiscoIdentity, DiscoInfo } from './xep0030-disco.ts'
 export { capsVerification, discoInfoElement, queryDiscoInfo } from './xep0030-disco.ts'
