@@ -35,11 +35,15 @@ export function postgresDialect(options: PostgresDialectOptions): SqlDialect {
     timeouts === undefined
       ? ''
       : `set_config('statement_timeout', '${timeouts.statementTimeoutMs}', true), set_config('lock_timeout', '${timeouts.lockTimeoutMs}', true)`
-  // The timeouts are set in a subquery, so `lock_timeout` applies to the lock taken after it.
-  const lockSql =
-    settings === ''
-      ? 'select pg_advisory_xact_lock($1::bigint)'
-      : `select pg_advisory_xact_lock($1::bigint) from (select ${settings}) as vouch_settings`
+  // The timeouts are set in a subquery, so `lock_timeout` applies to the lock taken after it. The
+  // key is a literal (a decimal integer we computed): a statement without parameters can travel
+  // with the transaction's BEGIN in one round trip (open.ts).
+  const lockSql = (key: string): string => {
+    if (!/^-?\d{1,20}$/.test(key)) throw new Error(`bad account lock key ${key}`)
+    return settings === ''
+      ? `select pg_advisory_xact_lock(${key}::bigint)`
+      : `select pg_advisory_xact_lock(${key}::bigint) from (select ${settings}) as vouch_settings`
+  }
   const settingsOnly = settings === '' ? undefined : CompiledQuery.raw(`select ${settings}`)
   return Object.freeze({
     name: 'postgres',
@@ -57,7 +61,7 @@ export function postgresDialect(options: PostgresDialectOptions): SqlDialect {
     // pg returns bytea as a Buffer: hand out a plain Uint8Array copy.
     fromBlob: (value: unknown): Uint8Array => new Uint8Array(value as Uint8Array),
     lockAccount: (account: string): CompiledQuery | undefined =>
-      locks ? CompiledQuery.raw(lockSql, [accountLockKey(tablePrefix, account)]) : settingsOnly,
+      locks ? CompiledQuery.raw(lockSql(accountLockKey(tablePrefix, account))) : settingsOnly,
     isolationLevel: locks ? 'read committed' : 'serializable',
     plainWritesInTransaction: true,
     // control statements have no parameters: the simple query protocol takes several at once

@@ -169,13 +169,34 @@ type PgClient = Awaited<ReturnType<PgPool['connect']>>
  * The client as the store's queries reach it: a statement with parameters runs as a named
  * prepared statement (pg's `name`: parsed and planned once per connection, then only bound and
  * executed), so the server does not parse and plan it again on every call. Statements without
- * parameters (transaction control, several at once) stay on the simple query protocol.
+ * parameters (transaction control, several at once) stay on the simple query protocol, and a
+ * `START TRANSACTION` waits for the next statement: when that one has no parameters either (the
+ * account lock), both go in one query — one round trip for BEGIN and the lock.
  */
 function prepared(client: PgClient): PgClient {
   const query = (client as unknown as { query(config: unknown): Promise<unknown> }).query.bind(client)
+  const simple = (text: string): Promise<unknown> =>
+    (client.query as unknown as (text: string) => Promise<unknown>).call(client, text)
+  /** a BEGIN held back, to travel with the next statement if that one has no parameters */
+  let begin: string | undefined
   return {
-    query(sql: unknown, parameters?: readonly unknown[]) {
-      if (typeof sql !== 'string' || parameters === undefined || parameters.length === 0)
+    async query(sql: unknown, parameters?: readonly unknown[]) {
+      const held = begin
+      begin = undefined
+      const plain = typeof sql === 'string' && (parameters === undefined || parameters.length === 0)
+      if (plain && held === undefined && /^start transaction\b/i.test(sql)) {
+        begin = sql
+        return { command: 'BEGIN', rowCount: null, rows: [] }
+      }
+      if (held !== undefined) {
+        // BEGIN and the account lock (no parameters): one round trip, the lock's result is returned
+        if (plain) {
+          const results = (await simple(`${held}; ${sql}`)) as unknown[]
+          return results[results.length - 1]
+        }
+        await simple(held)
+      }
+      if (typeof sql !== 'string' || plain)
         return (client.query as (a: unknown, b?: unknown) => never)(sql, parameters)
       let name = names.get(sql)
       if (name === undefined && names.size < MAX_PREPARED) {
@@ -186,7 +207,10 @@ function prepared(client: PgClient): PgClient {
         name === undefined ? { text: sql, values: parameters } : { name, text: sql, values: parameters },
       )
     },
-    release: () => client.release(),
+    release: () => {
+      begin = undefined
+      client.release()
+    },
   } as unknown as PgClient
 }
 

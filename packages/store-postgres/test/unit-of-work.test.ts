@@ -14,7 +14,7 @@ import { keyIdFromBytes } from '@vouch/tm-core'
 import type { KeyId, PostponedDecision, TrustStore } from '@vouch/tm-core/contracts'
 import { Kysely, type LogEvent, PostgresDialect } from 'kysely'
 import { describe, expect, it } from 'vitest'
-import { dropTrustTables, postgresStore, type TrustDb } from '../src/index.ts'
+import { dropTrustTables, migratePostgres, postgresStore, type TrustDb } from '../src/index.ts'
 import { BOB, ctx, freshStore, kid, ME, NO_PG, NS, SKIP, testPool } from './helpers.ts'
 
 const fail = new Error('nested fails')
@@ -234,6 +234,44 @@ describe.skipIf(NO_PG)(`statements of an ATM batch on PostgreSQL ${SKIP}`, () =>
       ])
     } finally {
       await store.close() // the Kysely instance and its pool are ours (the file's pool): not ended
+      await dropTrustTables({ database: pool, tablePrefix: prefix })
+    }
+  })
+})
+
+describe.skipIf(NO_PG)(`round trips of a transaction on PostgreSQL ${SKIP}`, () => {
+  it('BEGIN and the account lock travel in one query: a transaction reading its own key is 3 round trips', async () => {
+    const pool = testPool()
+    const sent: string[] = []
+    // the pool as the store sees it, counting what reaches the server
+    const counting = {
+      connect: async () => {
+        const client = await pool.connect()
+        const query = client.query.bind(client) as (...a: unknown[]) => unknown
+        return Object.assign(Object.create(client), {
+          query: (...a: unknown[]) => {
+            const first = a[0] as string | { text: string }
+            sent.push(typeof first === 'string' ? first : first.text)
+            return query(...a)
+          },
+          release: () => client.release(),
+        })
+      },
+      end: async () => {},
+    }
+    const prefix = `rt${process.pid}_`
+    await migratePostgres({ database: pool, tablePrefix: prefix })
+    const store = await postgresStore({ database: counting, tablePrefix: prefix, migrate: false })
+    try {
+      sent.length = 0
+      await store.forAccount(ME).transaction(async (tx) => tx.getOwnKey(NS))
+      expect(sent, sent.join('\n')).toHaveLength(3)
+      expect(sent[0]).toMatch(
+        /^start transaction isolation level read committed; select pg_advisory_xact_lock\(/,
+      )
+      expect(sent[2]).toBe('commit')
+    } finally {
+      await store.close()
       await dropTrustTables({ database: pool, tablePrefix: prefix })
     }
   })
