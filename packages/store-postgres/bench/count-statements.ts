@@ -2,12 +2,11 @@
  * Counts the statements (round trips) of one ATM batch of 50 trust messages on PostgreSQL, by kind.
  * `node --import tsx bench/count-statements.ts`
  */
-import { createAtm, NS_ATM, type ReceivedTrustMessage } from '@vouch/atm'
+import { createAtm } from '@vouch/atm'
 import { startPostgres } from '@vouch/postgres-tooling'
-import type { BareJid, KeyId } from '@vouch/tm-core/contracts'
 import { Kysely, type LogEvent, PostgresDialect } from 'kysely'
 import pg from 'pg'
-import { fillPostgres, benchAccount, NS } from './setup.ts'
+import { atmMessage, benchAccount, fillPostgres, NS } from './setup.ts'
 import { migratePostgres, postgresStore, type TrustDb } from '../src/index.ts'
 
 const server = await startPostgres()
@@ -38,24 +37,7 @@ const atm = createAtm({
   now: () => Date.now(),
 })
 let n = 0
-const batch = (): ReceivedTrustMessage[] =>
-  Array.from({ length: 50 }, () => {
-    const i = n++
-    const keyId = a.bobKeys[i % 8] as KeyId
-    const trust = Math.floor(i / 8) % 2 === 0
-    return {
-      message: {
-        usage: NS_ATM,
-        encryption: NS,
-        keyOwners: [{ jid: a.bob, trust: trust ? [keyId] : [], distrust: trust ? [] : [keyId] }],
-      },
-      senderJid: `${a.jid}/w0` as BareJid,
-      senderKey: a.senders[0] as KeyId,
-      carrier: NS,
-      encrypted: true,
-      sceTime: Date.UTC(2025, 0, 1) + i,
-    }
-  })
+const batch = () => Array.from({ length: 50 }, () => atmMessage(a, n++, 0))
 await atm.handleTrustMessages(batch())
 counting = true
 const results = await atm.handleTrustMessages(batch())

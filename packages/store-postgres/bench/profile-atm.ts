@@ -7,13 +7,13 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Atm, createAtm, NS_ATM, type ReceivedTrustMessage } from '@vouch/atm'
+import { type Atm, createAtm } from '@vouch/atm'
 import { startPostgres } from '@vouch/postgres-tooling'
 import { sqliteStore } from '@vouch/store-sqlite'
-import type { BareJid, KeyId, TrustStore } from '@vouch/tm-core/contracts'
+import type { TrustStore } from '@vouch/tm-core/contracts'
 import pg from 'pg'
 import { migratePostgres, postgresStore } from '../src/index.ts'
-import { benchAccount, fillPostgres, fillSqlite, NS, type SqliteLike } from './setup.ts'
+import { atmMessage, benchAccount, fillPostgres, fillSqlite, NS, type SqliteLike } from './setup.ts'
 
 const [kind = 'postgres', accountsArg = '10', secondsArg = '3'] = process.argv.slice(2)
 const accounts = Number(accountsArg)
@@ -66,23 +66,7 @@ async function batch(i: number): Promise<number> {
     })
     engines.set(i, atm)
   }
-  const inputs: ReceivedTrustMessage[] = Array.from({ length: 50 }, () => {
-    const n = counter++
-    const keyId = a.bobKeys[n % a.bobKeys.length] as KeyId
-    const trust = Math.floor(n / a.bobKeys.length) % 2 === 0
-    return {
-      message: {
-        usage: NS_ATM,
-        encryption: NS,
-        keyOwners: [{ jid: a.bob, trust: trust ? [keyId] : [], distrust: trust ? [] : [keyId] }],
-      },
-      senderJid: `${a.jid}/w0` as BareJid,
-      senderKey: a.senders[0] as KeyId,
-      carrier: NS,
-      encrypted: true,
-      sceTime: Date.UTC(2025, 0, 1) + n,
-    }
-  })
+  const inputs = Array.from({ length: 50 }, () => atmMessage(a, counter++, 0))
   return (await atm.handleTrustMessages(inputs)).filter((r) => r.outcome === 'applied').length
 }
 

@@ -4,6 +4,7 @@
  * process, so D-9 never sets two workers against each other), the D-11 flag, and a contact bob
  * with 8 automatically trusted keys. Written in bulk (the same rows on PostgreSQL and SQLite).
  */
+import { NS_ATM, type ReceivedTrustMessage } from '@vouch/atm'
 import type { BareJid, KeyId } from '@vouch/tm-core/contracts'
 import { keyIdFromBytes, NS_OMEMO_2 } from '@vouch/tm-core'
 import type pg from 'pg'
@@ -37,6 +38,28 @@ export function benchAccount(i: number): BenchAccount {
     senders: Array.from({ length: SENDERS }, (_, k) => keyOf(i, 1, k)),
     bob: `bob${i % 100}@example.com` as BareJid,
     bobKeys: Array.from({ length: BOB_KEYS }, (_, k) => keyOf(i, 2, k)),
+  }
+}
+
+/**
+ * The `n`-th ATM trust message of a run for account `a`, from own endpoint `worker` (its own
+ * authenticated sender key): about one of bob's keys in turn, trusting it for one round of the
+ * keys, distrusting it for the next, so that each message changes the key's level.
+ */
+export function atmMessage(a: BenchAccount, n: number, worker: number): ReceivedTrustMessage {
+  const keyId = a.bobKeys[n % a.bobKeys.length] as KeyId
+  const trust = Math.floor(n / a.bobKeys.length) % 2 === 0
+  return {
+    message: {
+      usage: NS_ATM,
+      encryption: NS,
+      keyOwners: [{ jid: a.bob, trust: trust ? [keyId] : [], distrust: trust ? [] : [keyId] }],
+    },
+    senderJid: `${a.jid}/worker${worker}` as BareJid,
+    senderKey: a.senders[worker] as KeyId,
+    carrier: NS,
+    encrypted: true,
+    sceTime: Date.UTC(2025, 0, 1) + n,
   }
 }
 

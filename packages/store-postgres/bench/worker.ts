@@ -7,12 +7,12 @@
  *   bob's keys, from this worker's own authenticated endpoint: applied).
  */
 import { readFileSync } from 'node:fs'
-import { type Atm, createAtm, NS_ATM, type ReceivedTrustMessage } from '@vouch/atm'
+import { type Atm, createAtm } from '@vouch/atm'
 import { sqliteStore } from '@vouch/store-sqlite'
-import type { BareJid, KeyId, TrustStore } from '@vouch/tm-core/contracts'
+import type { KeyId, TrustStore } from '@vouch/tm-core/contracts'
 import pg from 'pg'
 import { postgresStore } from '../src/index.ts'
-import { benchAccount, NS } from './setup.ts'
+import { atmMessage, benchAccount, NS } from './setup.ts'
 
 interface Args {
   readonly kind: 'postgres' | 'sqlite'
@@ -94,24 +94,7 @@ async function decisions(i: number): Promise<number> {
 
 async function atmBatch(i: number): Promise<number> {
   const a = benchAccount(i)
-  const sender = a.senders[args.worker] as KeyId
-  const inputs: ReceivedTrustMessage[] = Array.from({ length: args.batch }, () => {
-    const n = counter++
-    const keyId = a.bobKeys[n % a.bobKeys.length] as KeyId
-    const trust = Math.floor(n / a.bobKeys.length) % 2 === 0
-    return {
-      message: {
-        usage: NS_ATM,
-        encryption: NS,
-        keyOwners: [{ jid: a.bob, trust: trust ? [keyId] : [], distrust: trust ? [] : [keyId] }],
-      },
-      senderJid: `${a.jid}/worker${args.worker}` as BareJid,
-      senderKey: sender,
-      carrier: NS,
-      encrypted: true,
-      sceTime: Date.UTC(2025, 0, 1) + n,
-    }
-  })
+  const inputs = Array.from({ length: args.batch }, () => atmMessage(a, counter++, args.worker))
   const results = await atmOf(i).handleTrustMessages(inputs)
   return results.filter((r) => r.outcome === 'applied').length
 }
