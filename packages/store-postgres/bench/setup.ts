@@ -44,9 +44,15 @@ export function benchAccount(i: number): BenchAccount {
 /**
  * The `n`-th ATM trust message of a run for account `a`, from own endpoint `worker` (its own
  * authenticated sender key): about one of bob's keys in turn, trusting it for one round of the
- * keys, distrusting it for the next, so that each message changes the key's level.
+ * keys, distrusting it for the next, so that each message changes the key's level; sent at
+ * `sceTime` (default: a fixed time plus `n`, for a run on fresh data).
  */
-export function atmMessage(a: BenchAccount, n: number, worker: number): ReceivedTrustMessage {
+export function atmMessage(
+  a: BenchAccount,
+  n: number,
+  worker: number,
+  sceTime = Date.UTC(2025, 0, 1) + n,
+): ReceivedTrustMessage {
   const keyId = a.bobKeys[n % a.bobKeys.length] as KeyId
   const trust = Math.floor(n / a.bobKeys.length) % 2 === 0
   return {
@@ -59,7 +65,7 @@ export function atmMessage(a: BenchAccount, n: number, worker: number): Received
     senderKey: a.senders[worker] as KeyId,
     carrier: NS,
     encrypted: true,
-    sceTime: Date.UTC(2025, 0, 1) + n,
+    sceTime,
   }
 }
 

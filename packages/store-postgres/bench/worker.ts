@@ -92,9 +92,20 @@ async function decisions(i: number): Promise<number> {
   return args.batch
 }
 
+/**
+ * SCE times: now, strictly increasing per worker (D-9 per sender key), so that a later run on the
+ * same accounts is not a replay of an earlier one, and a trust is not older than another worker's
+ * distrust (D-9 across senders): the messages apply.
+ */
+let clock = 0
+const sceClock = (): number => {
+  clock = Math.max(Date.now(), clock + 1)
+  return clock
+}
+
 async function atmBatch(i: number): Promise<number> {
   const a = benchAccount(i)
-  const inputs = Array.from({ length: args.batch }, () => atmMessage(a, counter++, args.worker))
+  const inputs = Array.from({ length: args.batch }, () => atmMessage(a, counter++, args.worker, sceClock()))
   const results = await atmOf(i).handleTrustMessages(inputs)
   return results.filter((r) => r.outcome === 'applied').length
 }
