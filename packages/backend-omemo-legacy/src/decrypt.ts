@@ -254,9 +254,11 @@ export async function decryptMessage(
     // v0.3 keys carry no JID: ours are those with our device id
     const mine = m.keys.filter((k) => k.rid === own.deviceId)
     if (mine.length === 0)
+      // a key transport message (no <payload/>) for other devices only: nothing to read here
       throw new DecryptionError(
         'OMEMO03-NOT-FOR-US',
         `no <key/> for our device ${own.deviceId} of ${account}`,
+        { nothingToRead: m.payload === undefined },
       )
     if (sender === account && m.sid === own.deviceId)
       throw new DecryptionError('OMEMO03-OWN', 'a message from our own device')

@@ -73,7 +73,12 @@ export async function decryptMessage(
     const own = await state.requireOwn(tx)
     const mine = m.keys.get(account)?.filter((k) => k.rid === own.deviceId) ?? []
     if (mine.length === 0)
-      throw new DecryptionError('OMEMO-NOT-FOR-US', `no <key/> for our device ${own.deviceId} of ${account}`)
+      // an empty message (no <payload/>) for other devices only: nothing to read, for anybody here
+      throw new DecryptionError(
+        'OMEMO-NOT-FOR-US',
+        `no <key/> for our device ${own.deviceId} of ${account}`,
+        { nothingToRead: m.payload === undefined },
+      )
     if (mine.length > 1) throw new DecryptionError('OMEMO-XML', 'more than one <key/> for our device')
     if (sender === account && m.sid === own.deviceId)
       throw new DecryptionError('OMEMO-OWN', 'a message from our own device')

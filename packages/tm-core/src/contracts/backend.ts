@@ -223,7 +223,10 @@ export type BackendFactory<B extends EncryptionBackend = EncryptionBackend> = (d
  *
  * Errors (checked by `name`): `encrypt` rejects with `UntrustedKeyError` when a recipient has no
  * key at an accepted level; `decrypt` rejects with `DecryptionError` whose `rule` names the
- * failed check, or `LimitExceededError` for oversized input.
+ * failed check, or `LimitExceededError` for oversized input. A message not addressed to this
+ * endpoint that carries nothing to read (an OMEMO empty message for other devices) rejects with
+ * a `DecryptionError` flagged `nothingToRead` (its protocol's "not for us" rule): the receiver
+ * may skip it quietly; one that carries content is never flagged.
  */
 export interface EncryptionBackend {
   /** XEP-0434 `encryption` attribute, e.g. 'urn:xmpp:omemo:2' | 'urn:xmpp:openpgp:0' */

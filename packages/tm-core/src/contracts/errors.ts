@@ -146,6 +146,37 @@ export class ConfirmationDeniedError extends VouchError {
 /** A backend could not decrypt or verify a message; `rule` names the failed check. */
 export class DecryptionError extends VouchError {
   override readonly name = 'DecryptionError'
+  /**
+   * The message is not addressed to this endpoint AND carries nothing to read for anybody: an
+   * OMEMO empty message (OMEMO 2 key exchange answer or heartbeat, OMEMO 0.3 key transport: keys,
+   * no `<payload/>`) whose keys name only other devices, e.g. another own device's session
+   * answer reaching this one by Carbons or MAM. Nothing is lost by not reading it, so a receiver
+   * may skip it quietly (the `rule` stays the protocol's "not for us" rule). A message that
+   * carries content this endpoint cannot read is never flagged: it is reported (no silent
+   * drops). Default false; a backend sets it only where its protocol tells an empty message
+   * apart (never OX). Check it with {@link isNothingToRead}.
+   */
+  readonly nothingToRead: boolean
+  constructor(
+    rule: string | undefined,
+    message: string,
+    options?: ErrorOptions & { nothingToRead?: boolean },
+  ) {
+    super(rule, message, options)
+    this.nothingToRead = options?.nothingToRead === true
+  }
+}
+
+/**
+ * True for a {@link DecryptionError} that says the message carries nothing for this endpoint to
+ * read (`nothingToRead`), checked by name and field (a package may be installed twice).
+ */
+export function isNothingToRead(e: unknown): e is DecryptionError & { readonly nothingToRead: true } {
+  return (
+    e instanceof Error &&
+    e.name === 'DecryptionError' &&
+    (e as { nothingToRead?: unknown }).nothingToRead === true
+  )
 }
 
 /** Names of the store failures: {@link StoreError} and its subclasses. */

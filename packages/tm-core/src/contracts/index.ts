@@ -54,6 +54,7 @@ export {
   InvalidKeyIdError,
   InvalidTrustMessageError,
   InvalidUriError,
+  isNothingToRead,
   isStoreFailure,
   isVouchError,
   isVouchErrorNamed,
