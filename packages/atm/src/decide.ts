@@ -3,7 +3,7 @@
  * read the state before, plan ATM-S1 … S6 (plan.ts, pure), write (apply.ts), release what newly
  * authenticated keys had sent (release.ts), then give each planned message its allowed keys.
  */
-import type { BareJid, KeyId, Provenance } from '@vouch/tm-core'
+import type { BareJid, EncryptionNamespace, KeyId, Provenance } from '@vouch/tm-core'
 import { ConfirmationDeniedError, InvalidJidError } from '@vouch/tm-core'
 import { setLevel } from './apply.ts'
 import {
@@ -17,9 +17,14 @@ import {
   storeOf,
   unique,
 } from './context.ts'
+import { linkedNamespaces, twinIds } from './link.ts'
 import {
   allowedKeys,
+  type LocalChange,
+  linkedChanges,
   outgoing as outgoingMessage,
+  type PlanKey,
+  type PlannedTrustMessage,
   type PlanState,
   planMessages,
   readable,
@@ -72,33 +77,56 @@ export async function decide(
       if ((await view.key(enc, owner, id))?.level !== MANUALLY_DISTRUSTED) toDist.push(id)
     if (toAuth.length === 0 && toDist.length === 0) return { changes: [], outgoing: [] } // QXmpp 8
 
+    // The state before the decision, in `enc` and in every protocol identity linking can reach
+    // (D-12), read before anything is written.
     const levels = [AUTHENTICATED, MANUALLY_DISTRUSTED] as const
-    // D-12: a protocol that cannot carry a trust message (bodyOnly) sends over another one
-    const carrier = carrierFor(engine, enc)
-    const base = {
-      account,
-      encryption: enc,
-      oneKeyPerIdentity: ook,
-      ownKey,
-      keys: await tx.getKeys(enc, { levels }),
+    const before = new Map<EncryptionNamespace, readonly PlanKey[]>()
+    const keysBefore = async (ns: EncryptionNamespace): Promise<readonly PlanKey[]> => {
+      const known = before.get(ns)
+      if (known !== undefined) return known
+      const keys = await tx.getKeys(ns, { levels })
+      before.set(ns, keys)
+      return keys
     }
-    const state: PlanState =
-      carrier === undefined || carrier.namespace === enc
-        ? base
-        : {
-            ...base,
-            carrier: {
-              encryption: carrier.namespace,
-              oneKeyPerIdentity: carrier.capabilities.oneKeyPerIdentity,
-              ownKey: await view.ownKey(carrier.namespace),
-              keys: await tx.getKeys(carrier.namespace, { levels }),
-            },
-          }
-    const planned =
-      carrier === undefined ? [] : planMessages(state, { owner, authenticate: toAuth, distrust: toDist })
+    const states = new Map<EncryptionNamespace, PlanState | undefined>()
+    for (const ns of [enc, ...linkedNamespaces(engine, enc)]) states.set(ns, await planState(ns))
+    async function planState(ns: EncryptionNamespace): Promise<PlanState | undefined> {
+      // D-12: a protocol that cannot carry a trust message (bodyOnly) sends over another one
+      const carrier = carrierFor(engine, ns)
+      if (carrier === undefined) return undefined // nothing can carry its messages
+      const base = {
+        account,
+        encryption: ns,
+        oneKeyPerIdentity: requireBackend(engine, ns).capabilities.oneKeyPerIdentity,
+        ownKey: await view.ownKey(ns),
+        keys: await keysBefore(ns),
+      }
+      if (carrier.namespace === ns) return base
+      const c = carrier.namespace
+      return {
+        ...base,
+        carrier: {
+          encryption: c,
+          oneKeyPerIdentity: carrier.capabilities.oneKeyPerIdentity,
+          ownKey: await view.ownKey(c),
+          keys: await keysBefore(c),
+          twins: (id) => twinIds(engine, c, id).flatMap((t) => (t.encryption === ns ? [t.keyId] : [])),
+        },
+      }
+    }
+    const planned: { readonly state: PlanState; readonly message: PlannedTrustMessage }[] = []
+    const plan = (state: PlanState | undefined, change: LocalChange): void => {
+      if (state !== undefined)
+        for (const message of planMessages(state, change)) planned.push({ state, message })
+    }
+    plan(states.get(enc), { owner, authenticate: toAuth, distrust: toDist })
 
     const newlyAuthenticated = await setLevel(engine, ctx, enc, owner, toAuth, AUTHENTICATED, provenance)
-    await setLevel(engine, ctx, enc, owner, toDist, MANUALLY_DISTRUSTED, provenance)
+    const newlyDistrusted = await setLevel(engine, ctx, enc, owner, toDist, MANUALLY_DISTRUSTED, provenance)
+    // D-12: what identity linking decided in other protocols is this endpoint's decision too, so
+    // it is planned as one in its protocol (ATM-S1 … S6 over that protocol's state before)
+    const twins = [...newlyAuthenticated, ...newlyDistrusted].filter((r) => r.encryption !== enc)
+    for (const [ns, change] of linkedChanges(owner, twins)) plan(states.get(ns), change)
 
     // ATM-P1: postponed data of the newly authenticated keys (automatic, never re-broadcast: D-5).
     const releasedSkips: SkippedDecision[] = []
@@ -111,9 +139,9 @@ export async function decide(
 
     // TM-15, TM-21: allowed keys in the state after the decision (and what it released).
     const outgoing: OutgoingTrustMessage[] = []
-    const recipientNs = state.carrier?.encryption ?? enc
-    for (const p of planned) {
+    for (const { state, message: p } of planned) {
       const owners = recipientOwners(state, p.to)
+      const recipientNs = state.carrier?.encryption ?? state.encryption
       const after =
         owners === undefined ? [] : await tx.getKeys(recipientNs, { owners, levels: [AUTHENTICATED] })
       const keys = allowedKeys(state, p, after)

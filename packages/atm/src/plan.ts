@@ -59,6 +59,12 @@ export interface CarrierState {
   readonly ownKey: KeyId | undefined
   /** stored keys of the carrier before the decision (`authenticated` ones count) */
   readonly keys: readonly PlanKey[]
+  /**
+   * D-12 identity linking: the ids in `encryption` (the listed keys' protocol) of the same key
+   * pair as a carrier key id. A reader is then never told about itself across protocols either
+   * ({@link allowedKeys}). Absent: no link (or `linkIdentities: false`).
+   */
+  readonly twins?: (carrierKeyId: KeyId) => readonly KeyId[]
 }
 
 /** The state recipients and allowed keys are read from: the carrier's, or the listed keys' own. */
@@ -203,12 +209,38 @@ export function allowedKeys(
   if (oneKeyPerIdentity && to === account)
     return ownKey === undefined ? [] : [{ encryption, owner: account, keyId: ownKey }]
   const vouched = new Set(planned.message.keyOwners.flatMap((o) => o.trust.map((id) => `${o.jid} ${id}`)))
+  // over a carrier the listed ids are of another protocol: the same key pair's carrier id is the
+  // endpoint the message tells about (D-12 identity linking)
+  const twins = state.carrier?.twins
+  const told = (r: PlanKey): boolean =>
+    vouched.has(`${r.owner} ${r.keyId}`) ||
+    twins?.(r.keyId).some((id) => vouched.has(`${r.owner} ${id}`)) === true
   const out: KeyRef[] = []
   for (const r of after) {
     if (r.level !== AUTHENTICATED || !(r.owner === to || r.owner === account)) continue
     if (r.owner === account && r.keyId === ownKey) continue
-    if (vouched.has(`${r.owner} ${r.keyId}`)) continue
+    if (told(r)) continue
     out.push({ encryption, owner: r.owner, keyId: r.keyId })
+  }
+  return out
+}
+
+/**
+ * D-12 identity linking: the level changes a local decision made in other protocols (the twins
+ * `setLevel` gave the same decision), as one {@link LocalChange} per protocol, in the order met.
+ * Each is planned like a decision of its own in its protocol ({@link planMessages} over that
+ * protocol's state before the decision): ATM-S1 … S6 are not written a second time.
+ */
+export function linkedChanges(
+  owner: BareJid,
+  changed: readonly (PlanKey & { readonly encryption: EncryptionNamespace })[],
+): Map<EncryptionNamespace, LocalChange> {
+  const out = new Map<EncryptionNamespace, { owner: BareJid; authenticate: KeyId[]; distrust: KeyId[] }>()
+  for (const r of changed) {
+    if (r.owner !== owner || (r.level !== AUTHENTICATED && r.level !== MANUALLY_DISTRUSTED)) continue
+    const c = out.get(r.encryption) ?? { owner, authenticate: [], distrust: [] }
+    out.set(r.encryption, c)
+    ;(r.level === AUTHENTICATED ? c.authenticate : c.distrust).push(r.keyId)
   }
   return out
 }

@@ -6,10 +6,10 @@
  * simulated endpoints, only key ids Alice's endpoints learn from his device list.
  */
 import type { AtmBackend } from '@vouch/atm'
-import type { KeyId } from '@vouch/tm-core'
-import { keyIdFromBytes, NS_OMEMO_2, NS_OMEMO_LEGACY, parseBareJid } from '@vouch/tm-core'
+import type { KeyId, KeyLink } from '@vouch/tm-core'
+import { keyIdFromBytes, keyIdToBytes, NS_OMEMO_2, NS_OMEMO_LEGACY, parseBareJid } from '@vouch/tm-core'
 import { describe, expect, it } from 'vitest'
-import { createNetwork, type Network } from '../src/index.ts'
+import { createNetwork, type Network, type SimEndpoint } from '../src/index.ts'
 
 const LEGACY: AtmBackend = {
   namespace: NS_OMEMO_LEGACY,
@@ -122,4 +122,105 @@ describe('D-12 trust across protocols on the simulator', () => {
       await net.close()
     }
   })
+})
+
+/**
+ * A device running both protocols with one key pair (D-12 identity linking). The simulated OMEMO 2
+ * keys are random bytes, so the link is a stand-in bijection (every byte XOR 0x5a) declared by the
+ * OMEMO 0.3 backend, with the real link's contract (tm-core `KeyLink`); the real Ed25519 ⇄ X25519
+ * map is tested in `@vouch/backend-omemo` and in `tooling/interop`.
+ */
+const twin = (id: KeyId): KeyId => keyIdFromBytes(keyIdToBytes(id).map((b) => b ^ 0x5a))
+const toOmemo2: KeyLink = { namespace: NS_OMEMO_2, toLinked: twin, fromLinked: (id) => [twin(id)] }
+const LEGACY_LINKED: AtmBackend = { ...LEGACY, keyLinks: [toOmemo2] }
+
+/** A new endpoint of `account` that also runs OMEMO 0.3 with the same key pair; the account's
+ * endpoints and it learn each other's OMEMO 0.3 keys (the device lists), it learns Bob's. */
+async function addDual(net: Network, account: string): Promise<SimEndpoint> {
+  const ep = await net.addEndpoint(account)
+  await ep.store.setOwnKey(NS_OMEMO_LEGACY, twin(ep.key))
+  const siblings = net.endpoints.filter((e) => e.account === ep.account && e !== ep)
+  for (const other of siblings) await other.atm.keysDiscovered(NS_OMEMO_LEGACY, ep.account, [twin(ep.key)])
+  if (siblings.length > 0)
+    await ep.atm.keysDiscovered(
+      NS_OMEMO_LEGACY,
+      ep.account,
+      siblings.map((e) => twin(e.key)),
+    )
+  await ep.atm.keysDiscovered(NS_OMEMO_LEGACY, BOB, [BL1, BL2, BL3])
+  return ep
+}
+const BL3 = key(0xb3)
+
+describe('D-12 with one key pair in both protocols: an own device that runs both joins late', () => {
+  for (const seed of [6, 7, 8]) {
+    it(`ATM-S4 + D-12 (identity linking): alice/3, authenticated in OMEMO 2 after alice/1 authenticated and alice/2 distrusted Bob’s OMEMO 0.3 keys, ends with the same OMEMO 0.3 trust as its siblings; ATM-S3 + D-12: they hold its OMEMO 0.3 key authenticated (seed ${seed}, reordering, duplicates, MAM)`, async () => {
+      const net = await createNetwork({
+        seed,
+        extraBackends: [LEGACY_LINKED],
+        adversary: { reorder: true, duplicate: 0.3, dropToArchive: 0.3 },
+      })
+      try {
+        await addDual(net, 'alice')
+        await addDual(net, 'alice')
+        await net.authenticateMutually('alice/1', 'alice/2')
+        await net.run()
+        // Bob uses Conversations (OMEMO 0.3 only): alice/1 authenticates one key, alice/2 distrusts one
+        const a = await net.endpoint('alice/1').atm.authenticate(NS_OMEMO_LEGACY, BOB, [BL1])
+        net.sendOutgoing('alice/1', a.outgoing)
+        const d = await net.endpoint('alice/2').atm.distrust(NS_OMEMO_LEGACY, BOB, [BL3])
+        net.sendOutgoing('alice/2', d.outgoing)
+        await net.run()
+        const bobLevels = async (label: string) => {
+          const store = net.endpoint(label).store
+          return Promise.all([BL1, BL2, BL3].map((k) => store.getTrustLevel(NS_OMEMO_LEGACY, BOB, k)))
+        }
+        const siblings = await bobLevels('alice/1')
+        expect(siblings).toEqual(['authenticated', 'automatically-distrusted', 'manually-distrusted'])
+        expect(await bobLevels('alice/2')).toEqual(siblings)
+
+        // the phone joins later, running both protocols; it and alice/1 scan each other's OMEMO 2 code
+        const phone = await addDual(net, 'alice')
+        expect(await bobLevels('alice/3')).toEqual([
+          'automatically-trusted', // TOAKAFA: nothing authenticated on the new device yet
+          'automatically-trusted',
+          'automatically-trusted',
+        ])
+        const sentBefore = net.messages.length
+        await net.authenticateMutually('alice/1', 'alice/3')
+        await net.run()
+
+        expect(await bobLevels('alice/3')).toEqual(siblings)
+        // its OMEMO 0.3 key is authenticated on its siblings, its siblings' on it
+        for (const label of ['alice/1', 'alice/2'])
+          expect(
+            await net.endpoint(label).store.getTrustLevel(NS_OMEMO_LEGACY, phone.account, twin(phone.key)),
+            label,
+          ).toBe('authenticated')
+        for (const sibling of ['alice/1', 'alice/2'])
+          expect(
+            await phone.store.getTrustLevel(NS_OMEMO_LEGACY, phone.account, twin(net.endpoint(sibling).key)),
+            sibling,
+          ).toBe('authenticated')
+        // the OMEMO 0.3 keys travelled over OMEMO 2, and the all-keys message (ATM-S4) only to the phone
+        const s4 = net.messages
+          .slice(sentBefore)
+          .filter(
+            (m) =>
+              m.from === 'alice/1' &&
+              m.message.encryption === NS_OMEMO_LEGACY &&
+              m.message.keyOwners.some((o) => o.jid === BOB),
+          )
+        expect(s4.map((m) => m.allowedKeys.map((k) => [k.encryption, k.keyId]))).toEqual([
+          [[NS_OMEMO_2, phone.key]],
+        ])
+        expect(s4[0]?.message.keyOwners).toEqual([
+          { jid: BOB, trust: [BL1], distrust: [BL3] },
+          { jid: phone.account, trust: [twin(net.endpoint('alice/2').key)], distrust: [] },
+        ])
+      } finally {
+        await net.close()
+      }
+    })
+  }
 })
