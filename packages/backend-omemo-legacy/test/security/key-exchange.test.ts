@@ -2,9 +2,11 @@
  * Key exchange checks the library does not make itself (libsignal-protocol-typescript 0.0.16
  * neither awaits `isTrustedIdentity` on receive nor refuses a PreKeyWhisperMessage whose one-time
  * pre key is gone — it then builds the session without it): rules OMEMO03-KEX,
- * OMEMO03-UNKNOWN-DEVICE, OMEMO03-TO, OMEMO03-NOT-FOR-US. Each rejection changes no state.
+ * OMEMO03-UNKNOWN-DEVICE, OMEMO03-TO, OMEMO03-NOT-FOR-US (flagged `nothingToRead` only for a message
+ * without `<payload/>`). Each rejection changes no state.
  */
-import type { BareJid } from '@vouch/tm-core'
+import type { BareJid, DecryptionError, Element } from '@vouch/tm-core'
+import { isNothingToRead } from '@vouch/tm-core'
 import { describe, expect, it } from 'vitest'
 import { NS_AXOLOTL } from '../../src/wire.ts'
 import { addressing, body, bodyText, expectError, introduce, pair, party, snapshot } from '../helpers.ts'
@@ -101,10 +103,39 @@ describe('key exchange checks', () => {
     await introduce(alice, carol)
     const m = await alice.backend.encrypt(body('for carol'), [carol.jid])
     expect(m.element.attrs.xmlns).toBe(NS_AXOLOTL)
-    await expectError(
+    const e = await expectError(
       bob.backend.decrypt(m.element, addressing(alice, bob)),
       'DecryptionError',
       'OMEMO03-NOT-FOR-US',
     )
+    // it carries a payload: a message exists that this device cannot read, so it is reported
+    expect(isNothingToRead(e)).toBe(false)
+    expect((e as DecryptionError).nothingToRead).toBe(false)
+  })
+
+  it('OMEMO03-NOT-FOR-US: a key transport message (no <payload/>) for another own device is flagged nothingToRead, state unchanged', async () => {
+    const [alice, bob] = await pair()
+    // Alice's second device: it gets Bob's answer to the first one's key exchange (Carbons, MAM)
+    const phone = await party('alice@example.org')
+    await introduce(phone, bob)
+    await bob.backend.decrypt(
+      (await alice.backend.encrypt(body('hello'), [bob.jid])).element,
+      addressing(alice, bob),
+    )
+    const [answer, ...more] = await bob.backend.takeEmptyMessages()
+    expect(more).toHaveLength(0)
+    expect(answer?.element.getChild('payload')).toBeUndefined()
+    const before = await snapshot(phone)
+    const e = await expectError(
+      phone.backend.decrypt(answer?.element as Element, addressing(bob, phone)),
+      'DecryptionError',
+      'OMEMO03-NOT-FOR-US',
+    )
+    expect(isNothingToRead(e)).toBe(true)
+    expect(await snapshot(phone)).toBe(before)
+    // the device it names reads it as the empty message it is
+    expect(
+      (await alice.backend.decrypt(answer?.element as Element, addressing(bob, alice))).sessionOnly,
+    ).toBe(true)
   })
 })
