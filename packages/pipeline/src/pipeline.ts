@@ -26,7 +26,13 @@ import type {
   KeyId,
   TrustLevel,
 } from '@vouch/tm-core'
-import { DecryptionError, findTrustMessage, isStoreFailure, LimitExceededError } from '@vouch/tm-core'
+import {
+  DecryptionError,
+  findTrustMessage,
+  isNothingToRead,
+  isStoreFailure,
+  LimitExceededError,
+} from '@vouch/tm-core'
 import xml, { type Element } from '@xmpp/xml'
 import { isProcessed, markProcessed } from './processed.ts'
 
@@ -60,6 +66,12 @@ export type ReceiveOutcome =
   /** decryption failed in a way a key refresh may cure; nothing of it was written */
   | { readonly kind: 'retry'; readonly error: Error }
   | { readonly kind: 'rejected'; readonly error: Error }
+  /**
+   * not addressed to us and nothing to read (every encrypted element's backend said so: a
+   * `DecryptionError` flagged `nothingToRead`, e.g. an OMEMO empty message for another device):
+   * recorded as processed, no state changed, nothing to report but quietly
+   */
+  | { readonly kind: 'skipped'; readonly error: DecryptionError }
   | {
       readonly kind: 'chat'
       readonly content: DecryptedContent
@@ -244,14 +256,22 @@ export function receivePipeline(init: ReceivePipelineInit): ReceivePipeline {
     }
     let content: DecryptedContent | undefined
     let firstError: unknown
+    let nothingToRead: DecryptionError | undefined
     for (const { el, backend } of candidates) {
       try {
         content = await backend.decrypt(el, { from: copy.from, to: copy.to }, options)
         break
       } catch (e) {
         if (isStoreFailure(e)) throw e
-        firstError ??= e
+        // reported: the first failure of an element that may carry something for us
+        if (isNothingToRead(e)) nothingToRead ??= e
+        else firstError ??= e
       }
+    }
+    if (content === undefined && firstError === undefined && nothingToRead !== undefined) {
+      // neither a key refresh nor a retry can make it readable, and there is nothing to lose
+      done()
+      return { kind: 'skipped', error: nothingToRead }
     }
     if (content === undefined) {
       if (allowRetry && firstError instanceof Error && firstError.name === 'DecryptionError')

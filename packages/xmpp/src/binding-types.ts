@@ -166,6 +166,24 @@ export interface VouchXmppEvents {
     readonly keysError?: Error
     readonly final?: boolean
   }
+  /**
+   * A received message not addressed to this device that carries nothing to read: the backend
+   * flagged its `DecryptionError` `nothingToRead` (an OMEMO empty message, i.e. a session answer,
+   * heartbeat or key transport, encrypted only for another device; it reaches this one through
+   * Carbons or the archive). Nothing of it is lost, so it is not `rejected`: not held, not retried,
+   * no trust state changed, recorded as processed like any received copy. A message with content
+   * this device cannot read is still `rejected`. `rule`: the backend's rule id (`OMEMO-NOT-FOR-US`,
+   * `OMEMO03-NOT-FOR-US`); `reason`: the error's message.
+   */
+  skipped: {
+    readonly from: string
+    readonly sender: BareJid | undefined
+    readonly rule: string
+    readonly reason: string
+    readonly source: MessageSource
+    /** our archive's id of the message (archived copies), else the stanza-id our server gave it */
+    readonly archiveId: string | undefined
+  }
   /** an announced key cannot be used (not a key, wrong user id, expired, revoked, …) */
   'key-unusable': {
     readonly encryption: EncryptionNamespace

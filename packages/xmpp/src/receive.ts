@@ -6,7 +6,14 @@
  * a key arrives. Which encrypted element a stanza is judged by is the pipeline's choice
  * (`chooseEncrypted`), for all of these.
  */
-import type { AccountTrustStore, BareJid, EncryptionNamespace, FullJid, XmlLimits } from '@vouch/tm-core'
+import type {
+  AccountTrustStore,
+  BareJid,
+  DecryptionError,
+  EncryptionNamespace,
+  FullJid,
+  XmlLimits,
+} from '@vouch/tm-core'
 import { isStoreFailure, parseXml } from '@vouch/tm-core'
 import type { Element } from '@xmpp/xml'
 import {
@@ -16,7 +23,7 @@ import {
   type ReceivedCopy,
   type ReceivePipeline,
 } from '@vouch/pipeline'
-import type { BindingContext, MessageSource, ReceivedChat } from './binding-types.ts'
+import type { BindingContext, MessageSource, ReceivedChat, VouchXmppEvents } from './binding-types.ts'
 import { holdMessage, MAX_ATTEMPTS, newKeyArrived, readHeld, releaseHeld } from './held.ts'
 import type { KeyRefresh } from './keys.ts'
 import { referenceTime } from './reference-time.ts'
@@ -183,7 +190,8 @@ export function receiveFlow(
         const held =
           !allowRetry && (await holdIfKeyMayCure(inc, o.error, copies[i] as ReceivedCopy, keysError))
         emitRejected(inc, o.error, held, keysError)
-      } else if (o.kind === 'retry') retries.push(inc)
+      } else if (o.kind === 'skipped') emitSkipped(inc, o.error)
+      else if (o.kind === 'retry') retries.push(inc)
       else if (o.kind === 'trust')
         emit('trust-message', { from, outcome: o.result.outcome, reason: o.result.reason, source })
       else if (o.kind === 'chat') emit('message', chatOf(inc, o))
@@ -303,7 +311,8 @@ export function receiveFlow(
           const { seq: _seq, ...rest } = h
           await holdMessage(init.store, { ...rest, knownKeys: await backend.keysOf(sender), attempts })
         } else emitRejected(inc, o.error, false, undefined, true)
-      } else if (o.kind === 'trust') {
+      } else if (o.kind === 'skipped') emitSkipped(inc, o.error)
+      else if (o.kind === 'trust') {
         const from = String(inc.message.attrs.from ?? '')
         emit('trust-message', {
           from,
@@ -323,20 +332,36 @@ export function receiveFlow(
     final?: boolean,
   ): void {
     emit('rejected', {
-      from: String(inc.message.attrs.from ?? ''),
-      sender: bareOf(inc.message.attrs.from as string | undefined),
-      rule:
-        (error as { rule?: unknown }).rule !== undefined
-          ? String((error as { rule?: unknown }).rule)
-          : error.name,
+      ...reportOf(inc, error),
       error,
-      source: inc.source,
-      // an archived copy's MAM id; a live copy's is the stanza-id our server gave it (XEP-0359)
-      archiveId: inc.archiveId ?? stanzaIdBy(inc.message, account),
       held,
       ...(keysError === undefined ? {} : { keysError }),
       ...(final === undefined ? {} : { final }),
     })
+  }
+
+  /**
+   * A copy not addressed to us that carries nothing to read (`nothingToRead`: an OMEMO empty
+   * message for another device): said quietly, never as `rejected` (nothing of it is lost).
+   */
+  function emitSkipped(inc: Incoming, error: DecryptionError): void {
+    emit('skipped', { ...reportOf(inc, error), reason: error.message })
+  }
+
+  /** What `rejected` and `skipped` say about a copy and the error it met. */
+  function reportOf(
+    inc: Incoming,
+    error: Error,
+  ): Pick<VouchXmppEvents['rejected'], 'from' | 'sender' | 'rule' | 'source' | 'archiveId'> {
+    const rule = (error as { rule?: unknown }).rule
+    return {
+      from: String(inc.message.attrs.from ?? ''),
+      sender: bareOf(inc.message.attrs.from as string | undefined),
+      rule: rule !== undefined ? String(rule) : error.name,
+      source: inc.source,
+      // an archived copy's MAM id; a live copy's is the stanza-id our server gave it (XEP-0359)
+      archiveId: inc.archiveId ?? stanzaIdBy(inc.message, account),
+    }
   }
 
   /** The directories' work after messages of their protocol (OMEMO: empty answers, bundle refill). */

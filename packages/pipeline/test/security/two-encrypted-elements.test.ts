@@ -6,7 +6,8 @@
  * nothing. Stand-in backends (their "ciphertext" is the plaintext, `for='me'` marks an element
  * with a key for our device), so only the pipeline's choice is under test.
  *
- * Also D-9 / TM-18: a trust message from a protocol that protects a sending time but reports
+ * Also `DecryptionError.nothingToRead` (an empty message for another device): `skipped` when every
+ * element says so, never hiding an element that may carry content. And D-9 / TM-18: a trust message from a protocol that protects a sending time but reports
  * none cannot be ordered and is rejected.
  */
 import { createAtm } from '@vouch/atm'
@@ -43,7 +44,10 @@ function standIn(
         // a ratchet step: written before the check that fails, undone with the nested transaction
         await tx.setState('attempts', ns, new TextEncoder().encode(String((await attempts(tx, ns)) + 1)))
         if (el.attrs.for !== 'me')
-          throw new DecryptionError('STUB-NOT-FOR-US', `no key for our device in ${ns}`)
+          // empty='yes': an empty message (no payload) for another device, as the OMEMO backends flag it
+          throw new DecryptionError('STUB-NOT-FOR-US', `no key for our device in ${ns}`, {
+            nothingToRead: el.attrs.empty === 'yes',
+          })
         const inner = parseXml(`<x>${el.getText()}</x>`)
         return {
           content: inner,
@@ -143,6 +147,41 @@ describe('two <encrypted/> elements in one stanza: exactly one is decrypted', ()
       { ...copy('1', []), encrypted: enc(OLD, body('old'), { for: 'me' }) },
     ])
     expect(o?.kind === 'chat' && o.body.text()).toBe('old')
+  })
+})
+
+describe('nothing to read (DecryptionError.nothingToRead): skipped, never rejected, never retried', () => {
+  it('an empty message for another device is skipped (even when a retry is allowed), recorded as processed, nothing written', async () => {
+    const { store, pipeline } = setup()
+    const empty = copy('1', [enc(NEW, '', { empty: 'yes' })])
+    const [o] = await pipeline.receive([empty], { allowRetry: true })
+    expect(o).toMatchObject({
+      kind: 'skipped',
+      error: { name: 'DecryptionError', rule: 'STUB-NOT-FOR-US', nothingToRead: true },
+    })
+    expect(await attempts(store, NEW)).toBe(0)
+    // processed like any received copy: a second copy (Carbons and MAM) is a duplicate
+    expect((await pipeline.receive([empty])).map((x) => x.kind)).toEqual(['duplicate'])
+  })
+
+  it('a message with content for another device is still rejected (no silent drops)', async () => {
+    const { pipeline } = setup()
+    const [o] = await pipeline.receive([copy('1', [enc(NEW, body('for another device'))])])
+    expect(o).toMatchObject({ kind: 'rejected', error: { rule: 'STUB-NOT-FOR-US', nothingToRead: false } })
+  })
+
+  it('beside an element that may carry content, the empty one hides nothing: that element’s failure is reported', async () => {
+    const { pipeline } = setup()
+    const both = copy('1', [enc(NEW, '', { empty: 'yes' }), enc(OLD, body('old'))])
+    expect((await pipeline.receive([both], { allowRetry: true })).map((o) => o.kind)).toEqual(['retry'])
+    const [o] = await pipeline.receive([both])
+    expect(o).toMatchObject({ kind: 'rejected', error: { nothingToRead: false } })
+    expect(o?.kind === 'rejected' && o.error.message).toContain(OLD)
+    // both elements empty for other devices: skipped
+    const [s] = await pipeline.receive([
+      copy('2', [enc(NEW, '', { empty: 'yes' }), enc(OLD, '', { empty: 'yes' })]),
+    ])
+    expect(s?.kind).toBe('skipped')
   })
 })
 
