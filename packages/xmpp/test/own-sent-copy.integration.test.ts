@@ -3,7 +3,9 @@
  * for the sending device (OMEMO: `encryptsToSelf: false`) such a copy cannot be read and is not a
  * received message: it must not come out as a `rejected` event (no false alarm, nothing held for
  * keys that will never arrive), while the same message is still received by the account's other
- * device, for which it was encrypted.
+ * device, for which it was encrypted. And the other way round, OMEMO-NOT-FOR-US with nothing to
+ * read: the contact's session answer to the sending device (an empty message for it only) reaches
+ * the other device too and is `skipped` there, not `rejected`.
  */
 import { omemoBackend } from '@vouch/backend-omemo'
 import { omemoKeyDirectory } from '@vouch/backend-omemo/pep'
@@ -21,6 +23,7 @@ interface Device {
   readonly xmpp: Client
   readonly vouch: VouchXmpp
   readonly rejected: VouchXmppEvents['rejected'][]
+  readonly skipped: VouchXmppEvents['skipped'][]
   readonly messages: ReceivedChat[]
   stop(): Promise<void>
 }
@@ -36,6 +39,7 @@ async function device(server: ProsodyServer, user: string, resource: string, tru
     xmpp,
     vouch,
     rejected: [],
+    skipped: [],
     messages: [],
     async stop() {
       vouch.close()
@@ -43,6 +47,7 @@ async function device(server: ProsodyServer, user: string, resource: string, tru
     },
   }
   vouch.on('rejected', (e) => d.rejected.push(e))
+  vouch.on('skipped', (e) => d.skipped.push(e))
   vouch.on('message', (m) => d.messages.push(m))
   const synced = vouch.synced()
   await startClient(xmpp)
@@ -84,6 +89,14 @@ describe.skipIf(SKIP_INTEGRATION)('own sent copies read back from the archive (O
       'A2 reads the copy sent by A1',
     )
     expect(a2.rejected.filter((e) => e.sender === jidOf(server, 'alice'))).toEqual([])
+    // OMEMO-NOT-FOR-US with nothing to read: Bob's session answer to A1 (an empty message for A1
+    // only) reaches A2 too; it is skipped quietly, never reported as rejected
+    await eventually(
+      () => a2.skipped.some((e) => e.sender === jidOf(server, 'bob') && e.rule === 'OMEMO-NOT-FOR-US'),
+      20_000,
+      'A2 skips Bob’s answer to A1',
+    )
+    expect(a2.rejected.filter((e) => e.sender === jidOf(server, 'bob'))).toEqual([])
     await a1.stop()
     await a2.stop()
     await b1.stop()
