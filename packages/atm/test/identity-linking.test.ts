@@ -5,10 +5,9 @@
  * function, X25519 → Ed25519 gives two candidates, one per sign bit). The real map is tested in
  * `@vouch/backend-omemo` (`key-link.test.ts`) and end to end in the simulator.
  */
-import type { KeyId, KeyLink } from '@vouch/tm-core'
 import { NS_OMEMO_2, NS_OMEMO_LEGACY } from '@vouch/tm-core'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { AtmBackend, AtmEvents } from '../src/index.ts'
+import type { AtmEvents } from '../src/index.ts'
 import {
   A1,
   A2,
@@ -16,40 +15,16 @@ import {
   ALICE_PHONE,
   BOB,
   BOB_PHONE,
-  legacyKey,
-  OMEMO,
   OMEMO_LEGACY,
   omemoKey,
   seed,
   trustMessage,
 } from './helpers.ts'
+import { AX1, BE, BE_OTHER_SIGN, BE2, BX, BX2, OMEMO_LINKED } from './link-fixture.ts'
 import { type Endpoint, endpoint, receive, STORES } from './stores.ts'
 
 const NS2 = NS_OMEMO_2
 const NS03 = NS_OMEMO_LEGACY
-
-/** Bob's device: one key pair, its Ed25519 form, the other sign's Ed25519 point, its X25519 form. */
-const BE = omemoKey('B1-ed25519')
-const BE_OTHER_SIGN = omemoKey('B1-ed25519-other-sign')
-const BX = legacyKey('B1-x25519')
-/** Bob's second device, same shape. */
-const BE2 = omemoKey('B2-ed25519')
-const BX2 = legacyKey('B2-x25519')
-/** Our own device's key pair in both protocols. */
-const AX1 = legacyKey('A1-x25519')
-
-const ED_TO_X = new Map<KeyId, KeyId>([
-  [BE, BX],
-  [BE_OTHER_SIGN, BX],
-  [BE2, BX2],
-  [A1, AX1],
-])
-const link: KeyLink = {
-  namespace: NS03,
-  toLinked: (id) => ED_TO_X.get(id),
-  fromLinked: (x) => [...ED_TO_X].filter(([, v]) => v === x).map(([e]) => e),
-}
-const OMEMO_LINKED: AtmBackend = { ...OMEMO, keyLinks: [link] }
 
 describe.each(STORES)('D-12 identity linking ($name)', (storeEntry) => {
   let ep: Endpoint

@@ -1,0 +1,197 @@
+/**
+ * ATM-S1 … S6 with D-12 identity linking: a local decision about one protocol's key also decides
+ * its twin in another protocol (the same key pair); that twin's change is planned as a local
+ * decision in its own protocol, over the carrier when that protocol is body-only (OMEMO 0.3).
+ * The case that needs it: an own device running OMEMO 2 and OMEMO 0.3 with one key pair, added
+ * after the other own devices had authenticated and distrusted OMEMO 0.3 keys of contacts.
+ */
+import type { BareJid, KeyId, KeyRef } from '@vouch/tm-core'
+import { NS_OMEMO_2, NS_OMEMO_LEGACY } from '@vouch/tm-core'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { OutgoingTrustMessage } from '../src/index.ts'
+import {
+  A1,
+  A2,
+  A3,
+  ALICE,
+  ALICE_PHONE,
+  BOB,
+  CAROL,
+  legacyKey,
+  OMEMO_LEGACY,
+  seed,
+  trustMessage,
+} from './helpers.ts'
+import { AX1, AX2, AX3, BE, BX, OMEMO_LINKED } from './link-fixture.ts'
+import { type Endpoint, endpoint, receive, STORES } from './stores.ts'
+
+const NS2 = NS_OMEMO_2
+const NS03 = NS_OMEMO_LEGACY
+/** Carol runs a pure OMEMO 0.3 client (Conversations): one key authenticated, one distrusted. */
+const CX1 = legacyKey('C1')
+const CX2 = legacyKey('C2')
+
+const LABELS = new Map<string, string>([
+  [`${ALICE} ${A2}`, 'A2'],
+  [`${ALICE} ${A3}`, 'A3'],
+  [`${BOB} ${BE}`, 'BE'],
+])
+/** An outgoing message in a comparable form: readers by label, sorted. */
+const shape = (o: OutgoingTrustMessage) => ({
+  to: o.to,
+  encryption: o.message.encryption,
+  carrier: o.carrier,
+  owners: o.message.keyOwners,
+  readers: o.allowedKeys
+    .map((k: KeyRef) => `${k.encryption} ${LABELS.get(`${k.owner} ${k.keyId}`) ?? k.keyId}`)
+    .sort(),
+})
+const owner = (jid: BareJid, trust: KeyId[], distrust: KeyId[] = []) => ({ jid, trust, distrust })
+
+describe.each(STORES)('ATM-S3/S4 with D-12 identity linking ($name)', (storeEntry) => {
+  let ep: Endpoint
+  afterEach(async () => ep.close())
+
+  /**
+   * This device (A1/AX1) and a sibling (A2/AX2) run both protocols; Bob runs both too (BE/BX),
+   * Carol OMEMO 0.3 only. A new device A3/AX3 of Alice runs both and is known, not yet decided.
+   */
+  async function setup(policy = {}, withBob = true): Promise<Endpoint> {
+    ep = await endpoint({
+      store: storeEntry,
+      backends: [OMEMO_LINKED, OMEMO_LEGACY],
+      ownKeys: { [NS2]: A1, [NS03]: AX1 },
+      policy,
+    })
+    await seed(ep.store, NS2, ALICE, [A2], 'authenticated')
+    await seed(ep.store, NS03, ALICE, [AX2], 'authenticated')
+    if (withBob) {
+      await seed(ep.store, NS2, BOB, [BE], 'authenticated')
+      await seed(ep.store, NS03, BOB, [BX], 'authenticated')
+    }
+    await seed(ep.store, NS03, CAROL, [CX1], 'authenticated')
+    await seed(ep.store, NS03, CAROL, [CX2], 'manually-distrusted')
+    await ep.atm.keysDiscovered(NS2, ALICE, [A3])
+    await ep.atm.keysDiscovered(NS03, ALICE, [AX3])
+    return ep
+  }
+
+  /** What authenticating the new device sends, in either protocol (ATM-S3, ATM-S4, both protocols). */
+  const newDeviceMessages = [
+    // OMEMO 2, the decision itself
+    {
+      to: BOB,
+      encryption: NS2,
+      carrier: undefined,
+      owners: [owner(ALICE, [A3])],
+      readers: [`${NS2} A2`, `${NS2} BE`],
+    },
+    {
+      to: ALICE,
+      encryption: NS2,
+      carrier: undefined,
+      owners: [owner(BOB, [BE]), owner(ALICE, [A2])],
+      readers: [`${NS2} A3`],
+    },
+    // OMEMO 0.3, the twin's, over OMEMO 2: the new device is not told about itself (A3 is AX3)
+    {
+      to: BOB,
+      encryption: NS03,
+      carrier: NS2,
+      owners: [owner(ALICE, [AX3])],
+      readers: [`${NS2} A2`, `${NS2} BE`],
+    },
+    {
+      to: ALICE,
+      encryption: NS03,
+      carrier: NS2,
+      owners: [owner(BOB, [BX]), owner(CAROL, [CX1], [CX2]), owner(ALICE, [AX2])],
+      // only the new device: A2 is AX2, which the message lists
+      readers: [`${NS2} A3`],
+    },
+  ]
+
+  it('ATM-S4 + D-12: authenticating a new own device’s OMEMO 2 key sends it, over OMEMO 2, every authenticated and distrusted OMEMO 0.3 key (its OMEMO 0.3 twin authenticated by identity linking); ATM-S3 + D-12: its OMEMO 0.3 key goes to Bob, with a copy for A2', async () => {
+    await setup()
+    const r = await ep.atm.authenticate(NS2, ALICE, [A3])
+    expect(r.changes.map((c) => [c.encryption, c.keyId, c.level])).toEqual([
+      [NS2, A3, 'authenticated'],
+      [NS03, AX3, 'authenticated'],
+    ])
+    expect(r.outgoing.map(shape)).toEqual(newDeviceMessages)
+    // never encrypted in OMEMO 0.3 (TM-15, TM-21 are read in the carrier)
+    expect(r.outgoing.flatMap((o) => o.allowedKeys.map((k) => k.encryption))).not.toContain(NS03)
+  })
+
+  it('ATM-S4 + D-12, the other way: authenticating the new device’s OMEMO 0.3 key (its Conversations code) sends the same messages, the OMEMO 2 ones planned for its twin', async () => {
+    await setup()
+    const r = await ep.atm.authenticate(NS03, ALICE, [AX3])
+    expect(await ep.store.getTrustLevel(NS2, ALICE, A3)).toBe('authenticated')
+    const out = r.outgoing.map(shape)
+    expect(out).toEqual([...newDeviceMessages.slice(2), ...newDeviceMessages.slice(0, 2)])
+  })
+
+  it('ATM-S3 + D-12 without a contact authenticated in OMEMO 2: the new device’s OMEMO 0.3 key goes to our own bare JID for A2', async () => {
+    await setup({}, false)
+    const r = await ep.atm.authenticate(NS2, ALICE, [A3])
+    expect(r.outgoing.map(shape)).toEqual([
+      {
+        to: ALICE,
+        encryption: NS2,
+        carrier: undefined,
+        owners: [owner(ALICE, [A3])],
+        readers: [`${NS2} A2`],
+      },
+      {
+        to: ALICE,
+        encryption: NS2,
+        carrier: undefined,
+        owners: [owner(ALICE, [A2])],
+        readers: [`${NS2} A3`],
+      },
+      { to: ALICE, encryption: NS03, carrier: NS2, owners: [owner(ALICE, [AX3])], readers: [`${NS2} A2`] },
+      {
+        to: ALICE,
+        encryption: NS03,
+        carrier: NS2,
+        owners: [owner(CAROL, [CX1], [CX2]), owner(ALICE, [AX2])],
+        readers: [`${NS2} A3`],
+      },
+    ])
+  })
+
+  it('ATM-S5 + D-12: distrusting a sibling’s OMEMO 2 key tells Bob about both its keys; no all-keys message (ATM-S4 is for authentications only)', async () => {
+    await setup()
+    const r = await ep.atm.distrust(NS2, ALICE, [A2])
+    expect(await ep.store.getTrustLevel(NS03, ALICE, AX2)).toBe('manually-distrusted')
+    expect(r.outgoing.map(shape)).toEqual([
+      {
+        to: BOB,
+        encryption: NS2,
+        carrier: undefined,
+        owners: [owner(ALICE, [], [A2])],
+        readers: [`${NS2} BE`],
+      },
+      { to: BOB, encryption: NS03, carrier: NS2, owners: [owner(ALICE, [], [AX2])], readers: [`${NS2} BE`] },
+    ])
+  })
+
+  it('D-5 with D-12: a received decision that identity linking carries to the twin sends nothing', async () => {
+    await setup()
+    const r = await receive(ep.atm, {
+      from: ALICE_PHONE,
+      key: A2,
+      message: trustMessage(NS2, [{ jid: ALICE, trust: [A3] }]),
+    })
+    expect(r.outcome).toBe('applied')
+    expect(await ep.store.getTrustLevel(NS03, ALICE, AX3)).toBe('authenticated')
+    expect(r.outgoing).toEqual([])
+  })
+
+  it('D-12: with linkIdentities: false only the decided protocol’s messages are sent (the twin is not decided)', async () => {
+    await setup({ linkIdentities: false })
+    const r = await ep.atm.authenticate(NS2, ALICE, [A3])
+    expect(await ep.store.getTrustLevel(NS03, ALICE, AX3)).not.toBe('authenticated')
+    expect(r.outgoing.map(shape)).toEqual(newDeviceMessages.slice(0, 2))
+  })
+})
