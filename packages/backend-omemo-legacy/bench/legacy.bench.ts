@@ -1,5 +1,6 @@
 /**
- * OMEMO 0.3 benchmark, one run, medians in milliseconds, side by side:
+ * OMEMO 0.3 benchmark, one run, medians in milliseconds, side by side (ours and raw libsignal-ts
+ * alternate iteration by iteration, so both meet the same load and JIT state):
  *   - ours (`@vouch/backend-omemo-legacy`: XML, AES-128-GCM payload, store transaction, pruned
  *     records) with the Node providers (node:crypto X25519 and Web Crypto subset);
  *   - raw libsignal-protocol-typescript 0.0.16 (`bench/raw.ts`: the same AES-128-GCM payload and
@@ -44,28 +45,6 @@ function use(p: Providers): void {
   installWebCrypto(p.webCrypto)
 }
 
-/**
- * Median of `n` timed runs (after `warm` untimed ones). The machine is shared (2 cores, other jobs):
- * wall time is reported, and the CPU time this process spent (`process.cpuUsage`, user + system),
- * which other processes' load hardly changes, in `lastCpu` (collected under `cpu` by the callers).
- */
-async function medianAsync(f: () => Promise<void>, n = N, warm = Math.min(20, n)): Promise<number> {
-  for (let i = 0; i < warm; i++) await f()
-  const t: number[] = []
-  const c: number[] = []
-  for (let i = 0; i < n; i++) {
-    const c0 = process.cpuUsage()
-    const s = process.hrtime.bigint()
-    await f()
-    t.push(Number(process.hrtime.bigint() - s) / 1e6)
-    const d = process.cpuUsage(c0)
-    c.push((d.user + d.system) / 1000)
-  }
-  lastCpu = med(c)
-  return med(t)
-}
-/** the CPU-time median of the last {@link medianAsync} */
-let lastCpu = 0
 async function timed(f: () => Promise<void>): Promise<{ wall: number; cpu: number }> {
   const c0 = process.cpuUsage()
   const s = process.hrtime.bigint()
@@ -136,124 +115,152 @@ async function oursEstablished(): Promise<[Ours, Ours]> {
   return [a, b]
 }
 
-async function oursFigures(): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {}
-  const cpu: Record<string, unknown> = {}
-  // session setup: a fresh pair (made untimed), the first message encrypted (X3DH, key exchange) and decrypted
-  const setup: number[] = []
-  const setupCpu: number[] = []
-  for (let i = 0; i < Math.max(10, N / 10); i++) {
-    const [a, b] = await oursPair()
-    const t = await timed(() => oursSend(a, b))
-    setup.push(t.wall)
-    setupCpu.push(t.cpu)
-  }
-  out.sessionSetupMs = med(setup)
-  cpu.sessionSetupMs = med(setupCpu)
-  const [a, b] = await oursEstablished()
-  out.sameDirectionMs = await medianAsync(() => oursSend(a, b))
-  cpu.sameDirectionMs = lastCpu
-  let i = 0
-  out.pingPongMs = await medianAsync(() => (i++ % 2 === 0 ? oursSend(a, b) : oursSend(b, a)))
-  cpu.pingPongMs = lastCpu
-  const fan: Record<string, number> = {}
-  const fanCpu: Record<string, number> = {}
-  for (const n of FANOUT) {
-    const sender = await oursWithStore()
-    const jid = `fan${n}-${++seq}@bench.example`
-    const devices: Ours[] = []
-    for (let d = 0; d < n; d++) devices.push(await oursWithStore(jid))
-    await learn(sender, jid as BareJid, devices)
-    await sender.backend.encrypt(body(TEXT), [jid as BareJid]) // builds the sessions
-    fan[String(n)] = await medianAsync(
-      async () => void (await sender.backend.encrypt(body(TEXT), [jid as BareJid])),
-      Math.max(5, Math.floor(N / n)),
-      2,
-    )
-    fanCpu[String(n)] = lastCpu
-  }
-  out.encryptToDevicesMs = fan
-  cpu.encryptToDevicesMs = fanCpu
-  return { ...out, cpu }
-}
-
 // ——— raw libsignal ———
 
 /** Raw libsignal's pairs in a ping-pong are renewed this often (their records grow, ours do not). */
 const RAW_RENEW = 20
 
-async function rawFigures(): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {}
-  const cpu: Record<string, unknown> = {}
-  const setup: number[] = []
-  const setupCpu: number[] = []
-  for (let i = 0; i < Math.max(10, N / 10); i++) {
-    const a = await rawParty(`ra${i}@x`, 1)
-    const b = await rawParty(`rb${i}@x`, 2)
-    const t = await timed(async () => {
-      await rawSession(a, b)
-      await rawMessage(a, b, TEXT)
-    })
-    setup.push(t.wall)
-    setupCpu.push(t.cpu)
-  }
-  out.sessionSetupMs = med(setup)
-  cpu.sessionSetupMs = med(setupCpu)
-  let pairs = 0
-  const established = async (): Promise<[RawParty, RawParty]> => {
-    const a = await rawParty(`a${++pairs}@x`, 1)
-    const b = await rawParty(`b${pairs}@x`, 2)
-    await rawSession(a, b)
-    await rawMessage(a, b, TEXT)
-    await rawMessage(b, a, TEXT)
-    return [a, b]
-  }
-  const [a, b] = await established()
-  out.sameDirectionMs = await medianAsync(async () => void (await rawMessage(a, b, TEXT)))
-  cpu.sameDirectionMs = lastCpu
-  // ping-pong: the raw library keeps a chain per ratchet step, so its pairs are renewed (untimed)
-  // every RAW_RENEW messages: their records stay at 1–11 chains, ours at 10–12 (no advantage to ours)
-  const pp: number[] = []
-  const ppCpu: number[] = []
-  let p: [RawParty, RawParty] = [a, b]
-  const warm = Math.min(20, N)
-  for (let i = 0; i < warm + N; i++) {
-    if (i % RAW_RENEW === 0) p = await established()
-    const [x, y] = p
-    const t = await timed(
-      async () => void (await (i % 2 === 0 ? rawMessage(x, y, TEXT) : rawMessage(y, x, TEXT))),
-    )
-    if (i >= warm) {
-      pp.push(t.wall)
-      ppCpu.push(t.cpu)
+let rawPairs = 0
+async function rawEstablished(): Promise<[RawParty, RawParty]> {
+  const a = await rawParty(`a${++rawPairs}@x`, 1)
+  const b = await rawParty(`b${rawPairs}@x`, 2)
+  await rawSession(a, b)
+  await rawMessage(a, b, TEXT)
+  await rawMessage(b, a, TEXT)
+  return [a, b]
+}
+
+// ——— side by side ———
+
+/** One operation of one side: `prepare` (untimed) makes what `run` (timed) works on. */
+interface Side<T> {
+  readonly prepare: () => Promise<T>
+  readonly run: (ctx: T) => Promise<void>
+}
+interface Timing {
+  wall: number[]
+  cpu: number[]
+}
+
+/**
+ * Ours and raw libsignal alternately, iteration by iteration (which side goes first alternates
+ * too), so that both meet the same load and the same JIT state: `warm` untimed rounds, then `n`
+ * timed ones. Medians of wall and CPU time of each side.
+ */
+async function sideBySide<A, B>(
+  ours: Side<A>,
+  raw: Side<B>,
+  n: number,
+  warm: number,
+): Promise<{ ours: { wall: number; cpu: number }; raw: { wall: number; cpu: number } }> {
+  const to: Timing = { wall: [], cpu: [] }
+  const tr: Timing = { wall: [], cpu: [] }
+  const one = async <T>(side: Side<T>, into: Timing | undefined): Promise<void> => {
+    const ctx = await side.prepare()
+    const t = await timed(() => side.run(ctx))
+    if (into !== undefined) {
+      into.wall.push(t.wall)
+      into.cpu.push(t.cpu)
     }
   }
-  out.pingPongMs = med(pp)
-  cpu.pingPongMs = med(ppCpu)
-  const fan: Record<string, number> = {}
-  const fanCpu: Record<string, number> = {}
+  for (let i = 0; i < warm + n; i++) {
+    const timedRound = i >= warm
+    if (i % 2 === 0) {
+      await one(ours, timedRound ? to : undefined)
+      await one(raw, timedRound ? tr : undefined)
+    } else {
+      await one(raw, timedRound ? tr : undefined)
+      await one(ours, timedRound ? to : undefined)
+    }
+  }
+  return {
+    ours: { wall: med(to.wall), cpu: med(to.cpu) },
+    raw: { wall: med(tr.wall), cpu: med(tr.cpu) },
+  }
+}
+
+type Figures = Record<string, { ours: { wall: number; cpu: number }; raw: { wall: number; cpu: number } }>
+
+/** Every operation, ours and raw libsignal side by side (with the providers installed now). */
+async function figures(): Promise<Figures> {
+  const out: Figures = {}
+  const none = async (): Promise<void> => undefined
+  // session setup: a fresh pair (made untimed), the first message encrypted (X3DH, key exchange) and decrypted
+  let r = 0
+  out.sessionSetupMs = await sideBySide(
+    { prepare: oursPair, run: ([a, b]) => oursSend(a, b) },
+    {
+      prepare: async () => [await rawParty(`ra${++r}@x`, 1), await rawParty(`rb${r}@x`, 2)] as const,
+      run: async ([a, b]) => {
+        await rawSession(a, b)
+        await rawMessage(a, b, TEXT)
+      },
+    },
+    Math.max(10, N / 10),
+    3,
+  )
+  // same direction, on established sessions
+  const [oa, ob] = await oursEstablished()
+  const [ra, rb] = await rawEstablished()
+  out.sameDirectionMs = await sideBySide(
+    { prepare: none, run: () => oursSend(oa, ob) },
+    { prepare: none, run: async () => void (await rawMessage(ra, rb, TEXT)) },
+    N,
+    20,
+  )
+  // ping-pong (a fresh pair): a ratchet step each; raw libsignal keeps a chain per step, so its pairs are renewed
+  // (untimed) every RAW_RENEW messages: their records stay at 1–11 chains, ours at 10–12
+  const [pa, pb] = await oursEstablished()
+  let oi = 0
+  let ri = 0
+  let rp: [RawParty, RawParty] = [ra, rb]
+  out.pingPongMs = await sideBySide(
+    { prepare: none, run: () => (oi++ % 2 === 0 ? oursSend(pa, pb) : oursSend(pb, pa)) },
+    {
+      prepare: async () => {
+        if (ri % RAW_RENEW === 0) rp = await rawEstablished()
+      },
+      run: async () => {
+        const [x, y] = rp
+        await (ri++ % 2 === 0 ? rawMessage(x, y, TEXT) : rawMessage(y, x, TEXT))
+      },
+    },
+    N,
+    20,
+  )
   for (const n of FANOUT) {
-    const sender = await rawParty(`fs${n}@x`, 1)
-    const rs: RawParty[] = []
+    const sender = await oursWithStore()
+    const jid = `fan${n}-${++seq}@bench.example` as BareJid
+    const devices: Ours[] = []
+    for (let d = 0; d < n; d++) devices.push(await oursWithStore(jid))
+    await learn(sender, jid, devices)
+    await sender.backend.encrypt(body(TEXT), [jid]) // builds the sessions
+    const rs = await rawParty(`fs${n}-${seq}@x`, 1)
+    const rr: RawParty[] = []
     for (let d = 0; d < n; d++) {
-      const r = await rawParty(`fr${n}@x`, d + 2)
-      await rawSession(sender, r)
-      rs.push(r)
+      const x = await rawParty(`fr${n}-${seq}@x`, d + 2)
+      await rawSession(rs, x)
+      rr.push(x)
     }
-    await rawEncryptTo(sender, rs, TEXT) // as ours: the sessions exist and have sent once
-    fan[String(n)] = await medianAsync(
-      async () => void (await rawEncryptTo(sender, rs, TEXT)),
+    await rawEncryptTo(rs, rr, TEXT) // as ours: the sessions exist and have sent once
+    out[`encryptTo${n}Ms`] = await sideBySide(
+      { prepare: none, run: async () => void (await sender.backend.encrypt(body(TEXT), [jid])) },
+      { prepare: none, run: async () => void (await rawEncryptTo(rs, rr, TEXT)) },
       Math.max(5, Math.floor(N / n)),
       2,
     )
-    fanCpu[String(n)] = lastCpu
   }
-  out.encryptToDevicesMs = fan
-  cpu.encryptToDevicesMs = fanCpu
-  return { ...out, cpu }
+  return out
 }
 
 // ——— flatness ———
+
+/** Medians of each run of 500 messages (rounded to µs): where a change of cost shows. */
+const blocks = (t: readonly number[]): number[] => {
+  const out: number[] = []
+  for (let i = 0; i + 500 <= t.length; i += 500) out.push(Math.round(med(t.slice(i, i + 500)) * 1000) / 1000)
+  return out
+}
 
 async function flatness(): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {}
@@ -281,6 +288,7 @@ async function flatness(): Promise<Record<string, unknown>> {
     cpuLastOverFirst: med(tc.slice(-500)) / med(tc.slice(0, 500)),
     recordBytes: new TextEncoder().encode(record).length,
     chains: countChains(record),
+    cpuBlocksOf500Ms: blocks(tc),
   }
   const wra = await rawParty('wa@x', 1)
   const wrb = await rawParty('wb@x', 2)
@@ -311,6 +319,7 @@ async function flatness(): Promise<Record<string, unknown>> {
     cpuLastOverFirst: med(rc.slice(-500)) / med(rc.slice(0, 500)),
     recordBytes: new TextEncoder().encode(rawRecord).length,
     chains: countChains(rawRecord),
+    cpuBlocksOf500Ms: blocks(rc),
   }
   return out
 }
@@ -338,42 +347,47 @@ async function main(): Promise<void> {
   const f = (v: unknown): string => (typeof v === 'number' ? v.toFixed(3) : '–')
   if (only.includes('ops')) {
     // BENCH_SETS=node leaves the library's default providers out (a quicker run)
-    const defaults = (process.env.BENCH_SETS ?? 'node,default').split(',').includes('default')
-    use(DEFAULT)
-    const rawDefault = defaults ? await rawFigures() : {}
-    if (defaults) console.log('raw libsignal-ts, library defaults', JSON.stringify(rawDefault))
+    const sets = [
+      NODE,
+      ...((process.env.BENCH_SETS ?? 'node,default').split(',').includes('default') ? [DEFAULT] : []),
+    ]
+    const results: Array<[Providers, Figures]> = []
+    for (const p of sets) {
+      use(p)
+      const r = await figures()
+      console.log(`ours and raw libsignal-ts side by side, ${p.name} providers`, JSON.stringify(r))
+      results.push([p, r])
+    }
     use(NODE)
-    const rawNode = await rawFigures()
-    console.log('raw libsignal-ts, node providers', JSON.stringify(rawNode))
-    const oursNode = await oursFigures()
-    console.log('ours, node providers', JSON.stringify(oursNode))
-    use(DEFAULT)
-    const oursDefault = defaults ? await oursFigures() : {}
-    if (defaults) console.log('ours, library defaults', JSON.stringify(oursDefault))
-    use(NODE)
-    console.log(
-      '| figure | ours (node providers) | raw libsignal-ts (node providers) | ours / raw | ours (library defaults) | raw libsignal-ts (library defaults) | ours / raw |',
-    )
-    console.log('|---|---|---|---|---|---|---|')
-    const rows: [string, (o: Record<string, unknown>) => unknown][] = [
-      ['session setup (first message, X3DH, encrypt + decrypt)', (o) => o.sessionSetupMs],
-      ['round trip, same direction', (o) => o.sameDirectionMs],
-      ['round trip, ping-pong (a ratchet step each)', (o) => o.pingPongMs],
-      ...FANOUT.map((n): [string, (o: Record<string, unknown>) => unknown] => [
+    const rows: [string, string][] = [
+      ['session setup (first message, X3DH, encrypt + decrypt)', 'sessionSetupMs'],
+      ['round trip, same direction', 'sameDirectionMs'],
+      ['round trip, ping-pong (a ratchet step each)', 'pingPongMs'],
+      ...FANOUT.map((n): [string, string] => [
         `encrypt to ${n} device${n === 1 ? '' : 's'}`,
-        (o) => (o.encryptToDevicesMs as Record<string, number> | undefined)?.[String(n)],
+        `encryptTo${n}Ms`,
       ]),
     ]
-    for (const [name, g] of rows)
+    for (const kind of ['wall', 'cpu'] as const) {
       console.log(
-        `| ${name} | ${f(g(oursNode))} | ${f(g(rawNode))} | ${ratio(g(oursNode), g(rawNode))}× | ${f(g(oursDefault))} | ${f(g(rawDefault))} | ${ratio(g(oursDefault), g(rawDefault))}× |`,
+        kind === 'wall'
+          ? 'wall time, medians in ms:'
+          : 'CPU time of this process (user + system), medians in ms:',
       )
-    console.log('CPU time of this process (user + system), medians in ms:')
-    const c = (o: Record<string, unknown>) => (o.cpu ?? {}) as Record<string, unknown>
-    for (const [name, g] of rows)
       console.log(
-        `| ${name} | ${f(g(c(oursNode)))} | ${f(g(c(rawNode)))} | ${ratio(g(c(oursNode)), g(c(rawNode)))}× | ${f(g(c(oursDefault)))} | ${f(g(c(rawDefault)))} | ${ratio(g(c(oursDefault)), g(c(rawDefault)))}× |`,
+        `| figure | ${results.map(([p]) => `ours (${p.name}) | raw (${p.name}) | ours / raw`).join(' | ')} |`,
       )
+      console.log(`|---|${results.map(() => '---|---|---|').join('')}`)
+      for (const [name, key] of rows)
+        console.log(
+          `| ${name} | ${results
+            .map(([, r]) => {
+              const x = r[key] as Figures[string]
+              return `${f(x.ours[kind])} | ${f(x.raw[kind])} | ${ratio(x.ours[kind], x.raw[kind])}×`
+            })
+            .join(' | ')} |`,
+        )
+    }
   }
   if (only.includes('python')) console.log('python-oldmemo', JSON.stringify(await python()))
   if (only.includes('flatness')) {
