@@ -6,8 +6,8 @@
  * the only keys they may be encrypted for.
  */
 export { createAtm } from './engine.ts'
-export type { LocalChange, PlanKey, PlannedTrustMessage, PlanState } from './plan.ts'
-export { allowedKeys, keysAfter, planDecision, planMessages } from './plan.ts'
+export type { CarrierState, LocalChange, PlanKey, PlannedTrustMessage, PlanState } from './plan.ts'
+export { allowedKeys, keysAfter, linkedChanges, planDecision, planMessages } from './plan.ts'
 export { levelForNewKey, resolveSecurityPolicy } from './policy.ts'
 export type {
   ApplyUriOptions,

@@ -153,7 +153,8 @@ export interface OutgoingTrustMessage {
    * our own other authenticated keys (state after the decision), never our own key, never a
    * non-authenticated key, and never a key the message itself authenticates (so ATM-S3 reaches
    * the endpoints "with an already authenticated key" and ATM-S4 only the newly authenticated
-   * one). Messages nobody could read are not returned.
+   * one); over a carrier, never a carrier key whose twin (D-12 identity linking) the message
+   * authenticates. Messages nobody could read are not returned.
    * Exception (ATM-4, X16): for a one-key-per-identity protocol the message to our own bare JID
    * is encrypted for our own (shared) key.
    */
