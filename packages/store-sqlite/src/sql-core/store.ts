@@ -189,9 +189,8 @@ class SqlAccountStore implements AccountTrustStore {
     encryption: EncryptionNamespace,
     query: PostponedQuery = {},
   ): Promise<readonly PostponedDecision[]> {
-    return this.#tx.unless(
+    return this.#tx.ifPostponed(
       'getPostponed',
-      (uow, db) => uow.noPostponed(db),
       [],
       (db) => postponed.getPostponed(this.#s, db, encryption, query),
       'read',
@@ -201,18 +200,16 @@ class SqlAccountStore implements AccountTrustStore {
     encryption: EncryptionNamespace,
     keyIds: { readonly trust?: readonly KeyId[]; readonly distrust?: readonly KeyId[] },
   ): Promise<void> {
-    return this.#tx.unless(
+    return this.#tx.ifPostponed(
       'removePostponed',
-      (uow, db) => uow.noPostponed(db),
       undefined,
       (db) => postponed.removePostponed(this.#s, db, encryption, keyIds),
       'atomic',
     )
   }
   removePostponedBySenders(encryption: EncryptionNamespace, senderKeys?: readonly KeyId[]): Promise<void> {
-    return this.#tx.unless(
+    return this.#tx.ifPostponed(
       'removePostponedBySenders',
-      (uow, db) => uow.noPostponed(db),
       undefined,
       (db) => postponed.removePostponedBySenders(this.#s, db, encryption, senderKeys),
       'write',

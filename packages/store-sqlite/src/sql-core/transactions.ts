@@ -100,13 +100,12 @@ export class TxRunner {
   }
 
   /**
-   * A call the unit of work may know the answer of without a statement (`known`: then `value`),
-   * else as {@link run} (`kind` 'read'), {@link write} or {@link atomic}.
+   * A call about postponed decisions: `none` when the transaction knows the account has none (read
+   * once per transaction), else as {@link run} (`kind` 'read'), {@link write} or {@link atomic}.
    */
-  async unless<T>(
+  async ifPostponed<T>(
     operation: string,
-    known: (uow: UnitOfWork, db: Db) => Promise<boolean>,
-    value: T,
+    none: T,
     fn: (db: Db) => Promise<T>,
     kind: 'read' | 'write' | 'atomic',
   ): Promise<T> {
@@ -123,7 +122,7 @@ export class TxRunner {
     return this.#enqueue(
       shared,
       operation,
-      async (db) => ((await known(shared.uow, db)) ? value : this.#step(shared, operation, fn, step)),
+      async (db) => ((await shared.uow.noPostponed(db)) ? none : this.#step(shared, operation, fn, step)),
       'unit',
     )
   }
