@@ -5,10 +5,10 @@
  * sign bit). The real map is tested in `@vouch/backend-omemo` (`key-link.test.ts`) and with this
  * engine in `tooling/interop`.
  */
-import type { KeyId, KeyLink } from '@vouch/tm-core'
-import { NS_OMEMO_LEGACY } from '@vouch/tm-core'
-import type { AtmBackend } from '../src/index.ts'
-import { A1, A2, A3, legacyKey, OMEMO, omemoKey } from './helpers.ts'
+import type { AccountTrustStore, KeyId, KeyLink } from '@vouch/tm-core'
+import { NS_OMEMO_2, NS_OMEMO_LEGACY } from '@vouch/tm-core'
+import type { Atm, AtmBackend } from '../src/index.ts'
+import { A1, A2, A3, ALICE, BOB, CAROL, legacyKey, OMEMO, omemoKey, seed } from './helpers.ts'
 
 /** Bob's device: one key pair, its Ed25519 form, the other sign's Ed25519 point, its X25519 form. */
 export const BE = omemoKey('B1-ed25519')
@@ -39,3 +39,33 @@ export const OMEMO_TO_LEGACY: KeyLink = {
 
 /** OMEMO 2 with the link to OMEMO 0.3 (what `@vouch/backend-omemo` declares). */
 export const OMEMO_LINKED: AtmBackend = { ...OMEMO, keyLinks: [OMEMO_TO_LEGACY] }
+
+/** Carol runs a pure OMEMO 0.3 client (Conversations): her devices' keys. */
+export const CX1 = legacyKey('C1')
+export const CX2 = legacyKey('C2')
+
+/**
+ * Alice's endpoint A1/AX1 (both protocols, one key pair) before a decision: her sibling A2/AX2
+ * authenticated in both; Bob (both protocols) BE/BX authenticated unless `bob: false`; Carol's
+ * CX1 authenticated and CX2 distrusted; a new device of Alice A3/AX3 and Bob's BE2/BX2 known,
+ * not decided.
+ */
+export async function seedLinkedWorld(
+  ep: { readonly atm: Atm; readonly store: AccountTrustStore },
+  options: { readonly bob?: boolean } = {},
+): Promise<void> {
+  const NS2 = NS_OMEMO_2
+  const NS03 = NS_OMEMO_LEGACY
+  await seed(ep.store, NS2, ALICE, [A2], 'authenticated')
+  await seed(ep.store, NS03, ALICE, [AX2], 'authenticated')
+  if (options.bob !== false) {
+    await seed(ep.store, NS2, BOB, [BE], 'authenticated')
+    await seed(ep.store, NS03, BOB, [BX], 'authenticated')
+  }
+  await seed(ep.store, NS03, CAROL, [CX1], 'authenticated')
+  await seed(ep.store, NS03, CAROL, [CX2], 'manually-distrusted')
+  await ep.atm.keysDiscovered(NS2, ALICE, [A3])
+  await ep.atm.keysDiscovered(NS03, ALICE, [AX3])
+  await ep.atm.keysDiscovered(NS2, BOB, [BE2])
+  await ep.atm.keysDiscovered(NS03, BOB, [BX2])
+}

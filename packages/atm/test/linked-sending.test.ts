@@ -9,27 +9,12 @@ import type { BareJid, KeyId, KeyRef } from '@vouch/tm-core'
 import { NS_OMEMO_2, NS_OMEMO_LEGACY } from '@vouch/tm-core'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { OutgoingTrustMessage } from '../src/index.ts'
-import {
-  A1,
-  A2,
-  A3,
-  ALICE,
-  ALICE_PHONE,
-  BOB,
-  CAROL,
-  legacyKey,
-  OMEMO_LEGACY,
-  seed,
-  trustMessage,
-} from './helpers.ts'
-import { AX1, AX2, AX3, BE, BX, OMEMO_LINKED } from './link-fixture.ts'
+import { A1, A2, A3, ALICE, ALICE_PHONE, BOB, CAROL, OMEMO_LEGACY, trustMessage } from './helpers.ts'
+import { AX1, AX2, AX3, BE, BX, CX1, CX2, OMEMO_LINKED, seedLinkedWorld } from './link-fixture.ts'
 import { type Endpoint, endpoint, receive, STORES } from './stores.ts'
 
 const NS2 = NS_OMEMO_2
 const NS03 = NS_OMEMO_LEGACY
-/** Carol runs a pure OMEMO 0.3 client (Conversations): one key authenticated, one distrusted. */
-const CX1 = legacyKey('C1')
-const CX2 = legacyKey('C2')
 
 const LABELS = new Map<string, string>([
   [`${ALICE} ${A2}`, 'A2'],
@@ -63,16 +48,7 @@ describe.each(STORES)('ATM-S3/S4 with D-12 identity linking ($name)', (storeEntr
       ownKeys: { [NS2]: A1, [NS03]: AX1 },
       policy,
     })
-    await seed(ep.store, NS2, ALICE, [A2], 'authenticated')
-    await seed(ep.store, NS03, ALICE, [AX2], 'authenticated')
-    if (withBob) {
-      await seed(ep.store, NS2, BOB, [BE], 'authenticated')
-      await seed(ep.store, NS03, BOB, [BX], 'authenticated')
-    }
-    await seed(ep.store, NS03, CAROL, [CX1], 'authenticated')
-    await seed(ep.store, NS03, CAROL, [CX2], 'manually-distrusted')
-    await ep.atm.keysDiscovered(NS2, ALICE, [A3])
-    await ep.atm.keysDiscovered(NS03, ALICE, [AX3])
+    await seedLinkedWorld(ep, { bob: withBob })
     return ep
   }
 

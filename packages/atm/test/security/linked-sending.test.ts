@@ -10,13 +10,12 @@ import type { BareJid, EncryptionNamespace, KeyId } from '@vouch/tm-core'
 import { NS_OMEMO_2, NS_OMEMO_LEGACY } from '@vouch/tm-core'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { OutgoingTrustMessage } from '../../src/index.ts'
-import { A1, A2, A3, ALICE, BOB, CAROL, legacyKey, OMEMO_LEGACY, seed } from '../helpers.ts'
-import { AX1, AX2, AX3, BE, BE2, BX, BX2, OMEMO_LINKED } from '../link-fixture.ts'
+import { A1, A2, A3, ALICE, BOB, OMEMO_LEGACY } from '../helpers.ts'
+import { AX1, AX2, AX3, BE, BE2, BX, BX2, OMEMO_LINKED, seedLinkedWorld } from '../link-fixture.ts'
 import { type Endpoint, endpoint, STORES } from '../stores.ts'
 
 const NS2 = NS_OMEMO_2
 const NS03 = NS_OMEMO_LEGACY
-const CX1 = legacyKey('C1')
 
 interface Decision {
   readonly name: string
@@ -82,15 +81,7 @@ describe.each(STORES)('D-12: linked decisions send no more than separate ones ($
       policy: { linkIdentities },
     })
     eps.push(ep)
-    await seed(ep.store, NS2, ALICE, [A2], 'authenticated')
-    await seed(ep.store, NS03, ALICE, [AX2], 'authenticated')
-    await seed(ep.store, NS2, BOB, [BE], 'authenticated')
-    await seed(ep.store, NS03, BOB, [BX], 'authenticated')
-    await seed(ep.store, NS03, CAROL, [CX1], 'authenticated')
-    await ep.atm.keysDiscovered(NS2, ALICE, [A3])
-    await ep.atm.keysDiscovered(NS03, ALICE, [AX3])
-    await ep.atm.keysDiscovered(NS2, BOB, [BE2])
-    await ep.atm.keysDiscovered(NS03, BOB, [BX2])
+    await seedLinkedWorld(ep)
     return ep
   }
 
