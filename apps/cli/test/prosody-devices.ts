@@ -43,7 +43,11 @@ export interface ProsodyDevices {
   /** `vouch … --json` on `device`, parsed */
   json(device: string, ...argv: string[]): Promise<Out>
   /** `vouch chat listen --json` on `device`: the messages (archive first), and the summary line */
-  listen(device: string, seconds: number, count?: number): Promise<{ messages: Out[]; summary: string }>
+  listen(
+    device: string,
+    seconds: number,
+    count?: number,
+  ): Promise<{ messages: Out[]; summary: string; rejected: Out[]; skipped: Out[] }>
   /** this device's Trust Message URI (`uri show`) */
   uriOf(device: string): Promise<string>
   /** `trust list OWNER --refresh` on `device`: key (hex) → level */
@@ -92,14 +96,16 @@ export function prosodyDevices(prefix: string, password: string): ProsodyDevices
         '--json',
       ])
       expect(r.code, r.stderr).toBe(0)
+      const lines: Out[] = r.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l))
       return {
-        messages: r.stdout
-          .trim()
-          .split('\n')
-          .filter((l) => l !== '')
-          .map((l) => JSON.parse(l))
-          .filter((m) => typeof m.body === 'string'),
+        messages: lines.filter((m) => typeof m.body === 'string'),
         summary: r.stderr.trim(),
+        rejected: lines.flatMap((l) => (l.rejected === undefined ? [] : [l.rejected])),
+        skipped: lines.flatMap((l) => (l.skipped === undefined ? [] : [l.skipped])),
       }
     },
     async uriOf(device) {

@@ -6,7 +6,8 @@
  * Alice adds her phone (the phone scans the laptop's code, the laptop the phone's); ATM then
  * makes the phone trust Bob (ATM-S4, a trust message from the laptop) and Bob trust the phone
  * (ATM-S3) without another scan; Alice revokes the phone from the laptop (ATM-S5 + device list);
- * Bob's next message is not encrypted for the phone, which cannot read it.
+ * Bob's next message is not encrypted for the phone, which cannot read it. An OMEMO session answer
+ * for another device (Bob's to the laptop, in the phone's archive) is skipped without a line.
  *
  * OX (one key per account), as far as OX allows: the phone gets the account key through the
  * XEP-0373 backup code, so Bob trusts it as the laptop; the phone does NOT learn Bob's trust
@@ -58,6 +59,18 @@ describe.skipIf(SKIP)(
           'm',
         ),
       )
+      // the phone's archive holds Bob's session answer to the laptop (an OMEMO empty message for
+      // the laptop only: nothing to read, skipped without a line) and the laptop's trust message to
+      // Bob about the phone (content not encrypted for the phone, TM-21: still reported)
+      const archived = await listen('o-phone', 3)
+      expect(archived.skipped).toEqual([
+        expect.objectContaining({
+          from: expect.stringMatching(/^bob@localhost\//),
+          rule: 'OMEMO-NOT-FOR-US',
+        }),
+      ])
+      expect(archived.rejected.map((r) => r.from)).not.toContainEqual(expect.stringMatching(/^bob@localhost/))
+      expect(archived.summary).toBe(`received 0 messages, rejected ${archived.rejected.length}`)
       expect((await levels('o-phone', bob))[bobKey]).toBe('authenticated')
       expect((await levels('o-bob', alice))[phone.key]).toBe('authenticated')
       // Bob's message reaches both of Alice's devices

@@ -971,6 +971,19 @@ export async function chatListen(ctx: ActionContext, opts: ListenOptions): Promi
             ),
           )
         })
+        // not for this device and nothing to read (an OMEMO session answer for another device):
+        // nothing is lost, so no line and not counted; --json still says it, for scripts
+        s.vouch.on('skipped', (k) => {
+          if (opts.json !== true) return
+          pending = pending.then(() =>
+            out(
+              ctx,
+              opts,
+              { skipped: { from: k.from, rule: k.rule, reason: k.reason, archiveId: k.archiveId ?? null } },
+              '',
+            ),
+          )
+        })
         s.vouch.on('key-unusable', (k) => {
           pending = pending.then(() =>
             out(ctx, opts, { unusableKey: k }, `key ${k.key} of ${k.owner} cannot be used: ${k.reason}`),
@@ -1075,6 +1088,8 @@ function watchChat(s: Session, peer: BareJid, line: (t: string) => void, seen: R
       )
     else line(`* ${whose} key ${key} is now ${e.to} (was ${e.from})`)
   })
+  // a message with content this device cannot read is said; one with nothing to read (`skipped`:
+  // an OMEMO session answer for another device) is not
   v.on('rejected', (e) => {
     const reason =
       (e.rule ?? (e.error as { rule?: string }).rule) === 'OMEMO-NOT-FOR-US'
