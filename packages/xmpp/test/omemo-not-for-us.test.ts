@@ -10,7 +10,7 @@
  */
 import { NS_OMEMO2, type OmemoBackend, omemoBackend } from '@vouch/backend-omemo'
 import { memoryStore } from '@vouch/store-memory'
-import type { AccountTrustStore, BareJid, Element, KeyId } from '@vouch/tm-core'
+import type { AccountTrustStore, BareJid, Element, FullJid, KeyId } from '@vouch/tm-core'
 import xml from '@xmpp/xml'
 import { describe, expect, it } from 'vitest'
 import { type VouchXmppEvents, vouchXmpp } from '../src/binding.ts'
@@ -49,7 +49,7 @@ async function setup() {
   await know(a1, BOB, b1.backend)
   await know(b1, ALICE, a1.backend)
   const kex = (await a1.backend.encrypt(xml('body', { xmlns: 'jabber:client' }, 'hi Bob'), [BOB])).element
-  await b1.backend.decrypt(kex, { from: `${ALICE}/laptop`, to: BOB })
+  await b1.backend.decrypt(kex, { from: `${ALICE}/laptop` as FullJid, to: BOB })
   const answers = await b1.backend.takeEmptyMessages()
   expect(answers.map((a) => a.to)).toEqual([ALICE])
   const answer = answers[0]?.element as Element
