@@ -1,14 +1,14 @@
 /**
  * Local decisions (internal): manual and URI decisions (URI-3, URI-4, X15), in one transaction:
  * read the state before, plan ATM-S1 … S6 (plan.ts, pure), write (apply.ts), release what newly
- * authenticated keys had sent (release.ts), then give each planned message its allowed keys.
+ * authenticated keys had sent (release.ts), then give each planned message its allowed keys
+ * (send.ts). The twins identity linking decides with it are planned in their protocols (D-12).
  */
-import type { BareJid, EncryptionNamespace, KeyId, Provenance } from '@vouch/tm-core'
+import type { BareJid, KeyId, Provenance } from '@vouch/tm-core'
 import { ConfirmationDeniedError, InvalidJidError } from '@vouch/tm-core'
 import { setLevel } from './apply.ts'
 import {
   AUTHENTICATED,
-  carrierFor,
   checkOwner,
   type Engine,
   MANUALLY_DISTRUSTED,
@@ -17,26 +17,15 @@ import {
   storeOf,
   unique,
 } from './context.ts'
-import { linkedNamespaces, twinIds } from './link.ts'
-import {
-  allowedKeys,
-  type LocalChange,
-  linkedChanges,
-  outgoing as outgoingMessage,
-  type PlanKey,
-  type PlannedTrustMessage,
-  type PlanState,
-  planMessages,
-  readable,
-  recipientOwners,
-} from './plan.ts'
+import { linkedNamespaces } from './link.ts'
+import { linkedChanges } from './plan.ts'
 import { release } from './release.ts'
+import { type Planned, planChange, planStates, withAllowedKeys } from './send.ts'
 import type {
   ApplyUriOptions,
   DecisionInput,
   DecisionOrigin,
   DecisionResult,
-  OutgoingTrustMessage,
   SkippedDecision,
   TransactionOptions,
   TrustUri,
@@ -65,7 +54,7 @@ export async function decide(
     origin.source === 'manual' ? { kind: 'manual' } : { kind: 'uri', source: origin.uriSource }
 
   return run(engine, options, async (ctx) => {
-    const { tx, view } = ctx
+    const { view } = ctx
     const ownKey = await view.ownKey(enc)
     const notOwn = (id: KeyId): boolean => !(owner === account && id === ownKey) // X8
     const distrustSet = unique(checked.distrust).filter(notOwn)
@@ -79,54 +68,16 @@ export async function decide(
 
     // The state before the decision, in `enc` and in every protocol identity linking can reach
     // (D-12), read before anything is written.
-    const levels = [AUTHENTICATED, MANUALLY_DISTRUSTED] as const
-    const before = new Map<EncryptionNamespace, readonly PlanKey[]>()
-    const keysBefore = async (ns: EncryptionNamespace): Promise<readonly PlanKey[]> => {
-      const known = before.get(ns)
-      if (known !== undefined) return known
-      const keys = await tx.getKeys(ns, { levels })
-      before.set(ns, keys)
-      return keys
-    }
-    const states = new Map<EncryptionNamespace, PlanState | undefined>()
-    for (const ns of [enc, ...linkedNamespaces(engine, enc)]) states.set(ns, await planState(ns))
-    async function planState(ns: EncryptionNamespace): Promise<PlanState | undefined> {
-      // D-12: a protocol that cannot carry a trust message (bodyOnly) sends over another one
-      const carrier = carrierFor(engine, ns)
-      if (carrier === undefined) return undefined // nothing can carry its messages
-      const base = {
-        account,
-        encryption: ns,
-        oneKeyPerIdentity: requireBackend(engine, ns).capabilities.oneKeyPerIdentity,
-        ownKey: await view.ownKey(ns),
-        keys: await keysBefore(ns),
-      }
-      if (carrier.namespace === ns) return base
-      const c = carrier.namespace
-      return {
-        ...base,
-        carrier: {
-          encryption: c,
-          oneKeyPerIdentity: carrier.capabilities.oneKeyPerIdentity,
-          ownKey: await view.ownKey(c),
-          keys: await keysBefore(c),
-          twins: (id) => twinIds(engine, c, id).flatMap((t) => (t.encryption === ns ? [t.keyId] : [])),
-        },
-      }
-    }
-    const planned: { readonly state: PlanState; readonly message: PlannedTrustMessage }[] = []
-    const plan = (state: PlanState | undefined, change: LocalChange): void => {
-      if (state !== undefined)
-        for (const message of planMessages(state, change)) planned.push({ state, message })
-    }
-    plan(states.get(enc), { owner, authenticate: toAuth, distrust: toDist })
+    const states = await planStates(engine, ctx, [enc, ...linkedNamespaces(engine, enc)])
+    const planned: Planned[] = []
+    planChange(planned, states.get(enc), { owner, authenticate: toAuth, distrust: toDist })
 
     const newlyAuthenticated = await setLevel(engine, ctx, enc, owner, toAuth, AUTHENTICATED, provenance)
     const newlyDistrusted = await setLevel(engine, ctx, enc, owner, toDist, MANUALLY_DISTRUSTED, provenance)
     // D-12: what identity linking decided in other protocols is this endpoint's decision too, so
     // it is planned as one in its protocol (ATM-S1 … S6 over that protocol's state before)
     const twins = [...newlyAuthenticated, ...newlyDistrusted].filter((r) => r.encryption !== enc)
-    for (const [ns, change] of linkedChanges(owner, twins)) plan(states.get(ns), change)
+    for (const [ns, change] of linkedChanges(owner, twins)) planChange(planned, states.get(ns), change)
 
     // ATM-P1: postponed data of the newly authenticated keys (automatic, never re-broadcast: D-5).
     const releasedSkips: SkippedDecision[] = []
@@ -138,16 +89,7 @@ export async function decide(
     )
 
     // TM-15, TM-21: allowed keys in the state after the decision (and what it released).
-    const outgoing: OutgoingTrustMessage[] = []
-    for (const { state, message: p } of planned) {
-      const owners = recipientOwners(state, p.to)
-      const recipientNs = state.carrier?.encryption ?? state.encryption
-      const after =
-        owners === undefined ? [] : await tx.getKeys(recipientNs, { owners, levels: [AUTHENTICATED] })
-      const keys = allowedKeys(state, p, after)
-      if (!readable(p, keys, account)) continue // nobody it is meant for could read it
-      outgoing.push(outgoingMessage(state, p, keys))
-    }
+    const outgoing = await withAllowedKeys(engine, ctx, planned)
     return { changes: ctx.changes, outgoing }
   })
 }
