@@ -1,7 +1,7 @@
 /**
  * The Node provider before and after the asynchronous curve path, one run: `provider-core.ts`'s
  * rows with `nodeCryptoProvider` on the sources of `BENCH_BASE` (default `c073b24~1`, the last
- * commit whose X3DH and ratchet were synchronous) and on the working tree, rounds alternating.
+ * commit whose X3DH and ratchet were synchronous) and on the working tree, rounds alternating (which goes first flips each round).
  * The base's sources are taken with `git archive` into a temporary copy of this package whose
  * `node_modules` is a link to this one's. CPU time (`process.cpuUsage()`), medians in ms and the
  * ratio now / base.
@@ -45,9 +45,13 @@ try {
     nodeCryptoProvider: typeof nodeCryptoProvider
   }
   const rounds: { base: BenchResult[]; now: BenchResult[] } = { base: [], now: [] }
-  for (let r = 0; r < ROUNDS; r++) {
+  const runBase = async () =>
     rounds.base.push(await base.runProviderBench(baseProvider.nodeCryptoProvider(), SAMPLES, clock))
-    rounds.now.push(await runProviderBench(nodeCryptoProvider(), SAMPLES, clock))
+  const runNow = async () => rounds.now.push(await runProviderBench(nodeCryptoProvider(), SAMPLES, clock))
+  for (let r = 0; r < ROUNDS; r++) {
+    // the order flips each round: the second run of a round finds the heap the first one grew
+    if (r % 2 === 0) await runBase().then(runNow)
+    else await runNow().then(runBase)
     process.stderr.write(`round ${r + 1}/${ROUNDS} done\n`)
   }
   const median = (all: BenchResult[], row: string): number => {
