@@ -8,8 +8,9 @@
  *    and 4 worker processes;
  * 3. ATM trust messages/s through `handleTrustMessages`, 50 per transaction, 1, 2, 4 workers.
  *
- * Each worker runs for `VOUCH_BENCH_SECONDS` (default 4) after a warm-up; throughput is the
- * workers' total over that time. The machine has 2 cores, shared by the workers and the database.
+ * Each worker runs for `VOUCH_BENCH_SECONDS` (default 3) after a warm-up; throughput is the
+ * workers' total over that time; each figure is the median of `VOUCH_BENCH_ROUNDS` (default 3)
+ * interleaved rounds. The machine has 2 cores, shared by the workers and the database.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -30,7 +31,8 @@ const { default: Database } = (await import(betterSqlite)) as {
   default: new (path: string) => SqliteLike & { close(): void }
 }
 
-const SECONDS = Number(process.env.VOUCH_BENCH_SECONDS ?? 4)
+const SECONDS = Number(process.env.VOUCH_BENCH_SECONDS ?? 3)
+const ROUNDS = Number(process.env.VOUCH_BENCH_ROUNDS ?? 3)
 const SIZES = (process.env.VOUCH_BENCH_ACCOUNTS ?? '10,10000').split(',').map(Number)
 const WORKERS = (process.env.VOUCH_BENCH_WORKERS ?? '1,2,4').split(',').map(Number)
 const BATCH = 50
@@ -171,35 +173,63 @@ async function throughput(
   }
 }
 
+// The machine is shared: its load moves between runs. So the runs are interleaved — each round
+// runs every store of one size with 1, 2 and 4 workers, one after the other — and each figure is
+// the median over the rounds; ratios compare medians taken side by side.
+const median = (xs: readonly number[]): number => {
+  const v = [...xs].sort((a, b) => a - b)
+  const m = v.length >> 1
+  return v.length % 2 === 1 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2
+}
 const rows: Record<string, string>[] = []
 for (const task of ['decisions', 'atm'] as const) {
-  for (const t of targets) {
-    const row: Record<string, string> = {
-      task: task === 'atm' ? `ATM trust messages/s (×${BATCH} per tx)` : `decisions/s (×${BATCH} per tx)`,
-      store: label(t),
-      accounts: fmt(t.accounts),
-    }
-    let one = 0
-    for (const n of WORKERS) {
-      const r = await throughput(t, task, n)
-      if (n === 1) {
-        one = r.perSecond
-        // CPU time per item (worker + its PostgreSQL process): what the run cost, whatever the
-        // waits for a CPU on a busy machine; one core's worth of it is 1e6 / that
-        row['CPU µs per item (1 worker)'] =
-          `${fmt(r.cpuUsPerItem, 1)}${t.kind === 'postgres' ? ` (server ${Math.round(r.serverShare * 100)} %)` : ''}`
+  for (const accounts of SIZES) {
+    const group = targets.filter((t) => t.accounts === accounts)
+    const runs = new Map<string, Awaited<ReturnType<typeof throughput>>[]>()
+    for (let round = 0; round < ROUNDS; round++)
+      for (const t of group)
+        for (const n of WORKERS) {
+          const key = `${t.kind}:${n}`
+          runs.set(key, [...(runs.get(key) ?? []), await throughput(t, task, n)])
+        }
+    for (const t of group) {
+      const row: Record<string, string> = {
+        task: task === 'atm' ? `ATM trust messages/s (×${BATCH} per tx)` : `decisions/s (×${BATCH} per tx)`,
+        store: label(t),
+        accounts: fmt(t.accounts),
       }
-      row[`${n} worker${n === 1 ? '' : 's'}`] =
-        n === 1 || one === 0 ? fmt(r.perSecond) : `${fmt(r.perSecond)} (×${(r.perSecond / one).toFixed(2)})`
-      if (task === 'atm' && r.applied < 0.5) row.note = `only ${Math.round(r.applied * 100)} % applied`
+      const one = median((runs.get(`${t.kind}:1`) ?? []).map((r) => r.perSecond))
+      for (const n of WORKERS) {
+        const rs = runs.get(`${t.kind}:${n}`) ?? []
+        const perSecond = median(rs.map((r) => r.perSecond))
+        if (n === 1) {
+          // CPU time per item (worker + its PostgreSQL process): what the run cost, whatever the
+          // waits for a CPU on a busy machine; one core's worth of it is 1e6 / that
+          const serverShare = median(rs.map((r) => r.serverShare))
+          row['CPU µs per item (1 worker)'] =
+            `${fmt(median(rs.map((r) => r.cpuUsPerItem)), 1)}${t.kind === 'postgres' ? ` (server ${Math.round(serverShare * 100)} %)` : ''}`
+        }
+        row[`${n} worker${n === 1 ? '' : 's'}`] =
+          n === 1 || one === 0 ? fmt(perSecond) : `${fmt(perSecond)} (×${(perSecond / one).toFixed(2)})`
+        const applied = median(rs.map((r) => r.applied))
+        if (task === 'atm' && applied < 0.95) row[`applied (${n})`] = `${Math.round(applied * 100)} %`
+      }
+      row.runs = rs(runs, t, WORKERS)
+      rows.push(row)
+      log(JSON.stringify(row))
     }
-    rows.push(row)
-    log(JSON.stringify(row))
   }
 }
 
+/** The single runs behind a row (msg/s per worker count, in round order), for the record. */
+function rs(runs: Map<string, { perSecond: number }[]>, t: Target, workers: readonly number[]): string {
+  return workers
+    .map((n) => `${n}: ${(runs.get(`${t.kind}:${n}`) ?? []).map((r) => fmt(r.perSecond)).join('/')}`)
+    .join('; ')
+}
+
 log(
-  `\nstore-postgres bench (Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, ${SECONDS} s per run, load average after: ${loadavg()
+  `\nstore-postgres bench (Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, ${SECONDS} s per run, medians of ${ROUNDS} interleaved rounds, load average after: ${loadavg()
     .map((x) => x.toFixed(1))
     .join(' ')})`,
 )
