@@ -303,6 +303,12 @@ export interface ReceiveResult {
 export interface KeysDiscoveredResult {
   /** keys stored now (keys already stored keep their level: X12, ATM-P2) */
   readonly added: readonly KeyRecord[]
+  /**
+   * D-12: the trust messages to send because a new key inherited a decision made on this
+   * endpoint about its twin (manual or URI; never one applied from a trust message, D-5):
+   * ATM-S1 … S6 for that key, as if it had been known when the twin was decided. Usually empty.
+   */
+  readonly outgoing: readonly OutgoingTrustMessage[]
 }
 
 export interface AtmEvents {

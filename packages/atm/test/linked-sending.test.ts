@@ -10,7 +10,7 @@ import { NS_OMEMO_2, NS_OMEMO_LEGACY } from '@vouch/tm-core'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { OutgoingTrustMessage } from '../src/index.ts'
 import { A1, A2, A3, ALICE, ALICE_PHONE, BOB, CAROL, OMEMO_LEGACY, trustMessage } from './helpers.ts'
-import { AX1, AX2, AX3, BE, BX, CX1, CX2, OMEMO_LINKED, seedLinkedWorld } from './link-fixture.ts'
+import { AX1, AX2, AX3, BE, BE2, BX, BX2, CX1, CX2, OMEMO_LINKED, seedLinkedWorld } from './link-fixture.ts'
 import { type Endpoint, endpoint, receive, STORES } from './stores.ts'
 
 const NS2 = NS_OMEMO_2
@@ -41,14 +41,14 @@ describe.each(STORES)('ATM-S3/S4 with D-12 identity linking ($name)', (storeEntr
    * This device (A1/AX1) and a sibling (A2/AX2) run both protocols; Bob runs both too (BE/BX),
    * Carol OMEMO 0.3 only. A new device A3/AX3 of Alice runs both and is known, not yet decided.
    */
-  async function setup(policy = {}, withBob = true): Promise<Endpoint> {
+  async function setup(policy = {}, world: Parameters<typeof seedLinkedWorld>[1] = {}): Promise<Endpoint> {
     ep = await endpoint({
       store: storeEntry,
       backends: [OMEMO_LINKED, OMEMO_LEGACY],
       ownKeys: { [NS2]: A1, [NS03]: AX1 },
       policy,
     })
-    await seedLinkedWorld(ep, { bob: withBob })
+    await seedLinkedWorld(ep, world)
     return ep
   }
 
@@ -108,7 +108,7 @@ describe.each(STORES)('ATM-S3/S4 with D-12 identity linking ($name)', (storeEntr
   })
 
   it('ATM-S3 + D-12 without a contact authenticated in OMEMO 2: the new device’s OMEMO 0.3 key goes to our own bare JID for A2', async () => {
-    await setup({}, false)
+    await setup({}, { bob: false })
     const r = await ep.atm.authenticate(NS2, ALICE, [A3])
     expect(r.outgoing.map(shape)).toEqual([
       {
@@ -162,6 +162,39 @@ describe.each(STORES)('ATM-S3/S4 with D-12 identity linking ($name)', (storeEntr
     expect(r.outcome).toBe('applied')
     expect(await ep.store.getTrustLevel(NS03, ALICE, AX3)).toBe('authenticated')
     expect(r.outgoing).toEqual([])
+  })
+
+  it('ATM-S3/S4 + D-12, twin announced later: the new device’s OMEMO 0.3 key, announced after its OMEMO 2 key was authenticated here, inherits the decision and keysDiscovered returns its OMEMO 0.3 messages', async () => {
+    await setup({}, { twinsAnnounced: false })
+    const r = await ep.atm.authenticate(NS2, ALICE, [A3])
+    expect(r.outgoing.map(shape)).toEqual(newDeviceMessages.slice(0, 2))
+    const later = await ep.atm.keysDiscovered(NS03, ALICE, [AX3])
+    expect(later.added.map((k) => [k.keyId, k.level])).toEqual([[AX3, 'authenticated']])
+    expect(later.outgoing.map(shape)).toEqual(newDeviceMessages.slice(2))
+    // announced again: already stored, nothing new
+    expect((await ep.atm.keysDiscovered(NS03, ALICE, [AX3])).outgoing).toEqual([])
+  })
+
+  it('D-5 with D-12, twin announced later: a key whose twin was authenticated by a received trust message inherits it and sends nothing', async () => {
+    await setup({}, { twinsAnnounced: false })
+    await receive(ep.atm, {
+      from: ALICE_PHONE,
+      key: A2,
+      message: trustMessage(NS2, [{ jid: ALICE, trust: [A3] }]),
+    })
+    const later = await ep.atm.keysDiscovered(NS03, ALICE, [AX3])
+    expect(later.added.map((k) => [k.keyId, k.level])).toEqual([[AX3, 'authenticated']])
+    expect(later.outgoing).toEqual([])
+  })
+
+  it('ATM-S6 + D-12, twin announced later: a contact’s OMEMO 0.3 key whose OMEMO 2 twin was distrusted here is distrusted when it appears, and our own endpoints are told over OMEMO 2', async () => {
+    await setup({}, { twinsAnnounced: false })
+    await ep.atm.distrust(NS2, BOB, [BE2])
+    const later = await ep.atm.keysDiscovered(NS03, BOB, [BX2])
+    expect(later.added.map((k) => [k.keyId, k.level])).toEqual([[BX2, 'manually-distrusted']])
+    expect(later.outgoing.map(shape)).toEqual([
+      { to: ALICE, encryption: NS03, carrier: NS2, owners: [owner(BOB, [], [BX2])], readers: [`${NS2} A2`] },
+    ])
   })
 
   it('D-12: with linkIdentities: false only the decided protocol’s messages are sent (the twin is not decided)', async () => {
