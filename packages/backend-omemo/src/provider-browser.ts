@@ -24,6 +24,7 @@ import {
   checkedRandom,
   checkLength,
   type MaybePromise,
+  strictEd25519PublicKey,
 } from './provider.ts'
 
 /** Options of {@link browserCryptoProvider}. */
@@ -178,6 +179,7 @@ function webCurves(subtle: Subtle) {
       return new Uint8Array(await subtle.sign('Ed25519', await edPriv(seed), own(message)))
     },
     async ed25519Verify(pub: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+      if (!strictEd25519PublicKey(pub)) return false // BoringSSL takes non-canonical and small-order keys
       try {
         return await subtle.verify('Ed25519', await edPub(pub), own(signature), own(message))
       } catch {
@@ -209,7 +211,7 @@ function nobleCurves() {
     ed25519Sign: (seed: Uint8Array, message: Uint8Array): Uint8Array => ed25519.sign(message, seed),
     ed25519Verify(pub: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
       try {
-        // zip215: false is RFC 8032's strict reading (canonical encodings), as node:crypto's
+        // zip215: false: RFC 8032's strict decoding and no small-order key (strictEd25519PublicKey)
         return ed25519.verify(signature, message, pub, { zip215: false })
       } catch {
         return false

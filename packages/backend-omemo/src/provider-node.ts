@@ -23,6 +23,7 @@ import {
   type CryptoProviderInit,
   checkedRandom,
   checkLength as check,
+  strictEd25519PublicKey,
 } from './provider.ts'
 
 const ZERO32 = new Uint8Array(32)
@@ -115,7 +116,8 @@ export function nodeCryptoProvider(init: CryptoProviderInit = {}): CryptoProvide
       return u8(nodeSign(null, message, edPrivKey(seed)))
     },
     ed25519Verify(pub, message, signature) {
-      if (signature.length !== 64 || pub.length !== 32) return false
+      // OpenSSL takes non-canonical and small-order keys: refused first, as noble's strict mode does
+      if (signature.length !== 64 || pub.length !== 32 || !strictEd25519PublicKey(pub)) return false
       try {
         return nodeVerify(null, message, edPubKey(pub), signature)
       } catch {

@@ -15,6 +15,8 @@
  *   and Ed25519 through WebCrypto (asynchronous) where the runtime has them, else `@noble/curves`;
  *   the symmetric primitives on `@noble/hashes` and `@noble/ciphers`.
  */
+import { ed25519 } from '@noble/curves/ed25519.js'
+
 /** A value, or a promise of it: what a provider's curve operations return. */
 export type MaybePromise<T> = T | Promise<T>
 
@@ -36,7 +38,10 @@ export interface CryptoProvider {
   ed25519PublicKey(seed: Uint8Array): MaybePromise<Uint8Array>
   /** RFC 8032 Ed25519 signature (64 bytes). */
   ed25519Sign(seed: Uint8Array, message: Uint8Array): MaybePromise<Uint8Array>
-  /** RFC 8032 Ed25519 verification (cofactorless, canonical encodings). Never throws (or rejects). */
+  /**
+   * RFC 8032 Ed25519 verification; the public key must decode strictly ({@link strictEd25519PublicKey}).
+   * Never throws (or rejects).
+   */
   ed25519Verify(pub: Uint8Array, message: Uint8Array, signature: Uint8Array): MaybePromise<boolean>
   /** Edwards→Montgomery public key (RFC 7748 §4.1: u = (1+y)/(1−y)). Throws for an invalid point. */
   edwardsToMontgomeryPublic(edPub: Uint8Array): Uint8Array
@@ -68,4 +73,27 @@ export function checkedRandom(random: (n: number) => Uint8Array): (n: number) =>
       throw new RangeError(`random source returned ${out?.length} bytes instead of ${n}`)
     return out
   }
+}
+
+const strictKeys = new WeakMap<Uint8Array, boolean>()
+
+/**
+ * Whether `pub` is an Ed25519 public key that RFC 8032 §5.1.3 decodes (canonical y < p, a point
+ * on the curve) and is not of small order (FIPS 186-5's and noble's strict reading, `zip215:
+ * false`). noble's verification checks this itself; OpenSSL (`node:crypto`, Node's WebCrypto) and
+ * BoringSSL (Chromium's WebCrypto) take non-canonical and small-order keys, for which a trivial
+ * signature verifies, so those providers check it first: every provider refuses the same keys.
+ * Cached per key array (never mutated once used).
+ */
+export function strictEd25519PublicKey(pub: Uint8Array): boolean {
+  let ok = strictKeys.get(pub)
+  if (ok === undefined) {
+    try {
+      ok = !ed25519.Point.fromBytes(pub, false).isSmallOrder()
+    } catch {
+      ok = false
+    }
+    strictKeys.set(pub, ok)
+  }
+  return ok
 }
