@@ -25,7 +25,7 @@ import { UnsupportedPayloadError } from './errors.ts'
 import { encryptPayload, IV_BYTES, KEY_BYTES } from './payload.ts'
 import { releaseSessionLockHistory } from './session-lock.ts'
 import { ab, SignalStore } from './signal-store.ts'
-import type { DeviceRecord, LegacyState, OwnRecord } from './state.ts'
+import { bytesEqual, type DeviceRecord, type LegacyState, type OwnRecord } from './state.ts'
 import { buildEncrypted, type LegacyKeyElement, NS_AXOLOTL } from './wire.ts'
 
 const te = new TextEncoder()
@@ -47,7 +47,25 @@ export function bodyTextOf(payload: Element | readonly Element[]): string {
 }
 
 /** The key id of an identity key (D-6: the 32 Curve25519 bytes without the 0x05 prefix). */
-export const keyIdOf = (ik33: Uint8Array): KeyId => keyIdFromBytes(ik33.subarray(1))
+export function keyIdOf(ik33: Uint8Array): KeyId {
+  // the same key again (a conversation's messages come from few devices): no second encoding
+  if (lastKeyId !== undefined && bytesEqual(lastKeyId.ik, ik33)) return lastKeyId.id
+  const id = keyIdFromBytes(ik33.subarray(1))
+  lastKeyId = { ik: ik33.slice(), id }
+  return id
+}
+let lastKeyId: { readonly ik: Uint8Array; readonly id: KeyId } | undefined
+
+/** Key ids of the device records read (records are cached and never changed in place: one id each). */
+const deviceKeyIds = new WeakMap<DeviceRecord, KeyId>()
+function deviceKeyId(dev: DeviceRecord): KeyId {
+  let id = deviceKeyIds.get(dev)
+  if (id === undefined) {
+    id = keyIdOf(dev.ik)
+    deviceKeyIds.set(dev, id)
+  }
+  return id
+}
 
 /** Bytes of the library's binary-string output. */
 export function binaryToBytes(s: string): Uint8Array {
@@ -67,7 +85,7 @@ async function encryptToDevice(
   owner: BareJid,
   id: number,
   dev: DeviceRecord,
-  keyMaterial: Uint8Array,
+  keyMaterial: ArrayBuffer,
 ): Promise<LegacyKeyElement | undefined> {
   const address = new SignalProtocolAddress(owner, id)
   const existing = await state.session(tx, owner, id)
@@ -98,7 +116,7 @@ async function encryptToDevice(
       preKey: { keyId: pk.id, publicKey: ab(pk.key) },
     })
   }
-  const m = await new SessionCipher(store, address).encrypt(ab(keyMaterial))
+  const m = await new SessionCipher(store, address).encrypt(keyMaterial)
   releaseSessionLockHistory()
   if (m.body === undefined) throw new Error('libsignal produced no message')
   return { rid: id, prekey: m.type === 3, data: binaryToBytes(m.body) }
@@ -128,6 +146,8 @@ export async function encryptMessage(
   const recipients = [...new Set(to.map((j) => toBareJid(j, 'OMEMO03-TO')))]
   if (recipients.length === 0) throw new RangeError('no recipient')
   const sealed = await encryptPayload(te.encode(text), random)
+  // one copy for every device's session (the library only reads it)
+  const keyMaterial = ab(sealed.keyMaterial)
 
   return state.tx(async (tx) => {
     const own = await state.requireOwn(tx)
@@ -145,11 +165,11 @@ export async function encryptMessage(
         if (owner === account && id === own.deviceId) continue
         const dev = await state.device(tx, owner, id)
         if (dev === undefined) continue
-        const keyId = keyIdOf(dev.ik)
+        const keyId = deviceKeyId(dev)
         firstKnown ??= keyId
         if (!accepted.has(levels.get(keyId) ?? 'undecided')) continue
         if (only !== undefined && !only.has(owner, keyId)) continue
-        const k = await encryptToDevice(state, tx, own, owner, id, dev, sealed.keyMaterial)
+        const k = await encryptToDevice(state, tx, own, owner, id, dev, keyMaterial)
         if (k === undefined) continue
         keys.push(k)
         refs.push({ encryption: NS_AXOLOTL, owner, keyId })
@@ -178,7 +198,7 @@ export async function takeEmptyMessages(
       const own = await state.requireOwn(tx)
       const dev = await state.device(tx, owner, id)
       if (dev === undefined || (await state.session(tx, owner, id)) === undefined) return undefined
-      const k = await encryptToDevice(state, tx, own, owner, id, dev, random(KEY_BYTES))
+      const k = await encryptToDevice(state, tx, own, owner, id, dev, ab(random(KEY_BYTES)))
       if (k === undefined) return undefined
       return buildEncrypted({ sid: own.deviceId, keys: [k], iv: random(IV_BYTES) })
     })

@@ -10,6 +10,7 @@
  */
 import { base64 } from '@scure/base'
 import type { AccountTrustStore, BareJid } from '@vouch/tm-core'
+import { b64 } from './wire.ts'
 
 /** Whether two byte strings are equal (four bytes at a time where both are aligned: the cache compares whole records). */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
@@ -34,7 +35,7 @@ const td = new TextDecoder()
 export const stateCodec = Object.freeze({
   te,
   td,
-  b64: (u: Uint8Array): string => base64.encode(u),
+  b64,
   unb64: (s: unknown): Uint8Array => base64.decode(String(s)),
   json: (v: unknown): Uint8Array => te.encode(JSON.stringify(v)),
   unjson: (u: Uint8Array): Record<string, unknown> => JSON.parse(td.decode(u)) as Record<string, unknown>,

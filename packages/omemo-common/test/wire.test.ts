@@ -5,7 +5,7 @@
  */
 import { base64 } from '@scure/base'
 import { describe, expect, it } from 'vitest'
-import { decodeBase64, exactlyOne, parseDeviceId, parseUint32 } from '../src/wire.ts'
+import { b64, decodeBase64, exactlyOne, parseDeviceId, parseUint32 } from '../src/wire.ts'
 import { Element } from '@vouch/tm-core'
 
 describe('OMEMO-XML / OMEMO03-XML: Base64 of keys, IVs and payloads', () => {
@@ -16,6 +16,18 @@ describe('OMEMO-XML / OMEMO03-XML: Base64 of keys, IVs and payloads', () => {
       expect(decodeBase64(text, 'x', 100, 'OMEMO03-XML')).toEqual(bytes)
       expect(decodeBase64(` ${text.slice(0, 3)}\n ${text.slice(3)}\t`, 'x', 100, 'OMEMO-XML')).toEqual(bytes)
     }
+  })
+
+  it('encodes every length as @scure/base does (btoa), a view at an offset and large payloads included', () => {
+    for (let n = 0; n < 70; n++) {
+      const bytes = crypto.getRandomValues(new Uint8Array(n))
+      expect(b64(bytes)).toBe(base64.encode(bytes))
+    }
+    const big = crypto.getRandomValues(new Uint8Array(40_000))
+    expect(b64(big)).toBe(base64.encode(big))
+    const view = big.subarray(3, 20_003)
+    expect(b64(view)).toBe(base64.encode(view))
+    expect(decodeBase64(b64(view), 'x', 20_000, 'OMEMO-XML')).toEqual(view)
   })
 
   it('rejects non-canonical padding bits, a wrong alphabet, missing padding and oversized text', () => {
