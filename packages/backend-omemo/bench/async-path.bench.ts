@@ -4,7 +4,9 @@
  * commit whose X3DH and ratchet were synchronous) and on the working tree, rounds alternating (which goes first flips each round).
  * The base's sources are taken with `git archive` into a temporary copy of this package whose
  * `node_modules` is a link to this one's. CPU time (`process.cpuUsage()`), medians in ms and the
- * ratio now / base.
+ * ratio now / base. Then the core rows again, interleaved per sample (a batch of the base, a batch
+ * of the current code, the order flipping each sample), which cancels the load's drift between rows,
+ * and the backend's two message rows the same way.
  *
  *   pnpm --filter @vouch/backend-omemo exec tsx bench/async-path.bench.ts   (BENCH_BASE, BENCH_ROUNDS, BENCH_SAMPLES)
  */
@@ -13,8 +15,28 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { decryptPayload, encryptPayload } from '../src/payload.ts'
+import type { CryptoProvider } from '../src/provider.ts'
 import { nodeCryptoProvider } from '../src/provider-node.ts'
-import { type BenchClock, type BenchResult, runProviderBench } from './provider-core.ts'
+import { omemoBackend } from '../src/backend.ts'
+import { Element, type BareJid } from '@vouch/tm-core'
+import type { EncryptedKey, parseKeyExchange, Session } from '../src/session.ts'
+import { acceptKeyExchange, createActiveSession, sessionEncrypt } from '../src/session.ts'
+import type { IdentityKeyPair, PreKeyBundle, X25519KeyPair } from '../src/x3dh.ts'
+import {
+  type BenchClock,
+  type Account,
+  account,
+  type BenchResult,
+  corePair,
+  introduce,
+  stanza,
+  device,
+  roundTrip,
+  runProviderBench,
+} from './provider-core.ts'
+import { decryptPayload as decryptNow, encryptPayload as encryptNow } from '../src/payload.ts'
+import { parseKeyExchange as parseNow } from '../src/session.ts'
 
 const BASE = process.env.BENCH_BASE ?? 'c073b24~1'
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
@@ -28,6 +50,99 @@ const clock: BenchClock = {
   },
   batchMs: 20,
   overheadMs: 0,
+}
+
+const MSG = new Uint8Array(200).fill(0x61)
+
+/** The base's protocol functions: synchronous. */
+interface BaseCore {
+  identityFromSeed(p: CryptoProvider, seed: Uint8Array): IdentityKeyPair
+  x25519KeyPair(p: CryptoProvider): X25519KeyPair
+  signSignedPreKey(p: CryptoProvider, identity: IdentityKeyPair, pub: Uint8Array): Uint8Array
+  createActiveSession(p: CryptoProvider, own: IdentityKeyPair, bundle: PreKeyBundle): Session
+  acceptKeyExchange(
+    p: CryptoProvider,
+    own: IdentityKeyPair,
+    kex: ReturnType<typeof parseKeyExchange>,
+    keys: { spk: X25519KeyPair; pkPriv: Uint8Array },
+  ): { session: Session; plaintext: Uint8Array }
+  sessionEncrypt(p: CryptoProvider, s: Session, keyMaterial: Uint8Array): EncryptedKey
+  sessionDecrypt(p: CryptoProvider, s: Session, bytes: Uint8Array): Uint8Array
+  parseKeyExchange: typeof parseKeyExchange
+  encryptPayload: typeof encryptPayload
+  decryptPayload: typeof decryptPayload
+}
+
+/** The core rows on the base, synchronous as they were. */
+function baseRows(m: BaseCore, p: CryptoProvider) {
+  const dev = () => {
+    const identity = m.identityFromSeed(p, p.randomBytes(32))
+    const spk = m.x25519KeyPair(p)
+    const pk = m.x25519KeyPair(p)
+    const spks = m.signSignedPreKey(p, identity, spk.pub)
+    return {
+      identity,
+      spk,
+      pk,
+      bundle: { ik: identity.edPub, spkId: 1, spk: spk.pub, spks, preKeys: [{ id: 1, pub: pk.pub }] },
+    }
+  }
+  const setup = () => {
+    const a = dev()
+    const b = dev()
+    const sa = m.createActiveSession(p, a.identity, b.bundle)
+    const sealed = m.encryptPayload(p, MSG)
+    const kex = m.parseKeyExchange(m.sessionEncrypt(p, sa, sealed.keyMaterial).bytes)
+    const r = m.acceptKeyExchange(p, b.identity, kex, { spk: b.spk, pkPriv: b.pk.priv })
+    m.decryptPayload(p, sealed.ciphertext, r.plaintext)
+    return { sa, sb: r.session }
+  }
+  const trip = (from: Session, to: Session) => {
+    const sealed = m.encryptPayload(p, MSG)
+    const k = m.sessionEncrypt(p, from, sealed.keyMaterial)
+    m.decryptPayload(p, sealed.ciphertext, m.sessionDecrypt(p, to, k.bytes))
+  }
+  const { sa, sb } = setup()
+  m.sessionDecrypt(p, sa, m.sessionEncrypt(p, sb, new Uint8Array(32)).bytes)
+  let turn = 0
+  return {
+    'core: round trip, same direction (200 B)': () => trip(sa, sb),
+    'core: round trip, ping-pong (200 B)': () => (turn++ % 2 === 0 ? trip(sa, sb) : trip(sb, sa)),
+    'core: session setup (X3DH both sides + first message)': () => void setup(),
+  }
+}
+
+/** The same rows on the current code (the asynchronous path). */
+async function nowRows(p: CryptoProvider) {
+  const c = await corePair(p)
+  let turn = 0
+  return {
+    'core: round trip, same direction (200 B)': () => roundTrip(p, c.sa, c.sb),
+    'core: round trip, ping-pong (200 B)': () =>
+      turn++ % 2 === 0 ? roundTrip(p, c.sa, c.sb) : roundTrip(p, c.sb, c.sa),
+    'core: session setup (X3DH both sides + first message)': async () => {
+      const a = await device(p)
+      const b = await device(p)
+      const sa = await createActiveSession(p, a.identity, b.bundle)
+      const sealed = encryptNow(p, MSG)
+      const kex = parseNow(sessionEncrypt(p, sa, sealed.keyMaterial).bytes)
+      const r = await acceptKeyExchange(p, b.identity, kex, { spk: b.spk, pkPriv: b.pk.priv })
+      decryptNow(p, sealed.ciphertext, r.plaintext)
+    },
+  }
+}
+
+/** Per-operation CPU ms of `fn` over a batch of `n` (synchronous: no await in the loop). */
+function batchSync(fn: () => void, n: number): number {
+  const t = clock.now() as number
+  for (let i = 0; i < n; i++) fn()
+  return ((clock.now() as number) - t) / n
+}
+
+async function batchAsync(fn: () => unknown, n: number): Promise<number> {
+  const t = clock.now() as number
+  for (let i = 0; i < n; i++) await fn()
+  return ((clock.now() as number) - t) / n
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'omemo-base-'))
@@ -68,6 +183,92 @@ try {
     const b = median(rounds.base, row)
     const n = median(rounds.now, row)
     console.log(`| ${row} | ${f(b)} | ${f(n)} | ${(n / b).toFixed(2)} |`)
+  }
+
+  // the core rows interleaved per sample
+  const load = (f: string) => import(pathToFileURL(join(dir, rel, 'src', f)).href)
+  const baseCore = {
+    ...(await load('session.ts')),
+    ...(await load('x3dh.ts')),
+    ...(await load('payload.ts')),
+  } as BaseCore
+  const bp = baseProvider.nodeCryptoProvider()
+  const bRows = baseRows(baseCore, bp)
+  const nRows = await nowRows(nodeCryptoProvider())
+  const INTERLEAVED = Number(process.env.BENCH_INTERLEAVED ?? 21)
+  console.log(
+    `\nThe core rows interleaved per sample: ${INTERLEAVED} batches of ≥ 20 ms each, the order flipping each sample; CPU medians in ms`,
+  )
+  console.log('| work | before (sync) | now (async) | now / before |')
+  console.log('| --- | --- | --- | --- |')
+  for (const row of Object.keys(bRows) as (keyof typeof bRows)[]) {
+    const fb = bRows[row]
+    const fn = nRows[row]
+    for (let i = 0; i < 5; i++) {
+      fb()
+      await fn()
+    }
+    const n = Math.max(1, Math.ceil(20 / Math.max(batchSync(fb, 3), 0.001)))
+    const tb: number[] = []
+    const tn: number[] = []
+    for (let i = 0; i < INTERLEAVED; i++) {
+      if (i % 2 === 0) {
+        tb.push(batchSync(fb, n))
+        tn.push(await batchAsync(fn, n))
+      } else {
+        tn.push(await batchAsync(fn, n))
+        tb.push(batchSync(fb, n))
+      }
+    }
+    const med = (v: number[]) => v.sort((x, y) => x - y)[Math.floor(v.length / 2)] as number
+    const b = med(tb)
+    const c = med(tn)
+    console.log(`| ${row} | ${f(b)} | ${f(c)} | ${(c / b).toFixed(2)} |`)
+  }
+  // the backend's message rows, interleaved the same way (an account pair on each side)
+  const body = new Element('body', { xmlns: 'jabber:client' }).t('a'.repeat(200))
+  const pairOn = async (p: CryptoProvider, make: typeof omemoBackend, tag: string) => {
+    const A = await account(p, `alice-${tag}@bench.example` as BareJid, make)
+    const B = await account(p, `bob-${tag}@bench.example` as BareJid, make)
+    await introduce(A, [B])
+    await introduce(B, [A])
+    const trip = async (s: Account, r: Account) => {
+      const m = await s.backend.encrypt(body, [r.jid])
+      await r.backend.decrypt(m.element, stanza(s.jid, r.jid))
+    }
+    await trip(A, B)
+    for (const e of await B.backend.takeEmptyMessages())
+      await A.backend.decryptMessage(e.element, stanza(B.jid, A.jid))
+    let turn = 0
+    return {
+      'backend: round trip, same direction (200 B)': () => trip(A, B),
+      'backend: round trip, ping-pong (200 B)': () => (turn++ % 2 === 0 ? trip(A, B) : trip(B, A)),
+    }
+  }
+  const baseBackend = ((await load('backend.ts')) as { omemoBackend: typeof omemoBackend }).omemoBackend
+  const bb = await pairOn(bp, baseBackend, 'base')
+  const nb = await pairOn(nodeCryptoProvider(), omemoBackend, 'now')
+  for (const row of Object.keys(bb) as (keyof typeof bb)[]) {
+    const fb = bb[row]
+    const fn = nb[row]
+    for (let i = 0; i < 5; i++) {
+      await fb()
+      await fn()
+    }
+    const n = Math.max(1, Math.ceil(20 / Math.max(await batchAsync(fb, 3), 0.001)))
+    const tb: number[] = []
+    const tn: number[] = []
+    for (let i = 0; i < INTERLEAVED; i++) {
+      if (i % 2 === 0) {
+        tb.push(await batchAsync(fb, n))
+        tn.push(await batchAsync(fn, n))
+      } else {
+        tn.push(await batchAsync(fn, n))
+        tb.push(await batchAsync(fb, n))
+      }
+    }
+    const med = (v: number[]) => v.sort((x, y) => x - y)[Math.floor(v.length / 2)] as number
+    console.log(`| ${row} | ${f(med(tb))} | ${f(med(tn))} | ${(med(tn) / med(tb)).toFixed(2)} |`)
   }
 } finally {
   rmSync(dir, { recursive: true, force: true })

@@ -98,9 +98,13 @@ export interface Account {
   readonly store: AccountTrustStore
 }
 
-export async function account(p: CryptoProvider, jid: BareJid): Promise<Account> {
+export async function account(
+  p: CryptoProvider,
+  jid: BareJid,
+  make: typeof omemoBackend = omemoBackend,
+): Promise<Account> {
   const store = memoryStore().forAccount(jid)
-  const backend = omemoBackend({ crypto: p, preKeyCount: 25 })({ store })
+  const backend = make({ crypto: p, preKeyCount: 25 })({ store })
   await backend.createDevice()
   return { jid, backend, store }
 }
@@ -124,7 +128,7 @@ export async function introduce(x: Account, ys: readonly Account[]): Promise<voi
   await standInForAtm(x.store, owner, keys)
 }
 
-const stanza = (from: BareJid, to: BareJid) => ({ from: `${from}/b` as FullJid, to })
+export const stanza = (from: BareJid, to: BareJid) => ({ from: `${from}/b` as FullJid, to })
 
 /** Runs every row with provider `p`; `samples` medians per row (fewer for the slow rows). */
 export async function runProviderBench(

@@ -6,7 +6,7 @@
  * bytes, where an asynchronous call costs more than the work. The curve operations (X25519,
  * Ed25519) may return a promise ({@link MaybePromise}), so a provider can hand them to WebCrypto:
  * X3DH, the ratchet's DH step and key generation are asynchronous functions that await them (for a
- * synchronous provider that costs one microtask per await; the Node figures did not move, README).
+ * synchronous provider that costs a microtask per await; measured in the README, Performance).
  *
  * Two implementations, chosen through the package's `exports` conditions on
  * `@vouch/backend-omemo/provider` (`defaultCryptoProvider`):
