@@ -1,19 +1,4 @@
-import type {
-  AccountTrustStore,
-  AddPostponedResult,
-  BareJid,
-  ChangeContext,
-  EncryptionNamespace,
-  KeyId,
-  KeyQuery,
-  KeyRecord,
-  LevelChange,
-  PostponedDecision,
-  PostponedQuery,
-  SecurityPolicy,
-  TrustLevel,
-  TrustStore,
-} from '@vouch/tm-core/contracts'
+import type * as C from '@vouch/tm-core/contracts'
 import { mergeInOneCall, postponedResult } from '@vouch/tm-core'
 import type { Scope, SqlStoreCore } from './context.ts'
 import * as keys from './keys.ts'
@@ -27,12 +12,12 @@ import { TxRunner } from './transactions.ts'
  * A `TrustStore` on any SQL database kysely speaks, given its {@link SqlStoreCore} (the Kysely
  * instance with the store's schema migrated, the table names, the {@link SqlDialect}, limits).
  */
-export class SqlTrustStore implements TrustStore {
+export class SqlTrustStore implements C.TrustStore {
   readonly #core: SqlStoreCore
   constructor(core: SqlStoreCore) {
     this.#core = core
   }
-  forAccount(account: BareJid): AccountTrustStore {
+  forAccount(account: C.BareJid): C.AccountTrustStore {
     return new SqlAccountStore(this.#core, account, new TxRunner(this.#core, account, undefined))
   }
   async close(): Promise<void> {
@@ -49,41 +34,41 @@ export class SqlTrustStore implements TrustStore {
 }
 
 /** One account's view, plain or of a transaction: each method runs one query module function. */
-class SqlAccountStore implements AccountTrustStore {
-  readonly account: BareJid
+class SqlAccountStore implements C.AccountTrustStore {
+  readonly account: C.BareJid
   readonly #core: SqlStoreCore
   readonly #s: Scope
   readonly #tx: TxRunner
 
-  constructor(core: SqlStoreCore, account: BareJid, tx: TxRunner) {
+  constructor(core: SqlStoreCore, account: C.BareJid, tx: TxRunner) {
     this.account = account
     this.#core = core
     this.#s = { core, account }
     this.#tx = tx
   }
 
-  transaction<T>(fn: (tx: AccountTrustStore) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: C.AccountTrustStore) => Promise<T>): Promise<T> {
     return this.#tx.transaction((runner) => fn(new SqlAccountStore(this.#core, this.account, runner)))
   }
 
   // ---- security policy and D-11 ----
 
-  getSecurityPolicy(encryption: EncryptionNamespace): Promise<SecurityPolicy | undefined> {
+  getSecurityPolicy(encryption: C.EncryptionNamespace): Promise<C.SecurityPolicy | undefined> {
     if (this.#tx.inTransaction)
       return this.#tx.unit('getSecurityPolicy', (uow, db) => uow.getSecurityPolicy(db, encryption))
     return this.#tx.run('getSecurityPolicy', (db) => settings.getSecurityPolicy(this.#s, db, encryption))
   }
-  setSecurityPolicy(encryption: EncryptionNamespace, policy: SecurityPolicy): Promise<void> {
+  setSecurityPolicy(encryption: C.EncryptionNamespace, policy: C.SecurityPolicy): Promise<void> {
     return this.#tx.write('setSecurityPolicy', (db) =>
       settings.setSecurityPolicy(this.#s, db, encryption, policy),
     )
   }
-  resetSecurityPolicy(encryption: EncryptionNamespace): Promise<void> {
+  resetSecurityPolicy(encryption: C.EncryptionNamespace): Promise<void> {
     return this.#tx.write('resetSecurityPolicy', (db) =>
       settings.resetSecurityPolicy(this.#s, db, encryption),
     )
   }
-  wasAuthenticatedOnce(encryption: EncryptionNamespace, owner: BareJid): Promise<boolean> {
+  wasAuthenticatedOnce(encryption: C.EncryptionNamespace, owner: C.BareJid): Promise<boolean> {
     if (this.#tx.inTransaction)
       return this.#tx.unit('wasAuthenticatedOnce', (uow, db) =>
         uow.wasAuthenticatedOnce(db, encryption, owner),
@@ -92,7 +77,7 @@ class SqlAccountStore implements AccountTrustStore {
       settings.wasAuthenticatedOnce(this.#s, db, encryption, owner),
     )
   }
-  resetAuthenticatedOnce(encryption: EncryptionNamespace, owner: BareJid): Promise<void> {
+  resetAuthenticatedOnce(encryption: C.EncryptionNamespace, owner: C.BareJid): Promise<void> {
     return this.#tx.write('resetAuthenticatedOnce', (db) =>
       settings.resetAuthenticatedOnce(this.#s, db, encryption, owner),
     )
@@ -100,37 +85,41 @@ class SqlAccountStore implements AccountTrustStore {
 
   // ---- own key ----
 
-  getOwnKey(encryption: EncryptionNamespace): Promise<KeyId | undefined> {
+  getOwnKey(encryption: C.EncryptionNamespace): Promise<C.KeyId | undefined> {
     if (this.#tx.inTransaction) return this.#tx.unit('getOwnKey', (uow, db) => uow.getOwnKey(db, encryption))
     return this.#tx.run('getOwnKey', (db) => settings.getOwnKey(this.#s, db, encryption))
   }
-  setOwnKey(encryption: EncryptionNamespace, keyId: KeyId): Promise<void> {
+  setOwnKey(encryption: C.EncryptionNamespace, keyId: C.KeyId): Promise<void> {
     return this.#tx.write('setOwnKey', (db) => settings.setOwnKey(this.#s, db, encryption, keyId))
   }
-  resetOwnKey(encryption: EncryptionNamespace): Promise<void> {
+  resetOwnKey(encryption: C.EncryptionNamespace): Promise<void> {
     return this.#tx.write('resetOwnKey', (db) => settings.resetOwnKey(this.#s, db, encryption))
   }
 
   // ---- keys and trust levels ----
 
   addKeys(
-    encryption: EncryptionNamespace,
-    owner: BareJid,
-    keyIds: readonly KeyId[],
-    ctx: ChangeContext,
-    level: TrustLevel = 'automatically-distrusted',
-  ): Promise<readonly KeyRecord[]> {
+    encryption: C.EncryptionNamespace,
+    owner: C.BareJid,
+    keyIds: readonly C.KeyId[],
+    ctx: C.ChangeContext,
+    level: C.TrustLevel = 'automatically-distrusted',
+  ): Promise<readonly C.KeyRecord[]> {
     if (keyIds.length === 0) return this.#tx.run('addKeys', async () => [])
     return this.#tx.atomic('addKeys', (db) =>
       keys.addKeys(this.#s, db, encryption, owner, keyIds, ctx, level),
     )
   }
-  getKey(encryption: EncryptionNamespace, owner: BareJid, keyId: KeyId): Promise<KeyRecord | undefined> {
+  getKey(
+    encryption: C.EncryptionNamespace,
+    owner: C.BareJid,
+    keyId: C.KeyId,
+  ): Promise<C.KeyRecord | undefined> {
     if (this.#tx.inTransaction)
       return this.#tx.unit('getKey', (uow, db) => uow.getKey(db, encryption, owner, keyId))
     return this.#tx.run('getKey', (db) => keys.getKey(this.#s, db, encryption, owner, keyId))
   }
-  getTrustLevel(encryption: EncryptionNamespace, owner: BareJid, keyId: KeyId): Promise<TrustLevel> {
+  getTrustLevel(encryption: C.EncryptionNamespace, owner: C.BareJid, keyId: C.KeyId): Promise<C.TrustLevel> {
     if (this.#tx.inTransaction)
       return this.#tx.unit(
         'getTrustLevel',
@@ -138,57 +127,65 @@ class SqlAccountStore implements AccountTrustStore {
       )
     return this.#tx.run('getTrustLevel', (db) => keys.getTrustLevel(this.#s, db, encryption, owner, keyId))
   }
-  getKeys(encryption: EncryptionNamespace, query: KeyQuery = {}): Promise<readonly KeyRecord[]> {
+  getKeys(encryption: C.EncryptionNamespace, query: C.KeyQuery = {}): Promise<readonly C.KeyRecord[]> {
     if (this.#tx.inTransaction)
       return this.#tx.unit('getKeys', (uow, db) => uow.getKeys(db, encryption, query))
     return this.#tx.run('getKeys', (db) => keys.getKeys(this.#s, db, encryption, query))
   }
-  hasKey(encryption: EncryptionNamespace, owner: BareJid, levels?: readonly TrustLevel[]): Promise<boolean> {
+  hasKey(
+    encryption: C.EncryptionNamespace,
+    owner: C.BareJid,
+    levels?: readonly C.TrustLevel[],
+  ): Promise<boolean> {
     return this.#tx.run('hasKey', (db) => keys.hasKey(this.#s, db, encryption, owner, levels))
   }
   setTrustLevels(
-    encryption: EncryptionNamespace,
-    changes: readonly LevelChange[],
-    ctx: ChangeContext,
-  ): Promise<readonly KeyRecord[]> {
+    encryption: C.EncryptionNamespace,
+    changes: readonly C.LevelChange[],
+    ctx: C.ChangeContext,
+  ): Promise<readonly C.KeyRecord[]> {
     const wanted = keys.wantedLevels(changes)
     if (wanted.size === 0) return this.#tx.run('setTrustLevels', async () => [])
     return this.#tx.unit('setTrustLevels', (uow, db) => uow.setTrustLevels(db, encryption, wanted, ctx))
   }
   changeTrustLevels(
-    encryption: EncryptionNamespace,
-    owners: readonly BareJid[],
-    from: TrustLevel,
-    to: TrustLevel,
-    ctx: ChangeContext,
-  ): Promise<readonly KeyRecord[]> {
+    encryption: C.EncryptionNamespace,
+    owners: readonly C.BareJid[],
+    from: C.TrustLevel,
+    to: C.TrustLevel,
+    ctx: C.ChangeContext,
+  ): Promise<readonly C.KeyRecord[]> {
     if (owners.length === 0 || from === to) return this.#tx.run('changeTrustLevels', async () => [])
     return this.#tx.unit('changeTrustLevels', (uow, db) =>
       uow.changeTrustLevels(db, encryption, owners, from, to, ctx),
     )
   }
-  removeKeys(encryption: EncryptionNamespace, owner: BareJid, keyIds?: readonly KeyId[]): Promise<void> {
+  removeKeys(
+    encryption: C.EncryptionNamespace,
+    owner: C.BareJid,
+    keyIds?: readonly C.KeyId[],
+  ): Promise<void> {
     return this.#tx.write('removeKeys', (db) => keys.removeKeys(this.#s, db, encryption, owner, keyIds))
   }
-  removeKeysById(encryption: EncryptionNamespace, keyIds: readonly KeyId[]): Promise<void> {
+  removeKeysById(encryption: C.EncryptionNamespace, keyIds: readonly C.KeyId[]): Promise<void> {
     return this.#tx.write('removeKeysById', (db) => keys.removeKeysById(this.#s, db, encryption, keyIds))
   }
-  resetAll(encryption: EncryptionNamespace): Promise<void> {
+  resetAll(encryption: C.EncryptionNamespace): Promise<void> {
     return this.#tx.atomic('resetAll', (db) => settings.resetAll(this.#s, db, encryption))
   }
 
   // ---- postponed decisions ----
 
-  addPostponed(decisions: readonly PostponedDecision[]): Promise<AddPostponedResult> {
+  addPostponed(decisions: readonly C.PostponedDecision[]): Promise<C.AddPostponedResult> {
     const merged = mergeInOneCall(decisions)
     if (merged.winners.size === 0)
       return this.#tx.run('addPostponed', async () => postponedResult([], merged.ignored, []))
     return this.#tx.atomic('addPostponed', (db) => postponed.addPostponed(this.#s, db, merged))
   }
   getPostponed(
-    encryption: EncryptionNamespace,
-    query: PostponedQuery = {},
-  ): Promise<readonly PostponedDecision[]> {
+    encryption: C.EncryptionNamespace,
+    query: C.PostponedQuery = {},
+  ): Promise<readonly C.PostponedDecision[]> {
     return this.#tx.ifPostponed(
       'getPostponed',
       [],
@@ -197,8 +194,8 @@ class SqlAccountStore implements AccountTrustStore {
     )
   }
   removePostponed(
-    encryption: EncryptionNamespace,
-    keyIds: { readonly trust?: readonly KeyId[]; readonly distrust?: readonly KeyId[] },
+    encryption: C.EncryptionNamespace,
+    keyIds: { readonly trust?: readonly C.KeyId[]; readonly distrust?: readonly C.KeyId[] },
   ): Promise<void> {
     return this.#tx.ifPostponed(
       'removePostponed',
@@ -207,7 +204,10 @@ class SqlAccountStore implements AccountTrustStore {
       'atomic',
     )
   }
-  removePostponedBySenders(encryption: EncryptionNamespace, senderKeys?: readonly KeyId[]): Promise<void> {
+  removePostponedBySenders(
+    encryption: C.EncryptionNamespace,
+    senderKeys?: readonly C.KeyId[],
+  ): Promise<void> {
     return this.#tx.ifPostponed(
       'removePostponedBySenders',
       undefined,
@@ -219,10 +219,10 @@ class SqlAccountStore implements AccountTrustStore {
   // ---- D-9 ----
 
   getLastApplied(
-    encryption: EncryptionNamespace,
-    senderKey: KeyId,
-    owner: BareJid,
-    keyId: KeyId,
+    encryption: C.EncryptionNamespace,
+    senderKey: C.KeyId,
+    owner: C.BareJid,
+    keyId: C.KeyId,
   ): Promise<number | undefined> {
     if (this.#tx.inTransaction)
       return this.#tx.unit('getLastApplied', (uow, db) =>
@@ -233,10 +233,10 @@ class SqlAccountStore implements AccountTrustStore {
     )
   }
   setLastApplied(
-    encryption: EncryptionNamespace,
-    senderKey: KeyId,
-    owner: BareJid,
-    keyId: KeyId,
+    encryption: C.EncryptionNamespace,
+    senderKey: C.KeyId,
+    owner: C.BareJid,
+    keyId: C.KeyId,
     sceTime: number,
   ): Promise<void> {
     return this.#tx.unit('setLastApplied', async (uow) =>

@@ -14,16 +14,7 @@
  * transaction whose writes never had to be sent costs no statement at all, and one that throws is
  * undone in memory (the journal) and, if its savepoint had been sent, in the database.
  */
-import type {
-  BareJid,
-  ChangeContext,
-  EncryptionNamespace,
-  KeyId,
-  KeyQuery,
-  KeyRecord,
-  SecurityPolicy,
-  TrustLevel,
-} from '@vouch/tm-core/contracts'
+import type * as C from '@vouch/tm-core/contracts'
 import { compareKeys } from '@vouch/tm-core'
 import { CompiledQuery } from 'kysely'
 import type { Db, Scope } from './context.ts'
@@ -56,15 +47,15 @@ export const ALL_OVERLAYS: readonly Overlay[] = [
 export const GROUP_ROWS = 256
 
 export interface LastAppliedRow {
-  readonly encryption: EncryptionNamespace
-  readonly senderKey: KeyId
+  readonly encryption: C.EncryptionNamespace
+  readonly senderKey: C.KeyId
   readonly owner: string
-  readonly keyId: KeyId
+  readonly keyId: C.KeyId
   readonly sceTime: number
 }
 
 export interface KeyRow {
-  readonly record: KeyRecord
+  readonly record: C.KeyRecord
   /** `record.provenance` as stored (JSON) */
   readonly provenance: string
 }
@@ -227,10 +218,10 @@ export class UnitOfWork {
 
   async getKey(
     db: Db,
-    encryption: EncryptionNamespace,
-    owner: BareJid,
-    keyId: KeyId,
-  ): Promise<KeyRecord | undefined> {
+    encryption: C.EncryptionNamespace,
+    owner: C.BareJid,
+    keyId: C.KeyId,
+  ): Promise<C.KeyRecord | undefined> {
     const k = k3(encryption, owner, keyId)
     if (!this.#keys.has(k)) await this.#load(db, encryption, [owner], [keyId])
     return this.#keys.get(k)?.record
@@ -240,7 +231,11 @@ export class UnitOfWork {
    * `getKeys`: answered here for the shape the engine uses (owners × key ids, any level), else by
    * the database after the queue is sent.
    */
-  async getKeys(db: Db, encryption: EncryptionNamespace, query: KeyQuery): Promise<readonly KeyRecord[]> {
+  async getKeys(
+    db: Db,
+    encryption: C.EncryptionNamespace,
+    query: C.KeyQuery,
+  ): Promise<readonly C.KeyRecord[]> {
     const { owners, levels, keyIds } = query
     if (owners === undefined || keyIds === undefined || levels !== undefined) {
       await this.flush(db)
@@ -248,7 +243,7 @@ export class UnitOfWork {
     }
     if (owners.length === 0 || keyIds.length === 0) return []
     await this.#load(db, encryption, owners, keyIds)
-    const out: KeyRecord[] = []
+    const out: C.KeyRecord[] = []
     for (const owner of new Set(owners))
       for (const keyId of new Set(keyIds)) {
         const row = this.#keys.get(k3(encryption, owner, keyId))
@@ -264,12 +259,12 @@ export class UnitOfWork {
    */
   async #load(
     db: Db,
-    encryption: EncryptionNamespace,
-    owners: readonly BareJid[],
-    keyIds: readonly KeyId[],
+    encryption: C.EncryptionNamespace,
+    owners: readonly C.BareJid[],
+    keyIds: readonly C.KeyId[],
   ): Promise<void> {
-    const missingOwners = new Set<BareJid>()
-    const missingIds = new Set<KeyId>()
+    const missingOwners = new Set<C.BareJid>()
+    const missingIds = new Set<C.KeyId>()
     for (const owner of owners) {
       if (this.#wholeOwner(encryption, owner)) continue
       if (keyIds.length === 0) missingOwners.add(owner)
@@ -305,12 +300,12 @@ export class UnitOfWork {
   }
 
   /** Whether every key of (encryption, owner) is in the overlay. */
-  #wholeOwner(encryption: EncryptionNamespace, owner: BareJid): boolean {
+  #wholeOwner(encryption: C.EncryptionNamespace, owner: C.BareJid): boolean {
     return this.#keyGroups.has(`${encryption}${SEP}${owner}`)
   }
 
   /** Records `record` (a key's new state) in the overlay and queues its write. */
-  #write(record: KeyRecord, provenance: string): void {
+  #write(record: C.KeyRecord, provenance: string): void {
     const k = k3(record.encryption, record.owner, record.keyId)
     const row: KeyRow = { record, provenance }
     this.#set(this.#keys, k, row)
@@ -325,10 +320,10 @@ export class UnitOfWork {
    */
   async setTrustLevels(
     db: Db,
-    encryption: EncryptionNamespace,
-    wanted: ReadonlyMap<string, { owner: BareJid; keyId: KeyId; level: TrustLevel }>,
-    ctx: ChangeContext,
-  ): Promise<readonly KeyRecord[]> {
+    encryption: C.EncryptionNamespace,
+    wanted: ReadonlyMap<string, { owner: C.BareJid; keyId: C.KeyId; level: C.TrustLevel }>,
+    ctx: C.ChangeContext,
+  ): Promise<readonly C.KeyRecord[]> {
     const list = [...wanted.values()]
     await this.#load(
       db,
@@ -337,11 +332,11 @@ export class UnitOfWork {
       list.map((w) => w.keyId),
     )
     const provenance = JSON.stringify(ctx.provenance)
-    const changed: KeyRecord[] = []
+    const changed: C.KeyRecord[] = []
     for (const w of list) {
       const before = this.#keys.get(k3(encryption, w.owner, w.keyId))?.record
       if (before !== undefined && before.level === w.level) continue
-      const record: KeyRecord = {
+      const record: C.KeyRecord = {
         encryption,
         owner: w.owner,
         keyId: w.keyId,
@@ -367,12 +362,12 @@ export class UnitOfWork {
    */
   async changeTrustLevels(
     db: Db,
-    encryption: EncryptionNamespace,
-    owners: readonly BareJid[],
-    from: TrustLevel,
-    to: TrustLevel,
-    ctx: ChangeContext,
-  ): Promise<readonly KeyRecord[]> {
+    encryption: C.EncryptionNamespace,
+    owners: readonly C.BareJid[],
+    from: C.TrustLevel,
+    to: C.TrustLevel,
+    ctx: C.ChangeContext,
+  ): Promise<readonly C.KeyRecord[]> {
     const wanted = new Set(owners)
     await this.#load(db, encryption, [...wanted], [])
     // owners with too many keys to be known whole: their keys at `from`, where the overlay has no row
@@ -383,12 +378,12 @@ export class UnitOfWork {
         if (!this.#keys.has(k)) this.#set(this.#keys, k, rowOf(r))
       }
     const provenance = JSON.stringify(ctx.provenance)
-    const changed: KeyRecord[] = []
+    const changed: C.KeyRecord[] = []
     for (const row of [...this.#keys.values()]) {
       if (row === null) continue
       const before = row.record
       if (before.encryption !== encryption || !wanted.has(before.owner) || before.level !== from) continue
-      const record: KeyRecord = {
+      const record: C.KeyRecord = {
         ...before,
         level: to,
         provenance: JSON.parse(provenance),
@@ -423,17 +418,17 @@ export class UnitOfWork {
     return loaded
   }
 
-  async getOwnKey(db: Db, encryption: EncryptionNamespace): Promise<KeyId | undefined> {
+  async getOwnKey(db: Db, encryption: C.EncryptionNamespace): Promise<C.KeyId | undefined> {
     return (this.#settings.get('') ?? (await this.#loadSettings(db))).ownKeys.get(encryption)
   }
 
-  async getSecurityPolicy(db: Db, encryption: EncryptionNamespace): Promise<SecurityPolicy | undefined> {
+  async getSecurityPolicy(db: Db, encryption: C.EncryptionNamespace): Promise<C.SecurityPolicy | undefined> {
     return (this.#settings.get('') ?? (await this.#loadSettings(db))).policies.get(encryption)
   }
 
   // ---- D-11 ----
 
-  async wasAuthenticatedOnce(db: Db, encryption: EncryptionNamespace, owner: string): Promise<boolean> {
+  async wasAuthenticatedOnce(db: Db, encryption: C.EncryptionNamespace, owner: string): Promise<boolean> {
     const k = k3(encryption, owner, '')
     const known = this.#auth.get(k)
     if (known !== undefined) return known
@@ -442,7 +437,7 @@ export class UnitOfWork {
     return v
   }
 
-  markAuthenticated(encryption: EncryptionNamespace, owners: readonly string[]): void {
+  markAuthenticated(encryption: C.EncryptionNamespace, owners: readonly string[]): void {
     for (const owner of owners) {
       const k = k3(encryption, owner, '')
       if (this.#auth.get(k) === true) continue
@@ -455,10 +450,10 @@ export class UnitOfWork {
 
   async getLastApplied(
     db: Db,
-    encryption: EncryptionNamespace,
-    senderKey: KeyId,
+    encryption: C.EncryptionNamespace,
+    senderKey: C.KeyId,
     owner: string,
-    keyId: KeyId,
+    keyId: C.KeyId,
   ): Promise<number | undefined> {
     const group = k3(encryption, senderKey, owner)
     const k = `${group}${SEP}${keyId}`
@@ -496,6 +491,6 @@ export class UnitOfWork {
   }
 }
 
-function rowOf(record: KeyRecord): KeyRow {
+function rowOf(record: C.KeyRecord): KeyRow {
   return { record, provenance: JSON.stringify(record.provenance) }
 }
