@@ -6,7 +6,8 @@
  * One batch (one live copy, or one MAM page) is received in ONE store transaction:
  * deduplication (by the caller's dedup keys: stanza ids, origin ids), decryption by the backend
  * that owns the element (its state, e.g. an OMEMO ratchet step or OX's replay memory, is written
- * in the same transaction), the keys the message made known handed to ATM (`keysDiscovered`),
+ * in the same transaction), the keys the message made known handed to ATM (`keysDiscovered`,
+ * and the trust messages it plans for them to the caller's outbox: `queueOutgoing`),
  * parsing, ATM (`handleTrustMessages`, in order), the processed ids, and whatever the caller
  * commits with the batch (e.g. the archive pointer). Everything commits together or not at all.
  *
@@ -16,7 +17,7 @@
  * clock or our server's stamp): D-9 then orders that sender's decisions by arrival, and SCE-1
  * has nothing to check, so a replay within the ratchet's own protection is the only bound.
  */
-import type { Atm, ReceivedTrustMessage, ReceiveResult } from '@vouch/atm'
+import type { Atm, OutgoingTrustMessage, ReceivedTrustMessage, ReceiveResult } from '@vouch/atm'
 import type {
   AccountTrustStore,
   BareJid,
@@ -208,6 +209,13 @@ export interface ReceivePipelineInit {
   readonly maxProcessedIds?: number
   /** caps on the encrypted elements; default {@link DEFAULT_RECEIVE_LIMITS} */
   readonly limits?: Partial<ReceiveLimits>
+  /**
+   * Queues trust messages to send in the batch's transaction (the caller's outbox). ATM plans
+   * them when a key the message made known (`learnedKeys`) inherits a decision made on this
+   * endpoint about its twin (D-12: `keysDiscovered`'s `outgoing`); they commit with the keys or
+   * not at all. Without it they are not sent (a caller that sends nothing, e.g. a test).
+   */
+  readonly queueOutgoing?: (tx: AccountTrustStore, outgoing: readonly OutgoingTrustMessage[]) => Promise<void>
 }
 
 export function receivePipeline(init: ReceivePipelineInit): ReceivePipeline {
@@ -281,8 +289,12 @@ export function receivePipeline(init: ReceivePipelineInit): ReceivePipeline {
     }
     done()
     // keys this message made known (a key exchange from a new device): ATM decides their level
-    if (content.learnedKeys !== undefined && content.learnedKeys.length > 0)
-      await atm.keysDiscovered(content.carrier, content.senderJid, content.learnedKeys, { store: tx })
+    if (content.learnedKeys !== undefined && content.learnedKeys.length > 0) {
+      const found = await atm.keysDiscovered(content.carrier, content.senderJid, content.learnedKeys, {
+        store: tx,
+      })
+      if (found.outgoing.length > 0) await init.queueOutgoing?.(tx, found.outgoing)
+    }
     if (content.sessionOnly === true) return { kind: 'done' }
     const time = content.time ?? copy.referenceTime
 

@@ -4,7 +4,7 @@
  * without an envelope. The backend is a stub whose "ciphertext" carries its plaintext, so only
  * the pipeline is under test (the real backends run it in @vouch/xmpp and tooling/interop).
  */
-import { createAtm } from '@vouch/atm'
+import { createAtm, type OutgoingTrustMessage } from '@vouch/atm'
 import { memoryStore } from '@vouch/store-memory'
 import type {
   AccountTrustStore,
@@ -14,7 +14,7 @@ import type {
   EncryptionNamespace,
   KeyId,
 } from '@vouch/tm-core'
-import { DecryptionError, Element, keyIdFromBytes, parseXml, StoreError } from '@vouch/tm-core'
+import { DecryptionError, Element, keyIdFromBytes, keyIdToBytes, parseXml, StoreError } from '@vouch/tm-core'
 import { describe, expect, it } from 'vitest'
 import { type ReceivedCopy, receivePipeline } from '../src/index.ts'
 import { ALICE, BOB, copyFromBob } from './fixtures.ts'
@@ -143,5 +143,96 @@ describe('receive pipeline', () => {
     const ref = new Date('2026-12-04T10:00:00Z')
     const [o] = await pipeline.receive([{ ...c, referenceTime: ref }])
     expect(o?.kind === 'chat' && o.time.toISOString()).toBe(ref.toISOString())
+  })
+})
+
+/**
+ * D-12 identity linking: Bob's device uses one key pair in two protocols (a stand-in link, every
+ * byte XOR 0x5a, with the contract of tm-core `KeyLink`); Alice authenticated its key in the
+ * other protocol here, and a message in the stub protocol makes its stub key known.
+ */
+describe('receive pipeline: a learned key that inherits a decision made here (D-12)', () => {
+  const TWIN_NS = 'urn:example:twin' as EncryptionNamespace
+  const twin = (id: KeyId): KeyId => keyIdFromBytes(keyIdToBytes(id).map((b) => b ^ 0x5a))
+  const caps = { oneKeyPerIdentity: false, keyIdLength: 32 }
+  const A2 = key(4)
+  const LEARNED = key(7)
+
+  async function linkedSetup(
+    queueOutgoing?: (tx: AccountTrustStore, o: readonly OutgoingTrustMessage[]) => Promise<void>,
+  ) {
+    const store = memoryStore().forAccount(ALICE)
+    await store.setOwnKey(NS, key(1))
+    // Alice's other device, authenticated in the stub protocol: it is told about Bob's key (ATM-S1)
+    await store.addKeys(NS, ALICE, [A2], { provenance: { kind: 'manual' }, at: 1 }, 'authenticated')
+    const atm = createAtm({
+      account: ALICE,
+      store,
+      backends: [
+        {
+          namespace: NS,
+          capabilities: caps,
+          keyLinks: [{ namespace: TWIN_NS, toLinked: twin, fromLinked: (id) => [twin(id)] }],
+        },
+        { namespace: TWIN_NS, capabilities: caps },
+      ],
+      now: () => Date.now(),
+    })
+    await atm.keysDiscovered(TWIN_NS, BOB, [twin(LEARNED)])
+    await atm.authenticate(TWIN_NS, BOB, [twin(LEARNED)])
+    const pipeline = receivePipeline({
+      store,
+      atm,
+      backends: [stubBackend(store)],
+      ...(queueOutgoing === undefined ? {} : { queueOutgoing }),
+    })
+    return { store, atm, pipeline }
+  }
+
+  const hello = (): ReceivedCopy => copy('1', `<body xmlns='jabber:client'>hi</body>`, { learned: LEARNED })
+
+  it('ATM-S1 + D-12: the trust messages keysDiscovered plans for it go to queueOutgoing in the batch’s transaction', async () => {
+    const queued: { tx: AccountTrustStore; outgoing: readonly OutgoingTrustMessage[] }[] = []
+    const { store, pipeline } = await linkedSetup(async (tx, outgoing) => {
+      queued.push({ tx, outgoing })
+      await tx.setState('test', 'outbox', new TextEncoder().encode(String(outgoing.length)))
+    })
+    expect((await pipeline.receive([hello()])).map((o) => o.kind)).toEqual(['chat'])
+    expect(await store.getTrustLevel(NS, BOB, LEARNED)).toBe('authenticated')
+    expect(queued).toHaveLength(1)
+    expect(queued[0]?.tx).not.toBe(store) // the batch's transaction, not the store
+    // ATM-S1: our other device hears of Bob's key, encrypted for that device only
+    const s1 = queued[0]?.outgoing.find((o) => o.to === ALICE)
+    expect(s1?.message.keyOwners).toEqual([{ jid: BOB, trust: [LEARNED], distrust: [] }])
+    expect(s1?.allowedKeys.map((k) => k.keyId)).toEqual([A2])
+    expect(await store.getState('test', 'outbox')).toBeDefined()
+  })
+
+  it('one transaction: when the batch’s commit fails, neither the key nor what queueOutgoing wrote is stored', async () => {
+    let calls = 0
+    const { store, pipeline } = await linkedSetup(async (tx) => {
+      calls++
+      await tx.setState('test', 'outbox', new TextEncoder().encode('queued'))
+    })
+    await expect(
+      pipeline.receive([hello()], {
+        commit: async () => {
+          throw new StoreError('injected: disk full')
+        },
+      }),
+    ).rejects.toThrow('disk full')
+    expect(calls).toBe(1)
+    expect(await store.getKey(NS, BOB, LEARNED)).toBeUndefined()
+    expect(await store.getState('test', 'outbox')).toBeUndefined()
+  })
+
+  it('a learned key without a decided twin plans nothing: queueOutgoing is not called', async () => {
+    let calls = 0
+    const { store, pipeline } = await linkedSetup(async () => {
+      calls++
+    })
+    await pipeline.receive([copy('1', `<body xmlns='jabber:client'>hi</body>`, { learned: key(8) })])
+    expect(await store.getKey(NS, BOB, key(8))).toBeDefined()
+    expect(calls).toBe(0)
   })
 })

@@ -124,28 +124,32 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
         emit('confirmation-needed', { key: d.key, to: d.to, senderJid: d.senderJid, answer: resolve })
       }),
   })
+  const offAtm = atm.on('level-changed', (e) => emit('trust-changed', { key: e.key, from: e.from, to: e.to }))
+
+  // ---- the parts: key directories, the receive flow, sending, the catch-up
+  // (a new key retries held messages: the flow is built right after the keys)
+  // (sending refreshes keys, a new key may queue trust messages: D-12 — both late-bound)
+  let flow: ReceiveFlow | undefined
+  const keys = keyRefresh(ctx, {
+    atm,
+    contacts: roster.contacts,
+    onKeysArrived: (owner) => flow?.retryHeld(owner) ?? Promise.resolve(),
+    discovered: (run) => sending.discovered(run),
+  })
+  const { refreshKeys, publishKeys, handlePepEvent } = keys
+  const sending = outbox(ctx, { keys })
+  const { sendChat, flushOutbox, decided } = sending
   const pipeline = receivePipeline({
     store: init.store,
     atm,
     backends: init.backends,
     maxProcessedIds: maxProcessed,
     ...(init.receiveLimits === undefined ? {} : { limits: init.receiveLimits }),
+    // keys a message made known (D-12): ATM's messages for them join the receive transaction
+    queueOutgoing: sending.queue,
   })
-  const offAtm = atm.on('level-changed', (e) => emit('trust-changed', { key: e.key, from: e.from, to: e.to }))
-
-  // ---- the parts: key directories, the receive flow, sending, the catch-up
-  // (a new key retries held messages: the flow is built right after the keys)
-  let flow: ReceiveFlow | undefined
-  const keys = keyRefresh(ctx, {
-    atm,
-    contacts: roster.contacts,
-    onKeysArrived: (owner) => flow?.retryHeld(owner) ?? Promise.resolve(),
-  })
-  const { refreshKeys, publishKeys, handlePepEvent } = keys
-  flow = receiveFlow(ctx, { pipeline, keys })
+  flow = receiveFlow(ctx, { pipeline, keys, sending })
   const { receiveBatch, retryHeld, emitRejected, chosenEncrypted, pointer } = flow
-  const sending = outbox(ctx, { keys })
-  const { sendChat, flushOutbox, decided } = sending
 
   // ---- disco + caps
   function discoInfo(): DiscoInfo {

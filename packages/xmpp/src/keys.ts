@@ -2,10 +2,12 @@
  * Key directory refresh: fetching a contact's keys through the backends' PEP directories
  * (registered with ATM, `keys-changed`), our own keys' publication, PEP notifications, and why
  * a key node refuses us (`KeysNotVisibleError`, from the roster). When a key arrives that we
- * did not have, the held messages of its owner are received again (`onKeysArrived`).
+ * did not have, the held messages of its owner are received again (`onKeysArrived`). The trust
+ * messages ATM plans for a new key that inherits a decision made here about its twin (D-12,
+ * `keysDiscovered`'s `outgoing`) are queued in the transaction that stores the key and sent.
  */
-import type { Atm } from '@vouch/atm'
-import type { BareJid, EncryptionNamespace, KeyId } from '@vouch/tm-core'
+import type { Atm, KeysDiscoveredResult } from '@vouch/atm'
+import type { AccountTrustStore, BareJid, EncryptionNamespace, KeyId } from '@vouch/tm-core'
 import type { Element } from '@xmpp/xml'
 import type { BindingContext } from './binding-types.ts'
 import { type Contacts, isAccessDenied, KeysNotVisibleError, seesContact } from './roster.ts'
@@ -25,6 +27,8 @@ export interface KeyRefresh {
 export interface KeyRefreshDeps {
   readonly atm: Atm
   readonly contacts: Pick<Contacts, 'get'>
+  /** runs `keysDiscovered` and queues its trust messages in one transaction (`Outbox.discovered`) */
+  discovered(run: (tx: AccountTrustStore) => Promise<KeysDiscoveredResult>): Promise<KeysDiscoveredResult>
   /** a key of `owner` arrived (held messages may be received again) */
   onKeysArrived(owner: BareJid): Promise<void>
 }
@@ -51,7 +55,7 @@ export function keyRefresh(ctx: BindingContext, deps: KeyRefreshDeps): KeyRefres
   }
 
   async function keysChanged(enc: EncryptionNamespace, owner: BareJid, ids: readonly KeyId[]): Promise<void> {
-    if (ids.length > 0) await deps.atm.keysDiscovered(enc, owner, ids)
+    if (ids.length > 0) await deps.discovered((tx) => deps.atm.keysDiscovered(enc, owner, ids, { store: tx }))
     emit('keys-changed', { encryption: enc, owner, keys: ids })
     if (ids.length > 0) await deps.onKeysArrived(owner)
   }

@@ -5,7 +5,7 @@
  * (TM-15, TM-21: anything else fails closed) and deleted only once the server acknowledged the
  * stanza (XEP-0198), so a decision is never lost between "decided" and "sent".
  */
-import type { DecisionResult, OutgoingTrustMessage } from '@vouch/atm'
+import type { OutgoingTrustMessage } from '@vouch/atm'
 import type {
   AccountTrustStore,
   BareJid,
@@ -33,9 +33,26 @@ export interface Outbox {
   /** Sends the trust messages still in the outbox (not those waiting for their ack). */
   flushOutbox(): Promise<number>
   /** Runs a local decision and queues its trust messages in one transaction, then flushes. */
-  decided(run: (tx: AccountTrustStore) => Promise<DecisionResult>): Promise<DecisionResult>
+  decided<R extends Planned>(run: (tx: AccountTrustStore) => Promise<R>): Promise<R>
+  /**
+   * As {@link decided}, for work that may run while the outbox is being sent (a key refresh:
+   * sending refreshes keys): the flush is started, not awaited.
+   */
+  discovered<R extends Planned>(run: (tx: AccountTrustStore) => Promise<R>): Promise<R>
+  /**
+   * Queues trust messages in the caller's transaction (the receive pipeline's: keys a message made
+   * known, D-12); {@link flushQueued} sends them once that transaction committed.
+   */
+  queue(tx: AccountTrustStore, outgoing: readonly OutgoingTrustMessage[]): Promise<void>
+  /** Flushes the outbox (not awaited) if {@link queue} queued something since the last call. */
+  flushQueued(): void
   /** Stops listening to the acks. */
   close(): void
+}
+
+/** What the engine planned to send: a decision's result, or `keysDiscovered`'s (D-12). */
+export interface Planned {
+  readonly outgoing: readonly OutgoingTrustMessage[]
 }
 
 export function outbox(ctx: BindingContext, deps: { readonly keys: Pick<KeyRefresh, 'ensureKeys'> }): Outbox {
@@ -150,16 +167,25 @@ export function outbox(ctx: BindingContext, deps: { readonly keys: Pick<KeyRefre
   sm.on?.('fail', onSmFail)
 
   let flushing: Promise<number> | undefined
+  /** a flush was asked for while one ran: it reads the outbox once more (entries queued meanwhile) */
+  let again = false
   function flushOutbox(): Promise<number> {
     if (xmpp.status !== 'online') return Promise.resolve(0)
-    flushing ??= (async () => {
+    if (flushing !== undefined) {
+      again = true
+      return flushing
+    }
+    flushing = (async () => {
       let sent = 0
       try {
-        for (const entry of await readOutbox(init.store)) {
-          if (pendingAcks.has(entry.id)) continue
-          await sendOutboxEntry(entry)
-          sent++
-        }
+        do {
+          again = false
+          for (const entry of await readOutbox(init.store)) {
+            if (pendingAcks.has(entry.id)) continue
+            await sendOutboxEntry(entry)
+            sent++
+          }
+        } while (again)
       } finally {
         flushing = undefined
       }
@@ -168,6 +194,7 @@ export function outbox(ctx: BindingContext, deps: { readonly keys: Pick<KeyRefre
     return flushing
   }
 
+  let queued = false
   async function queueOutgoing(
     tx: AccountTrustStore,
     outgoing: readonly OutgoingTrustMessage[],
@@ -183,14 +210,25 @@ export function outbox(ctx: BindingContext, deps: { readonly keys: Pick<KeyRefre
     }
   }
 
-  /** A local decision and its outbox entries commit together; then the outbox is flushed. */
-  async function decided(run: (tx: AccountTrustStore) => Promise<DecisionResult>): Promise<DecisionResult> {
-    const result = await init.store.transaction(async (tx) => {
+  /** The engine's work and its outbox entries commit together. */
+  function commit<R extends Planned>(run: (tx: AccountTrustStore) => Promise<R>): Promise<R> {
+    return init.store.transaction(async (tx) => {
       const r = await run(tx)
       await queueOutgoing(tx, r.outgoing)
       return r
     })
+  }
+
+  /** A local decision and its outbox entries commit together; then the outbox is flushed. */
+  async function decided<R extends Planned>(run: (tx: AccountTrustStore) => Promise<R>): Promise<R> {
+    const result = await commit(run)
     await flushOutbox().catch(fail)
+    return result
+  }
+
+  async function discovered<R extends Planned>(run: (tx: AccountTrustStore) => Promise<R>): Promise<R> {
+    const result = await commit(run)
+    if (result.outgoing.length > 0) void flushOutbox().catch(fail)
     return result
   }
 
@@ -198,6 +236,16 @@ export function outbox(ctx: BindingContext, deps: { readonly keys: Pick<KeyRefre
     sendChat,
     flushOutbox,
     decided,
+    discovered,
+    async queue(tx, outgoing) {
+      await queueOutgoing(tx, outgoing)
+      if (outgoing.length > 0) queued = true
+    },
+    flushQueued() {
+      if (!queued) return
+      queued = false
+      void flushOutbox().catch(fail)
+    },
     close() {
       sm.removeListener?.('ack', onAck)
       sm.removeListener?.('fail', onSmFail)

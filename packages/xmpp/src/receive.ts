@@ -26,6 +26,7 @@ import {
 import type { BindingContext, MessageSource, ReceivedChat, VouchXmppEvents } from './binding-types.ts'
 import { holdMessage, MAX_ATTEMPTS, newKeyArrived, readHeld, releaseHeld } from './held.ts'
 import type { KeyRefresh } from './keys.ts'
+import type { Outbox } from './outbox.ts'
 import { referenceTime } from './reference-time.ts'
 import { setArchivePosition } from './state.ts'
 import { DEFAULT_STANZA_LIMITS } from './stream-parser.ts'
@@ -84,10 +85,23 @@ export interface ReceiveFlow {
 
 export function receiveFlow(
   ctx: BindingContext,
-  deps: { readonly pipeline: ReceivePipeline; readonly keys: Pick<KeyRefresh, 'ensureKeys' | 'refreshKeys'> },
+  deps: {
+    readonly pipeline: ReceivePipeline
+    readonly keys: Pick<KeyRefresh, 'ensureKeys' | 'refreshKeys'>
+    readonly sending: Pick<Outbox, 'flushQueued'>
+  },
 ): ReceiveFlow {
   const { xmpp, init, account, now, backends, directories, pep, emit, fail, maxStampAgeSeconds } = ctx
-  const { pipeline } = deps
+  /** the pipeline; what it queued in a batch's transaction (D-12) is sent once that committed */
+  const pipeline: ReceivePipeline = {
+    async receive(batch, options) {
+      try {
+        return await deps.pipeline.receive(batch, options)
+      } finally {
+        deps.sending.flushQueued()
+      }
+    },
+  }
   const { ensureKeys, refreshKeys } = deps.keys
   const pointer = { held: false }
 
