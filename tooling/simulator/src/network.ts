@@ -28,6 +28,7 @@ import type {
   AtmBackend,
   AtmPolicy,
   DecisionResult,
+  KeysDiscoveredResult,
   OutgoingTrustMessage,
   ReceiveResult,
 } from '@vouch/atm'
@@ -248,6 +249,17 @@ export interface Network {
   setOnline(label: string, online: boolean): Promise<void>
   /** Fetches the device lists of the endpoint's account and contacts (`keysDiscovered`). */
   discover(label: string): Promise<void>
+  /**
+   * `owner`'s device list of `encryption` reaches endpoint `label`: its engine stores the keys
+   * (`keysDiscovered`), and the trust messages it plans for a key that inherits a decision made
+   * there about its twin (D-12) are sent, as a client's outbox would.
+   */
+  keysDiscovered(
+    label: string,
+    encryption: EncryptionNamespace,
+    owner: BareJid,
+    keys: readonly KeyId[],
+  ): Promise<KeysDiscoveredResult>
   /** Advances virtual time by `ms` without delivering. */
   advance(ms: number): void
   /** Delivers everything due up to `now + ms`. */
@@ -394,7 +406,7 @@ export async function createNetwork(init: NetworkInit = {}): Promise<Network> {
       // a device-list (PEP) notification: every online endpoint of the account and of its
       // contacts fetches the new bundle; the new endpoint fetches every device list
       for (const other of order)
-        if (other !== st && other.online) await other.ep.atm.keysDiscovered(encryption, jid, [key])
+        if (other !== st && other.online) await keysDiscovered(other.ep.label, encryption, jid, [key])
       if (st.online) await discover(label)
     }
     return ep
@@ -406,8 +418,19 @@ export async function createNetwork(init: NetworkInit = {}): Promise<Network> {
       const keys = acc.endpoints
         .map((e) => e.ep.key)
         .filter((k) => !(jid === st.ep.account && k === st.ep.key))
-      if (keys.length > 0) await st.ep.atm.keysDiscovered(encryption, jid, keys)
+      if (keys.length > 0) await keysDiscovered(label, encryption, jid, keys)
     }
+  }
+
+  async function keysDiscovered(
+    label: string,
+    enc: EncryptionNamespace,
+    owner: BareJid,
+    keys: readonly KeyId[],
+  ): Promise<KeysDiscoveredResult> {
+    const r = await state(label).ep.atm.keysDiscovered(enc, owner, keys)
+    sendOutgoing(label, r.outgoing) // D-12: a key that inherited a decision made here
+    return r
   }
 
   // ------------------------------------------------------------ queue (binary heap on (at, seq))
@@ -737,6 +760,7 @@ export async function createNetwork(init: NetworkInit = {}): Promise<Network> {
     },
     setOnline,
     discover,
+    keysDiscovered,
     advance: (ms) => {
       clock += ms
     },

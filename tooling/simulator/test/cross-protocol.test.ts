@@ -135,12 +135,17 @@ const toOmemo2: KeyLink = { namespace: NS_OMEMO_2, toLinked: twin, fromLinked: (
 const LEGACY_LINKED: AtmBackend = { ...LEGACY, keyLinks: [toOmemo2] }
 
 /** A new endpoint of `account` that also runs OMEMO 0.3 with the same key pair; the account's
- * endpoints and it learn each other's OMEMO 0.3 keys (the device lists), it learns Bob's. */
-async function addDual(net: Network, account: string): Promise<SimEndpoint> {
+ * endpoints and it learn each other's OMEMO 0.3 keys (the device lists; with `twinAnnounced:
+ * false` the siblings learn its OMEMO 0.3 key only at {@link announceTwin}), it learns Bob's. */
+async function addDual(
+  net: Network,
+  account: string,
+  options: { readonly twinAnnounced?: boolean } = {},
+): Promise<SimEndpoint> {
   const ep = await net.addEndpoint(account)
   await ep.store.setOwnKey(NS_OMEMO_LEGACY, twin(ep.key))
   const siblings = net.endpoints.filter((e) => e.account === ep.account && e !== ep)
-  for (const other of siblings) await other.atm.keysDiscovered(NS_OMEMO_LEGACY, ep.account, [twin(ep.key)])
+  if (options.twinAnnounced !== false) await announceTwin(net, ep)
   if (siblings.length > 0)
     await ep.atm.keysDiscovered(
       NS_OMEMO_LEGACY,
@@ -149,6 +154,12 @@ async function addDual(net: Network, account: string): Promise<SimEndpoint> {
     )
   await ep.atm.keysDiscovered(NS_OMEMO_LEGACY, BOB, [BL1, BL2, BL3])
   return ep
+}
+
+/** `ep`'s OMEMO 0.3 device list reaches its siblings (the trust messages it makes them plan are sent). */
+async function announceTwin(net: Network, ep: SimEndpoint): Promise<void> {
+  for (const other of net.endpoints.filter((e) => e.account === ep.account && e !== ep))
+    await net.keysDiscovered(other.label, NS_OMEMO_LEGACY, ep.account, [twin(ep.key)])
 }
 const BL3 = key(0xb3)
 
@@ -217,6 +228,71 @@ describe('D-12 with one key pair in both protocols: an own device that runs both
         expect(s4[0]?.message.keyOwners).toEqual([
           { jid: BOB, trust: [BL1], distrust: [BL3] },
           { jid: phone.account, trust: [twin(net.endpoint('alice/2').key)], distrust: [] },
+        ])
+      } finally {
+        await net.close()
+      }
+    })
+  }
+})
+
+describe('D-12 with one key pair in both protocols: the OMEMO 0.3 key announced after the decision', () => {
+  for (const seed of [9, 10]) {
+    it(`ATM-S4 + D-12 (a twin announced later): alice/3's OMEMO 0.3 key, announced only after alice/1 authenticated its OMEMO 2 key, inherits that decision on alice/1, which sends it its OMEMO 0.3 trust; the network delivers it (seed ${seed}, reordering, duplicates, MAM)`, async () => {
+      const net = await createNetwork({
+        seed,
+        extraBackends: [LEGACY_LINKED],
+        adversary: { reorder: true, duplicate: 0.3, dropToArchive: 0.3 },
+      })
+      try {
+        await addDual(net, 'alice')
+        await addDual(net, 'alice')
+        await net.authenticateMutually('alice/1', 'alice/2')
+        await net.run()
+        const a = await net.endpoint('alice/1').atm.authenticate(NS_OMEMO_LEGACY, BOB, [BL1])
+        net.sendOutgoing('alice/1', a.outgoing)
+        const d = await net.endpoint('alice/1').atm.distrust(NS_OMEMO_LEGACY, BOB, [BL3])
+        net.sendOutgoing('alice/1', d.outgoing)
+        await net.run()
+        const bobLevels = async (label: string) => {
+          const store = net.endpoint(label).store
+          return Promise.all([BL1, BL2, BL3].map((k) => store.getTrustLevel(NS_OMEMO_LEGACY, BOB, k)))
+        }
+        const siblings = await bobLevels('alice/1')
+        expect(siblings).toEqual(['authenticated', 'automatically-distrusted', 'manually-distrusted'])
+
+        // the phone joins; its OMEMO 0.3 device list is not seen yet when alice/1 scans its OMEMO 2 code
+        const phone = await addDual(net, 'alice', { twinAnnounced: false })
+        await net.authenticateMutually('alice/1', 'alice/3')
+        await net.run()
+        expect(await bobLevels('alice/3')).toEqual([
+          'automatically-trusted', // nothing about OMEMO 0.3 could be sent: its OMEMO 0.3 key was unknown
+          'automatically-trusted',
+          'automatically-trusted',
+        ])
+
+        const sentBefore = net.messages.length
+        await announceTwin(net, phone)
+        for (const label of ['alice/1', 'alice/2'])
+          expect(
+            await net.endpoint(label).store.getTrustLevel(NS_OMEMO_LEGACY, phone.account, twin(phone.key)),
+            label,
+          ).toBe('authenticated')
+        await net.run()
+        expect(await bobLevels('alice/3')).toEqual(siblings)
+        // sent by alice/1 only (alice/2 learned of the phone from a trust message: D-5), about
+        // OMEMO 0.3 keys, over OMEMO 2; the all-keys message (ATM-S4) for the phone's OMEMO 2 key
+        // only, the phone's OMEMO 0.3 key announced (ATM-S3) to alice/2 (TM-15, TM-21)
+        const late = net.messages.slice(sentBefore)
+        expect(new Set(late.map((m) => `${m.from} ${m.message.encryption}`))).toEqual(
+          new Set([`alice/1 ${NS_OMEMO_LEGACY}`]),
+        )
+        const readers = (m: (typeof late)[number]) => m.allowedKeys.map((k) => [k.encryption, k.keyId])
+        const s4 = late.filter((m) => m.message.keyOwners.some((o) => o.jid === BOB))
+        expect(s4.map(readers)).toEqual([[[NS_OMEMO_2, phone.key]]])
+        expect(s4[0]?.message.keyOwners).toContainEqual({ jid: BOB, trust: [BL1], distrust: [BL3] })
+        expect(late.filter((m) => !s4.includes(m)).map(readers)).toEqual([
+          [[NS_OMEMO_2, net.endpoint('alice/2').key]],
         ])
       } finally {
         await net.close()
