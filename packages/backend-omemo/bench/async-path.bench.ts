@@ -21,7 +21,6 @@ import { nodeCryptoProvider } from '../src/provider-node.ts'
 import { omemoBackend } from '../src/backend.ts'
 import { Element, type BareJid } from '@vouch/tm-core'
 import type { EncryptedKey, parseKeyExchange, Session } from '../src/session.ts'
-import { acceptKeyExchange, createActiveSession, sessionEncrypt } from '../src/session.ts'
 import type { IdentityKeyPair, PreKeyBundle, X25519KeyPair } from '../src/x3dh.ts'
 import {
   type BenchClock,
@@ -31,12 +30,10 @@ import {
   corePair,
   introduce,
   stanza,
-  device,
   roundTrip,
   runProviderBench,
+  sessionSetup,
 } from './provider-core.ts'
-import { decryptPayload as decryptNow, encryptPayload as encryptNow } from '../src/payload.ts'
-import { parseKeyExchange as parseNow } from '../src/session.ts'
 
 const BASE = process.env.BENCH_BASE ?? 'c073b24~1'
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
@@ -120,15 +117,7 @@ async function nowRows(p: CryptoProvider) {
     'core: round trip, same direction (200 B)': () => roundTrip(p, c.sa, c.sb),
     'core: round trip, ping-pong (200 B)': () =>
       turn++ % 2 === 0 ? roundTrip(p, c.sa, c.sb) : roundTrip(p, c.sb, c.sa),
-    'core: session setup (X3DH both sides + first message)': async () => {
-      const a = await device(p)
-      const b = await device(p)
-      const sa = await createActiveSession(p, a.identity, b.bundle)
-      const sealed = encryptNow(p, MSG)
-      const kex = parseNow(sessionEncrypt(p, sa, sealed.keyMaterial).bytes)
-      const r = await acceptKeyExchange(p, b.identity, kex, { spk: b.spk, pkPriv: b.pk.priv })
-      decryptNow(p, sealed.ciphertext, r.plaintext)
-    },
+    'core: session setup (X3DH both sides + first message)': () => sessionSetup(p),
   }
 }
 

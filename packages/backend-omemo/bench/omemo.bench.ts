@@ -8,10 +8,8 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } f
 import type { BareJid, FullJid } from '@vouch/tm-core'
 import { Element } from '@vouch/tm-core'
 import { TwomemoHarness, twomemoUnavailable } from '@vouch/python-omemo-harness'
-import { decryptPayload, encryptPayload } from '../src/payload.ts'
 import { nodeCryptoProvider } from '../src/provider-node.ts'
-import { acceptKeyExchange, createActiveSession, parseKeyExchange, sessionEncrypt } from '../src/session.ts'
-import { account, corePair, device, introduce, roundTrip } from './provider-core.ts'
+import { account, corePair, introduce, roundTrip, sessionSetup } from './provider-core.ts'
 
 const N = Number(process.env.BENCH_N ?? 400)
 const p = nodeCryptoProvider()
@@ -90,18 +88,7 @@ async function main(): Promise<void> {
     () => (turn++ % 2 === 0 ? roundTrip(p, c.sa, c.sb) : roundTrip(p, c.sb, c.sa)),
     N * 2,
   )
-  out.coreSessionSetupMs = await medianAsync(
-    async () => {
-      const a = await device(p)
-      const b = await device(p)
-      const sa = await createActiveSession(p, a.identity, b.bundle)
-      const sealed = encryptPayload(p, MSG)
-      const kex = parseKeyExchange(sessionEncrypt(p, sa, sealed.keyMaterial).bytes)
-      const r = await acceptKeyExchange(p, b.identity, kex, { spk: b.spk, pkPriv: b.pk.priv })
-      decryptPayload(p, sealed.ciphertext, r.plaintext)
-    },
-    Math.max(50, N / 4),
-  )
+  out.coreSessionSetupMs = await medianAsync(() => sessionSetup(p), Math.max(50, N / 4))
 
   // backend (XML, SCE envelope, store transaction per message)
   const A = await account(p, 'alice@bench.example' as BareJid)

@@ -86,6 +86,17 @@ export async function corePair(p: CryptoProvider) {
   return { sa, sb }
 }
 
+/** Two new devices, X3DH both sides and the first message (payload included). */
+export async function sessionSetup(p: CryptoProvider): Promise<void> {
+  const a = await device(p)
+  const b = await device(p)
+  const sa = await createActiveSession(p, a.identity, b.bundle)
+  const sealed = encryptPayload(p, MSG)
+  const kex = parseKeyExchange(sessionEncrypt(p, sa, sealed.keyMaterial).bytes)
+  const r = await acceptKeyExchange(p, b.identity, kex, { spk: b.spk, pkPriv: b.pk.priv })
+  decryptPayload(p, sealed.ciphertext, r.plaintext)
+}
+
 export async function roundTrip(p: CryptoProvider, from: Session, to: Session): Promise<void> {
   const sealed = encryptPayload(p, MSG)
   const k = sessionEncrypt(p, from, sealed.keyMaterial)
@@ -150,15 +161,10 @@ export async function runProviderBench(
     () => (turn++ % 2 === 0 ? roundTrip(p, c.sa, c.sb) : roundTrip(p, c.sb, c.sa)),
     samples,
   )
-  out['core: session setup (X3DH both sides + first message)'] = await medianOf(async () => {
-    const a = await device(p)
-    const b = await device(p)
-    const sa = await createActiveSession(p, a.identity, b.bundle)
-    const sealed = encryptPayload(p, MSG)
-    const kex = parseKeyExchange(sessionEncrypt(p, sa, sealed.keyMaterial).bytes)
-    const r = await acceptKeyExchange(p, b.identity, kex, { spk: b.spk, pkPriv: b.pk.priv })
-    decryptPayload(p, sealed.ciphertext, r.plaintext)
-  }, samples)
+  out['core: session setup (X3DH both sides + first message)'] = await medianOf(
+    () => sessionSetup(p),
+    samples,
+  )
 
   // backend: XML, SCE envelope, a store transaction per message
   const body = new Element('body', { xmlns: 'jabber:client' }).t('a'.repeat(200))

@@ -88,26 +88,12 @@ async function works(curve: Curve): Promise<boolean> {
   try {
     const subtle = globalThis.crypto?.subtle
     if (subtle === undefined) return false
+    const dh = curve === 'X25519'
     const key = pkcs8(curve, new Uint8Array(32).fill(7))
-    if (curve === 'X25519') {
-      const priv = await subtle.importKey('pkcs8', key, { name: curve }, true, ['deriveBits'])
-      const pub = await subtle.importKey(
-        'raw',
-        fromB64url((await subtle.exportKey('jwk', priv)).x),
-        curve,
-        true,
-        [],
-      )
-      return (await subtle.deriveBits({ name: curve, public: pub }, priv, 256)).byteLength === 32
-    }
-    const priv = await subtle.importKey('pkcs8', key, { name: curve }, true, ['sign'])
-    const pub = await subtle.importKey(
-      'raw',
-      fromB64url((await subtle.exportKey('jwk', priv)).x),
-      curve,
-      true,
-      ['verify'],
-    )
+    const priv = await subtle.importKey('pkcs8', key, { name: curve }, true, dh ? ['deriveBits'] : ['sign'])
+    const raw = fromB64url((await subtle.exportKey('jwk', priv)).x)
+    const pub = await subtle.importKey('raw', raw, curve, true, dh ? [] : ['verify'])
+    if (dh) return (await subtle.deriveBits({ name: curve, public: pub }, priv, 256)).byteLength === 32
     return await subtle.verify(curve, pub, await subtle.sign(curve, priv, ZERO32), ZERO32)
   } catch {
     return false
