@@ -36,7 +36,8 @@ export interface Outbox {
   decided<R extends Planned>(run: (tx: AccountTrustStore) => Promise<R>): Promise<R>
   /**
    * As {@link decided}, for work that may run while the outbox is being sent (a key refresh:
-   * sending refreshes keys): the flush is started, not awaited.
+   * sending refreshes keys): flushes only when it queued something, and within a running flush
+   * leaves the sending to that flush (it reads the outbox again) instead of waiting for it.
    */
   discovered<R extends Planned>(run: (tx: AccountTrustStore) => Promise<R>): Promise<R>
   /**
@@ -44,8 +45,8 @@ export interface Outbox {
    * known, D-12); {@link flushQueued} sends them once that transaction committed.
    */
   queue(tx: AccountTrustStore, outgoing: readonly OutgoingTrustMessage[]): Promise<void>
-  /** Flushes the outbox (not awaited) if {@link queue} queued something since the last call. */
-  flushQueued(): void
+  /** Flushes the outbox as {@link discovered} does if {@link queue} queued something since the last call. */
+  flushQueued(): Promise<void>
   /** Stops listening to the acks. */
   close(): void
 }
@@ -228,8 +229,17 @@ export function outbox(ctx: BindingContext, deps: { readonly keys: Pick<KeyRefre
 
   async function discovered<R extends Planned>(run: (tx: AccountTrustStore) => Promise<R>): Promise<R> {
     const result = await commit(run)
-    if (result.outgoing.length > 0) void flushOutbox().catch(fail)
+    if (result.outgoing.length > 0) await flushAgain()
     return result
+  }
+
+  /**
+   * Sends what was just queued. A running flush may be the caller (sending refreshes keys, which
+   * may queue): it is told to read the outbox again, never awaited from inside itself.
+   */
+  async function flushAgain(): Promise<void> {
+    if (flushing !== undefined) again = true
+    else await flushOutbox().catch(fail)
   }
 
   return {
@@ -241,10 +251,10 @@ export function outbox(ctx: BindingContext, deps: { readonly keys: Pick<KeyRefre
       await queueOutgoing(tx, outgoing)
       if (outgoing.length > 0) queued = true
     },
-    flushQueued() {
+    async flushQueued() {
       if (!queued) return
       queued = false
-      void flushOutbox().catch(fail)
+      await flushAgain()
     },
     close() {
       sm.removeListener?.('ack', onAck)

@@ -98,7 +98,7 @@ export function receiveFlow(
       try {
         return await deps.pipeline.receive(batch, options)
       } finally {
-        deps.sending.flushQueued()
+        await deps.sending.flushQueued()
       }
     },
   }

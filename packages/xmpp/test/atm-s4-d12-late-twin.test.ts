@@ -57,7 +57,7 @@ const LEGACY_NODE = 'eu.siacs.conversations.axolotl.devicelist'
  * the recipients written into the element; decrypts only for a listed key. Declares the link to
  * OMEMO 0.3, as `@vouch/backend-omemo` does.
  */
-function omemo2(own: KeyId): EncryptionBackend {
+function omemo2(own: KeyId, gate: () => Promise<void>): EncryptionBackend {
   return {
     namespace: NS_OMEMO_2,
     capabilities: { oneKeyPerIdentity: false, keyIdLength: 32, signsTrustMessages: true },
@@ -65,6 +65,7 @@ function omemo2(own: KeyId): EncryptionBackend {
     ownKeys: async () => [own],
     keysOf: async () => [],
     async encrypt(payload, _to, options) {
+      await gate()
       const recipients: KeyRef[] = [
         ...(options?.onlyKeys ?? []),
         { encryption: NS_OMEMO_2, owner: ALICE, keyId: own },
@@ -140,7 +141,11 @@ interface Device {
   receive(...stanzas: Element[]): Promise<void>
 }
 
-async function device(own: KeyId, online: boolean): Promise<Device & { lists: Map<BareJid, KeyId[]> }> {
+async function device(
+  own: KeyId,
+  online: boolean,
+  gate: () => Promise<void> = async () => undefined,
+): Promise<Device & { lists: Map<BareJid, KeyId[]> }> {
   const store = memoryStore().forAccount(ALICE)
   await store.setOwnKey(NS_OMEMO_2, own)
   await store.setOwnKey(NS_OMEMO_LEGACY, twin(own))
@@ -151,7 +156,7 @@ async function device(own: KeyId, online: boolean): Promise<Device & { lists: Ma
   const vouch = vouchXmpp(fake.xmpp, {
     store,
     // OMEMO 2 first: the carrier of OMEMO 0.3's trust messages (D-12)
-    backends: [omemo2(own), legacy(twin(own))],
+    backends: [omemo2(own, gate), legacy(twin(own))],
     keyDirectories: [directory(NS_OMEMO_LEGACY, LEGACY_NODE, lists)],
   })
   const sent: VouchXmppEvents['trust-message-sent'][] = []
@@ -168,15 +173,14 @@ async function device(own: KeyId, online: boolean): Promise<Device & { lists: Ma
       fake.receive(...stanzas)
       await tick()
       await vouch.idle()
-      await tick(10) // the outbox flush started after a transaction
       expect(errors).toEqual([])
     },
   }
 }
 
 /** The laptop: it authenticated Carol's CX1 and distrusted CX2 (Conversations codes), then the phone's OMEMO 2 key. */
-async function laptopWithDecisions() {
-  const laptop = await device(A1, true)
+async function laptopWithDecisions(gate?: () => Promise<void>) {
+  const laptop = await device(A1, true, gate)
   laptop.lists.set(CAROL, [CX1, CX2])
   await laptop.vouch.refreshKeys(CAROL)
   await laptop.vouch.authenticate(NS_OMEMO_LEGACY, CAROL, [CX1])
@@ -287,5 +291,29 @@ describe('ATM-S4 + D-12: a twin announced after the decision is sent the decisio
     ;(laptop.fake.xmpp as unknown as { status: string }).status = 'online'
     expect(await laptop.vouch.flushOutbox()).toBe(1)
     expect(await readOutbox(laptop.store)).toEqual([])
+  })
+
+  it('a flush asked for while one runs reads the outbox again: an entry queued meanwhile is sent before the decision returns', async () => {
+    let release: () => void = () => undefined
+    let gated = false
+    const laptop = await laptopWithDecisions(() =>
+      gated ? new Promise<void>((r) => (release = r)) : Promise.resolve(),
+    )
+    ;(laptop.fake.xmpp as unknown as { status: string }).status = 'offline'
+    await ways[0]?.announce(laptop) // queued: the phone's OMEMO 0.3 messages
+    ;(laptop.fake.xmpp as unknown as { status: string }).status = 'online'
+    gated = true
+    const first = laptop.vouch.flushOutbox() // held in the first encryption
+    await tick()
+    gated = false
+    // a decision while that flush runs: ATM-S5 to our other device (the phone), queued now
+    const decision = laptop.vouch.distrust(NS_OMEMO_LEGACY, CAROL, [CX1])
+    await tick()
+    release()
+    const r = await decision
+    expect(r.outgoing).toHaveLength(1)
+    expect(await readOutbox(laptop.store)).toEqual([])
+    expect(laptop.sent).toHaveLength(2)
+    expect(await first).toBe(2)
   })
 })
