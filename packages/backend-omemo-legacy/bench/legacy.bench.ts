@@ -246,7 +246,7 @@ async function figures(): Promise<Figures> {
     out[`encryptTo${n}Ms`] = await sideBySide(
       { prepare: none, run: async () => void (await sender.backend.encrypt(body(TEXT), [jid])) },
       { prepare: none, run: async () => void (await rawEncryptTo(rs, rr, TEXT)) },
-      Math.max(5, Math.floor(N / n)),
+      Math.max(15, Math.floor(N / n)),
       2,
     )
   }

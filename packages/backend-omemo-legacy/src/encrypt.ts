@@ -154,10 +154,12 @@ export async function encryptMessage(
     const owners = recipients.includes(account) ? recipients : [...recipients, account]
     const keys: LegacyKeyElement[] = []
     const refs: KeyRef[] = []
+    // the levels of every owner's keys in one query (a level belongs to an owner and a key id)
+    const levelsOf = new Map<BareJid, Map<KeyId, TrustLevel>>(owners.map((o) => [o, new Map()]))
+    for (const r of await tx.getKeys(NS_AXOLOTL, { owners }))
+      levelsOf.get(r.owner)?.set(r.keyId, r.level)
     for (const owner of owners) {
-      const levels = new Map(
-        (await tx.getKeys(NS_AXOLOTL, { owners: [owner] })).map((r) => [r.keyId, r.level] as const),
-      )
+      const levels = levelsOf.get(owner) as Map<KeyId, TrustLevel>
       const ids = (await state.deviceList(tx, owner)) ?? []
       let firstKnown: KeyId | undefined
       let count = 0
