@@ -8,7 +8,8 @@
  * of the current code, the order flipping each sample), which cancels the load's drift between rows,
  * and the backend's two message rows the same way.
  *
- *   pnpm --filter @vouch/backend-omemo exec tsx bench/async-path.bench.ts   (BENCH_BASE, BENCH_ROUNDS, BENCH_SAMPLES)
+ *   pnpm --filter @vouch/backend-omemo exec tsx bench/async-path.bench.ts
+ *     (BENCH_BASE, BENCH_NOW, BENCH_ROUNDS, BENCH_SAMPLES, BENCH_INTERLEAVED)
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
@@ -134,24 +135,44 @@ async function batchAsync(fn: () => unknown, n: number): Promise<number> {
   return ((clock.now() as number) - t) / n
 }
 
+/** Ends the run early (BENCH_NOW: no interleaved part). */
+class Done extends Error {}
+
 const dir = mkdtempSync(join(tmpdir(), 'omemo-base-'))
 try {
   const rel = 'packages/backend-omemo'
-  const paths = ['src', 'bench/provider-core.ts', 'test/helpers.ts', 'package.json'].map((p) => `${rel}/${p}`)
-  const tar = execFileSync('git', ['archive', BASE, ...paths], { cwd: repo, maxBuffer: 64 << 20 })
-  mkdirSync(join(dir, rel), { recursive: true })
-  execFileSync('tar', ['-x', '-C', dir], { input: tar })
-  symlinkSync(join(pkg, 'node_modules'), join(dir, rel, 'node_modules'))
-  const base = (await import(pathToFileURL(join(dir, rel, 'bench/provider-core.ts')).href)) as {
-    runProviderBench: typeof runProviderBench
+  /** The package's sources at `rev`, in `dir/<sub>`, its `node_modules` a link to this one's. */
+  const extract = async (rev: string, sub: string) => {
+    const paths = ['src', 'bench/provider-core.ts', 'test/helpers.ts', 'package.json'].map(
+      (p) => `${rel}/${p}`,
+    )
+    const tar = execFileSync('git', ['archive', rev, ...paths], { cwd: repo, maxBuffer: 64 << 20 })
+    mkdirSync(join(dir, sub), { recursive: true })
+    execFileSync('tar', ['-x', '-C', join(dir, sub)], { input: tar })
+    symlinkSync(join(pkg, 'node_modules'), join(dir, sub, rel, 'node_modules'))
+    const at = (f: string) => import(pathToFileURL(join(dir, sub, rel, f)).href)
+    return {
+      at,
+      core: (await at('bench/provider-core.ts')) as { runProviderBench: typeof runProviderBench },
+      provider: (await at('src/provider-node.ts')) as { nodeCryptoProvider: typeof nodeCryptoProvider },
+    }
   }
-  const baseProvider = (await import(pathToFileURL(join(dir, rel, 'src/provider-node.ts')).href)) as {
-    nodeCryptoProvider: typeof nodeCryptoProvider
-  }
+  const baseTree = await extract(BASE, 'base')
+  const base = baseTree.core
+  const baseProvider = baseTree.provider
+  // BENCH_NOW=<rev>: the whole rows of that revision instead of the working tree (e.g. the commit that made the
+  // path asynchronous, against its parent, without the later changes of other packages' code); no interleaved part
+  const NOW = process.env.BENCH_NOW
+  const nowTree = NOW === undefined ? undefined : await extract(NOW, 'now')
   const rounds: { base: BenchResult[]; now: BenchResult[] } = { base: [], now: [] }
   const runBase = async () =>
     rounds.base.push(await base.runProviderBench(baseProvider.nodeCryptoProvider(), SAMPLES, clock))
-  const runNow = async () => rounds.now.push(await runProviderBench(nodeCryptoProvider(), SAMPLES, clock))
+  const runNow = async () =>
+    rounds.now.push(
+      nowTree === undefined
+        ? await runProviderBench(nodeCryptoProvider(), SAMPLES, clock)
+        : await nowTree.core.runProviderBench(nowTree.provider.nodeCryptoProvider(), SAMPLES, clock),
+    )
   for (let r = 0; r < ROUNDS; r++) {
     // the order flips each round: the second run of a round finds the heap the first one grew
     if (r % 2 === 0) await runBase().then(runNow)
@@ -164,7 +185,7 @@ try {
   }
   const f = (v: number): string => (v < 0.1 ? v.toFixed(4) : v.toFixed(3))
   console.log(
-    `node:crypto provider, synchronous path (${BASE}) vs asynchronous path (working tree), Node ${process.version}; CPU time, medians in ms of ${ROUNDS} alternating rounds × ${SAMPLES} samples of ≥ 20 ms batches`,
+    `node:crypto provider, synchronous path (${BASE}) vs asynchronous path (${NOW ?? 'working tree'}), Node ${process.version}; CPU time, medians in ms of ${ROUNDS} alternating rounds × ${SAMPLES} samples of ≥ 20 ms batches`,
   )
   console.log('| work | before (sync) | now (async) | now / before |')
   console.log('| --- | --- | --- | --- |')
@@ -174,8 +195,9 @@ try {
     console.log(`| ${row} | ${f(b)} | ${f(n)} | ${(n / b).toFixed(2)} |`)
   }
 
+  if (nowTree !== undefined) throw new Done()
   // the core rows interleaved per sample
-  const load = (f: string) => import(pathToFileURL(join(dir, rel, 'src', f)).href)
+  const load = (f: string) => baseTree.at(`src/${f}`)
   const baseCore = {
     ...(await load('session.ts')),
     ...(await load('x3dh.ts')),
@@ -259,6 +281,8 @@ try {
     const med = (v: number[]) => v.sort((x, y) => x - y)[Math.floor(v.length / 2)] as number
     console.log(`| ${row} | ${f(med(tb))} | ${f(med(tn))} | ${(med(tn) / med(tb)).toFixed(2)} |`)
   }
+} catch (e) {
+  if (!(e instanceof Done)) throw e
 } finally {
   rmSync(dir, { recursive: true, force: true })
 }
