@@ -6,7 +6,9 @@
  * laptop scans the phone's OMEMO 2 code, identity linking authenticates the phone's OMEMO 0.3 key,
  * and that is planned as a decision in OMEMO 0.3 (the atm README, "Sending with identity
  * linking"): the phone is sent, over OMEMO 2, the OMEMO 0.3 keys the laptop had decided about
- * before it joined. Skipped visibly without Prosody outside CI.
+ * before it joined. The same when the new device's OMEMO 0.3 key appears only after the scan
+ * (`device enable omemo03`): the laptop sends those messages when it learns the key
+ * (`keysDiscovered`'s `outgoing`, sent by `@vouch/xmpp`). Skipped visibly without Prosody outside CI.
  */
 import { describe, expect, it } from 'vitest'
 import { addPhone, prosodyDevices, skipWithoutProsody } from './prosody-devices.ts'
@@ -52,6 +54,24 @@ describe.skipIf(SKIP)(
       )
       expect(await levels('phone', carol)).toEqual(laptopCarol)
       expect(await levels('phone', dave)).toEqual(laptopDave)
+    })
+
+    it('ATM-S4 + D-12, a twin announced after the decision: a tablet enables OMEMO 0.3 after the laptop authenticated its OMEMO 2 key; the laptop sends it the OMEMO 0.3 keys it decided about when it sees the new key', async () => {
+      const svc = ['--service', server().service]
+      const laptopUri = (await json('laptop', 'uri', 'show')).uri
+      await json('tablet', 'device', 'add', alice, ...svc, '--resource', 'tablet', '--encryption', 'omemo2')
+      await on('tablet', 'uri', 'use', laptopUri, '--yes', '--source', 'scan')
+      // the laptop scans the tablet's OMEMO 2 code while the tablet runs OMEMO 2 only
+      await on('laptop', 'uri', 'use', await uriOf('tablet'), '--yes', '--source', 'scan')
+      const enabled = await json('tablet', 'device', 'enable', 'omemo03')
+      // nothing about OMEMO 0.3 reached the tablet yet (TOAKAFA trusts Carol's only key blindly)
+      expect(Object.values(await levels('tablet', carol))).toEqual(['automatically-trusted'])
+      // the laptop sees the tablet's OMEMO 0.3 key (its device list): it inherits the scan, and the
+      // OMEMO 0.3 messages that scan would have sent go out now (carried by OMEMO 2)
+      expect((await levels('laptop', alice))[enabled.omemo03Key]).toBe('authenticated')
+      expect(await levels('tablet', carol)).toEqual(await levels('laptop', carol))
+      expect(await levels('tablet', dave)).toEqual(await levels('laptop', dave))
+      expect(Object.values(await levels('tablet', dave))).toEqual(['manually-distrusted'])
     })
   },
 )
