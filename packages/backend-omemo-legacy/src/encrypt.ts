@@ -156,8 +156,7 @@ export async function encryptMessage(
     const refs: KeyRef[] = []
     // the levels of every owner's keys in one query (a level belongs to an owner and a key id)
     const levelsOf = new Map<BareJid, Map<KeyId, TrustLevel>>(owners.map((o) => [o, new Map()]))
-    for (const r of await tx.getKeys(NS_AXOLOTL, { owners }))
-      levelsOf.get(r.owner)?.set(r.keyId, r.level)
+    for (const r of await tx.getKeys(NS_AXOLOTL, { owners })) levelsOf.get(r.owner)?.set(r.keyId, r.level)
     for (const owner of owners) {
       const levels = levelsOf.get(owner) as Map<KeyId, TrustLevel>
       const ids = (await state.deviceList(tx, owner)) ?? []
