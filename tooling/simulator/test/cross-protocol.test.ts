@@ -163,32 +163,45 @@ async function announceTwin(net: Network, ep: SimEndpoint): Promise<void> {
 }
 const BL3 = key(0xb3)
 
+/** A network where alice/1 and alice/2 run both protocols, authenticated each other, and decided
+ * about Bob's OMEMO 0.3 keys (alice/1 authenticated BL1, alice/2 distrusted BL3). */
+async function dualSiblings(seed: number) {
+  const net = await createNetwork({
+    seed,
+    extraBackends: [LEGACY_LINKED],
+    adversary: { reorder: true, duplicate: 0.3, dropToArchive: 0.3 },
+  })
+  const bobLevels = async (label: string) => {
+    const store = net.endpoint(label).store
+    return Promise.all([BL1, BL2, BL3].map((k) => store.getTrustLevel(NS_OMEMO_LEGACY, BOB, k)))
+  }
+  return { net, bobLevels }
+}
+
+async function decideAboutBob({ net, bobLevels }: Awaited<ReturnType<typeof dualSiblings>>) {
+  await addDual(net, 'alice')
+  await addDual(net, 'alice')
+  await net.authenticateMutually('alice/1', 'alice/2')
+  await net.run()
+  // Bob uses Conversations (OMEMO 0.3 only): alice/1 authenticates one key, alice/2 distrusts one
+  const a = await net.endpoint('alice/1').atm.authenticate(NS_OMEMO_LEGACY, BOB, [BL1])
+  net.sendOutgoing('alice/1', a.outgoing)
+  const d = await net.endpoint('alice/2').atm.distrust(NS_OMEMO_LEGACY, BOB, [BL3])
+  net.sendOutgoing('alice/2', d.outgoing)
+  await net.run()
+  const siblings = await bobLevels('alice/1')
+  expect(siblings).toEqual(['authenticated', 'automatically-distrusted', 'manually-distrusted'])
+  expect(await bobLevels('alice/2')).toEqual(siblings)
+  return siblings
+}
+
 describe('D-12 with one key pair in both protocols: an own device that runs both joins late', () => {
   for (const seed of [6, 7, 8]) {
     it(`ATM-S4 + D-12 (identity linking): alice/3, authenticated in OMEMO 2 after alice/1 authenticated and alice/2 distrusted Bob’s OMEMO 0.3 keys, ends with the same OMEMO 0.3 trust as its siblings; ATM-S3 + D-12: they hold its OMEMO 0.3 key authenticated (seed ${seed}, reordering, duplicates, MAM)`, async () => {
-      const net = await createNetwork({
-        seed,
-        extraBackends: [LEGACY_LINKED],
-        adversary: { reorder: true, duplicate: 0.3, dropToArchive: 0.3 },
-      })
+      const world = await dualSiblings(seed)
+      const { net, bobLevels } = world
       try {
-        await addDual(net, 'alice')
-        await addDual(net, 'alice')
-        await net.authenticateMutually('alice/1', 'alice/2')
-        await net.run()
-        // Bob uses Conversations (OMEMO 0.3 only): alice/1 authenticates one key, alice/2 distrusts one
-        const a = await net.endpoint('alice/1').atm.authenticate(NS_OMEMO_LEGACY, BOB, [BL1])
-        net.sendOutgoing('alice/1', a.outgoing)
-        const d = await net.endpoint('alice/2').atm.distrust(NS_OMEMO_LEGACY, BOB, [BL3])
-        net.sendOutgoing('alice/2', d.outgoing)
-        await net.run()
-        const bobLevels = async (label: string) => {
-          const store = net.endpoint(label).store
-          return Promise.all([BL1, BL2, BL3].map((k) => store.getTrustLevel(NS_OMEMO_LEGACY, BOB, k)))
-        }
-        const siblings = await bobLevels('alice/1')
-        expect(siblings).toEqual(['authenticated', 'automatically-distrusted', 'manually-distrusted'])
-        expect(await bobLevels('alice/2')).toEqual(siblings)
+        const siblings = await decideAboutBob(world)
 
         // the phone joins later, running both protocols; it and alice/1 scan each other's OMEMO 2 code
         const phone = await addDual(net, 'alice')
@@ -239,27 +252,10 @@ describe('D-12 with one key pair in both protocols: an own device that runs both
 describe('D-12 with one key pair in both protocols: the OMEMO 0.3 key announced after the decision', () => {
   for (const seed of [9, 10]) {
     it(`ATM-S4 + D-12 (a twin announced later): alice/3's OMEMO 0.3 key, announced only after alice/1 authenticated its OMEMO 2 key, inherits that decision on alice/1, which sends it its OMEMO 0.3 trust; the network delivers it (seed ${seed}, reordering, duplicates, MAM)`, async () => {
-      const net = await createNetwork({
-        seed,
-        extraBackends: [LEGACY_LINKED],
-        adversary: { reorder: true, duplicate: 0.3, dropToArchive: 0.3 },
-      })
+      const world = await dualSiblings(seed)
+      const { net, bobLevels } = world
       try {
-        await addDual(net, 'alice')
-        await addDual(net, 'alice')
-        await net.authenticateMutually('alice/1', 'alice/2')
-        await net.run()
-        const a = await net.endpoint('alice/1').atm.authenticate(NS_OMEMO_LEGACY, BOB, [BL1])
-        net.sendOutgoing('alice/1', a.outgoing)
-        const d = await net.endpoint('alice/1').atm.distrust(NS_OMEMO_LEGACY, BOB, [BL3])
-        net.sendOutgoing('alice/1', d.outgoing)
-        await net.run()
-        const bobLevels = async (label: string) => {
-          const store = net.endpoint(label).store
-          return Promise.all([BL1, BL2, BL3].map((k) => store.getTrustLevel(NS_OMEMO_LEGACY, BOB, k)))
-        }
-        const siblings = await bobLevels('alice/1')
-        expect(siblings).toEqual(['authenticated', 'automatically-distrusted', 'manually-distrusted'])
+        const siblings = await decideAboutBob(world)
 
         // the phone joins; its OMEMO 0.3 device list is not seen yet when alice/1 scans its OMEMO 2 code
         const phone = await addDual(net, 'alice', { twinAnnounced: false })
