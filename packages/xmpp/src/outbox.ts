@@ -1,7 +1,8 @@
 /**
  * Sending: chat messages (the protocol chosen by `chat-protocol.ts` unless named), and the
  * outbox of trust messages. A local decision and its outgoing trust messages commit in one
- * transaction (`decided`); an outbox entry is encrypted for exactly the keys the engine allowed
+ * transaction (`decided`); so do a newly discovered key and the messages ATM plans for it (D-12:
+ * `discovered` for a key refresh, `queue` inside the receive pipeline's transaction); an outbox entry is encrypted for exactly the keys the engine allowed
  * (TM-15, TM-21: anything else fails closed) and deleted only once the server acknowledged the
  * stanza (XEP-0198), so a decision is never lost between "decided" and "sent".
  */
