@@ -14,8 +14,8 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js'
 import { cbc } from '@noble/ciphers/aes.js'
 import { equalBytes } from '@noble/ciphers/utils.js'
 import { base64urlnopad } from '@scure/base'
-import { hkdf } from '@noble/hashes/hkdf.js'
-import { hmac } from '@noble/hashes/hmac.js'
+import { expand } from '@noble/hashes/hkdf.js'
+import { type _HMAC, hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { hexToBytes } from '@noble/hashes/utils.js'
 import {
@@ -237,6 +237,26 @@ export function browserCryptoProvider(init: BrowserCryptoProviderInit = {}): Cry
     return c instanceof Promise ? c.then(run) : run(c)
   }
 
+  /**
+   * HMAC-SHA-256 keyed (the key's ipad and opad blocks hashed: two of the four SHA-256
+   * compressions of a short message) once, then cloned per use into one scratch instance, which
+   * digest() wipes. An HKDF salt is keyed once per salt array (the protocol's salts are constants;
+   * cached by identity, like the curve keys), an HMAC key for the next call only, if it passes the
+   * same array again (the chain key's two HMACs); that keyed state is wiped at the next call, and
+   * a second use spends it. Measured in Node on noble: a message round trip (bench/, core: same
+   * direction) 0.190 → 0.171 ms.
+   */
+  type Keyed = _HMAC<ReturnType<typeof sha256.create>>
+  const salts = memo((salt): Keyed => hmac.create(sha256, salt))
+  let scratch: Keyed | undefined
+  let lastKey: Uint8Array | undefined
+  let lastKeyed: Keyed | undefined
+  function keyedHmac(keyed: Keyed, data: Uint8Array): Uint8Array {
+    const h = keyed._cloneInto(scratch)
+    scratch = h
+    return h.update(data).digest() // digest() wipes the scratch
+  }
+
   return {
     name: web === undefined ? 'noble' : 'webcrypto',
     randomBytes: random,
@@ -270,10 +290,23 @@ export function browserCryptoProvider(init: BrowserCryptoProviderInit = {}): Cry
       return ed25519.utils.toMontgomerySecret(seed)
     },
     hkdf(ikm, salt, info, length) {
-      return hkdf(sha256, ikm, salt, info, length)
+      // noble's hkdf() with the salt's keyed HMAC cloned: extract, then expand, which takes the
+      // extract's (spent) HMAC for its worker hash and wipes the PRK
+      const h = salts(salt)._cloneInto(scratch)
+      scratch = h
+      return expand(sha256, h.update(ikm).digest(), info, length, h)
     },
     hmac(key, data) {
-      return hmac(sha256, key, data)
+      const prevKey = lastKey
+      const prev = lastKeyed
+      lastKey = lastKeyed = undefined
+      if (prev !== undefined) {
+        if (key === prevKey) return prev.update(data).digest() // its second use spends and wipes it
+        prev.destroy()
+      }
+      lastKey = key
+      lastKeyed = hmac.create(sha256, key)
+      return keyedHmac(lastKeyed, data)
     },
     aesCbcEncrypt(key, iv, plaintext) {
       checkLength(key, 32, 'AES-256 key')
