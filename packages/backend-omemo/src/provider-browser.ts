@@ -242,8 +242,8 @@ export function browserCryptoProvider(init: BrowserCryptoProviderInit = {}): Cry
    * compressions of a short message) once, then cloned per use into one scratch instance, which
    * digest() wipes. An HKDF salt is keyed once per salt array (the protocol's salts are constants;
    * cached by identity, like the curve keys), an HMAC key for the next call only, if it passes the
-   * same array again (the chain key's two HMACs); that keyed state is wiped at the next call, and
-   * a second use spends it. Measured in Node on noble: a message round trip (bench/, core: same
+   * same key bytes again (the chain key's two HMACs; compared by content, so a reused buffer is
+   * safe); that keyed state is wiped at the next call, and a second use spends it. Measured in Node on noble: a message round trip (bench/, core: same
    * direction) 0.190 → 0.171 ms.
    */
   type Keyed = _HMAC<ReturnType<typeof sha256.create>>
@@ -301,10 +301,11 @@ export function browserCryptoProvider(init: BrowserCryptoProviderInit = {}): Cry
       const prev = lastKeyed
       lastKey = lastKeyed = undefined
       if (prev !== undefined) {
-        if (key === prevKey) return prev.update(data).digest() // its second use spends and wipes it
+        // the same key bytes (not only the same array: a caller may reuse a buffer)
+        if (prevKey !== undefined && equalBytes(key, prevKey)) return prev.update(data).digest() // its second use spends and wipes it
         prev.destroy()
       }
-      lastKey = key
+      lastKey = key.slice()
       lastKeyed = hmac.create(sha256, key)
       return keyedHmac(lastKeyed, data)
     },

@@ -25,7 +25,12 @@ export interface CryptoProviderInit {
   readonly random?: (n: number) => Uint8Array
 }
 
-/** Every primitive the protocol uses. Keys are raw bytes (32 bytes each); outputs are fresh. */
+/**
+ * Every primitive the protocol uses. Keys are raw bytes (32 bytes each); outputs are fresh. Key,
+ * salt and public-key arrays passed in are not changed afterwards: a provider may remember work
+ * per array (the browser provider imports a curve key into WebCrypto once per array and keys an
+ * HKDF salt once per array); new key bytes come in a new array, as the protocol code does.
+ */
 export interface CryptoProvider {
   readonly name: string
   /** CSPRNG bytes. */

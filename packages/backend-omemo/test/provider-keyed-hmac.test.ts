@@ -1,6 +1,6 @@
 /**
  * The browser provider keys an HMAC once and reuses it (an HKDF salt per salt array, an HMAC key
- * for the next call with the same array): every provider's HMAC and HKDF must equal noble's
+ * for the next call with the same key bytes): every provider's HMAC and HKDF must equal noble's
  * stateless one-shot functions whatever the order of the calls — the same key twice and three
  * times, another key between, a salt that is also an HMAC key, every HKDF length path.
  */
@@ -44,6 +44,16 @@ for (const p of providers)
       ]
       for (let round = 0; round < 2; round++)
         for (const [what, run, want] of calls) expect(toHex(run()), `${what} (round ${round})`).toBe(want)
+    })
+
+    it('HMAC: one buffer reused for new key bytes (same array, other contents) is keyed anew', () => {
+      const buf = bytes(32, 8)
+      const msg = bytes(40, 9)
+      const first = refHmac(buf, msg)
+      expect(toHex(p.hmac(buf, msg))).toBe(first)
+      buf.set(bytes(32, 10)) // the caller writes the next key into the same buffer
+      expect(toHex(p.hmac(buf, msg))).toBe(refHmac(buf, msg))
+      expect(refHmac(buf, msg)).not.toBe(first)
     })
 
     it('HKDF: the same salt array again and again, every length path, other salts between', () => {
