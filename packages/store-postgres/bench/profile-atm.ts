@@ -7,13 +7,12 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Atm, createAtm } from '@vouch/atm'
 import { startPostgres } from '@vouch/postgres-tooling'
 import { sqliteStore } from '@vouch/store-sqlite'
 import type { TrustStore } from '@vouch/tm-core/contracts'
 import pg from 'pg'
 import { migratePostgres, postgresStore } from '../src/index.ts'
-import { atmMessage, benchAccount, fillPostgres, fillSqlite, NS, type SqliteLike } from './setup.ts'
+import { atmEngines, atmMessage, benchAccount, fillPostgres, fillSqlite, type SqliteLike } from './setup.ts'
 
 const [kind = 'postgres', accountsArg = '10', secondsArg = '3'] = process.argv.slice(2)
 const accounts = Number(accountsArg)
@@ -52,20 +51,10 @@ if (kind === 'postgres') {
 }
 
 let counter = 0
-const OMEMO = { namespace: NS, capabilities: { oneKeyPerIdentity: false, keyIdLength: 32 } }
-const engines = new Map<number, Atm>()
+const atmOf = atmEngines(store)
 async function batch(i: number): Promise<number> {
   const a = benchAccount(i)
-  let atm = engines.get(i)
-  if (atm === undefined) {
-    atm = createAtm({
-      account: a.jid,
-      store: store.forAccount(a.jid),
-      backends: [OMEMO],
-      now: () => Date.now(),
-    })
-    engines.set(i, atm)
-  }
+  const atm = atmOf(i)
   const inputs = Array.from({ length: 50 }, () => atmMessage(a, counter++, 0))
   return (await atm.handleTrustMessages(inputs)).filter((r) => r.outcome === 'applied').length
 }

@@ -4,8 +4,8 @@
  * process, so D-9 never sets two workers against each other), the D-11 flag, and a contact bob
  * with 8 automatically trusted keys. Written in bulk (the same rows on PostgreSQL and SQLite).
  */
-import { NS_ATM, type ReceivedTrustMessage } from '@vouch/atm'
-import type { BareJid, KeyId } from '@vouch/tm-core/contracts'
+import { type Atm, createAtm, NS_ATM, type ReceivedTrustMessage } from '@vouch/atm'
+import type { BareJid, KeyId, TrustStore } from '@vouch/tm-core/contracts'
 import { keyIdFromBytes, NS_OMEMO_2 } from '@vouch/tm-core'
 import type pg from 'pg'
 
@@ -21,6 +21,29 @@ function keyOf(account: number, tag: number, i: number): KeyId {
   v.setUint32(8, i)
   b[31] = 0x5a
   return keyIdFromBytes(b)
+}
+
+/**
+ * One ATM engine per bench account on `store`, made on first use (the workers and the profile run
+ * the same engines: OMEMO 2 keys, the clock of the machine).
+ */
+export function atmEngines(store: TrustStore): (i: number) => Atm {
+  const omemo = { namespace: NS, capabilities: { oneKeyPerIdentity: false, keyIdLength: 32 } }
+  const engines = new Map<number, Atm>()
+  return (i) => {
+    let atm = engines.get(i)
+    if (atm === undefined) {
+      const a = benchAccount(i)
+      atm = createAtm({
+        account: a.jid,
+        store: store.forAccount(a.jid),
+        backends: [omemo],
+        now: () => Date.now(),
+      })
+      engines.set(i, atm)
+    }
+    return atm
+  }
 }
 
 export interface BenchAccount {

@@ -7,12 +7,11 @@
  *   bob's keys, from this worker's own authenticated endpoint: applied).
  */
 import { readFileSync } from 'node:fs'
-import { type Atm, createAtm } from '@vouch/atm'
 import { sqliteStore } from '@vouch/store-sqlite'
 import type { KeyId, TrustStore } from '@vouch/tm-core/contracts'
 import pg from 'pg'
 import { postgresStore } from '../src/index.ts'
-import { atmMessage, benchAccount, NS } from './setup.ts'
+import { atmEngines, atmMessage, benchAccount, NS } from './setup.ts'
 
 interface Args {
   readonly kind: 'postgres' | 'sqlite'
@@ -26,7 +25,6 @@ interface Args {
 }
 
 const args = JSON.parse(process.argv[2] as string) as Args
-const OMEMO = { namespace: NS, capabilities: { oneKeyPerIdentity: false, keyIdLength: 32 } }
 
 // PostgreSQL: one connection (a batch is one transaction on one connection anyway), so that the
 // CPU time of its server process can be read from /proc and reported next to ours.
@@ -51,21 +49,7 @@ function serverCpuUs(): number {
 }
 
 let counter = 0
-const engines = new Map<number, Atm>()
-const atmOf = (i: number): Atm => {
-  let atm = engines.get(i)
-  if (atm === undefined) {
-    const a = benchAccount(i)
-    atm = createAtm({
-      account: a.jid,
-      store: store.forAccount(a.jid),
-      backends: [OMEMO],
-      now: () => Date.now(),
-    })
-    engines.set(i, atm)
-  }
-  return atm
-}
+const atmOf = atmEngines(store)
 
 async function decisions(i: number): Promise<number> {
   const a = benchAccount(i)
