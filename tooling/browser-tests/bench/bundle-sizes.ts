@@ -22,7 +22,9 @@ const PACKAGES = [
   'pipeline',
   'store-memory',
   'store-indexeddb',
+  'omemo-common',
   'backend-omemo',
+  'backend-omemo-legacy',
   'backend-ox',
   'xmpp',
 ]
