@@ -10,10 +10,11 @@
  * Then the flatness run: 5,000 ping-pong messages, median of the first and the last 500, and the
  * session record size at the end (ours; raw with the Node providers for comparison).
  *
- *   pnpm --filter @vouch/backend-omemo-legacy bench     (BENCH_N=… iterations, BENCH_PINGPONG=…)
+ *   pnpm --filter @vouch/backend-omemo-legacy bench     (BENCH_N=… iterations, BENCH_PINGPONG=…,
+ *   BENCH_ONLY=ops,python,flatness, BENCH_SETS=node,default, BENCH_STORE=bare: see bareState)
  */
 import { memoryStore } from '@vouch/store-memory'
-import type { BareJid, FullJid } from '@vouch/tm-core'
+import type { AccountTrustStore, BareJid, FullJid } from '@vouch/tm-core'
 import { Element } from '@vouch/tm-core'
 import { type LegacyOmemoBackend, legacyOmemoBackend } from '../src/backend.ts'
 import { installCurve, installWebCrypto, type LegacyCurve, type LibsignalWebCrypto } from '../src/curve.ts'
@@ -82,13 +83,44 @@ async function learn(a: Ours, owner: BareJid, devices: readonly Ours[]): Promise
     'automatically-trusted',
   )
 }
-const stores = new WeakMap<LegacyOmemoBackend, ReturnType<ReturnType<typeof memoryStore>['forAccount']>>()
+/**
+ * Diagnostic (`BENCH_STORE=bare`): the memory store, but the backend state in a plain Map (no
+ * copies) and transactions that are plain calls (no isolation, no rollback). Not a store anyone
+ * should use: it shows how much of the wrapper's cost is the store's.
+ */
+function bareState(store: AccountTrustStore): AccountTrustStore {
+  const m = new Map<string, Uint8Array>()
+  const at = (ns: string, key: string): string => `${ns}\u0000${key}`
+  const own: Partial<AccountTrustStore> = {
+    transaction: (fn) => fn(self),
+    getState: async (ns, key) => m.get(at(ns, key)),
+    setState: async (ns, key, v) => void m.set(at(ns, key), v),
+    deleteState: async (ns, key) => void m.delete(at(ns, key)),
+    listState: async (ns, prefix = '') =>
+      [...m.keys()]
+        .filter((k) => k.startsWith(at(ns, prefix)))
+        .map((k) => k.slice(ns.length + 1))
+        .sort(),
+  }
+  const self: AccountTrustStore = new Proxy(store, {
+    get(target, p) {
+      if (typeof p === 'string' && p in own) return own[p as keyof AccountTrustStore]
+      const v = Reflect.get(target, p, target) as unknown
+      return typeof v === 'function' ? v.bind(target) : v
+    },
+  })
+  return self
+}
+const BARE = process.env.BENCH_STORE === 'bare'
+
+const stores = new WeakMap<LegacyOmemoBackend, AccountTrustStore>()
 function storeOf(o: Ours) {
   return stores.get(o.backend) as NonNullable<ReturnType<typeof stores.get>>
 }
 async function oursWithStore(jid?: string): Promise<Ours> {
   const j = (jid ?? `o${++seq}@bench.example`) as BareJid
-  const store = memoryStore().forAccount(j)
+  const memory = memoryStore().forAccount(j)
+  const store = BARE ? bareState(memory) : memory
   const backend = legacyOmemoBackend({ preKeyCount: 20 })({ store })
   stores.set(backend, store)
   const { deviceId } = await backend.createDevice()
@@ -343,6 +375,7 @@ async function main(): Promise<void> {
   console.log(
     `OMEMO 0.3 benchmark, medians in ms (N=${N}, Node ${process.version}), ${new Date().toISOString()}`,
   )
+  if (BARE) console.log('diagnostic: ours over bareState (no copies, no transactions), not the memory store')
   const only = (process.env.BENCH_ONLY ?? 'ops,python,flatness').split(',')
   const f = (v: unknown): string => (typeof v === 'number' ? v.toFixed(3) : '–')
   if (only.includes('ops')) {
