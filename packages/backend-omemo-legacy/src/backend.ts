@@ -13,6 +13,7 @@
 import { KeyHelper } from '@privacyresearch/libsignal-protocol-typescript'
 import {
   activeDeviceIds,
+  type ImportBundleOptions,
   type KnownDevice,
   knownDevices,
   knownKeyIds,
@@ -146,7 +147,12 @@ export interface LegacyOmemoBackend extends EncryptionBackend {
    * and resolves to its key id (D-6). No trust level is written (ATM's `keysDiscovered` does).
    * @throws DecryptionError `OMEMO03-BUNDLE`, `OMEMO03-SPKS`
    */
-  importBundle(owner: BareJid, deviceId: number, bundle: Element | LegacyBundle): Promise<KeyId>
+  importBundle(
+    owner: BareJid,
+    deviceId: number,
+    bundle: Element | LegacyBundle,
+    options?: ImportBundleOptions,
+  ): Promise<KeyId>
   /** Known devices of `owner`. */
   devices(owner: BareJid): Promise<LegacyOmemoDevice[]>
   /** Decrypts and tells empty (key transport) messages apart. */
@@ -317,7 +323,12 @@ class LegacyOmemoBackendImpl implements LegacyOmemoBackend {
     })
   }
 
-  async importBundle(ownerInput: BareJid, deviceId: number, input: Element | LegacyBundle): Promise<KeyId> {
+  async importBundle(
+    ownerInput: BareJid,
+    deviceId: number,
+    input: Element | LegacyBundle,
+    options: ImportBundleOptions = {},
+  ): Promise<KeyId> {
     const state = this.#state
     const owner = toBareJid(ownerInput, 'OMEMO03-BUNDLE')
     const bundle = isBundle(input) ? input : parseBundle(input, state.config.xmlLimits)
@@ -326,13 +337,19 @@ class LegacyOmemoBackendImpl implements LegacyOmemoBackend {
         'OMEMO03-SPKS',
         `the signed pre key signature of ${owner}/${deviceId} does not verify`,
       )
+    const keyId = keyIdOf(bundle.identityKey)
+    if (options.expectedKey !== undefined && keyId !== options.expectedKey)
+      throw new DecryptionError(
+        'OMEMO03-BUNDLE',
+        `the bundle of ${owner}/${deviceId} has another identity key than the one expected`,
+      )
     return state.tx(async (tx) => {
       const known = await state.device(tx, owner, deviceId)
       // a device id that changed its identity key: a new key (its own trust decision), no old session
       if (known !== undefined && !bytesEqual(known.ik, bundle.identityKey))
         await state.deleteSession(tx, owner, deviceId)
       await state.saveDevice(tx, owner, deviceId, { ik: bundle.identityKey, bundle })
-      return keyIdOf(bundle.identityKey)
+      return keyId
     })
   }
 

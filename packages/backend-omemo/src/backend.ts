@@ -9,6 +9,7 @@
  */
 import {
   activeDeviceIds,
+  type ImportBundleOptions,
   type KnownDevice,
   knownDevices,
   knownKeyIds,
@@ -166,7 +167,12 @@ export interface OmemoBackend extends EncryptionBackend {
    * the device is `undecided` and not encrypted to.
    * @throws DecryptionError `OMEMO-BUNDLE`, `OMEMO-SPKS`
    */
-  importBundle(owner: BareJid, deviceId: number, bundle: Element | BundleData): Promise<KeyId>
+  importBundle(
+    owner: BareJid,
+    deviceId: number,
+    bundle: Element | BundleData,
+    options?: ImportBundleOptions,
+  ): Promise<KeyId>
   /** Known devices of `owner`. */
   devices(owner: BareJid): Promise<OmemoDevice[]>
   /** The Ed25519 key id (D-6) for an id given in Ed25519 or Curve25519 form (alias), if known. */
@@ -356,7 +362,12 @@ class OmemoBackendImpl implements OmemoBackend {
     })
   }
 
-  async importBundle(ownerInput: BareJid, deviceId: number, input: Element | BundleData): Promise<KeyId> {
+  async importBundle(
+    ownerInput: BareJid,
+    deviceId: number,
+    input: Element | BundleData,
+    options: ImportBundleOptions = {},
+  ): Promise<KeyId> {
     const state = this.#state
     const owner = toBareJid(ownerInput, 'OMEMO-BUNDLE')
     const bundle = isBundleData(input) ? input : parseBundle(input, state.config.xmlLimits)
@@ -370,13 +381,19 @@ class OmemoBackendImpl implements OmemoBackend {
     } catch (e) {
       throw new DecryptionError('OMEMO-BUNDLE', 'the identity key is not a valid Ed25519 point', { cause: e })
     }
+    const keyId = keyIdFromBytes(bundle.ik)
+    if (options.expectedKey !== undefined && keyId !== options.expectedKey)
+      throw new DecryptionError(
+        'OMEMO-BUNDLE',
+        `the bundle of ${owner}/${deviceId} has another identity key than the one expected`,
+      )
     return state.tx(async (tx) => {
       const known = await state.device(tx, owner, deviceId)
       // a device id that changed its identity key: a new key (its own trust decision), no old session
       if (known !== undefined && !bytesEqual(known.ik, bundle.ik))
         await state.deleteSession(tx, owner, deviceId)
       await state.saveDevice(tx, owner, deviceId, { ik: bundle.ik, bundle })
-      return keyIdFromBytes(bundle.ik)
+      return keyId
     })
   }
 

@@ -204,6 +204,39 @@ describe('omemoKeyDirectory (XEP-0384 v0.9.1 §5.3)', () => {
     expect(pep.published.length).toBe(before + 1)
   })
 
+  it('XEP-0384 pre keys: a key exchange is built on the bundle as published now (beforeEncrypt), not on one stored before other senders used up its pre keys', async () => {
+    const pep = fakePep()
+    const b1 = await device(BOB)
+    const dirB = omemoKeyDirectory(b1)
+    await dirB.publishOwn(pep.as(BOB))
+    const bobKey = await b1.ownKeys()
+    const preKeyIds = async () => new Set((await b1.ownBundle()).preKeys.map((k) => k.id))
+    // Carol stores Bob's bundle …
+    const carolJid = 'carol@example.org' as BareJid
+    const carol = await device(carolJid)
+    const dirC = omemoKeyDirectory(carol)
+    await standInForAtm(carol.store, BOB, await dirC.refresh(BOB, pep.as(carolJid)))
+    const stored = await preKeyIds()
+    // … then other senders start sessions with Bob until none of those pre keys is left
+    for (let i = 0; [...(await preKeyIds())].some((id) => stored.has(id)); i++) {
+      expect(i, 'pre keys used up').toBeLessThan(1000)
+      const jid = `sender${i}@example.org` as BareJid
+      const x = await device(jid)
+      await standInForAtm(x.store, BOB, await omemoKeyDirectory(x).refresh(BOB, pep.as(jid)))
+      const m = await x.encrypt([xml('body', {}, `hi ${i}`)], [BOB])
+      await b1.decryptMessage(m.element, { from: `${jid}/x` as FullJid, to: BOB })
+      await dirB.afterMessage?.(pep.as(BOB), async () => {})
+    }
+    // the binding calls beforeEncrypt with the keys it encrypts for: Carol fetches the bundle again
+    await dirC.beforeEncrypt?.(
+      bobKey.map((keyId) => ({ encryption: NS_OMEMO2, owner: BOB, keyId })),
+      pep.as(carolJid),
+    )
+    const m = await carol.encrypt([xml('body', {}, 'hello Bob')], [BOB])
+    const r = await b1.decrypt(m.element, { from: `${carolJid}/c` as FullJid, to: BOB })
+    expect(r.payload.map((c) => c.getText())).toEqual(['hello Bob'])
+  })
+
   it('an empty message stanza: chat, <encryption/> naming OMEMO, store, private, no-copy, origin-id equal to the id', () => {
     const m = emptyMessageStanza(BOB, xml('encrypted', { xmlns: NS_OMEMO2 }), 'id-1')
     expect(m.attrs).toEqual({ to: BOB, type: 'chat', id: 'id-1' })

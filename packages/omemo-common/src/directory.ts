@@ -2,15 +2,23 @@
  * The PEP key directory both OMEMO backends implement (tm-core's `KeyDirectory`), written once:
  * publish our bundle and keep our device in our device list, read somebody's device list and the
  * bundles of listed devices we have no key for (imported through the backend, which checks them
- * and stores key material only), follow device list notifications, send the empty messages the
- * backend owes and republish the bundle when it changed. What differs between the versions (node
+ * and stores key material only), fetch a device's current bundle again before the first message
+ * to it (its stored pre keys may have been used by other senders since), follow device list
+ * notifications, send the empty messages the backend owes and republish the bundle when it
+ * changed. What differs between the versions (node
  * names, item ids, list entries, bundle shape, publish options) is the {@link DirectoryProtocol}.
  *
  * The key ids it resolves to are handed by the binding to ATM's `keysDiscovered`: which level a
  * new key gets is ATM's decision, never the directory's.
  */
-import type { BareJid, Element, KeyDirectory, KeyId, PepAccess, PepItem } from '@vouch/tm-core'
+import type { BareJid, Element, KeyDirectory, KeyId, KeyRef, PepAccess, PepItem } from '@vouch/tm-core'
 import type { KnownDevice } from './devices.ts'
+
+/** How a backend imports a bundle. */
+export interface ImportBundleOptions {
+  /** import only if the bundle's identity key is this key (else reject, storing nothing) */
+  readonly expectedKey?: KeyId
+}
 
 /** What the directory needs of a backend. */
 export interface DirectoryBackend<Entry, Bundle> {
@@ -19,7 +27,16 @@ export interface DirectoryBackend<Entry, Bundle> {
   ownBundle(): Promise<Bundle>
   rotateSignedPreKey(): Promise<boolean>
   importDeviceList(owner: BareJid, list: readonly Entry[]): Promise<readonly KeyId[]>
-  importBundle(owner: BareJid, deviceId: number, bundle: Element): Promise<KeyId>
+  /**
+   * Checks and stores a device's bundle; with `expectedKey`, only if its identity key is that key
+   * (else it rejects and stores nothing).
+   */
+  importBundle(
+    owner: BareJid,
+    deviceId: number,
+    bundle: Element,
+    options?: ImportBundleOptions,
+  ): Promise<KeyId>
   devices(owner: BareJid): Promise<readonly KnownDevice[]>
   keysOf(owner: BareJid): Promise<readonly KeyId[]>
   takeEmptyMessages(): Promise<ReadonlyArray<{ readonly to: BareJid; readonly element: Element }>>
@@ -131,6 +148,28 @@ export function pepKeyDirectory<Entry, Bundle>(
     return [...keys].sort()
   }
 
+  /** The listed devices of `keys` (this protocol's) that we have no session with yet. */
+  async function devicesWithoutSession(
+    keys: readonly KeyRef[],
+  ): Promise<Array<{ readonly owner: BareJid; readonly deviceId: number; readonly keyId: KeyId }>> {
+    const wanted = new Map<BareJid, Set<KeyId>>()
+    for (const k of keys) {
+      if (k.encryption !== p.namespace) continue
+      const set = wanted.get(k.owner) ?? new Set<KeyId>()
+      set.add(k.keyId)
+      wanted.set(k.owner, set)
+    }
+    const ownId = await backend.ownDeviceId()
+    const out: Array<{ owner: BareJid; deviceId: number; keyId: KeyId }> = []
+    for (const [owner, ids] of wanted)
+      for (const d of await backend.devices(owner)) {
+        if (!d.active || d.hasSession || d.keyId === undefined || !ids.has(d.keyId)) continue
+        if (owner === account && d.deviceId === ownId) continue
+        out.push({ owner, deviceId: d.deviceId, keyId: d.keyId })
+      }
+    return out
+  }
+
   return {
     namespace: p.namespace,
     notifyNodes: [p.devicesNode],
@@ -155,6 +194,24 @@ export function pepKeyDirectory<Entry, Bundle>(
       // XEP-0384 (v0.3 §4.2, v0.9 §5.3.1): a client makes sure its own device stays in its list
       const current = event.from === account ? await ensureOwnInList(pep, list) : list
       return { owner: event.from, keys: await importDevices(pep, event.from, current) }
+    },
+    async beforeEncrypt(keys, pep) {
+      const stale = await devicesWithoutSession(keys)
+      // fetched side by side (one round trip), imported one after the other
+      const fetched = await Promise.all(
+        stale.map((d) => p.fetchBundle(pep, d.owner, d.deviceId).catch(() => undefined)),
+      )
+      for (const [i, d] of stale.entries()) {
+        const payload = fetched[i]
+        if (payload === undefined) continue
+        try {
+          // the same identity key only: a device that changed its key is `refresh`'s business
+          // (a new key, ATM decides about it), never replaced on the way to encrypting
+          await backend.importBundle(d.owner, d.deviceId, payload, { expectedKey: d.keyId })
+        } catch {
+          // another key, a bad signature or malformed: the stored bundle stays
+        }
+      }
     },
     async afterMessage(pep, send) {
       for (const m of await backend.takeEmptyMessages()) await send(p.emptyStanza(m.to, m.element))

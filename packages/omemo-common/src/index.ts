@@ -6,7 +6,7 @@
  */
 export type { OmemoDecryptOutcome } from './decrypt.ts'
 export type { KnownDevice } from './devices.ts'
-export type { DirectoryBackend, DirectoryProtocol } from './directory.ts'
+export type { DirectoryBackend, DirectoryProtocol, ImportBundleOptions } from './directory.ts'
 export { pepKeyDirectory } from './directory.ts'
 export { activeDeviceIds, knownDevices, knownKeyIds, pickDeviceId } from './devices.ts'
 export { bundleMark, emptyMessageStanza } from './stanza.ts'

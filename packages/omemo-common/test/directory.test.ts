@@ -42,6 +42,8 @@ function setup() {
   const keys = new Map<string, KeyId>()
   let bundleVersion = 1
   const owed: Array<{ to: BareJid; element: Element }> = []
+  const sessions = new Set<string>() // "owner/id"
+  const imported: string[] = [] // "owner/id" of every bundle stored
   const backend: DirectoryBackend<number, number> = {
     account: me,
     ownDeviceId: async () => 1,
@@ -51,15 +53,19 @@ function setup() {
       lists.set(owner, [...list])
       return []
     },
-    async importBundle(owner, id, el) {
+    async importBundle(owner, id, el, options) {
       if (el.attrs.bad === 'yes') throw new Error('signature')
-      keys.set(`${owner}/${id}`, `k${id}` as KeyId)
-      return `k${id}` as KeyId
+      const key = (el.attrs.key ?? `k${id}`) as KeyId
+      if (options?.expectedKey !== undefined && key !== options.expectedKey) throw new Error('another key')
+      keys.set(`${owner}/${id}`, key)
+      imported.push(`${owner}/${id}`)
+      return key
     },
     async devices(owner): Promise<KnownDevice[]> {
       return (lists.get(owner) ?? []).map((deviceId) => {
         const keyId = keys.get(`${owner}/${deviceId}`)
-        return { owner, deviceId, active: true, hasSession: false, ...(keyId === undefined ? {} : { keyId }) }
+        const hasSession = sessions.has(`${owner}/${deviceId}`)
+        return { owner, deviceId, active: true, hasSession, ...(keyId === undefined ? {} : { keyId }) }
       })
     },
     keysOf: async () => [],
@@ -88,6 +94,9 @@ function setup() {
     published,
     lists,
     owed,
+    sessions,
+    imported,
+    keys,
     bump: () => {
       bundleVersion++
     },
@@ -145,5 +154,42 @@ describe('the shared PEP key directory', () => {
     t.bump()
     await t.dir.afterMessage?.(t.pep, async () => {})
     expect(t.published).toEqual(['test:bundles:1/current'])
+  })
+
+  it('XEP-0384 pre keys: beforeEncrypt fetches again the bundles of the devices about to be encrypted for that have no session; the same identity key only', async () => {
+    const t = setup()
+    const bundle = (attrs: Record<string, string> = {}) => [
+      { id: 'current', payload: new XmlElement('bundle', attrs) },
+    ]
+    t.nodes.set(`${bob} ${NODE}`, [{ id: 'current', payload: listEl([2, 3, 4, 5, 6]) }])
+    for (const id of [2, 3, 4, 5, 6]) t.nodes.set(`${bob} test:bundles:${id}`, bundle())
+    t.nodes.set(`${me} ${NODE}`, [{ id: 'current', payload: listEl([1, 7]) }])
+    t.nodes.set(`${me} test:bundles:7`, bundle())
+    await t.dir.refresh(bob, t.pep)
+    await t.dir.refresh(me, t.pep)
+    t.imported.length = 0
+    t.sessions.add(`${bob}/3`)
+    t.nodes.set(`${bob} test:bundles:4`, bundle({ key: 'other' })) // device 4 changed its identity key
+    t.nodes.delete(`${bob} test:bundles:6`) // device 6's bundle is gone: fetching it fails
+    const ref = (owner: BareJid, keyId: string, encryption = 'test') => ({
+      encryption,
+      owner,
+      keyId: keyId as KeyId,
+    })
+    await t.dir.beforeEncrypt?.(
+      [
+        ref(bob, 'k2'),
+        ref(bob, 'k3'),
+        ref(bob, 'k4'),
+        ref(bob, 'k6'),
+        ref(bob, 'k5', 'other-protocol'),
+        ref(me, 'k7'),
+      ],
+      t.pep,
+    )
+    // k2 and our k7: fetched and stored again; k3 has a session; k5 is not this protocol's key
+    expect(t.imported.sort()).toEqual([`${bob}/2`, `${me}/7`])
+    expect(t.keys.get(`${bob}/4`)).toBe('k4') // not replaced by the other key
+    await expect(t.dir.beforeEncrypt?.([], t.pep)).resolves.toBeUndefined()
   })
 })

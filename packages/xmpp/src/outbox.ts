@@ -14,6 +14,7 @@ import type {
   EncryptionNamespace,
   EncryptOptions,
   KeyRef,
+  TrustLevel,
 } from '@vouch/tm-core'
 import { encryptedMessageStanza, parseXml, serializeTrustMessage, UntrustedKeyError } from '@vouch/tm-core'
 import xml, { type Element } from '@xmpp/xml'
@@ -57,8 +58,10 @@ export interface Planned {
   readonly outgoing: readonly OutgoingTrustMessage[]
 }
 
+const DISTRUSTED: ReadonlySet<TrustLevel> = new Set(['automatically-distrusted', 'manually-distrusted'])
+
 export function outbox(ctx: BindingContext, deps: { readonly keys: Pick<KeyRefresh, 'ensureKeys'> }): Outbox {
-  const { xmpp, init, account, backends, emit, fail } = ctx
+  const { xmpp, init, account, backends, directories, pep, emit, fail } = ctx
   const { ensureKeys } = deps.keys
 
   /**
@@ -94,10 +97,33 @@ export function outbox(ctx: BindingContext, deps: { readonly keys: Pick<KeyRefre
   ): Promise<SentMessage> {
     const { backend, unreached } = await chatProtocolFor(to, options.encryption)
     await ensureKeys(backend.namespace, to)
+    await beforeEncrypt(backend, await reachableKeys(backend, [to, account]))
     const id = randomId()
     const res = await backend.encrypt([xml('body', { xmlns: 'jabber:client' }, text)], [to])
     await xmpp.send(outerStanza(backend, to, id, res.element))
     return { id, recipients: res.recipients, encryption: backend.namespace, unreached }
+  }
+
+  /**
+   * The directory's last look before encrypting for `keys` (OMEMO: the current bundle of a device
+   * without a session, whose stored pre keys may be used up). Best effort: a failure leaves the
+   * stored keys and the message is encrypted with them.
+   */
+  async function beforeEncrypt(backend: EncryptionBackend, keys: readonly KeyRef[]): Promise<void> {
+    const directory = directories.get(backend.namespace)
+    if (directory?.beforeEncrypt === undefined || keys.length === 0) return
+    await directory.beforeEncrypt(keys, pep).catch(() => undefined)
+  }
+
+  /** The keys of `owners` a chat message may go to: every known key not distrusted. */
+  async function reachableKeys(backend: EncryptionBackend, owners: readonly BareJid[]): Promise<KeyRef[]> {
+    const out: KeyRef[] = []
+    for (const owner of new Set(owners))
+      for (const keyId of await backend.keysOf(owner)) {
+        const level = await init.store.getTrustLevel(backend.namespace, owner, keyId)
+        if (!DISTRUSTED.has(level)) out.push({ encryption: backend.namespace, owner, keyId })
+      }
+    return out
   }
 
   /** The named backend, or the one the both-versions rule picks (chat-protocol.ts). */
@@ -135,6 +161,7 @@ export function outbox(ctx: BindingContext, deps: { readonly keys: Pick<KeyRefre
       acceptedLevels: ['authenticated'],
       onlyKeys: entry.allowedKeys as readonly KeyRef[], // stored as plain strings
     }
+    await beforeEncrypt(backend, options.onlyKeys ?? [])
     const res = await backend.encrypt(parseXml(entry.xml), [to], options)
     for (const r of res.recipients) {
       if (!allowed.has(`${r.encryption} ${r.owner} ${r.keyId}`)) throw new UntrustedKeyError(r.owner, r.keyId)

@@ -71,6 +71,27 @@ describe('key exchange checks', () => {
     expect(await snapshot(bob)).toBe(before)
   })
 
+  it('OMEMO03-BUNDLE: a bundle fetched again for a known device (expectedKey) with another identity key is rejected and stores nothing', async () => {
+    const [alice, bob] = await pair()
+    const mallory = await party('alice@example.org') // publishes under alice's device id
+    const before = await snapshot(bob)
+    const bobsKeyForAlice = (await bob.backend.keysOf(alice.jid))[0]
+    await expectError(
+      bob.backend.importBundle(alice.jid, alice.deviceId, await mallory.backend.ownBundle(), {
+        ...(bobsKeyForAlice === undefined ? {} : { expectedKey: bobsKeyForAlice }),
+      }),
+      'DecryptionError',
+      'OMEMO03-BUNDLE',
+    )
+    expect(await snapshot(bob)).toBe(before)
+    // the same key: stored again
+    expect(
+      await bob.backend.importBundle(alice.jid, alice.deviceId, await alice.backend.ownBundle(), {
+        expectedKey: bobsKeyForAlice as NonNullable<typeof bobsKeyForAlice>,
+      }),
+    ).toBe(bobsKeyForAlice)
+  })
+
   it('OMEMO03-UNKNOWN-DEVICE: a message from a device not in the sender’s device list is rejected', async () => {
     const [alice, bob] = await pair()
     await bob.backend.importDeviceList(alice.jid, [12345])

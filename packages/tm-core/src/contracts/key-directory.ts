@@ -1,5 +1,6 @@
 import type { Element } from '@xmpp/xml'
 import type { BareJid, EncryptionNamespace, KeyId } from './ids.ts'
+import type { KeyRef } from './trust.ts'
 
 /**
  * The key-directory contract: how an encryption protocol announces its keys over PEP (XEP-0163)
@@ -77,6 +78,14 @@ export interface KeyDirectory {
    * owes (key exchange answers, heartbeats) and republishes its bundle once pre keys were used.
    */
   afterMessage?(pep: PepAccess, send: (stanza: Element) => Promise<void>): Promise<void>
+  /**
+   * Optional: called before a message of this directory's protocol is encrypted, with the keys it
+   * may be encrypted for (the recipient's and our own). OMEMO fetches the current bundle of each
+   * such device it has no session with yet: a key exchange built on a bundle stored earlier may
+   * take a pre key another sender has used since, and the recipient could not read it. Best
+   * effort: on any failure the stored key material stays as it was.
+   */
+  beforeEncrypt?(keys: readonly KeyRef[], pep: PepAccess): Promise<void>
   /** a notification of one of {@link notifyNodes}: the owner whose keys changed, if any */
   onNotification(
     event: PepEvent,
