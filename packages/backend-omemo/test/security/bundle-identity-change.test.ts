@@ -9,13 +9,13 @@ import type { AccountTrustStore, BareJid } from '@vouch/tm-core'
 import { describe, expect, it } from 'vitest'
 import { omemoBackend } from '../../src/index.ts'
 import { OMEMO_STATE_NAMESPACE } from '../../src/state.ts'
-import { expectError } from '../helpers.ts'
+import { expectError, toHex } from '../helpers.ts'
 import { backendPair } from './helpers.ts'
 
 async function snapshot(store: AccountTrustStore): Promise<string> {
   const out: string[] = []
   for (const k of [...(await store.listState(OMEMO_STATE_NAMESPACE, ''))].sort())
-    out.push(`${k}=${Buffer.from((await store.getState(OMEMO_STATE_NAMESPACE, k)) ?? []).toString('base64')}`)
+    out.push(`${k}=${toHex((await store.getState(OMEMO_STATE_NAMESPACE, k)) ?? new Uint8Array())}`)
   return out.join('\n')
 }
 
