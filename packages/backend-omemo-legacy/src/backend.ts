@@ -52,7 +52,7 @@ import {
   verifySignature,
 } from './curve.ts'
 import { decryptContent, decryptMessage, fillPreKeys, type LegacyDecryptResult } from './decrypt.ts'
-import { encryptMessage, keyIdOf, takeEmptyMessages } from './encrypt.ts'
+import { encryptMessage, replaceSessions, keyIdOf, takeEmptyMessages } from './encrypt.ts'
 import { ab } from './signal-store.ts'
 import { bytesEqual, LegacyState, type OwnRecord, type PreKeys, type SignedPreKeyRecord } from './state.ts'
 import {
@@ -163,6 +163,17 @@ export interface LegacyOmemoBackend extends EncryptionBackend {
   ): Promise<LegacyDecryptResult>
   /** The empty messages we owe (key exchange answers, heartbeats), to send to each owner's bare JID. */
   takeEmptyMessages(): Promise<Array<{ readonly to: BareJid; readonly element: Element }>>
+  /**
+   * XEP-0384 (v0.9 §6, "clients MUST offer a way to manually replace broken sessions"): a new
+   * session with each of `owner`'s devices `deviceIds` (default: every device of its latest list
+   * with a stored bundle; never our own device), built on the stored bundle — fetch the current
+   * one first (the key directory's `replaceSessions` does) — and replacing the session we had.
+   * Each device is owed an empty message ({@link takeEmptyMessages}), which carries the key
+   * exchange; its answer completes the new session. For the user's request only: never in
+   * reaction to a decryption error (XEP-0384 v0.9 §8). One transaction; resolves to the devices
+   * whose session was replaced.
+   */
+  replaceSessions(owner: BareJid, deviceIds?: readonly number[]): Promise<number[]>
   /** Rotates the signed pre key when it is older than the rotation period (or `force`). */
   rotateSignedPreKey(options?: { readonly now?: Date; readonly force?: boolean }): Promise<boolean>
   /** The stored libsignal session record with a device (figures, tests): its JSON, or undefined. */
@@ -391,6 +402,10 @@ class LegacyOmemoBackendImpl implements LegacyOmemoBackend {
     options: EncryptOptions = {},
   ): Promise<EncryptResult> {
     return encryptMessage(this.#state, payload, to, options, this.#policy.acceptedLevels)
+  }
+
+  replaceSessions(owner: BareJid, deviceIds?: readonly number[]): Promise<number[]> {
+    return replaceSessions(this.#state, toBareJid(owner, 'OMEMO03-TO'), deviceIds)
   }
 
   takeEmptyMessages(): Promise<Array<{ readonly to: BareJid; readonly element: Element }>> {

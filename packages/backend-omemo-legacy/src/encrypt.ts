@@ -97,29 +97,80 @@ async function encryptToDevice(
     existing === undefined ? undefined : { address: address.toString(), record: existing.record },
   )
   if (existing !== undefined) store.prune = false
-  else {
-    const b = dev.bundle
-    if (b === undefined || b.preKeys.length === 0) return undefined
-    const pick = state.config.random(4)
-    const pk = b.preKeys[(((pick[0] as number) << 8) | (pick[1] as number)) % b.preKeys.length] as {
-      id: number
-      key: Uint8Array
-    }
-    await new SessionBuilder(store, address).processPreKey({
-      identityKey: ab(b.identityKey),
-      registrationId: id,
-      signedPreKey: {
-        keyId: b.signedPreKeyId,
-        publicKey: ab(b.signedPreKey),
-        signature: ab(b.signedPreKeySignature),
-      },
-      preKey: { keyId: pk.id, publicKey: ab(pk.key) },
-    })
-  }
+  else if (!(await startSession(state, store, address, dev))) return undefined
   const m = await new SessionCipher(store, address).encrypt(keyMaterial)
   releaseSessionLockHistory()
   if (m.body === undefined) throw new Error('libsignal produced no message')
   return { rid: id, prekey: m.type === 3, data: binaryToBytes(m.body) }
+}
+
+/**
+ * A new session with device `address` on its stored bundle (a random one-time pre key of it); the
+ * library archives the session the record held. False when the bundle offers no pre key.
+ */
+async function startSession(
+  state: LegacyState,
+  store: SignalStore,
+  address: SignalProtocolAddress,
+  dev: DeviceRecord,
+): Promise<boolean> {
+  const b = dev.bundle
+  if (b === undefined || b.preKeys.length === 0) return false
+  const pick = state.config.random(4)
+  const pk = b.preKeys[(((pick[0] as number) << 8) | (pick[1] as number)) % b.preKeys.length] as {
+    id: number
+    key: Uint8Array
+  }
+  await new SessionBuilder(store, address).processPreKey({
+    identityKey: ab(b.identityKey),
+    registrationId: address.deviceId,
+    signedPreKey: {
+      keyId: b.signedPreKeyId,
+      publicKey: ab(b.signedPreKey),
+      signature: ab(b.signedPreKeySignature),
+    },
+    preKey: { keyId: pk.id, publicKey: ab(pk.key) },
+  })
+  return true
+}
+
+/**
+ * A new session with each of `owner`'s devices `ids` (default: its latest device list), built on
+ * the stored bundle and replacing the one we had; each is owed an empty message, which carries the
+ * key exchange (a PreKeyWhisperMessage) until the device answers
+ * (`LegacyOmemoBackend.replaceSessions`). Our own device and devices without a stored bundle (or
+ * without pre keys) are left out. One transaction.
+ */
+export async function replaceSessions(
+  state: LegacyState,
+  owner: BareJid,
+  ids?: readonly number[],
+): Promise<number[]> {
+  return state.tx(async (tx) => {
+    const own = await state.requireOwn(tx)
+    const targets = ids ?? (await state.deviceList(tx, owner)) ?? []
+    const replaced: number[] = []
+    for (const id of new Set(targets)) {
+      if (owner === state.config.account && id === own.deviceId) continue
+      const dev = await state.device(tx, owner, id)
+      if (dev === undefined) continue
+      const address = new SignalProtocolAddress(owner, id)
+      const existing = await state.session(tx, owner, id)
+      const store = new SignalStore(
+        state,
+        tx,
+        own,
+        0,
+        existing === undefined ? undefined : { address: address.toString(), record: existing.record },
+      )
+      const started = await startSession(state, store, address, dev)
+      releaseSessionLockHistory()
+      if (!started) continue
+      await state.oweEmpty(tx, owner, id)
+      replaced.push(id)
+    }
+    return replaced
+  })
 }
 
 /**

@@ -163,6 +163,29 @@ describe.skipIf(unavailable !== undefined)(
       await tsToPy(ts, py, 'and back')
     })
 
+    it('XEP-0384 §6: Vouch replaces an established session by hand; python-oldmemo takes the new key exchange from the empty message, answers it, and messages flow both ways on the new session', async () => {
+      const [ts, py] = await both()
+      const first = await tsToPy(ts, py, 'old session')
+      await ts.backend.decryptMessage(parseXml(first.outbox[0]?.xml as string), fromPy(py, ts))
+      expect(await ts.backend.replaceSessions(py.jid)).toEqual([py.deviceId])
+      const owed = await ts.backend.takeEmptyMessages()
+      expect(owed.map((m) => m.to)).toEqual([py.jid])
+      const kex = (owed[0] as { element: Element }).element
+      expect(parseEncrypted(kex).keys.map((k) => k.prekey)).toEqual([true])
+      const r = await h.decrypt(py.name, ts.jid, kex.toString())
+      expect(r.plaintext).toBeNull()
+      expect(r.outbox).toHaveLength(1) // python answers the key exchange
+      const answer = await ts.backend.decryptMessage(parseXml(r.outbox[0]?.xml as string), fromPy(py, ts))
+      expect(answer.kind).toBe('empty')
+      const next = await tsToPy(ts, py, 'new session')
+      expect(parseEncrypted(parseXml(next.xml)).keys[0]?.prekey).toBe(false)
+      const reply = await ts.backend.decrypt(
+        await pyToTs(py, ts, 'python on the new session'),
+        fromPy(py, ts),
+      )
+      expect(bodyText(reply.payload)).toBe('python on the new session')
+    })
+
     it('out-of-order delivery in both directions', async () => {
       const [ts, py] = await both()
       const first = await tsToPy(ts, py, 'start')

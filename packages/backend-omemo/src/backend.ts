@@ -40,7 +40,7 @@ import {
   toBareJid,
 } from '@vouch/tm-core'
 import { decryptContent, decryptMessage, type OmemoDecryptResult } from './decrypt.ts'
-import { encryptMessage, type OmemoEncryptOptions, takeEmptyMessages } from './encrypt.ts'
+import { encryptMessage, replaceSessions, type OmemoEncryptOptions, takeEmptyMessages } from './encrypt.ts'
 import { OMEMO_LEGACY_KEY_LINK } from './key-link.ts'
 import { defaultCryptoProvider } from '@vouch/backend-omemo/provider'
 import type { CryptoProvider } from './provider.ts'
@@ -188,6 +188,17 @@ export interface OmemoBackend extends EncryptionBackend {
    * entry removed in one transaction. Send each in a `<message to>` to the owner's bare JID.
    */
   takeEmptyMessages(): Promise<Array<{ readonly to: BareJid; readonly element: Element }>>
+  /**
+   * XEP-0384 (v0.9 §6, "clients MUST offer a way to manually replace broken sessions"): a new
+   * session with each of `owner`'s devices `deviceIds` (default: every device of its latest list
+   * with a stored bundle; never our own device), built on the stored bundle — fetch the current
+   * one first (the key directory's `replaceSessions` does) — and replacing the session we had.
+   * Each device is owed an empty message ({@link takeEmptyMessages}), which carries the key
+   * exchange; its answer completes the new session. For the user's request only: never in
+   * reaction to a decryption error (XEP-0384 v0.9 §8). One transaction; resolves to the devices
+   * whose session was replaced.
+   */
+  replaceSessions(owner: BareJid, deviceIds?: readonly number[]): Promise<number[]>
   /** Rotates the signed pre key when it is older than the rotation period (or `force`). */
   rotateSignedPreKey(options?: { readonly now?: Date; readonly force?: boolean }): Promise<boolean>
   encrypt(
@@ -448,6 +459,10 @@ class OmemoBackendImpl implements OmemoBackend {
     options: OmemoEncryptOptions = {},
   ): Promise<EncryptResult> {
     return encryptMessage(this.#state, payload, to, options, this.#policy.acceptedLevels)
+  }
+
+  replaceSessions(owner: BareJid, deviceIds?: readonly number[]): Promise<number[]> {
+    return replaceSessions(this.#state, toBareJid(owner, 'OMEMO-TO'), deviceIds)
   }
 
   takeEmptyMessages(): Promise<Array<{ readonly to: BareJid; readonly element: Element }>> {

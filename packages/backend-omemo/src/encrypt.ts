@@ -90,6 +90,34 @@ export async function encryptMessage(
 }
 
 /**
+ * A new session with each of `owner`'s devices `ids` (default: its latest device list), built on
+ * the stored bundle and replacing the one we had; each is owed an empty message, which carries the
+ * key exchange until the device answers (`OmemoBackend.replaceSessions`). Our own device and
+ * devices without a stored bundle (or without pre keys) are left out. One transaction.
+ */
+export async function replaceSessions(
+  state: OmemoState,
+  owner: BareJid,
+  ids?: readonly number[],
+): Promise<number[]> {
+  const { account, crypto } = state.config
+  return state.tx(async (tx) => {
+    const own = await state.requireOwn(tx)
+    const targets = ids ?? (await state.deviceList(tx, owner))?.map((d) => d.id) ?? []
+    const replaced: number[] = []
+    for (const id of new Set(targets)) {
+      if (owner === account && id === own.deviceId) continue
+      const dev = await state.device(tx, owner, id)
+      if (dev?.bundle === undefined || dev.bundle.preKeys.length === 0) continue
+      await state.saveSession(tx, owner, id, await createActiveSession(crypto, own.identity, dev.bundle))
+      await state.oweEmpty(tx, owner, id)
+      replaced.push(id)
+    }
+    return replaced
+  })
+}
+
+/**
  * The empty messages we owe (answers to key exchanges, heartbeats), each built and its queue
  * entry removed in one transaction.
  */

@@ -167,6 +167,41 @@ describe.skipIf(unavailable !== undefined)(
       }
     })
 
+    it('XEP-0384 §6: TS replaces an established session by hand; python takes the new key exchange from the empty message, answers it, and messages flow both ways on the new session', async () => {
+      const ts = await tsAccount()
+      const py = await pyAccount()
+      await learn(ts, py.jid)
+      const first = await ts.backend.encrypt(body('old session'), [py.jid])
+      const r1 = await h.decrypt(py.name, ts.jid, first.element.toString())
+      await ts.backend.decryptMessage(parseXml((r1.outbox[0] as { xml: string }).xml), stanza(py.jid, ts.jid))
+      expect(await ts.backend.replaceSessions(py.jid)).toEqual([py.deviceId])
+      const owed = await ts.backend.takeEmptyMessages()
+      expect(owed.map((m) => m.to)).toEqual([py.jid])
+      const kex = (owed[0] as { element: Element }).element
+      expect(
+        parseEncrypted(kex)
+          .keys.get(py.jid)
+          ?.map((k) => k.kex),
+      ).toEqual([true])
+      const r = await h.decrypt(py.name, ts.jid, kex.toString())
+      expect(r.plaintext).toBeNull()
+      expect(r.outbox).toHaveLength(1) // python answers the key exchange
+      const answer = await ts.backend.decryptMessage(
+        parseXml((r.outbox[0] as { xml: string }).xml),
+        stanza(py.jid, ts.jid),
+      )
+      expect(answer.kind).toBe('empty')
+      const next = await ts.backend.encrypt(body('new session'), [py.jid])
+      expect(parseEncrypted(next.element).keys.get(py.jid)?.[0]?.kex).toBe(false)
+      expect(decoded((await h.decrypt(py.name, ts.jid, next.element.toString())).plaintext)).toContain(
+        'new session',
+      )
+      const fromPy = await h.encrypt(py.name, [ts.jid], envelopeFor(py.jid, ts.jid, 'python, new session'))
+      expect(textOf((await ts.backend.decrypt(parseXml(fromPy.xml), stanza(py.jid, ts.jid))).payload)).toBe(
+        'python, new session',
+      )
+    })
+
     it('out-of-order and skipped messages from python, across a ratchet step', async () => {
       const ts = await tsAccount()
       const py = await pyAccount()

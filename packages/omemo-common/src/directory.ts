@@ -40,6 +40,15 @@ export interface DirectoryBackend<Entry, Bundle> {
   devices(owner: BareJid): Promise<readonly KnownDevice[]>
   keysOf(owner: BareJid): Promise<readonly KeyId[]>
   takeEmptyMessages(): Promise<ReadonlyArray<{ readonly to: BareJid; readonly element: Element }>>
+  /** new sessions with `owner`'s devices `ids`, each owed an empty message; the devices replaced */
+  replaceSessions(owner: BareJid, ids: readonly number[]): Promise<readonly number[]>
+}
+
+/** A device of a key, as the directory works on it. */
+interface Device {
+  readonly owner: BareJid
+  readonly deviceId: number
+  readonly keyId: KeyId
 }
 
 /** What differs between the protocol versions. */
@@ -148,10 +157,11 @@ export function pepKeyDirectory<Entry, Bundle>(
     return [...keys].sort()
   }
 
-  /** The listed devices of `keys` (this protocol's) that we have no session with yet. */
-  async function devicesWithoutSession(
-    keys: readonly KeyRef[],
-  ): Promise<Array<{ readonly owner: BareJid; readonly deviceId: number; readonly keyId: KeyId }>> {
+  /**
+   * The listed devices (not our own) whose key is one of `keys` (this protocol's ones); with
+   * `withoutSession`, only those we have no session with yet.
+   */
+  async function devicesOf(keys: readonly KeyRef[], withoutSession: boolean): Promise<Device[]> {
     const wanted = new Map<BareJid, Set<KeyId>>()
     for (const k of keys) {
       if (k.encryption !== p.namespace) continue
@@ -160,14 +170,38 @@ export function pepKeyDirectory<Entry, Bundle>(
       wanted.set(k.owner, set)
     }
     const ownId = await backend.ownDeviceId()
-    const out: Array<{ owner: BareJid; deviceId: number; keyId: KeyId }> = []
+    const out: Device[] = []
     for (const [owner, ids] of wanted)
       for (const d of await backend.devices(owner)) {
-        if (!d.active || d.hasSession || d.keyId === undefined || !ids.has(d.keyId)) continue
-        if (owner === account && d.deviceId === ownId) continue
+        if (!d.active || d.keyId === undefined || !ids.has(d.keyId)) continue
+        if ((withoutSession && d.hasSession) || (owner === account && d.deviceId === ownId)) continue
         out.push({ owner, deviceId: d.deviceId, keyId: d.keyId })
       }
     return out
+  }
+
+  /**
+   * Fetches the current bundle of each device (side by side: one round trip) and stores it when it
+   * carries the key we know. A device that changed its key is `refresh`'s business (a new key, ATM
+   * decides about it), never replaced here; on any failure the stored bundle stays.
+   */
+  async function fetchBundlesAgain(pep: PepAccess, devices: readonly Device[]): Promise<void> {
+    const fetched = await Promise.all(
+      devices.map((d) => p.fetchBundle(pep, d.owner, d.deviceId).catch(() => undefined)),
+    )
+    for (const [i, d] of devices.entries()) {
+      const payload = fetched[i]
+      if (payload === undefined) continue
+      try {
+        await backend.importBundle(d.owner, d.deviceId, payload, { expectedKey: d.keyId })
+      } catch {
+        // another key, a bad signature or malformed: the stored bundle stays
+      }
+    }
+  }
+
+  async function sendOwedEmpty(send: (stanza: Element) => Promise<void>): Promise<void> {
+    for (const m of await backend.takeEmptyMessages()) await send(p.emptyStanza(m.to, m.element))
   }
 
   return {
@@ -196,25 +230,28 @@ export function pepKeyDirectory<Entry, Bundle>(
       return { owner: event.from, keys: await importDevices(pep, event.from, current) }
     },
     async beforeEncrypt(keys, pep) {
-      const stale = await devicesWithoutSession(keys)
-      // fetched side by side (one round trip), imported one after the other
-      const fetched = await Promise.all(
-        stale.map((d) => p.fetchBundle(pep, d.owner, d.deviceId).catch(() => undefined)),
-      )
-      for (const [i, d] of stale.entries()) {
-        const payload = fetched[i]
-        if (payload === undefined) continue
-        try {
-          // the same identity key only: a device that changed its key is `refresh`'s business
-          // (a new key, ATM decides about it), never replaced on the way to encrypting
-          await backend.importBundle(d.owner, d.deviceId, payload, { expectedKey: d.keyId })
-        } catch {
-          // another key, a bad signature or malformed: the stored bundle stays
-        }
+      await fetchBundlesAgain(pep, await devicesOf(keys, true))
+    },
+    async replaceSessions(keys, pep, send) {
+      const devices = await devicesOf(keys, false)
+      await fetchBundlesAgain(pep, devices)
+      const replaced: KeyRef[] = []
+      for (const owner of new Set(devices.map((d) => d.owner))) {
+        const mine = devices.filter((d) => d.owner === owner)
+        const ids = new Set(
+          await backend.replaceSessions(
+            owner,
+            mine.map((d) => d.deviceId),
+          ),
+        )
+        for (const d of mine)
+          if (ids.has(d.deviceId)) replaced.push({ encryption: p.namespace, owner, keyId: d.keyId })
       }
+      await sendOwedEmpty(send)
+      return replaced
     },
     async afterMessage(pep, send) {
-      for (const m of await backend.takeEmptyMessages()) await send(p.emptyStanza(m.to, m.element))
+      await sendOwedEmpty(send)
       if ((await backend.ownDeviceId()) === undefined) return
       if (published !== p.bundleMark(await backend.ownBundle())) await publishBundle(pep)
     },

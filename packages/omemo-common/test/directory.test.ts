@@ -70,6 +70,14 @@ function setup() {
     },
     keysOf: async () => [],
     takeEmptyMessages: async () => owed.splice(0),
+    async replaceSessions(owner, ids) {
+      const done = ids.filter((id) => keys.has(`${owner}/${id}`))
+      for (const id of done) {
+        sessions.add(`${owner}/${id}`)
+        owed.push({ to: owner, element: new XmlElement('encrypted', { rid: String(id) }) })
+      }
+      return done
+    },
   }
   const dir = pepKeyDirectory(backend, {
     namespace: 'test',
@@ -191,5 +199,42 @@ describe('the shared PEP key directory', () => {
     expect(t.imported.sort()).toEqual([`${bob}/2`, `${me}/7`])
     expect(t.keys.get(`${bob}/4`)).toBe('k4') // not replaced by the other key
     await expect(t.dir.beforeEncrypt?.([], t.pep)).resolves.toBeUndefined()
+  })
+
+  it('XEP-0384 v0.9 §6: replaceSessions fetches the current bundles, replaces the sessions of the listed devices of the keys (ours aside) and sends the empty messages that carry the key exchanges', async () => {
+    const t = setup()
+    const bundle = () => [{ id: 'current', payload: new XmlElement('bundle') }]
+    t.nodes.set(`${bob} ${NODE}`, [{ id: 'current', payload: listEl([2, 3]) }])
+    for (const id of [2, 3]) t.nodes.set(`${bob} test:bundles:${id}`, bundle())
+    t.nodes.set(`${me} ${NODE}`, [{ id: 'current', payload: listEl([1, 7]) }])
+    t.nodes.set(`${me} test:bundles:7`, bundle())
+    await t.dir.refresh(bob, t.pep)
+    await t.dir.refresh(me, t.pep)
+    t.imported.length = 0
+    t.sessions.add(`${bob}/2`) // a session, replaced all the same
+    const ref = (owner: BareJid, keyId: string) => ({ encryption: 'test', owner, keyId: keyId as KeyId })
+    const sent: Element[] = []
+    const replaced = await t.dir.replaceSessions?.(
+      [
+        ref(bob, 'k2'),
+        ref(bob, 'k3'),
+        ref(me, 'k1'),
+        ref(me, 'k7'),
+        { ...ref(bob, 'k9'), encryption: 'other' },
+      ],
+      t.pep,
+      async (s) => void sent.push(s),
+    )
+    expect(replaced?.map((k) => `${k.owner} ${k.keyId}`).sort()).toEqual([
+      `${bob} k2`,
+      `${bob} k3`,
+      `${me} k7`,
+    ])
+    expect(t.imported.sort()).toEqual([`${bob}/2`, `${bob}/3`, `${me}/7`]) // the current bundles first
+    expect(sent.map((s) => `${s.attrs.to} ${(s.children[0] as Element).attrs.rid}`).sort()).toEqual([
+      `${bob} 2`,
+      `${bob} 3`,
+      `${me} 7`,
+    ])
   })
 })

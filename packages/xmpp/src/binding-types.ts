@@ -239,6 +239,15 @@ export interface VouchXmpp {
     text: string,
     options?: { readonly encryption?: EncryptionNamespace },
   ): Promise<SentMessage>
+  /**
+   * XEP-0384 (v0.9 §6, "clients MUST offer a way to manually replace broken sessions"): new
+   * sessions with `owner`'s devices in `encryption` (every key of `owner` that is not distrusted;
+   * our own account: our other devices), each on the device's current bundle and announced with an
+   * empty message carrying the key exchange. For the user's request only: never call it in
+   * reaction to a decryption error (XEP-0384 v0.9 §8). Resolves to the keys whose session was
+   * replaced; rejects when the protocol's key directory has no sessions to replace (OX).
+   */
+  replaceSessions(encryption: EncryptionNamespace, owner: BareJid): Promise<readonly KeyRef[]>
   /** Manual authentication (ATM-S1 … S4): applied, then the resulting trust messages are sent. */
   authenticate(
     encryption: EncryptionNamespace,

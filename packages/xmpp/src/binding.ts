@@ -138,7 +138,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
   })
   const { refreshKeys, publishKeys, handlePepEvent } = keys
   const sending = outbox(ctx, { keys })
-  const { sendChat, flushOutbox, decided } = sending
+  const { sendChat, replaceSessions, flushOutbox, decided } = sending
   const pipeline = receivePipeline({
     store: init.store,
     atm,
@@ -325,6 +325,7 @@ export function vouchXmpp(xmpp: Client, init: VouchXmppInit): VouchXmpp {
     backends,
     discoInfo,
     sendChat,
+    replaceSessions,
     authenticate: (enc, owner, keyIds) =>
       decided((tx) => atm.authenticate(enc, owner, keyIds, undefined, { store: tx })),
     distrust: (enc, owner, keyIds) =>

@@ -32,6 +32,12 @@ export interface Outbox {
     text: string,
     options?: { readonly encryption?: EncryptionNamespace },
   ): Promise<SentMessage>
+  /**
+   * XEP-0384 (v0.9 §6): replaces our sessions with `owner`'s devices in `encryption` (its key
+   * directory's `replaceSessions`), for every key of `owner` not distrusted; resolves to the keys
+   * whose session was replaced.
+   */
+  replaceSessions(encryption: EncryptionNamespace, owner: BareJid): Promise<readonly KeyRef[]>
   /** Sends the trust messages still in the outbox (not those waiting for their ack). */
   flushOutbox(): Promise<number>
   /** Runs a local decision and queues its trust messages in one transaction, then flushes. */
@@ -124,6 +130,21 @@ export function outbox(ctx: BindingContext, deps: { readonly keys: Pick<KeyRefre
         if (!DISTRUSTED.has(level)) out.push({ encryption: backend.namespace, owner, keyId })
       }
     return out
+  }
+
+  async function replaceSessions(
+    encryption: EncryptionNamespace,
+    owner: BareJid,
+  ): Promise<readonly KeyRef[]> {
+    const backend = backends.get(encryption)
+    if (backend === undefined) throw new Error(`no backend for ${encryption}`)
+    const directory = directories.get(encryption)
+    if (directory?.replaceSessions === undefined)
+      throw new Error(`the key directory of ${encryption} does not replace sessions`)
+    await ensureKeys(encryption, owner)
+    return directory.replaceSessions(await reachableKeys(backend, [owner]), pep, (stanza) =>
+      xmpp.send(stanza),
+    )
   }
 
   /** The named backend, or the one the both-versions rule picks (chat-protocol.ts). */
@@ -272,6 +293,7 @@ export function outbox(ctx: BindingContext, deps: { readonly keys: Pick<KeyRefre
 
   return {
     sendChat,
+    replaceSessions,
     flushOutbox,
     decided,
     discovered,

@@ -5,7 +5,9 @@
  * used by other senders since; a key exchange on one of them could not be read). A chat message:
  * every known key of the contact and of our account that is not distrusted. A trust message:
  * exactly the keys the engine allowed (TM-15, TM-21). A directory that fails does not stop the
- * message. The OMEMO directory's own part (which devices, which bundles) is tested in
+ * message. And the manual session replacement XEP-0384 v0.9 §6 requires (`replaceSessions`): the
+ * directory gets every key of the contact that is not distrusted and sends what it builds. The
+ * OMEMO directory's own part (which devices, which bundles) is tested in
  * `@vouch/omemo-common` and, on real crypto, in `@vouch/backend-omemo` (`xep0384-pep.test.ts`).
  *
  * No server (the fake client), a stand-in backend that lists its recipients.
@@ -28,7 +30,7 @@ const B1 = key(0xb1)
 const B2 = key(0xb2)
 const B3 = key(0xb3)
 
-async function setup(options: { readonly failingDirectory?: boolean } = {}) {
+async function setup(options: { readonly failingDirectory?: boolean; readonly noReplace?: boolean } = {}) {
   const store = memoryStore().forAccount(ALICE)
   await store.setOwnKey(NS_OMEMO_2, A1)
   const log: string[] = []
@@ -53,6 +55,7 @@ async function setup(options: { readonly failingDirectory?: boolean } = {}) {
     },
     decrypt: () => Promise.reject(new Error('not used')),
   }
+  const replaceCalls: KeyRef[][] = []
   const directory: KeyDirectory = {
     namespace: NS_OMEMO_2,
     notifyNodes: ['test:devices'],
@@ -64,6 +67,15 @@ async function setup(options: { readonly failingDirectory?: boolean } = {}) {
       before.push([...refs])
       if (options.failingDirectory) throw new Error('item-not-found')
     },
+    ...(options.noReplace
+      ? {}
+      : {
+          async replaceSessions(refs, _pep, send) {
+            replaceCalls.push([...refs])
+            for (const r of refs) await send(xml('message', { to: r.owner, id: `kex-${r.keyId}` }))
+            return refs
+          },
+        }),
   }
   const fake = fakeClient(emptyRoster(ALICE), ALICE)
   ;(fake.xmpp as unknown as { status: string }).status = 'online'
@@ -73,13 +85,13 @@ async function setup(options: { readonly failingDirectory?: boolean } = {}) {
   await vouch.distrust(NS_OMEMO_2, BOB, [B2])
   log.length = 0
   before.length = 0
-  return { vouch, log, before, fake }
+  return { vouch, log, before, fake, replaceCalls }
 }
 
 const refs = (list: readonly KeyRef[]) => list.map((k) => `${k.owner} ${k.keyId}`).sort()
 const ref = (owner: BareJid, keyId: KeyId) => `${owner} ${keyId}`
 
-describe('the key directory hears the keys before encryption (XEP-0384 pre keys)', () => {
+describe('what the binding asks of the key directory about sessions (XEP-0384)', () => {
   it('XEP-0384: a chat message: the directory first hears every key of the contact and of our account that is not distrusted', async () => {
     const t = await setup()
     await t.vouch.sendChat(BOB, 'hi')
@@ -109,5 +121,17 @@ describe('the key directory hears the keys before encryption (XEP-0384 pre keys)
     const sent = await t.vouch.sendChat(BOB, 'hi')
     expect(t.log).toEqual(['beforeEncrypt', 'encrypt'])
     expect(sent.recipients.length).toBeGreaterThan(0)
+  })
+
+  it('XEP-0384 v0.9 §6: replaceSessions hands the directory every key of the contact that is not distrusted and sends what it builds; rejects where the directory replaces no sessions', async () => {
+    const t = await setup()
+    const replaced = await t.vouch.replaceSessions(NS_OMEMO_2, BOB)
+    expect(refs(t.replaceCalls[0] ?? [])).toEqual([ref(BOB, B1), ref(BOB, B3)].sort())
+    expect(refs(replaced)).toEqual([ref(BOB, B1), ref(BOB, B3)].sort())
+    const ids = t.fake.sent.filter((s) => s.name === 'message').map((s) => s.attrs.id)
+    expect(ids.sort()).toEqual([`kex-${B1}`, `kex-${B3}`].sort())
+    const none = await setup({ noReplace: true })
+    await expect(none.vouch.replaceSessions(NS_OMEMO_2, BOB)).rejects.toThrow(/does not replace sessions/)
+    await expect(t.vouch.replaceSessions('urn:example:none', BOB)).rejects.toThrow(/no backend/)
   })
 })

@@ -165,6 +165,15 @@ export function registerOnlineCommands(program: Command, ctx: CliContext): void 
     .action(async (to: string, text: string, opts) => (await actions()).chatSend(actx, to, text, opts))
   common(
     chat
+      .command('reset')
+      .description(
+        'OMEMO: replace the sessions with every device of a contact (XEP-0384), when messages stopped decrypting',
+      ),
+  )
+    .argument('<jid>', 'the contact (bare JID), or your own to reset your other devices')
+    .action(async (peer: string, opts) => (await actions()).chatResetSessions(actx, peer, opts))
+  common(
+    chat
       .command('listen')
       .description('print received messages (archive first, then live); says how many at the end'),
   )

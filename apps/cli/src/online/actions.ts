@@ -859,6 +859,48 @@ export async function chatSend(
   if (sent.unreached.length > 0) ctx.output.err(unreachedLine(peer, sent.protocol, sent.unreached))
 }
 
+/**
+ * XEP-0384 (v0.9 §6: "clients MUST offer a way to manually replace broken sessions"): new OMEMO
+ * sessions with every device of `peer` that is not distrusted, in each OMEMO version this device
+ * runs; each announced by an empty message that carries the key exchange. For when messages
+ * between the two stopped decrypting (a restored backup, a lost session): never done by itself.
+ */
+export async function chatResetSessions(
+  ctx: ActionContext,
+  peerText: string,
+  opts: Common & PasswordOptions,
+): Promise<void> {
+  const peer = parseBareJid(peerText, 'CHAT')
+  const acct = await pickAccount(opts)
+  const done = await online(ctx, opts, acct, async (s) => {
+    if (s.protocol.devices === undefined)
+      throw new UsageError(
+        `CHAT: ${ENCRYPTION_NAMES[s.protocol.id]} has no sessions to replace (one key per account, no ratchet)`,
+      )
+    const out: { protocol: string; devices: number[] }[] = []
+    for (const side of protocolsOf(s.protocol)) {
+      const keys = await s.vouch.replaceSessions(side.namespace, peer)
+      const known = side.devices === undefined ? [] : await side.devices.devices(peer)
+      const ids = keys
+        .map((k) => known.find((d) => d.keyId === k.keyId)?.deviceId ?? -1)
+        .filter((id) => id > 0)
+      out.push({ protocol: side.name, devices: ids.sort((a, b) => a - b) })
+    }
+    return out
+  })
+  out(
+    ctx,
+    opts,
+    { jid: peer, replaced: done },
+    done
+      .map(
+        (d) =>
+          `${d.protocol}: ${d.devices.length === 0 ? `no device of ${peer} to start a session with` : `new sessions with ${devicesText(d.devices.length)} of ${peer} (${d.devices.join(', ')}), each told by an empty message`}`,
+      )
+      .join('\n'),
+  )
+}
+
 const devicesText = (n: number, unit: 'device' | 'key' = 'device'): string =>
   `${n} ${unit}${n === 1 ? '' : 's'}`
 

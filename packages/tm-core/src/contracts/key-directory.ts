@@ -86,6 +86,18 @@ export interface KeyDirectory {
    * effort: on any failure the stored key material stays as it was.
    */
   beforeEncrypt?(keys: readonly KeyRef[], pep: PepAccess): Promise<void>
+  /**
+   * Optional: replaces our sessions with the devices of `keys` (XEP-0384 v0.9 §6: "clients MUST
+   * offer a way to manually replace broken sessions"): fetches each device's current bundle,
+   * builds a new session on it and sends the empty message that carries the key exchange. On the
+   * user's request only, never in reaction to a decryption error (XEP-0384 v0.9 §8). Resolves to
+   * the keys whose session was replaced.
+   */
+  replaceSessions?(
+    keys: readonly KeyRef[],
+    pep: PepAccess,
+    send: (stanza: Element) => Promise<void>,
+  ): Promise<readonly KeyRef[]>
   /** a notification of one of {@link notifyNodes}: the owner whose keys changed, if any */
   onNotification(
     event: PepEvent,
