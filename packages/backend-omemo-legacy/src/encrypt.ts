@@ -87,6 +87,27 @@ async function encryptToDevice(
   dev: DeviceRecord,
   keyMaterial: ArrayBuffer,
 ): Promise<LegacyKeyElement | undefined> {
+  const { address, existing, store } = await sessionStore(state, tx, own, owner, id)
+  if (existing) store.prune = false
+  else if (!(await startSession(state, store, address, dev))) return undefined
+  const m = await new SessionCipher(store, address).encrypt(keyMaterial)
+  releaseSessionLockHistory()
+  if (m.body === undefined) throw new Error('libsignal produced no message')
+  return { rid: id, prekey: m.type === 3, data: binaryToBytes(m.body) }
+}
+
+/** The library's store for one device, holding the session record read in this transaction (if any). */
+async function sessionStore(
+  state: LegacyState,
+  tx: AccountTrustStore,
+  own: OwnRecord,
+  owner: BareJid,
+  id: number,
+): Promise<{
+  readonly address: SignalProtocolAddress
+  readonly existing: boolean
+  readonly store: SignalStore
+}> {
   const address = new SignalProtocolAddress(owner, id)
   const existing = await state.session(tx, owner, id)
   const store = new SignalStore(
@@ -96,12 +117,7 @@ async function encryptToDevice(
     0,
     existing === undefined ? undefined : { address: address.toString(), record: existing.record },
   )
-  if (existing !== undefined) store.prune = false
-  else if (!(await startSession(state, store, address, dev))) return undefined
-  const m = await new SessionCipher(store, address).encrypt(keyMaterial)
-  releaseSessionLockHistory()
-  if (m.body === undefined) throw new Error('libsignal produced no message')
-  return { rid: id, prekey: m.type === 3, data: binaryToBytes(m.body) }
+  return { address, existing: existing !== undefined, store }
 }
 
 /**
@@ -154,15 +170,7 @@ export async function replaceSessions(
       if (owner === state.config.account && id === own.deviceId) continue
       const dev = await state.device(tx, owner, id)
       if (dev === undefined) continue
-      const address = new SignalProtocolAddress(owner, id)
-      const existing = await state.session(tx, owner, id)
-      const store = new SignalStore(
-        state,
-        tx,
-        own,
-        0,
-        existing === undefined ? undefined : { address: address.toString(), record: existing.record },
-      )
+      const { address, store } = await sessionStore(state, tx, own, owner, id)
       const started = await startSession(state, store, address, dev)
       releaseSessionLockHistory()
       if (!started) continue
