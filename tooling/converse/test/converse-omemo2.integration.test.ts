@@ -198,6 +198,36 @@ describe.skipIf(SKIP)(
       await converse.screenshot(new URL('vouch-starts.png', ARTIFACTS).pathname)
     })
 
+    it('XEP-0384 §6: Vouch replaces its session with Converse’s device by hand; Converse takes the new key exchange, and messages go both ways on the new session', async () => {
+      const heidi = await startVouchUser(server, 'heidi')
+      vouchUsers.push(heidi)
+      await befriend(converse, alice, heidi)
+      await heidi.vouch.refreshKeys(alice, NS_OMEMO2)
+      await heidi.vouch.sendChat(alice, 'before the reset')
+      await converse.waitForMessages(heidi.jid, (ms) =>
+        ms.some((m) => m.sender === 'them' && m.body === 'before the reset' && m.encrypted),
+      )
+      await converse.send(heidi.jid, 'Converse, before the reset')
+      await eventually(`heidi to receive before the reset${dump(heidi)}`, () =>
+        heidi.received.find((m) => m.body === 'Converse, before the reset'),
+      )
+      // the user asks for new sessions with Alice's devices (Converse's among them)
+      const replaced = await heidi.vouch.replaceSessions(NS_OMEMO2, alice)
+      const devices = await heidi.omemo.devices(alice)
+      const converseKey = devices.find((d) => d.deviceId === converseDevice)?.keyId
+      expect(replaced.map((k) => k.keyId)).toContain(converseKey)
+      await heidi.vouch.sendChat(alice, 'after the reset')
+      const ms = await converse.waitForMessages(heidi.jid, (ms) =>
+        ms.some((m) => m.sender === 'them' && m.body === 'after the reset'),
+      )
+      expect(ms.find((m) => m.body === 'after the reset')).toMatchObject({ encrypted: true, error: null })
+      await converse.send(heidi.jid, 'Converse, after the reset')
+      await eventually(`heidi to receive after the reset${dump(heidi)}`, () =>
+        heidi.received.find((m) => m.body === 'Converse, after the reset'),
+      )
+      expect(heidi.rejected).toEqual([])
+    })
+
     it('fresh Vouch devices (sign bit clear) are all reachable: Converse starts a session with each', async () => {
       for (const name of ['dave', 'erin', 'frank']) {
         const v = await startVouchUser(server, name)
