@@ -22,7 +22,7 @@ import { libsignalCurve, nodeCurve, nodeWebCrypto } from '../src/node-curve.ts'
 import { countChains } from '../src/prune.ts'
 import { NS_AXOLOTL } from '../src/wire.ts'
 import { OldmemoHarness, oldmemoUnavailable } from '@vouch/python-omemo-harness'
-import { type RawParty, rawEncryptTo, rawMessage, rawParty, rawSession } from './raw.ts'
+import { anchorPersists, type RawParty, rawEncryptTo, rawMessage, rawParty, rawSession } from './raw.ts'
 
 const N = Number(process.env.BENCH_N ?? 200)
 const PINGPONG = Number(process.env.BENCH_PINGPONG ?? 5000)
@@ -112,6 +112,7 @@ function bareState(store: AccountTrustStore): AccountTrustStore {
   return self
 }
 const BARE = process.env.BENCH_STORE === 'bare'
+const ANCHOR_PERSISTS = process.env.BENCH_ANCHOR === 'persist'
 
 const stores = new WeakMap<LegacyOmemoBackend, AccountTrustStore>()
 function storeOf(o: Ours) {
@@ -376,6 +377,11 @@ async function main(): Promise<void> {
     `OMEMO 0.3 benchmark, medians in ms (N=${N}, Node ${process.version}), ${new Date().toISOString()}`,
   )
   if (BARE) console.log('diagnostic: ours over bareState (no copies, no transactions), not the memory store')
+  if (ANCHOR_PERSISTS)
+    console.log(
+      'anchor variant (BENCH_ANCHOR=persist): raw libsignal-ts with its records in a memory trust store and the <encrypted/> element written and read',
+    )
+  anchorPersists(ANCHOR_PERSISTS)
   const only = (process.env.BENCH_ONLY ?? 'ops,python,flatness').split(',')
   const f = (v: unknown): string => (typeof v === 'number' ? v.toFixed(3) : '–')
   if (only.includes('ops')) {

@@ -10,6 +10,14 @@
  *     (`KeyHelper.generatePreKey`), as a bundle must be refilled;
  *   - {@link rawSend}: the 32-byte key material alone through the session (the bounded-state tests).
  * What a wrapper adds on top of this is measured against it.
+ *
+ * With {@link anchorPersists} (`BENCH_ANCHOR=persist`), the anchor also does the two things every
+ * application on the library must do and the plain anchor leaves out: its session records are
+ * kept in a trust store (the memory store's backend state, as UTF-8 bytes, read and written
+ * through `getState` / `setState` on every load and store) and each message travels as the
+ * `<encrypted/>` element (written with the wire helpers, read back from the element, as ours is
+ * in the bench). It shows what the wrapper's own logic costs (trust levels, checks, transactions,
+ * bounded records), apart from persistence and XML.
  */
 import {
   type KeyPairType,
@@ -19,7 +27,17 @@ import {
   SignalProtocolAddress,
   type StorageType,
 } from '@privacyresearch/libsignal-protocol-typescript'
+import { memoryStore } from '@vouch/store-memory'
+import type { AccountTrustStore, BareJid, Element } from '@vouch/tm-core'
 import { webCryptoInUse } from '../src/curve.ts'
+import { binaryToBytes } from '../src/encrypt.ts'
+import { buildEncrypted, parseEncrypted } from '../src/wire.ts'
+
+let persist = false
+/** Makes the anchor persist its records and write / read the `<encrypted/>` element (see above). */
+export function anchorPersists(on: boolean): void {
+  persist = on
+}
 
 export class RawStore implements StorageType {
   readonly sessions = new Map<string, string>()
@@ -43,8 +61,23 @@ export class RawStore implements StorageType {
   loadSignedPreKey = async (id: string | number) => this.signed.get(Number(id))
   storeSignedPreKey = async (id: string | number, k: KeyPairType) => void this.signed.set(Number(id), k)
   removeSignedPreKey = async (id: string | number) => void this.signed.delete(Number(id))
-  loadSession = async (a: string) => this.sessions.get(a)
-  storeSession = async (a: string, r: string) => void this.sessions.set(a, r)
+  loadSession = async (a: string): Promise<string | undefined> => this.sessions.get(a)
+  storeSession = async (a: string, r: string): Promise<void> => void this.sessions.set(a, r)
+}
+
+/** The anchor's store with its session records in a trust store (UTF-8 bytes of the library's strings). */
+class PersistedRawStore extends RawStore {
+  readonly #backing: AccountTrustStore
+  constructor(identity: KeyPairType, registrationId: number, backing: AccountTrustStore) {
+    super(identity, registrationId)
+    this.#backing = backing
+  }
+  override loadSession = async (a: string): Promise<string | undefined> => {
+    const b = await this.#backing.getState('raw', a)
+    return b === undefined ? undefined : td.decode(b)
+  }
+  override storeSession = async (a: string, r: string): Promise<void> =>
+    this.#backing.setState('raw', a, te.encode(r))
 }
 
 export interface RawParty {
@@ -56,7 +89,10 @@ export interface RawParty {
 }
 
 export async function rawParty(name: string, id: number): Promise<RawParty> {
-  const store = new RawStore(await KeyHelper.generateIdentityKeyPair(), id)
+  const identity = await KeyHelper.generateIdentityKeyPair()
+  const store = persist
+    ? new PersistedRawStore(identity, id, memoryStore().forAccount(name as BareJid))
+    : new RawStore(identity, id)
   const spk = await KeyHelper.generateSignedPreKey(store.identity, 1)
   store.signed.set(1, spk.keyPair)
   const pk = await KeyHelper.generatePreKey(1)
@@ -99,7 +135,33 @@ export async function rawMessage(a: RawParty, b: RawParty, text: string): Promis
   const m = await new SessionCipher(a.store, new SignalProtocolAddress(b.name, b.id)).encrypt(
     sealed.keyMaterial,
   )
-  return rawOpen(b, a, m.type === 3, m.body as string, sealed)
+  const ct = sealed.sealed.subarray(0, sealed.sealed.length - 16)
+  if (!persist) return rawOpen(b, a, m.type === 3, m.body as string, sealed.iv, ct)
+  const el = element(a, [[b, m]], sealed)
+  const read = parseEncrypted(el)
+  const key = read.keys.find((k) => k.rid === b.id)
+  if (key === undefined || read.payload === undefined) throw new Error('no key for the recipient')
+  return rawOpen(b, a, key.prekey, bytesToBinary(key.data), read.iv, read.payload)
+}
+
+/** The `<encrypted/>` element of a message from `a` (persisting anchor only). */
+function element(
+  a: RawParty,
+  to: ReadonlyArray<readonly [RawParty, { type: number; body?: string }]>,
+  sealed: RawSealed,
+): Element {
+  return buildEncrypted({
+    sid: a.id,
+    keys: to.map(([r, m]) => ({ rid: r.id, prekey: m.type === 3, data: binaryToBytes(m.body as string) })),
+    iv: sealed.iv,
+    payload: sealed.sealed.subarray(0, sealed.sealed.length - 16),
+  })
+}
+
+function bytesToBinary(b: Uint8Array): string {
+  let s = ''
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i] as number)
+  return s
 }
 
 export interface RawSealed {
@@ -131,7 +193,8 @@ async function rawOpen(
   a: RawParty,
   keyExchange: boolean,
   body: string,
-  sealed: RawSealed,
+  iv: Uint8Array,
+  ct: Uint8Array,
 ): Promise<string> {
   const cipher = new SessionCipher(b.store, new SignalProtocolAddress(a.name, a.id))
   const km = new Uint8Array(
@@ -145,21 +208,24 @@ async function rawOpen(
   }
   const c = webCryptoInUse()
   const k = await c.subtle.importKey('raw', km.subarray(0, 16), 'AES-GCM', false, ['decrypt'])
-  const ct = sealed.sealed.subarray(0, sealed.sealed.length - 16)
-  const input = new Uint8Array(sealed.sealed.length)
+  const input = new Uint8Array(ct.length + 16)
   input.set(ct)
   input.set(km.subarray(16), ct.length)
-  return td.decode(await c.subtle.decrypt({ name: 'AES-GCM', iv: sealed.iv, tagLength: 128 }, k, input))
+  return td.decode(await c.subtle.decrypt({ name: 'AES-GCM', iv, tagLength: 128 }, k, input))
 }
 
 /** Encrypts one message to every party of `to` (the payload once, `key ‖ tag` through each session). */
 export async function rawEncryptTo(a: RawParty, to: readonly RawParty[], text: string): Promise<string[]> {
   const sealed = await rawSeal(text)
   const out: string[] = []
-  for (const r of to)
-    out.push(
-      (await new SessionCipher(a.store, new SignalProtocolAddress(r.name, r.id)).encrypt(sealed.keyMaterial))
-        .body as string,
+  const sent: Array<readonly [RawParty, { type: number; body?: string }]> = []
+  for (const r of to) {
+    const m = await new SessionCipher(a.store, new SignalProtocolAddress(r.name, r.id)).encrypt(
+      sealed.keyMaterial,
     )
+    sent.push([r, m])
+    out.push(m.body as string)
+  }
+  if (persist) element(a, sent, sealed)
   return out
 }
