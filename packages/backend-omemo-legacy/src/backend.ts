@@ -174,6 +174,12 @@ export interface LegacyOmemoBackend extends EncryptionBackend {
    * whose session was replaced.
    */
   replaceSessions(owner: BareJid, deviceIds?: readonly number[]): Promise<number[]>
+  /**
+   * XEP-0384 v0.9 §6: the catch-up read the archive to its end. The one-time pre keys that key
+   * exchanges decrypted with `fromCatchUp` used were kept for it (a second sender may have taken
+   * the same one while we were offline); now they are deleted.
+   */
+  catchUpDone(): Promise<void>
   /** Rotates the signed pre key when it is older than the rotation period (or `force`). */
   rotateSignedPreKey(options?: { readonly now?: Date; readonly force?: boolean }): Promise<boolean>
   /** The stored libsignal session record with a device (figures, tests): its JSON, or undefined. */
@@ -406,6 +412,11 @@ class LegacyOmemoBackendImpl implements LegacyOmemoBackend {
 
   replaceSessions(owner: BareJid, deviceIds?: readonly number[]): Promise<number[]> {
     return replaceSessions(this.#state, toBareJid(owner, 'OMEMO03-TO'), deviceIds)
+  }
+
+  async catchUpDone(): Promise<void> {
+    const state = this.#state
+    await state.tx((tx) => state.dropKeptPreKeys(tx))
   }
 
   takeEmptyMessages(): Promise<Array<{ readonly to: BareJid; readonly element: Element }>> {

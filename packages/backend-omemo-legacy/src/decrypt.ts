@@ -85,6 +85,7 @@ async function openKey(
   sender: BareJid,
   sid: number,
   key: LegacyKeyElement,
+  options: DecryptOptions,
 ): Promise<Opened> {
   const existing = await state.session(tx, sender, sid)
   const address = new SignalProtocolAddress(sender, sid)
@@ -144,10 +145,14 @@ async function openKey(
   // the same key exchange again (the initiator repeats it until we answer): the session it built decrypts
   const repeated = existing !== undefined && hasSessionWithBaseKey(existing.record, kex.baseKey)
   const pks = repeated ? undefined : await state.preKeys(tx)
+  // a pre key of the bundle, or one kept for the catch-up (a second sender took it too)
+  const pk =
+    pks?.get(kex.preKeyId) ??
+    (pks === undefined ? undefined : (await state.keptPreKeys(tx)).get(kex.preKeyId))
   if (pks !== undefined) {
     if ((await store.loadSignedPreKey(kex.signedPreKeyId)) === undefined)
       throw new DecryptionError('OMEMO03-KEX', `no signed pre key ${kex.signedPreKeyId}`)
-    if (!pks.has(kex.preKeyId))
+    if (pk === undefined)
       throw new DecryptionError(
         'OMEMO03-KEX',
         `no pre key ${kex.preKeyId} (a key exchange needs an unused one-time pre key)`,
@@ -162,16 +167,19 @@ async function openKey(
     releaseSessionLockHistory()
   }
   let bundleChanged = false
-  if (pks !== undefined) {
-    // the pre key is consumed; refill once few are left
-    const left = new Map(pks)
-    left.delete(kex.preKeyId)
-    let next = own.nextPreKeyId
-    if (left.size <= state.config.refillThreshold)
-      next = await fillPreKeys(left, next, state.config.preKeyCount)
-    await state.savePreKeys(tx, left)
-    if (next !== own.nextPreKeyId) await state.saveOwn(tx, { ...own, nextPreKeyId: next })
-    bundleChanged = true
+  if (pks !== undefined && pk !== undefined) {
+    if (pks.has(kex.preKeyId)) {
+      // out of the bundle (refilled once few are left); kept until the catch-up ends if read in one
+      const left = new Map(pks)
+      left.delete(kex.preKeyId)
+      let next = own.nextPreKeyId
+      if (left.size <= state.config.refillThreshold)
+        next = await fillPreKeys(left, next, state.config.preKeyCount)
+      await state.savePreKeys(tx, left)
+      if (next !== own.nextPreKeyId) await state.saveOwn(tx, { ...own, nextPreKeyId: next })
+      if (options.fromCatchUp === true) await state.keepPreKey(tx, kex.preKeyId, pk)
+      bundleChanged = true
+    }
     if (known === undefined) await state.saveDevice(tx, sender, sid, { ik })
   }
   // answer every key exchange with an empty message, so the initiator stops sending key exchanges
@@ -272,11 +280,12 @@ export async function decryptMessage(
     // (one key, the usual case: a failure fails this whole transaction, no savepoint needed)
     let opened: Opened | undefined
     let firstError: unknown
-    if (mine.length === 1) opened = await openKey(state, tx, own, sender, m.sid, mine[0] as LegacyKeyElement)
+    if (mine.length === 1)
+      opened = await openKey(state, tx, own, sender, m.sid, mine[0] as LegacyKeyElement, options)
     else
       for (const key of mine) {
         try {
-          opened = await tx.transaction((inner) => openKey(state, inner, own, sender, m.sid, key))
+          opened = await tx.transaction((inner) => openKey(state, inner, own, sender, m.sid, key, options))
           break
         } catch (e) {
           firstError ??= e

@@ -93,7 +93,9 @@ export class SignalStore implements StorageType {
   }
 
   async loadPreKey(keyId: string | number): Promise<KeyPairType | undefined> {
-    const pk = (await this.#state.preKeys(this.#tx)).get(Number(keyId))
+    const id = Number(keyId)
+    const pk =
+      (await this.#state.preKeys(this.#tx)).get(id) ?? (await this.#state.keptPreKeys(this.#tx)).get(id)
     return pk === undefined ? undefined : { pubKey: ab(pk.pub), privKey: ab(pk.priv) }
   }
 

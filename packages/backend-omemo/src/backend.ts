@@ -199,6 +199,12 @@ export interface OmemoBackend extends EncryptionBackend {
    * whose session was replaced.
    */
   replaceSessions(owner: BareJid, deviceIds?: readonly number[]): Promise<number[]>
+  /**
+   * XEP-0384 v0.9 §6: the catch-up read the archive to its end. The one-time pre keys that key
+   * exchanges decrypted with `fromCatchUp` used were kept for it (a second sender may have taken
+   * the same one while we were offline); now they are deleted.
+   */
+  catchUpDone(): Promise<void>
   /** Rotates the signed pre key when it is older than the rotation period (or `force`). */
   rotateSignedPreKey(options?: { readonly now?: Date; readonly force?: boolean }): Promise<boolean>
   encrypt(
@@ -463,6 +469,11 @@ class OmemoBackendImpl implements OmemoBackend {
 
   replaceSessions(owner: BareJid, deviceIds?: readonly number[]): Promise<number[]> {
     return replaceSessions(this.#state, toBareJid(owner, 'OMEMO-TO'), deviceIds)
+  }
+
+  async catchUpDone(): Promise<void> {
+    const state = this.#state
+    await state.tx((tx) => state.dropKeptPreKeys(tx))
   }
 
   takeEmptyMessages(): Promise<Array<{ readonly to: BareJid; readonly element: Element }>> {

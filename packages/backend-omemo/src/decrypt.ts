@@ -103,7 +103,8 @@ export async function decryptMessage(
         const spk = own.spk.id === kex.spkId ? own.spk : own.oldSpk?.id === kex.spkId ? own.oldSpk : undefined
         if (spk === undefined) throw new DecryptionError('OMEMO-KEX', `no signed pre key ${kex.spkId}`)
         const pks = await state.preKeys(tx)
-        const pk = pks.get(kex.pkId)
+        // a pre key of the bundle, or one kept for the catch-up (a second sender took it too)
+        const pk = pks.get(kex.pkId) ?? (await state.keptPreKeys(tx)).get(kex.pkId)
         if (pk === undefined)
           throw new DecryptionError(
             'OMEMO-KEX',
@@ -118,13 +119,17 @@ export async function decryptMessage(
         )
         session = accepted.session
         keyMaterial = accepted.plaintext
-        const left = new Map(pks)
-        left.delete(kex.pkId)
-        let next = own.nextPreKeyId
-        if (left.size <= refillThreshold) next = await state.fillPreKeys(left, next)
-        await state.savePreKeys(tx, left)
-        if (next !== own.nextPreKeyId) await state.saveOwn(tx, { ...own, nextPreKeyId: next })
-        bundleChanged = true
+        if (pks.has(kex.pkId)) {
+          // out of the bundle (refilled once few are left); kept until the catch-up ends if read in one
+          const left = new Map(pks)
+          left.delete(kex.pkId)
+          let next = own.nextPreKeyId
+          if (left.size <= refillThreshold) next = await state.fillPreKeys(left, next)
+          await state.savePreKeys(tx, left)
+          if (next !== own.nextPreKeyId) await state.saveOwn(tx, { ...own, nextPreKeyId: next })
+          if (options.fromCatchUp === true) await state.keepPreKey(tx, kex.pkId, pk)
+          bundleChanged = true
+        }
         if (known === undefined) await state.saveDevice(tx, sender, m.sid, { ik: kex.ik })
         // a new session with this device: its key is reported (ATM keeps the level of a key it has)
         learned = keyIdFromBytes(kex.ik)

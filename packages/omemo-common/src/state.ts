@@ -48,6 +48,7 @@ const NOTHING = new Uint8Array(0)
 export const stateKey = Object.freeze({
   own: 'own',
   preKeys: 'prekeys',
+  keptPreKeys: 'prekeys-kept',
   deviceList: (jid: BareJid): string => `devices/${jid}`,
   device: (jid: BareJid, id: number): string => `device/${jid}/${id}`,
   session: (jid: BareJid, id: number): string => `session/${jid}/${id}`,
@@ -146,6 +147,30 @@ export class BackendState {
   /** Removes the entry `key` of {@link owedEmpty}. */
   paidEmpty(tx: AccountTrustStore, key: string): Promise<void> {
     return tx.deleteState(this.namespace, key)
+  }
+
+  /**
+   * One-time pre keys that key exchanges read during a catch-up used (XEP-0384 v0.9 §6): out of
+   * the bundle at once, their private parts kept until the catch-up ends, so that a second key
+   * exchange on the same pre key (another sender who took it from the same bundle while we were
+   * offline) is still read. Deleted by {@link dropKeptPreKeys}.
+   */
+  async keptPreKeys(tx: AccountTrustStore): Promise<Map<number, StoredKeyPair>> {
+    return (await this.load(tx, stateKey.keptPreKeys, decodePreKeys)) ?? new Map()
+  }
+
+  /** Keeps pre key `id` (just used by a key exchange read during a catch-up) until the catch-up ends. */
+  async keepPreKey(tx: AccountTrustStore, id: number, pair: StoredKeyPair): Promise<void> {
+    const kept = new Map(await this.keptPreKeys(tx))
+    kept.set(id, pair)
+    await this.save(tx, stateKey.keptPreKeys, kept, encodePreKeys)
+  }
+
+  /** The catch-up ended: deletes the kept pre keys; resolves to how many there were. */
+  async dropKeptPreKeys(tx: AccountTrustStore): Promise<number> {
+    const n = (await this.keptPreKeys(tx)).size
+    if (n > 0) await this.remove(tx, stateKey.keptPreKeys)
+    return n
   }
 }
 

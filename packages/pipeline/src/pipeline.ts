@@ -57,6 +57,11 @@ export interface ReceivedCopy {
   readonly expectedTo?: BareJid
   /** a `type='groupchat'` message: the backend applies its group chat profile (OMEMO 2: SCE `<to/>` MUST) */
   readonly groupChat?: boolean
+  /**
+   * read from the archive during a catch-up (`DecryptOptions.fromCatchUp`: OMEMO keeps the pre key
+   * a key exchange used until the catch-up ends, XEP-0384 v0.9 §6)
+   */
+  readonly fromCatchUp?: boolean
 }
 
 /** What became of one copy. */
@@ -261,6 +266,7 @@ export function receivePipeline(init: ReceivePipelineInit): ReceivePipeline {
       store: tx,
       ...(copy.expectedTo === undefined ? {} : { expectedTo: copy.expectedTo }),
       ...(copy.groupChat === true ? { groupChat: true } : {}),
+      ...(copy.fromCatchUp === true ? { fromCatchUp: true } : {}),
     }
     let content: DecryptedContent | undefined
     let firstError: unknown

@@ -63,7 +63,14 @@ export function catchUpFlow(
       // next catch-up reads it again
       if (deps.flow.pointer.held) break
       if (page.last !== undefined) after = page.last
-      if (page.complete || page.messages.length === 0 || pages >= mamMaxPages) break
+      if (page.complete || page.messages.length === 0) {
+        // read to its end: what the backends kept for it goes (OMEMO: pre keys, XEP-0384 v0.9 §6)
+        await enqueue(async () => {
+          for (const b of ctx.backends.values()) await b.catchUpDone?.()
+        })
+        break
+      }
+      if (pages >= mamMaxPages) break
     }
     return { pages, messages }
   }

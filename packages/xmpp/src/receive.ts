@@ -154,6 +154,7 @@ export function receiveFlow(
         maxStampAgeSeconds,
       }),
       ...(sentByUs ? { expectedTo: bareOf(to) ?? account } : {}),
+      ...(inc.source === 'archive' ? { fromCatchUp: true } : {}),
     }
   }
 
@@ -314,8 +315,10 @@ export function receiveFlow(
         source: h.source,
         ...(h.archiveId === undefined ? {} : { archiveId: h.archiveId }),
       }
-      // no dedup keys: the first copy marked them processed; the release commits with this receipt
-      const copy: ReceivedCopy = { ...copyOf(inc), dedupKeys: [], referenceTime: new Date(h.referenceTime) }
+      // no dedup keys: the first copy marked them processed; the release commits with this receipt.
+      // Not read in a catch-up (whose end deletes what it kept): a pre key it uses is not kept.
+      const { fromCatchUp: _read, ...base } = copyOf(inc)
+      const copy: ReceivedCopy = { ...base, dedupKeys: [], referenceTime: new Date(h.referenceTime) }
       const [o] = await pipeline.receive([copy], { commit: (tx) => releaseHeld(tx, h.seq) })
       if (o === undefined) continue
       if (o.kind === 'rejected') {

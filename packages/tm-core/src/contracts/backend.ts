@@ -113,6 +113,14 @@ export interface DecryptOptions extends AbortOptions {
   readonly now?: Date
   /** How far the protected `<time/>` may lie before {@link now} (seconds; backend default). */
   readonly maxAgeSeconds?: number
+  /**
+   * The message was read from the server's archive during a catch-up (XEP-0313). An OMEMO backend
+   * keeps a one-time pre key such a key exchange used until {@link EncryptionBackend.catchUpDone},
+   * so that a second key exchange on the same pre key (two senders who took it from the same
+   * bundle while we were offline) is still read (XEP-0384 v0.9 §6); the key leaves the bundle at
+   * once all the same.
+   */
+  readonly fromCatchUp?: boolean
   /** How far it may lie after {@link now}: clock skew tolerance (seconds; backend default). */
   readonly futureSkewSeconds?: number
   /**
@@ -261,4 +269,10 @@ export interface EncryptionBackend {
    * to choose a protocol that reaches every endpoint of a contact. Optional.
    */
   endpointsOf?(owner: BareJid, options?: AbortOptions): Promise<readonly string[] | undefined>
+  /**
+   * The catch-up whose messages were decrypted with {@link DecryptOptions.fromCatchUp} read the
+   * archive to its end: what was kept for it goes (OMEMO: the one-time pre keys its key exchanges
+   * used). Optional.
+   */
+  catchUpDone?(options?: AbortOptions): Promise<void>
 }
