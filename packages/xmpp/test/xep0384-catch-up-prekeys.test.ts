@@ -6,29 +6,19 @@
  * calls `catchUpDone`, which deletes it: Dave's key exchange on the same pre key, arriving live
  * afterwards, is refused (and said so). No server: the fake client answers MAM from an array.
  */
-import { type OmemoBackend, omemoBackend } from '@vouch/backend-omemo'
-import { memoryStore } from '@vouch/store-memory'
-import type { AccountTrustStore, BareJid, KeyId } from '@vouch/tm-core'
+import type { BareJid, KeyId } from '@vouch/tm-core'
 import xml, { type Element } from '@xmpp/xml'
 import { describe, expect, it } from 'vitest'
 import { type ReceivedChat, type VouchXmppEvents, vouchXmpp } from '../src/binding.ts'
 import { type FakeArchived, fakeClient, fakeServer } from './fake-client.ts'
+import { type Device, device } from './security/omemo-fixture.ts'
 import { tick } from './stand-in.ts'
 
 const ALICE = 'alice@localhost' as BareJid
 const NS = 'urn:xmpp:omemo:2'
 
-interface Party {
-  readonly jid: BareJid
-  readonly store: AccountTrustStore
-  readonly backend: OmemoBackend
-}
-async function party(jid: string): Promise<Party> {
-  const store = memoryStore().forAccount(jid as BareJid)
-  const backend = omemoBackend({ preKeyCount: 25 })({ store })
-  await backend.createDevice()
-  return { jid: jid as BareJid, store, backend }
-}
+type Party = Device
+const party = (jid: string): Promise<Party> => device(jid as BareJid)
 /** `x` learns `y`'s device; `onePreKey`: from a bundle that offers only its first pre key. */
 async function learn(x: Party, y: Party, onePreKey = false): Promise<void> {
   const bundle = await y.backend.ownBundle()
