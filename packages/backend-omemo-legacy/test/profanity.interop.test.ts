@@ -184,5 +184,35 @@ describe.skipIf(SKIP)(
         .find((k) => k.attrs.rid === ownId)
       expect(lastKey?.attrs.prekey).toBeUndefined()
     })
+
+    it('XEP-0384 §6: Vouch replaces its session with Profanity’s device by hand; Profanity builds the new session from the next message and answers on it', async () => {
+      const replaced = await vouch.replaceSessions(NS_AXOLOTL, carolJid)
+      expect(replaced.map((k) => k.keyId)).toEqual(await omemo.keysOf(carolJid))
+      // the empty key transport message goes first (Profanity 0.13 drops it: no <payload/>); the
+      // next message carries the new key exchange as well, and Profanity takes it from there
+      const since = await carol.mark()
+      await vouch.sendChat(carolJid, 'after the reset', { encryption: NS_AXOLOTL })
+      await carol.waitFor(/after the reset/, 20_000, since)
+      const ownId = String(await omemo.ownDeviceId())
+      const lastSent = sent.at(-1)?.getChild('header')?.getChildren('key')[0]
+      expect(lastSent?.attrs.prekey === 'true' || lastSent?.attrs.prekey === '1').toBe(true)
+      await carol.type('profanity on the new session')
+      await eventually(
+        () => received.some((m) => m.body === 'profanity on the new session'),
+        'Profanity’s message on the new session',
+      )
+      const key = wire
+        .at(-1)
+        ?.getChild('header')
+        ?.getChildren('key')
+        .find((k) => k.attrs.rid === ownId)
+      expect(key?.attrs.prekey).toBeUndefined()
+      // Profanity answered on the new session (libsignal confirms it): our next message carries no key exchange
+      const since2 = await carol.mark()
+      await vouch.sendChat(carolJid, 'the new session holds', { encryption: NS_AXOLOTL })
+      await carol.waitFor(/the new session holds/, 20_000, since2)
+      const confirmed = sent.at(-1)?.getChild('header')?.getChildren('key')[0]
+      expect(confirmed?.attrs.prekey).toBeUndefined()
+    })
   },
 )

@@ -203,36 +203,5 @@ describe.skipIf(SKIP)(
       )
       await converse.screenshot(new URL('omemo03.png', ARTIFACTS).pathname)
     })
-
-    it('OMEMO 0.3 only, XEP-0384 §6: Vouch replaces its session with Converse’s device by hand; Converse takes the new key exchange, messages go both ways on the new session', async () => {
-      const v = await vouchBoth(server, 'olga', 'legacy-only')
-      users.push(v)
-      await befriend(converse, alice, v)
-      await v.vouch.refreshKeys(alice, NS_AXOLOTL)
-      await converse.openChat(v.jid)
-      await v.vouch.sendChat(alice, 'olga before the reset')
-      await converse.waitForMessages(v.jid, (ms) =>
-        ms.some((m) => m.sender === 'them' && m.body === 'olga before the reset' && m.encrypted),
-      )
-      await converse.send(v.jid, 'Converse before the reset')
-      await eventually(`olga to receive${dump(v)}`, () =>
-        v.received.find((m) => m.body === 'Converse before the reset'),
-      )
-      const replaced = await v.vouch.replaceSessions(NS_AXOLOTL, alice)
-      expect(replaced.length).toBeGreaterThan(0)
-      await v.vouch.sendChat(alice, 'olga after the reset')
-      const ms = await converse.waitForMessages(v.jid, (ms) =>
-        ms.some((m) => m.sender === 'them' && m.body === 'olga after the reset'),
-      )
-      expect(ms.find((m) => m.body === 'olga after the reset')).toMatchObject({
-        encrypted: true,
-        error: null,
-      })
-      await converse.send(v.jid, 'Converse after the reset')
-      await eventually(`olga to receive after the reset${dump(v)}`, () =>
-        v.received.find((m) => m.body === 'Converse after the reset'),
-      )
-      expect(v.rejected).toEqual([])
-    })
   },
 )
