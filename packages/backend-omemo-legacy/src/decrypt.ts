@@ -146,9 +146,7 @@ async function openKey(
   const repeated = existing !== undefined && hasSessionWithBaseKey(existing.record, kex.baseKey)
   const pks = repeated ? undefined : await state.preKeys(tx)
   // a pre key of the bundle, or one kept for the catch-up (a second sender took it too)
-  const pk =
-    pks?.get(kex.preKeyId) ??
-    (pks === undefined ? undefined : (await state.keptPreKeys(tx)).get(kex.preKeyId))
+  const pk = pks === undefined ? undefined : await state.preKeyNamed(tx, pks, kex.preKeyId)
   if (pks !== undefined) {
     if ((await store.loadSignedPreKey(kex.signedPreKeyId)) === undefined)
       throw new DecryptionError('OMEMO03-KEX', `no signed pre key ${kex.signedPreKeyId}`)

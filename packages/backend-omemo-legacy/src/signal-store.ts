@@ -93,9 +93,7 @@ export class SignalStore implements StorageType {
   }
 
   async loadPreKey(keyId: string | number): Promise<KeyPairType | undefined> {
-    const id = Number(keyId)
-    const pk =
-      (await this.#state.preKeys(this.#tx)).get(id) ?? (await this.#state.keptPreKeys(this.#tx)).get(id)
+    const pk = await this.#state.preKeyNamed(this.#tx, await this.#state.preKeys(this.#tx), Number(keyId))
     return pk === undefined ? undefined : { pubKey: ab(pk.pub), privKey: ab(pk.priv) }
   }
 

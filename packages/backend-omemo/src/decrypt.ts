@@ -104,7 +104,7 @@ export async function decryptMessage(
         if (spk === undefined) throw new DecryptionError('OMEMO-KEX', `no signed pre key ${kex.spkId}`)
         const pks = await state.preKeys(tx)
         // a pre key of the bundle, or one kept for the catch-up (a second sender took it too)
-        const pk = pks.get(kex.pkId) ?? (await state.keptPreKeys(tx)).get(kex.pkId)
+        const pk = await state.preKeyNamed(tx, pks, kex.pkId)
         if (pk === undefined)
           throw new DecryptionError(
             'OMEMO-KEX',

@@ -166,11 +166,18 @@ export class BackendState {
     await this.save(tx, stateKey.keptPreKeys, kept, encodePreKeys)
   }
 
-  /** The catch-up ended: deletes the kept pre keys; resolves to how many there were. */
-  async dropKeptPreKeys(tx: AccountTrustStore): Promise<number> {
-    const n = (await this.keptPreKeys(tx)).size
-    if (n > 0) await this.remove(tx, stateKey.keptPreKeys)
-    return n
+  /** The pre key `id` a key exchange names: one of `onOffer` (the bundle's), else one kept for the catch-up. */
+  async preKeyNamed(
+    tx: AccountTrustStore,
+    onOffer: ReadonlyMap<number, StoredKeyPair>,
+    id: number,
+  ): Promise<StoredKeyPair | undefined> {
+    return onOffer.get(id) ?? (await this.keptPreKeys(tx)).get(id)
+  }
+
+  /** The catch-up ended: deletes the kept pre keys. */
+  async dropKeptPreKeys(tx: AccountTrustStore): Promise<void> {
+    if ((await this.keptPreKeys(tx)).size > 0) await this.remove(tx, stateKey.keptPreKeys)
   }
 }
 

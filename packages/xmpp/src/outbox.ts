@@ -64,7 +64,7 @@ export interface Planned {
   readonly outgoing: readonly OutgoingTrustMessage[]
 }
 
-const DISTRUSTED: ReadonlySet<TrustLevel> = new Set(['automatically-distrusted', 'manually-distrusted'])
+const DISTRUSTED: readonly TrustLevel[] = ['automatically-distrusted', 'manually-distrusted']
 
 export function outbox(ctx: BindingContext, deps: { readonly keys: Pick<KeyRefresh, 'ensureKeys'> }): Outbox {
   const { xmpp, init, account, backends, directories, pep, emit, fail } = ctx
@@ -123,12 +123,17 @@ export function outbox(ctx: BindingContext, deps: { readonly keys: Pick<KeyRefre
 
   /** The keys of `owners` a chat message may go to: every known key not distrusted. */
   async function reachableKeys(backend: EncryptionBackend, owners: readonly BareJid[]): Promise<KeyRef[]> {
+    const unique = [...new Set(owners)]
+    // the distrusted ones in one query; a key the store has not seen reads `undecided` (kept)
+    const distrusted = new Set(
+      (await init.store.getKeys(backend.namespace, { owners: unique, levels: DISTRUSTED })).map(
+        (r) => `${r.owner} ${r.keyId}`,
+      ),
+    )
     const out: KeyRef[] = []
-    for (const owner of new Set(owners))
-      for (const keyId of await backend.keysOf(owner)) {
-        const level = await init.store.getTrustLevel(backend.namespace, owner, keyId)
-        if (!DISTRUSTED.has(level)) out.push({ encryption: backend.namespace, owner, keyId })
-      }
+    for (const owner of unique)
+      for (const keyId of await backend.keysOf(owner))
+        if (!distrusted.has(`${owner} ${keyId}`)) out.push({ encryption: backend.namespace, owner, keyId })
     return out
   }
 

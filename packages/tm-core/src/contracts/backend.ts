@@ -113,6 +113,8 @@ export interface DecryptOptions extends AbortOptions {
   readonly now?: Date
   /** How far the protected `<time/>` may lie before {@link now} (seconds; backend default). */
   readonly maxAgeSeconds?: number
+  /** How far it may lie after {@link now}: clock skew tolerance (seconds; backend default). */
+  readonly futureSkewSeconds?: number
   /**
    * The message was read from the server's archive during a catch-up (XEP-0313). An OMEMO backend
    * keeps a one-time pre key such a key exchange used until {@link EncryptionBackend.catchUpDone},
@@ -121,8 +123,6 @@ export interface DecryptOptions extends AbortOptions {
    * once all the same.
    */
   readonly fromCatchUp?: boolean
-  /** How far it may lie after {@link now}: clock skew tolerance (seconds; backend default). */
-  readonly futureSkewSeconds?: number
   /**
    * The recipient the protected `<to/>` must name; default the stanza's `to`. For our own sent
    * copies (Carbons, MAM) whose outer `to` is not the conversation partner, pass the partner.
