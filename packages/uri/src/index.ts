@@ -36,3 +36,5 @@ export {
   uriFromJson,
   uriToJson,
 } from './xep0434-uri.ts'
+export type { DisplayedFingerprintOptions } from './fingerprint.ts'
+export { fingerprintDigits, parseDisplayedFingerprint } from './fingerprint.ts'

@@ -5,8 +5,16 @@
  */
 import { createInterface } from 'node:readline'
 import type { BareJid, Element, KeyId, TrustLevel } from '@vouch/tm-core'
-import { parseBareJid, parseKeyIdHex } from '@vouch/tm-core'
-import { formatTrustMessageUri, parseScannedUri, parseTrustMessageUri, trustMessageUriQr } from '@vouch/uri'
+import { NS_OMEMO_2, NS_OMEMO_LEGACY, NS_OX, parseBareJid, parseKeyIdHex } from '@vouch/tm-core'
+import {
+  DEFAULT_KEY_ID_LENGTHS,
+  fingerprintDigits,
+  formatTrustMessageUri,
+  parseDisplayedFingerprint,
+  parseScannedUri,
+  parseTrustMessageUri,
+  trustMessageUriQr,
+} from '@vouch/uri'
 import type { ReceivedChat, VouchXmpp, VouchXmppEvents } from '@vouch/xmpp'
 import type { Output } from '../io.ts'
 import { UsageError } from '../io.ts'
@@ -794,8 +802,8 @@ export async function trustDecide(
   opts: Common & PasswordOptions,
 ): Promise<void> {
   const owner = parseBareJid(jidText, 'TRUST')
-  const ids = hex.map((h) => parseKeyIdHex(h.replace(/\s/g, ''), 'URI-8'))
   const acct = await pickAccount(opts)
+  const ids = keysFromWords(hex, encryptionOf(acct))
   const res = await online(ctx, opts, acct, async (s) => {
     await s.vouch.refreshKeys(owner)
     // a device running both OMEMO versions: each key in the protocol that knows it (OMEMO 2 else)
@@ -1151,6 +1159,17 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref())
 }
 
-export function parseKey(hex: string): KeyId {
-  return parseKeyIdHex(hex.replace(/\s/g, ''), 'URI-8')
+/**
+ * The key ids of `trust authenticate|distrust JID KEY…`, each KEY as a client shows it
+ * (`parseDisplayedFingerprint` of `@vouch/uri`: Profanity's `413a0689-0e125b62-…`, the groups of
+ * Conversations, Dino, Gajim or GnuPG, `05` in front of an OMEMO 0.3 key). Each word is one key;
+ * when every word is shorter than a key, they are one key written in groups and pasted without
+ * quotes (`… 413a0689 0e125b62 …`).
+ */
+export function keysFromWords(words: readonly string[], encryption: Encryption): KeyId[] {
+  // both OMEMO versions have 32-byte key ids; only an OMEMO 0.3 key may carry the 05 type byte
+  const ns = encryption === 'ox' ? NS_OX : encryption === 'omemo2' ? NS_OMEMO_2 : NS_OMEMO_LEGACY
+  const digits = 2 * (DEFAULT_KEY_ID_LENGTHS[ns] as number)
+  const grouped = words.length > 1 && words.every((w) => fingerprintDigits(w).length < digits)
+  return (grouped ? [words.join(' ')] : words).map((w) => parseDisplayedFingerprint(w, ns))
 }
