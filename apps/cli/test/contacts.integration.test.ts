@@ -71,11 +71,22 @@ describe.skipIf(SKIP)(
         stdout: '',
         stderr: NOT_VISIBLE,
       })
+      // sending: no key to encrypt to (TM-15), with every way out (a non-contact is told the same
+      // whether the keys are for contacts only, absent, or the account does not exist)
       await expect(bob(['chat', 'send', ALICE, 'hi'])).resolves.toEqual({
         code: 2,
         stdout: '',
-        stderr: NOT_VISIBLE,
+        stderr: `TM-15: ${ALICE} has no OX key this device may encrypt to (it shows no keys to non-contacts: keys for contacts only, or none published): vouch contact add ${ALICE}, ask ${ALICE} to set up OX (vouch account add), or scan their code (vouch uri use)\n`,
       })
+
+      // URI-4: Alice's code scanned before Bob may read her keys: applied only when confirmed
+      // again, and the warning says why the keys could not be checked (not a hard failure)
+      const aliceUri = (JSON.parse((await alice(['uri', 'show', '--json'])).stdout) as { uri: string }).uri
+      const scanned = await bob(['uri', 'use', aliceUri, '--yes'])
+      expect(scanned.code).toBe(2)
+      expect(scanned.stderr).toBe(
+        `URI-4: ${aliceKey} is not among the keys ${ALICE} publishes (which this device cannot read: ${NOT_VISIBLE.trim()}): check the code with ${ALICE}, or pass --allow-unpublished\n`,
+      )
 
       // Bob asks; Alice (offline meanwhile) sees the request, declines once, then approves
       await expect(bob(['contact', 'add', ALICE])).resolves.toMatchObject({

@@ -31,7 +31,7 @@ const PASSWORD = 'correct horse battery staple'
 describe.skipIf(SKIP)('README: chat with a Profanity user over OMEMO 0.3', { timeout: 120_000 }, () => {
   const { server, on, json, spawn, listen } = prosodyDevices('profanity-omemo03', PASSWORD)
 
-  it('contacts both ways, fingerprints compared once (Profanity’s form typed into vouch), messages both ways, Profanity starting the session', async () => {
+  it('PEP-ACCESS + XEP-0384 v0.3: Profanity writes first (kept until Alice may read its keys), contacts both ways, fingerprints compared once (Profanity’s form typed into vouch), messages both ways', async () => {
     if (!profanityInstalled()) throw new Error(`${PROFANITY_INSTALL_HINT}: the CI image must have them`)
     const svc = ['--service', server().service]
     await server().register('carol', PASSWORD)
@@ -72,29 +72,8 @@ describe.skipIf(SKIP)('README: chat with a Profanity user over OMEMO 0.3', { tim
       await carol.type('/omemo fingerprint')
       const fp = (await carol.waitFor(/Your OMEMO fingerprint: ([0-9a-f-]+)/, 10_000, since))[1] as string
 
-      // contacts, both ways (as in the OX walk-through): Carol asks, Alice approves and asks back
-      since = await carol.mark()
-      await carol.type(`/sub request ${ALICE}`)
-      await carol.waitFor(/Sent subscription request to alice@localhost/, 10_000, since)
-      const approved = await spawn('alice', ['contact', 'approve'], 'y\n')
-      expect(approved).toMatchObject({ code: 0, stdout: `approved ${CAROL}\n` })
-      since = await carol.mark()
-      const adding = spawn('alice', ['contact', 'add', CAROL, '--wait', '20'])
-      await carol.waitFor(/Received authorization request from alice@localhost/, 15_000, since)
-      await carol.type(`/sub allow ${ALICE}`)
-      const added = await adding
-      expect(added.stderr).toBe('')
-      expect(added.code).toBe(0)
-      // the key Vouch read from Carol's bundle is the one Profanity shows her
-      const carolKey = fp.replaceAll('-', '').toUpperCase()
-      expect(added.stdout).toBe(`${CAROL} approved: keys ${carolKey}\n`)
-
-      // Alice authenticates Carol's device with the fingerprint as Profanity shows it
-      await expect(on('alice', 'trust', 'authenticate', CAROL, fp)).resolves.toBe(
-        `${CAROL} ${carolKey} authenticated\n`,
-      )
-      // Carol fetches Alice's device (OMEMO on in the chat) and compares its fingerprint with the
-      // one `vouch device list` shows, then trusts it
+      // Carol turns OMEMO on for Alice (Alice's nodes are open), compares Alice's fingerprint with
+      // the one `vouch device list` shows, trusts it, and writes first: a key exchange
       const [aliceDevice] = await json('alice', 'device', 'list')
       await carol.openChat(ALICE)
       await carol.type('/omemo start')
@@ -110,39 +89,71 @@ describe.skipIf(SKIP)('README: chat with a Profanity user over OMEMO 0.3', { tim
       since = await carol.mark()
       await carol.type(`/omemo trust ${ALICE} ${shown}`)
       await carol.waitFor(/alice@localhost's OMEMO fingerprint: [0-9a-f-]+ \(trusted\)/, 10_000, since)
-
-      // Carol writes first: Profanity starts the session (a key exchange); Alice reads it, from
-      // a key she authenticated
       since = await carol.mark()
-      await carol.type('Hello Alice, over OMEMO 0.3')
-      await carol.waitFor(/me: Hello Alice, over OMEMO 0\.3/, 10_000, since)
-      const first = await listen('alice', 10, 1)
-      expect(first.messages).toEqual([
-        expect.objectContaining({
-          from: `${CAROL}/prof`,
-          body: 'Hello Alice, over OMEMO 0.3',
-          device: carolDevice,
-          senderKey: carolKey,
-          trust: 'authenticated',
-          encryption: 'eu.siacs.conversations.axolotl',
-        }),
-      ])
-      expect(first.rejected).toEqual([])
+      await carol.type('Hello Alice, from Profanity')
+      await carol.waitFor(/me: Hello Alice, from Profanity/, 10_000, since)
 
-      // Alice answers on the session; Profanity shows it
+      // Alice cannot read Carol's device list yet (contacts only): reported, never dropped, kept
+      const first = await spawn('alice', ['chat', 'listen', '--count', '1', '--timeout', '4'])
+      expect(first.code, first.stderr).toBe(0)
+      expect(first.stdout).toMatch(
+        /^rejected message from carol@localhost\/prof: OMEMO03-UNKNOWN-DEVICE: .*\(kept: read again once carol@localhost's keys arrive; carol@localhost shows its keys to contacts only: vouch contact add carol@localhost\)$/m,
+      )
+      expect(first.stderr).toContain('received 0 messages, rejected 1')
+      await expect(spawn('alice', ['trust', 'list', CAROL, '--refresh'])).resolves.toMatchObject({
+        code: 2,
+        stdout: '',
+        stderr: `${CAROL} shows its keys to contacts only: vouch contact add ${CAROL}\n`,
+      })
+
+      // Alice authenticates Carol's device with the fingerprint as Profanity shows it (compared
+      // in person: no need to be contacts first)
+      const carolKey = fp.replaceAll('-', '').toUpperCase()
+      await expect(on('alice', 'trust', 'authenticate', CAROL, fp)).resolves.toBe(
+        `${CAROL} ${carolKey} authenticated\n`,
+      )
+
+      // contacts, both ways (as in the OX walk-through): Carol asks, Alice approves and asks back;
+      // Carol's device arrives and the kept message is read
+      await carol.openConsole()
+      since = await carol.mark()
+      await carol.type(`/sub request ${ALICE}`)
+      await carol.waitFor(/Sent subscription request to alice@localhost/, 10_000, since)
+      const approved = await spawn('alice', ['contact', 'approve'], 'y\n')
+      expect(approved).toMatchObject({ code: 0, stdout: `approved ${CAROL}\n` })
+      since = await carol.mark()
+      const adding = spawn('alice', ['contact', 'add', CAROL, '--wait', '20'])
+      await carol.waitFor(/Received authorization request from alice@localhost/, 15_000, since)
+      await carol.type(`/sub allow ${ALICE}`)
+      const added = await adding
+      expect(added.stderr).toBe('')
+      expect(added.code).toBe(0)
+      // the key Vouch read from Carol's bundle is the one Profanity shows her (and Alice authenticated)
+      expect(added.stdout).toMatch(new RegExp(`^${CAROL} approved: keys ${carolKey}$`, 'm'))
+      expect(added.stdout).toMatch(/^\S+Z carol@localhost \[authenticated\]: Hello Alice, from Profanity$/m)
+
+      // Alice answers on the session Profanity started; Profanity shows it
+      await carol.openChat(ALICE)
       since = await carol.mark()
       await expect(on('alice', 'chat', 'send', CAROL, 'Hello Carol, from vouch')).resolves.toMatch(
         /^sent \S+ in OMEMO 0\.3 to 1 device of carol@localhost\n$/,
       )
       await carol.waitFor(/alice@localhost\/laptop: Hello Carol, from vouch/, 15_000, since)
 
-      // and Carol's next message is read at once
+      // and Carol's next message is read at once, from the key Alice authenticated
       since = await carol.mark()
       await carol.type('Second, on the session')
       await carol.waitFor(/me: Second, on the session/, 10_000, since)
       const second = await listen('alice', 10, 1)
-      expect(second.messages.map((m) => [m.body, m.trust])).toEqual([
-        ['Second, on the session', 'authenticated'],
+      expect(second.messages).toEqual([
+        expect.objectContaining({
+          from: `${CAROL}/prof`,
+          body: 'Second, on the session',
+          device: carolDevice,
+          senderKey: carolKey,
+          trust: 'authenticated',
+          encryption: 'eu.siacs.conversations.axolotl',
+        }),
       ])
       expect(second.rejected).toEqual([])
     } finally {

@@ -12,6 +12,7 @@
  * new key gets is ATM's decision, never the directory's.
  */
 import type { BareJid, Element, KeyDirectory, KeyId, KeyRef, PepAccess, PepItem } from '@vouch/tm-core'
+import { isPepAccessDenied } from '@vouch/tm-core'
 import type { KnownDevice } from './devices.ts'
 
 /** How a backend imports a bundle. */
@@ -106,12 +107,23 @@ export function pepKeyDirectory<Entry, Bundle>(
     }
   }
 
-  async function fetchList(pep: PepAccess, owner: BareJid): Promise<Entry[] | undefined> {
+  /**
+   * `owner`'s device list; undefined when it cannot be read (no node yet: item-not-found). With
+   * `refused: 'throw'`, a node we may not read (its owner shows it to contacts only: the PEP access
+   * model `presence`) rejects with the fetch's error, so that the binding can say why
+   * (`KeysNotVisibleError`) and keep a message that waits for these keys.
+   */
+  async function fetchList(
+    pep: PepAccess,
+    owner: BareJid,
+    refused: 'throw' | 'undefined' = 'undefined',
+  ): Promise<Entry[] | undefined> {
     let items: PepItem[]
     try {
       items = await pep.fetch(owner, p.devicesNode, ...(p.selectListItem ? [{ id: p.listItem }] : []))
-    } catch {
-      return undefined // no node yet (item-not-found) or not allowed (presence access model)
+    } catch (e) {
+      if (refused === 'throw' && isPepAccessDenied(e)) throw e
+      return undefined
     }
     return listFrom(items)
   }
@@ -215,7 +227,7 @@ export function pepKeyDirectory<Entry, Bundle>(
       await importDevices(pep, account, list)
     },
     async refresh(owner, pep) {
-      const list = await fetchList(pep, owner)
+      const list = await fetchList(pep, owner, 'throw')
       if (list === undefined) return backend.keysOf(owner)
       return importDevices(pep, owner, owner === account ? await ensureOwnInList(pep, list) : list)
     },

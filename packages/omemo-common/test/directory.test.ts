@@ -131,6 +131,26 @@ describe('the shared PEP key directory', () => {
     expect(t.lists.get(bob)).toEqual([2, 3, 4])
   })
 
+  it('PEP-ACCESS: a device list we may not read (contacts only) rejects refresh with the server’s error; a list that does not exist is no device', async () => {
+    const t = setup()
+    const refusal = Object.assign(new Error('not-authorized'), { condition: 'not-authorized' })
+    const pep: PepAccess = {
+      ...t.pep,
+      async fetch(jid, node, select) {
+        if (jid === bob) throw refusal
+        return t.pep.fetch(jid, node, select)
+      },
+    }
+    await expect(t.dir.refresh?.(bob, pep)).rejects.toBe(refusal)
+    expect(t.lists.has(bob)).toBe(false)
+    // no node at all (item-not-found): nothing to read, no error
+    expect(await t.dir.refresh?.('carol@example.net' as BareJid, t.pep)).toEqual([])
+    // a notification names its sender's node; a refusal there is not refresh's business
+    expect(
+      await t.dir.onNotification?.({ from: bob, node: NODE, items: [], retracted: [] }, pep),
+    ).toBeUndefined()
+  })
+
   it('a notification from ourselves without our device puts it back; a malformed list is ignored', async () => {
     const t = setup()
     const r = await t.dir.onNotification?.(

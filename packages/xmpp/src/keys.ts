@@ -73,19 +73,29 @@ export function keyRefresh(ctx: BindingContext, deps: KeyRefreshDeps): KeyRefres
     return new KeysNotVisibleError(owner, enc, reason, { cause: e })
   }
 
+  /**
+   * Every directory (of `encryption`, else all) in turn. A directory whose nodes refuse us (contacts
+   * only) does not stop the others: its `KeysNotVisibleError` is thrown at the end, when no
+   * directory found a key; any other failure is thrown at once.
+   */
   async function refreshKeys(owner: BareJid, encryption?: EncryptionNamespace): Promise<readonly KeyId[]> {
     const out: KeyId[] = []
+    let refused: unknown
     for (const d of directories.values()) {
       if (encryption !== undefined && d.namespace !== encryption) continue
       let ids: readonly KeyId[]
       try {
         ids = await d.refresh(owner, pep, unusableReporter(d.namespace))
       } catch (e) {
-        throw await keysNotVisible(owner, d.namespace, e)
+        const why = await keysNotVisible(owner, d.namespace, e)
+        if (!(why instanceof KeysNotVisibleError)) throw why
+        refused ??= why
+        continue
       }
       await keysChanged(d.namespace, owner, ids)
       out.push(...ids)
     }
+    if (refused !== undefined && out.length === 0) throw refused
     return out
   }
 

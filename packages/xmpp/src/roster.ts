@@ -19,9 +19,10 @@
  *   that contact's keys.
  */
 import type { BareJid, EncryptionNamespace } from '@vouch/tm-core'
+import { isPepAccessDenied } from '@vouch/tm-core'
 import type { Client } from '@xmpp/client'
 import xml, { type Element } from '@xmpp/xml'
-import { bareOf, child, childElements } from './util.ts'
+import { bareOf, childElements } from './util.ts'
 
 /** `jabber:iq:roster` (RFC 6121 §2) */
 export const NS_ROSTER = 'jabber:iq:roster'
@@ -245,30 +246,11 @@ export function contactsOf(
   }
 }
 
-/** The PEP error conditions that mean "not allowed to read this node" (XEP-0060 §6.5.9.x). */
-const ACCESS_CONDITIONS: ReadonlySet<string> = new Set([
-  'forbidden',
-  'not-authorized',
-  'presence-subscription-required',
-])
-
-/** True when `e` is an IQ error saying we may not read a node (e.g. a presence access model). */
-export function isAccessDenied(e: unknown): boolean {
-  if (!(e instanceof Error)) return false
-  const condition = (e as { condition?: unknown }).condition
-  if (typeof condition === 'string' && ACCESS_CONDITIONS.has(condition)) return true
-  const element = (e as { element?: Element }).element
-  const error =
-    element === undefined
-      ? undefined
-      : child(element, 'error', String(element.attrs.xmlns ?? 'jabber:client'))
-  return (
-    error !== undefined &&
-    childElements(error).some(
-      (c) => c.name === 'presence-subscription-required' || c.name === 'not-authorized',
-    )
-  )
-}
+/**
+ * True when `e` is an IQ error saying we may not read a node (e.g. a presence access model):
+ * `isPepAccessDenied` of `@vouch/tm-core`, where the key directories read it too.
+ */
+export const isAccessDenied = isPepAccessDenied
 
 /** Why somebody's keys cannot be read. */
 export type KeysNotVisibleReason =

@@ -32,7 +32,7 @@ import {
   saveAccount,
 } from './accounts.ts'
 import { readActivity, recordActivity } from './activity.ts'
-import { explain } from './errors.ts'
+import { explain, explainSend } from './errors.ts'
 import {
   keyHex,
   type LocalState,
@@ -687,6 +687,28 @@ function closePrompts(ctx: ActionContext): void {
 
 type Change = { owner: string; key: string; level: string }
 
+/**
+ * `owner`'s keys, fetched; when its key nodes refuse us (contacts only: `KeysNotVisibleError`),
+ * the keys known here and the line that says why, instead of a failure.
+ */
+async function visibleKeys(
+  s: Session,
+  owner: BareJid,
+  encryption?: string,
+): Promise<{ readonly keys: readonly KeyId[]; readonly refused?: string }> {
+  try {
+    return { keys: await s.vouch.refreshKeys(owner, encryption) }
+  } catch (e) {
+    if ((e as { name?: unknown }).name !== 'KeysNotVisibleError') throw e
+    const why = explain(e, s.account)
+    const keys: KeyId[] = []
+    for (const side of protocolsOf(s.protocol))
+      if (encryption === undefined || side.namespace === encryption)
+        keys.push(...(await s.store.getKeys(side.namespace, { owners: [owner] })).map((k) => k.keyId))
+    return { keys, refused: why instanceof Error ? why.message : String(e) }
+  }
+}
+
 /** URI-4: asks (unless `yes`), warns and asks again for keys the JID does not publish. */
 async function applyScanned(
   ctx: ActionContext,
@@ -708,7 +730,8 @@ async function applyScanned(
         .map((p) => p.namespace)
         .join(', ')}): ask ${parsed.jid} for a code of the same encryption`,
     )
-  const published = new Set(await s.vouch.refreshKeys(parsed.jid, side.namespace))
+  const { keys, refused } = await visibleKeys(s, parsed.jid, side.namespace)
+  const published = new Set(keys)
   const own = await side.ownKey()
   if (parsed.jid === s.jid && own !== undefined) published.add(own)
   const unknown = parsed.trust.filter((k) => !published.has(k))
@@ -722,7 +745,7 @@ async function applyScanned(
       if (!o.yes && !(await askYesNo(ctx, `Apply to ${summary.jid}:\n${lines.join('\n')}\nConfirm? [y/N]`)))
         return false
       if (unknown.length === 0) return true
-      const warning = `WARNING: ${unknown.map(keyHex).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not among the keys ${parsed.jid} publishes (a typo, a swapped code, or a device not set up yet)`
+      const warning = `WARNING: ${unknown.map(keyHex).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not among the keys ${parsed.jid} publishes (${refused === undefined ? 'a typo, a swapped code, or a device not set up yet' : `which this device cannot read: ${refused}`})`
       if (o.yes) {
         if (o.allowUnpublished === true) return true
         throw new UsageError(
@@ -805,7 +828,8 @@ export async function trustDecide(
   const acct = await pickAccount(opts)
   const ids = keysFromWords(hex, encryptionOf(acct))
   const res = await online(ctx, opts, acct, async (s) => {
-    await s.vouch.refreshKeys(owner)
+    // keys shown to contacts only: the decision is made all the same (the person compared them)
+    await visibleKeys(s, owner)
     // a device running both OMEMO versions: each key in the protocol that knows it (OMEMO 2 else)
     const byNamespace = new Map<string, KeyId[]>()
     for (const id of ids) {
@@ -846,7 +870,7 @@ export async function chatSend(
   const peer = parseBareJid(to, 'CHAT')
   const acct = await pickAccount(opts)
   const sent = await online(ctx, opts, acct, async (s) => {
-    const m = await s.vouch.sendChat(peer, text)
+    const m = await sendExplained(s, acct, peer, text)
     // OMEMO: one key per device; OX: one key per account
     const unit: 'key' | 'device' = s.protocol.devices === undefined ? 'key' : 'device'
     return { ...m, unit, protocol: sideOf(s.protocol, m.encryption)?.name ?? m.encryption }
@@ -907,6 +931,15 @@ export async function chatResetSessions(
       )
       .join('\n'),
   )
+}
+
+/** `sendChat`, its failure said as a send (`explainSend`: keys we may not read are TM-15). */
+async function sendExplained(s: Session, acct: AccountRecord, peer: BareJid, text: string) {
+  try {
+    return await s.vouch.sendChat(peer, text)
+  } catch (e) {
+    throw explainSend(e, acct)
+  }
 }
 
 const devicesText = (n: number, unit: 'device' | 'key' = 'device'): string =>
@@ -1094,7 +1127,7 @@ export async function chatInteractive(
         if (text.trim() === '/quit') break
         if (text.trim() === '') continue
         try {
-          const sent = await s.vouch.sendChat(peer, text)
+          const sent = await sendExplained(s, acct, peer, text)
           const protocol = sideOf(s.protocol, sent.encryption)?.name ?? sent.encryption
           const theirs = sent.recipients.filter((r) => r.owner === peer).length
           line(

@@ -14,11 +14,15 @@ interface Named {
   readonly rule?: string
 }
 
+function encryptionName(acct: AccountRecord): string {
+  const e12 = encryptionOf(acct)
+  return e12 === 'omemo2,omemo03' ? 'OMEMO 2 or OMEMO 0.3' : ENCRYPTION_NAMES[e12]
+}
+
 export function explain(e: unknown, acct: AccountRecord): unknown {
   if (!(e instanceof Error)) return e
   const err = e as Error & Named
-  const e12 = encryptionOf(acct)
-  const enc = e12 === 'omemo2,omemo03' ? 'OMEMO 2 or OMEMO 0.3' : ENCRYPTION_NAMES[e12]
+  const enc = encryptionName(acct)
   switch (err.name) {
     case 'UntrustedKeyError': {
       const who = err.owner ?? 'the contact'
@@ -55,4 +59,20 @@ export function explain(e: unknown, acct: AccountRecord): unknown {
     default:
       return e
   }
+}
+
+/**
+ * {@link explain} for a message being sent: a contact that shows us no keys because we are not
+ * its contact is TM-15 (no key to encrypt to), with every way out. The server answers a
+ * non-contact the same whether the keys are for contacts only, absent, or the account does not
+ * exist (Prosody: `forbidden` for all three), so the line names them all.
+ */
+export function explainSend(e: unknown, acct: AccountRecord): unknown {
+  const err = e as Partial<Named> & { reason?: string }
+  if (!(e instanceof Error) || err.name !== 'KeysNotVisibleError' || err.reason !== 'not-a-contact')
+    return explain(e, acct)
+  const who = err.owner ?? 'the contact'
+  return new UsageError(
+    `TM-15: ${who} has no ${encryptionName(acct)} key this device may encrypt to (it shows no keys to non-contacts: keys for contacts only, or none published): vouch contact add ${who}, ask ${who} to set up ${encryptionName(acct)} (vouch account add), or scan their code (vouch uri use)`,
+  )
 }

@@ -45,6 +45,7 @@ export type {
   PublishOptions,
   UnusableKey,
 } from './key-directory.ts'
+export { isPepAccessDenied } from './key-directory.ts'
 export type { StoreErrorName, VouchErrorName } from './errors.ts'
 export {
   ConfirmationDeniedError,

@@ -36,6 +36,33 @@ export interface PepAccess {
   ): Promise<PepItem[]>
 }
 
+/** The PEP error conditions that mean "not allowed to read this node" (XEP-0060 §6.5.9.x). */
+const ACCESS_CONDITIONS: ReadonlySet<string> = new Set([
+  'forbidden',
+  'not-authorized',
+  'presence-subscription-required',
+])
+
+/**
+ * True when a {@link PepAccess.fetch} rejected because we may not read the node (e.g. its owner
+ * shows it to contacts only: the PEP access model `presence`), as opposed to a node that does not
+ * exist or any other failure. The error is the binding's IQ error: its `condition`, or an
+ * `<error/>` (in `element`, or a child of it) naming the condition.
+ */
+export function isPepAccessDenied(e: unknown): boolean {
+  if (!(e instanceof Error)) return false
+  const condition = (e as { condition?: unknown }).condition
+  if (typeof condition === 'string' && ACCESS_CONDITIONS.has(condition)) return true
+  const element = (e as { element?: Element }).element
+  if (element === undefined || typeof element !== 'object' || !Array.isArray(element.children)) return false
+  const elements = (el: Element): Element[] => el.children.filter((c): c is Element => typeof c !== 'string')
+  const error = element.name === 'error' ? element : elements(element).find((c) => c.name === 'error')
+  return (
+    error !== undefined &&
+    elements(error).some((c) => c.name === 'presence-subscription-required' || c.name === 'not-authorized')
+  )
+}
+
 /** Key ids a directory learned for an owner (the binding hands them to ATM's `keysDiscovered`). */
 export interface DiscoveredKeys {
   readonly owner: BareJid
