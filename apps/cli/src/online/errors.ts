@@ -62,17 +62,25 @@ export function explain(e: unknown, acct: AccountRecord): unknown {
 }
 
 /**
- * {@link explain} for a message being sent: a contact that shows us no keys because we are not
- * its contact is TM-15 (no key to encrypt to), with every way out. The server answers a
- * non-contact the same whether the keys are for contacts only, absent, or the account does not
- * exist (Prosody: `forbidden` for all three), so the line names them all.
+ * {@link explain} for a message being sent. On an OMEMO account, a contact that shows us no keys
+ * because we are not its contact is TM-15 (no key to encrypt to) with every way out: the server
+ * answers a non-contact the same whether the keys are for contacts only, absent, or the account
+ * does not exist (Prosody: `forbidden` for all three), and most OMEMO clients publish their keys
+ * openly (Conversations, Converse.js; Profanity is the exception). On OX the contacts line stays:
+ * its deployed client (Profanity) shows keys to contacts only.
  */
 export function explainSend(e: unknown, acct: AccountRecord): unknown {
   const err = e as Partial<Named> & { reason?: string }
-  if (!(e instanceof Error) || err.name !== 'KeysNotVisibleError' || err.reason !== 'not-a-contact')
+  if (
+    !(e instanceof Error) ||
+    err.name !== 'KeysNotVisibleError' ||
+    err.reason !== 'not-a-contact' ||
+    encryptionOf(acct) === 'ox'
+  )
     return explain(e, acct)
   const who = err.owner ?? 'the contact'
+  const enc = encryptionName(acct)
   return new UsageError(
-    `TM-15: ${who} has no ${encryptionName(acct)} key this device may encrypt to (it shows no keys to non-contacts: keys for contacts only, or none published): vouch contact add ${who}, ask ${who} to set up ${encryptionName(acct)} (vouch account add), or scan their code (vouch uri use)`,
+    `TM-15: ${who} has no ${enc} key this device may encrypt to (it shows no keys to non-contacts: keys for contacts only, or none published): vouch contact add ${who}, ask ${who} to set up ${enc} (vouch account add), or scan their code (vouch uri use)`,
   )
 }
