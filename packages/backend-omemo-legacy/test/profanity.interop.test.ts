@@ -129,7 +129,13 @@ describe.skipIf(SKIP)(
       await carol.type(`/sub request ${jid}`)
       let keys: readonly string[] = []
       await eventually(async () => {
-        keys = await vouch.refreshKeys(carolJid, NS_AXOLOTL)
+        try {
+          keys = await vouch.refreshKeys(carolJid, NS_AXOLOTL)
+        } catch (e) {
+          // until Carol's approval arrives, her nodes refuse us: said so, never read as "no device"
+          if ((e as Error).name === 'KeysNotVisibleError') return false
+          throw e
+        }
         return keys.length === 1
       }, "Carol's OMEMO 0.3 device (device list and bundle)")
       expect((await omemo.devices(carolJid)).filter((d) => d.keyId !== undefined)).toHaveLength(1)
