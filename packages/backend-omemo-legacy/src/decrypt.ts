@@ -166,18 +166,14 @@ async function openKey(
   }
   let bundleChanged = false
   if (pks !== undefined && pk !== undefined) {
-    if (pks.has(kex.preKeyId)) {
-      // out of the bundle (refilled once few are left); kept until the catch-up ends if read in one
-      const left = new Map(pks)
-      left.delete(kex.preKeyId)
-      let next = own.nextPreKeyId
-      if (left.size <= state.config.refillThreshold)
-        next = await fillPreKeys(left, next, state.config.preKeyCount)
-      await state.savePreKeys(tx, left)
-      if (next !== own.nextPreKeyId) await state.saveOwn(tx, { ...own, nextPreKeyId: next })
-      if (options.fromCatchUp === true) await state.keepPreKey(tx, kex.preKeyId, pk)
-      bundleChanged = true
-    }
+    const used = await state.usePreKey(tx, pks, kex.preKeyId, {
+      fromCatchUp: options.fromCatchUp === true,
+      refillThreshold: state.config.refillThreshold,
+      nextId: own.nextPreKeyId,
+      refill: (left, next) => fillPreKeys(left, next, state.config.preKeyCount),
+    })
+    if (used.nextId !== own.nextPreKeyId) await state.saveOwn(tx, { ...own, nextPreKeyId: used.nextId })
+    bundleChanged = used.bundleChanged
     if (known === undefined) await state.saveDevice(tx, sender, sid, { ik })
   }
   // answer every key exchange with an empty message, so the initiator stops sending key exchanges

@@ -12,8 +12,6 @@ import { InvalidKeyIdError } from '@vouch/tm-core'
 import {
   BackendState,
   bytesEqual,
-  decodePreKeys,
-  encodePreKeys,
   signedPreKeyFromJson,
   signedPreKeyToJson,
   stateCodec,
@@ -158,14 +156,6 @@ export class LegacyState extends BackendState {
 
   saveOwn(tx: AccountTrustStore, own: OwnRecord): Promise<void> {
     return this.save(tx, stateKey.own, own, encodeOwn)
-  }
-
-  async preKeys(tx: AccountTrustStore): Promise<PreKeys> {
-    return (await this.load(tx, stateKey.preKeys, decodePreKeys)) ?? new Map()
-  }
-
-  savePreKeys(tx: AccountTrustStore, m: PreKeys): Promise<void> {
-    return this.save(tx, stateKey.preKeys, m, encodePreKeys)
   }
 
   device(tx: AccountTrustStore, owner: BareJid, id: number): Promise<DeviceRecord | undefined> {

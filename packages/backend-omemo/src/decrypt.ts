@@ -119,17 +119,14 @@ export async function decryptMessage(
         )
         session = accepted.session
         keyMaterial = accepted.plaintext
-        if (pks.has(kex.pkId)) {
-          // out of the bundle (refilled once few are left); kept until the catch-up ends if read in one
-          const left = new Map(pks)
-          left.delete(kex.pkId)
-          let next = own.nextPreKeyId
-          if (left.size <= refillThreshold) next = await state.fillPreKeys(left, next)
-          await state.savePreKeys(tx, left)
-          if (next !== own.nextPreKeyId) await state.saveOwn(tx, { ...own, nextPreKeyId: next })
-          if (options.fromCatchUp === true) await state.keepPreKey(tx, kex.pkId, pk)
-          bundleChanged = true
-        }
+        const used = await state.usePreKey(tx, pks, kex.pkId, {
+          fromCatchUp: options.fromCatchUp === true,
+          refillThreshold,
+          nextId: own.nextPreKeyId,
+          refill: (left, next) => state.fillPreKeys(left, next),
+        })
+        if (used.nextId !== own.nextPreKeyId) await state.saveOwn(tx, { ...own, nextPreKeyId: used.nextId })
+        bundleChanged = used.bundleChanged
         if (known === undefined) await state.saveDevice(tx, sender, m.sid, { ik: kex.ik })
         // a new session with this device: its key is reported (ATM keeps the level of a key it has)
         learned = keyIdFromBytes(kex.ik)

@@ -10,8 +10,6 @@ import type { AccountTrustStore, BareJid } from '@vouch/tm-core'
 import {
   BackendState,
   bytesEqual,
-  decodePreKeys,
-  encodePreKeys,
   signedPreKeyFromJson,
   signedPreKeyToJson,
   stateCodec,
@@ -150,14 +148,6 @@ export class OmemoState extends BackendState {
 
   saveOwn(tx: AccountTrustStore, own: OwnRecord): Promise<void> {
     return this.save(tx, stateKey.own, own, encodeOwn)
-  }
-
-  async preKeys(tx: AccountTrustStore): Promise<PreKeys> {
-    return (await this.load(tx, stateKey.preKeys, decodePreKeys)) ?? new Map()
-  }
-
-  savePreKeys(tx: AccountTrustStore, m: PreKeys): Promise<void> {
-    return this.save(tx, stateKey.preKeys, m, encodePreKeys)
   }
 
   /** A new signed pre key `id` under `identity`, created now. */

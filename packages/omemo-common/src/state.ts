@@ -149,6 +149,44 @@ export class BackendState {
     return tx.deleteState(this.namespace, key)
   }
 
+  /** Our one-time pre keys on offer (the bundle's), by id. */
+  async preKeys(tx: AccountTrustStore): Promise<Map<number, StoredKeyPair>> {
+    return (await this.load(tx, stateKey.preKeys, decodePreKeys)) ?? new Map()
+  }
+
+  savePreKeys(tx: AccountTrustStore, m: ReadonlyMap<number, StoredKeyPair>): Promise<void> {
+    return this.save(tx, stateKey.preKeys, m, encodePreKeys)
+  }
+
+  /**
+   * A key exchange used our one-time pre key `id` of `onOffer` (XEP-0384 v0.3 §4.5, v0.9 §6): it
+   * leaves the bundle, which `refill` tops up once at most `refillThreshold` are left, and when the
+   * key exchange was read during a catch-up its pair is kept until the catch-up ends
+   * ({@link keepPreKey}). Nothing happens for a pre key no longer on offer (one kept already).
+   * Resolves to whether the bundle changed and the next free pre key id (`nextId` when none was
+   * made). In the caller's transaction.
+   */
+  async usePreKey(
+    tx: AccountTrustStore,
+    onOffer: ReadonlyMap<number, StoredKeyPair>,
+    id: number,
+    o: {
+      readonly fromCatchUp: boolean
+      readonly refillThreshold: number
+      readonly nextId: number
+      readonly refill: (pks: Map<number, StoredKeyPair>, nextId: number) => Promise<number>
+    },
+  ): Promise<{ readonly bundleChanged: boolean; readonly nextId: number }> {
+    const pair = onOffer.get(id)
+    if (pair === undefined) return { bundleChanged: false, nextId: o.nextId }
+    const left = new Map(onOffer)
+    left.delete(id)
+    const nextId = left.size <= o.refillThreshold ? await o.refill(left, o.nextId) : o.nextId
+    await this.savePreKeys(tx, left)
+    if (o.fromCatchUp) await this.keepPreKey(tx, id, pair)
+    return { bundleChanged: true, nextId }
+  }
+
   /**
    * One-time pre keys that key exchanges read during a catch-up used (XEP-0384 v0.9 §6): out of
    * the bundle at once, their private parts kept until the catch-up ends, so that a second key
